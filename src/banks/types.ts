@@ -1,0 +1,171 @@
+// The seam between the service and a deposit bank. The service speaks only in these intents and
+// results; each adapter (iso20022/, cnh2h/) turns them into its bank's protocol and back, so no
+// field name of any protocol is known outside src/banks.
+import type { Readable } from 'node:stream';
+
+export type BankProtocol = 'iso20022' | 'cn-h2h' | 'sandbox';
+
+export interface AccountRef {
+  /** Chinese domestic account numbers are strings: they keep leading zeros and run to 19+ digits. */
+  accountNumber: string;
+  name: string;
+  /** 12-digit CNAPS code of the account's branch. */
+  bankCode?: string;
+}
+
+export interface CreditTransferIntent {
+  /** Our id for this one attempt (unique per attempt; the bank de-duplicates on it). */
+  endToEndId: string;
+  amountFen: bigint;
+  currency: 'CNY';
+  creditor: AccountRef;
+  remittance: string;
+}
+
+export interface TransferBatch {
+  /** Message id, unique per submission and never reused on a retry. */
+  messageId: string;
+  createdAt: Date;
+  /** Business date (YYYY-MM-DD, Asia/Shanghai) the bank should execute on. */
+  requestedExecutionDate: string;
+  debtor: AccountRef;
+  transfers: CreditTransferIntent[];
+}
+
+/** Outcome as the service understands it. `pending` is not final; `unknown` means the bank has
+ *  no record (yet) of the instruction, which is not the same as rejected. */
+export type TransferOutcome = 'pending' | 'settled' | 'rejected' | 'unknown';
+
+export interface TransactionStatus {
+  endToEndId: string;
+  outcome: TransferOutcome;
+  /** The bank's own status code as sent (ACSC, RJCT, PDNG, ACSP, or a cn-h2h code). */
+  bankStatus: string;
+  /** Reason code (AC04 closed account, AC01 invalid account, BE01 name mismatch, DUPL, ...). */
+  reasonCode?: string;
+  reasonText?: string;
+  bankReference?: string;
+  bookedAt?: string;
+}
+
+export interface StatusReport {
+  /** The report's own message id (pain.002 MsgId or cn-h2h serial). */
+  messageId?: string;
+  originalMessageId: string;
+  /** Group-level status where the bank sent one (e.g. RJCT for the whole file). */
+  groupStatus?: string;
+  groupReasonCode?: string;
+  transactions: TransactionStatus[];
+}
+
+export interface SubmitResult {
+  messageId: string;
+  /** The bank took the batch for processing (it may still reject transactions later). */
+  accepted: boolean;
+  report?: StatusReport;
+}
+
+/** One incoming credit, as a bank notifies it. */
+export interface CreditEntry {
+  /** The bank's unique reference for the booking (AcctSvcrRef or its fallbacks). */
+  entryRef: string;
+  /** The account credited: for a deposit, the virtual sub-account the bidder paid to. */
+  virtualAccount: string;
+  amountFen: bigint;
+  currency: string;
+  /** ISO timestamp of the booking. */
+  bookedAt: string;
+  /** YYYY-MM-DD */
+  valueDate: string;
+  debtor: { name: string; accountNumber: string; bankCode?: string };
+  remittance?: string;
+  endToEndId?: string;
+}
+
+export interface CreditNotification {
+  /** The message's id (camt.054 GrpHdr/MsgId, JSON eventId, cn-h2h serial): unique per sender. */
+  messageId: string;
+  credits: CreditEntry[];
+  /** Entries read but not credits (debits, pending, reversals): counted, never acted on. */
+  ignored: number;
+}
+
+export interface StatementEntry {
+  entryRef: string;
+  direction: 'credit' | 'debit';
+  amountFen: bigint;
+  currency: string;
+  bookedAt: string;
+  valueDate: string;
+  endToEndId?: string;
+  /** The account as the payer addressed it (a virtual sub-account for deposits). */
+  account?: string;
+  counterparty: { name?: string; accountNumber?: string; bankCode?: string };
+  remittance?: string;
+  /** Reversal indicator (RvslInd): a booking that undoes an earlier one. */
+  reversal?: boolean;
+}
+
+export interface StatementHeader {
+  messageId: string;
+  statementId: string;
+  /** Electronic sequence number (ElctrncSeqNb / LglSeqNb) where given. */
+  sequenceNumber?: string;
+  account: string;
+  currency: string;
+  /** YYYY-MM-DD the statement covers. */
+  date: string;
+  /** Signed: a debit balance is negative. */
+  openingBalanceFen: bigint;
+  closingBalanceFen: bigint;
+}
+
+export interface StatementSummary extends StatementHeader {
+  entryCount: number;
+  creditTotalFen: bigint;
+  debitTotalFen: bigint;
+}
+
+export interface StatementQuery {
+  account: string;
+  /** YYYY-MM-DD */
+  date: string;
+}
+
+export interface BankAdapter {
+  readonly protocol: BankProtocol;
+  /** Sends a batch. Throws BankUnreachable when the outcome is unknown (timeout, 5xx, reset):
+   *  the caller must ask for status before sending anything again. */
+  sendTransfers(batch: TransferBatch): Promise<SubmitResult>;
+  /** Asks the bank what became of a batch (and of the given end-to-end ids in it). */
+  getStatus(originalMessageId: string, endToEndIds: string[]): Promise<StatusReport>;
+  /** The day's statement for an account, as the raw document (streamed: it may be large). */
+  fetchStatement(query: StatementQuery): Promise<Readable>;
+  /** Reads a pushed credit notification. Throws BankMessageInvalid on a document it cannot read. */
+  parseNotification(body: Buffer, contentType: string): CreditNotification;
+  /** Reads a statement document entry by entry with bounded memory. */
+  parseStatement(input: Readable, onEntry: (entry: StatementEntry) => void | Promise<void>): Promise<StatementSummary>;
+}
+
+export class BankUnreachable extends Error {
+  constructor(message: string, readonly cause?: unknown) {
+    super(message);
+    this.name = 'BankUnreachable';
+  }
+}
+
+export class BankMessageInvalid extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BankMessageInvalid';
+  }
+}
+
+export interface BankConnection {
+  protocol: BankProtocol;
+  /** Base URL of the bank's host-to-host endpoint. */
+  endpoint: string;
+  /** Signs each outgoing request (the service's own key), as webhooks to issuers are signed. */
+  sign?: (body: Buffer) => Record<string, string>;
+  timeoutMs?: number;
+}
