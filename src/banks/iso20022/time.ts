@@ -1,0 +1,73 @@
+// Bank documents carry local Beijing time (UTC+08:00, no daylight saving since 1991), often
+// without an offset. These helpers are the one place where bank timestamps are read and
+// written, so a naive "2025-02-28T14:03:20" is never silently taken as UTC.
+import { BankMessageInvalid } from '../types';
+
+export const shanghaiOffsetMinutes = 8 * 60;
+const shanghaiOffsetMs = shanghaiOffsetMinutes * 60_000;
+
+function pad(n: number, width = 2): string {
+  return String(n).padStart(width, '0');
+}
+
+/** Wall-clock parts of an instant in Beijing time. */
+export function shanghaiParts(at: Date): { date: string; time: string; compactDate: string; compactTime: string } {
+  const t = new Date(at.getTime() + shanghaiOffsetMs);
+  const y = pad(t.getUTCFullYear(), 4);
+  const mo = pad(t.getUTCMonth() + 1);
+  const d = pad(t.getUTCDate());
+  const h = pad(t.getUTCHours());
+  const mi = pad(t.getUTCMinutes());
+  const s = pad(t.getUTCSeconds());
+  return { date: `${y}-${mo}-${d}`, time: `${h}:${mi}:${s}`, compactDate: `${y}${mo}${d}`, compactTime: `${h}${mi}${s}` };
+}
+
+/** "2025-02-28T14:03:20+08:00": what we write into bank documents (valid xs:dateTime). */
+export function formatShanghaiDateTime(at: Date): string {
+  if (Number.isNaN(at.getTime())) throw new Error('assertion: formatShanghaiDateTime needs a valid date');
+  const p = shanghaiParts(at);
+  return `${p.date}T${p.time}+08:00`;
+}
+
+const dateTimePattern = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})?$/;
+const datePattern = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** A bank timestamp as an ISO instant in UTC ("...Z"). Without an offset it is Beijing time. */
+export function normalizeBankDateTime(value: string, field: string): string {
+  const m = dateTimePattern.exec(value.trim());
+  if (!m) throw new BankMessageInvalid(`${field}: not a date-time: ${JSON.stringify(value.slice(0, 40))}`);
+  const withOffset = m[8] ? value.trim() : `${value.trim()}+08:00`;
+  const ms = Date.parse(withOffset);
+  if (Number.isNaN(ms)) throw new BankMessageInvalid(`${field}: not a date-time: ${JSON.stringify(value.slice(0, 40))}`);
+  return new Date(ms).toISOString();
+}
+
+/** A bank business date, checked to be a real calendar date. */
+export function normalizeBankDate(value: string, field: string): string {
+  const v = value.trim();
+  const m = datePattern.exec(v);
+  if (!m) throw new BankMessageInvalid(`${field}: not a date: ${JSON.stringify(v.slice(0, 40))}`);
+  const t = new Date(`${v}T00:00:00Z`);
+  if (Number.isNaN(t.getTime()) || t.toISOString().slice(0, 10) !== v) {
+    throw new BankMessageInvalid(`${field}: not a calendar date: ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+/** Midnight in Beijing of a business date, as an ISO instant: a booking given only a date. */
+export function startOfShanghaiDay(date: string, field: string): string {
+  return new Date(Date.parse(`${normalizeBankDate(date, field)}T00:00:00+08:00`)).toISOString();
+}
+
+/** "20250228" -> "2025-02-28" */
+export function expandCompactDate(value: string, field: string): string {
+  if (!/^\d{8}$/.test(value)) throw new BankMessageInvalid(`${field}: expected YYYYMMDD, got ${JSON.stringify(String(value).slice(0, 20))}`);
+  return normalizeBankDate(`${value.slice(0, 4)}-${value.slice(4, 6)}-${value.slice(6, 8)}`, field);
+}
+
+/** "20250228" + "140320" (Beijing) -> ISO instant in UTC. */
+export function compactDateTimeToIso(date: string, time: string, field: string): string {
+  const d = expandCompactDate(date, field);
+  if (!/^\d{6}$/.test(time)) throw new BankMessageInvalid(`${field}: expected HHmmss, got ${JSON.stringify(String(time).slice(0, 20))}`);
+  return normalizeBankDateTime(`${d}T${time.slice(0, 2)}:${time.slice(2, 4)}:${time.slice(4, 6)}`, field);
+}
