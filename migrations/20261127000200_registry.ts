@@ -64,6 +64,7 @@ export async function up(knex: Knex): Promise<void> {
     t.text('regime').notNullable();
     t.bigInteger('estimated_price_fen').notNullable();
     t.bigInteger('deposit_amount_fen').notNullable();
+    t.bigInteger('deposit_cap_fen');
     t.text('currency').notNullable();
     t.timestamp('bid_deadline', { useTz: true }).notNullable();
     t.integer('bid_validity_days').notNullable();
@@ -74,7 +75,7 @@ export async function up(knex: Knex): Promise<void> {
     t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
     t.unique(['project_code', 'section_code']);
   });
-  await knex.raw(`ALTER TABLE sections ADD CONSTRAINT sections_amounts_check CHECK (estimated_price_fen > 0 AND deposit_amount_fen > 0 AND deposit_amount_fen * 50 <= estimated_price_fen)`);
+  await knex.raw(`ALTER TABLE sections ADD CONSTRAINT sections_amounts_check CHECK (estimated_price_fen > 0 AND deposit_amount_fen > 0 AND deposit_amount_fen * 50 <= estimated_price_fen AND (deposit_cap_fen IS NULL OR deposit_amount_fen <= deposit_cap_fen))`);
   await knex.raw(`ALTER TABLE sections ADD CONSTRAINT sections_regime_check CHECK (regime IN ('tendering_law','government_procurement'))`);
   await knex.raw(`ALTER TABLE sections ADD CONSTRAINT sections_status_check CHECK (status IN ('open','opened','awarded','contracted','closed','terminated'))`);
   await knex.raw('CREATE INDEX sections_tenderee ON sections (tenderee_id)');

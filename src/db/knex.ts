@@ -6,7 +6,7 @@ import pg from 'pg';
 const int8Oid = 20;
 const int8ArrayOid = 1016;
 pg.types.setTypeParser(int8Oid, (v: string) => BigInt(v));
-pg.types.setTypeParser(int8ArrayOid, (v: string) =>
+pg.types.setTypeParser(int8ArrayOid as typeof int8Oid, (v: string) =>
   v === '{}' ? [] : v.slice(1, -1).split(',').map((x) => (x === 'NULL' ? null : BigInt(x))),
 );
 // Business dates stay strings ("2026-11-27"): a JS Date would shift them by the server's zone.

@@ -1,0 +1,177 @@
+// The bidbond command: processes (api, worker, sandbox-bank, or all together on the embedded
+// default), migrations, keys, and operator tasks.
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import { ConfigError, loadConfig, type Config } from '../config';
+import { createDb } from '../db/knex';
+import { migrateLatest } from '../db/migrate';
+import { createApiKey, revokeApiKey, roles, type Role } from '../http/auth';
+import { createApp } from '../http/app';
+import { allRoutes } from '../http/routes';
+import { RedisNotFound } from '../queue/embeddedRedis';
+import { startWorkers } from '../queue/worker';
+import { createLogger, createRuntime, resolveInfrastructure, type Infrastructure } from '../runtime';
+import { extraCommands } from './commands';
+
+/** A running `bidbond start` records where its embedded services listen, so that other
+ *  commands (keys, migrate, demo) on the same machine reach the same database. */
+function runtimeFile(config: Config): string {
+  return path.join(config.dataDir, 'runtime.json');
+}
+
+export async function connectInfrastructure(config: Config, log = createLogger(config)): Promise<Infrastructure> {
+  if (!config.DATABASE_URL || !config.REDIS_URL) {
+    const file = runtimeFile(config);
+    if (existsSync(file)) {
+      const running = JSON.parse(readFileSync(file, 'utf8')) as { databaseUrl: string; redisUrl: string; pid: number };
+      let alive = true;
+      try {
+        process.kill(running.pid, 0);
+      } catch {
+        alive = false;
+      }
+      if (alive) {
+        return { databaseUrl: config.DATABASE_URL ?? running.databaseUrl, redisUrl: config.REDIS_URL ?? running.redisUrl, stop: async () => {} };
+      }
+    }
+  }
+  return resolveInfrastructure(config, log);
+}
+
+export function fail(message: string): never {
+  process.stderr.write(`bidbond: ${message}\n`);
+  process.exit(1);
+}
+
+async function serve(opts: { api: boolean; worker: boolean; sandbox: boolean; demo: boolean }): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger(config);
+  const infra = await resolveInfrastructure(config, log);
+  const rt = await createRuntime(config, infra, { log, migrate: true });
+  const closers: (() => Promise<void>)[] = [];
+  if (!config.DATABASE_URL || !config.REDIS_URL) {
+    writeFileSync(runtimeFile(config), JSON.stringify({ databaseUrl: infra.databaseUrl, redisUrl: infra.redisUrl, pid: process.pid }), { mode: 0o600 });
+    closers.push(async () => rmSync(runtimeFile(config), { force: true }));
+  }
+  let apiUrl = '';
+  if (opts.api) {
+    const app = createApp(rt, allRoutes);
+    const server = app.listen(config.PORT, config.HOST);
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', resolve);
+      server.once('error', reject);
+    });
+    const addr = server.address();
+    apiUrl = `http://${config.HOST}:${typeof addr === 'object' && addr ? addr.port : config.PORT}`;
+    log.info({ url: apiUrl }, `api listening; docs at ${apiUrl}/docs`);
+    closers.push(() => new Promise<void>((r) => server.close(() => r())));
+  }
+  if (opts.worker) {
+    const workers = await startWorkers(rt, infra.redisUrl);
+    log.info('worker started');
+    closers.push(workers.close);
+  }
+  if (!config.isProduction && opts.api && !config.DATABASE_URL) await ensureNewcomerKey(rt.db, config, log);
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    for (const c of closers.reverse()) await c().catch((e) => log.warn({ err: (e as Error).message }, 'close failed'));
+    await rt.close();
+    await infra.stop();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/** On the embedded default, a centre key is made on first start and kept in the data
+ *  directory, so a newcomer can call the API at once. */
+async function ensureNewcomerKey(db: import('knex').Knex, config: Config, log: ReturnType<typeof createLogger>): Promise<void> {
+  const file = path.join(config.dataDir, 'centre.key');
+  if (existsSync(file)) return;
+  const { key } = await createApiKey(db, { role: 'centre', label: 'development (created at first start)' });
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  log.info({ file }, 'created a centre API key for development');
+}
+
+const program = new Command('bidbond').description('Bid security clearing: e-guarantees, cash deposits, refunds, vouchers, reconciliation');
+
+program
+  .command('start')
+  .description('api, worker and sandbox bank in one process; embedded PostgreSQL and Redis when their URLs are unset')
+  .option('--demo', 'run the demo of a whole section once the service is up')
+  .option('--no-sandbox', 'do not start the sandbox bank')
+  .action((o: { demo?: boolean; sandbox: boolean }) => serve({ api: true, worker: true, sandbox: o.sandbox, demo: !!o.demo }));
+
+program.command('api').description('the HTTP API (PORT)').action(() => serve({ api: true, worker: false, sandbox: false, demo: false }));
+program.command('worker').description('the job worker').action(() => serve({ api: false, worker: true, sandbox: false, demo: false }));
+
+program
+  .command('migrate')
+  .description('apply pending database migrations')
+  .action(async () => {
+    const config = loadConfig();
+    const infra = await connectInfrastructure(config);
+    const db = createDb(infra.databaseUrl);
+    try {
+      const applied = await migrateLatest(db);
+      process.stdout.write(applied.length ? `applied ${applied.length} migration(s):\n${applied.map((a) => `  ${a}`).join('\n')}\n` : 'database is up to date\n');
+    } finally {
+      await db.destroy();
+      await infra.stop();
+    }
+  });
+
+const keys = program.command('keys').description('API keys');
+keys
+  .command('create')
+  .description('create an API key; prints only the key')
+  .addOption(new Option('--role <role>', 'caller role').choices(roles as unknown as string[]).makeOptionMandatory())
+  .option('--tenderee <id>', 'the tenderee a tenderee key speaks for')
+  .option('--bidder <id>', 'the bidder a bidder key speaks for')
+  .option('--label <text>', 'a note on who holds the key')
+  .action(async (o: { role: Role; tenderee?: string; bidder?: string; label?: string }) => {
+    if (o.role === 'tenderee' && !o.tenderee) fail('--tenderee <id> is required for a tenderee key');
+    if (o.role === 'bidder' && !o.bidder) fail('--bidder <id> is required for a bidder key');
+    if (o.role !== 'tenderee' && o.tenderee) fail('--tenderee is only for --role tenderee');
+    if (o.role !== 'bidder' && o.bidder) fail('--bidder is only for --role bidder');
+    const config = loadConfig();
+    const infra = await connectInfrastructure(config);
+    const db = createDb(infra.databaseUrl);
+    try {
+      await migrateLatest(db);
+      if (o.tenderee && !(await db('tenderees').where({ id: o.tenderee }).first())) fail(`no tenderee ${o.tenderee}`);
+      if (o.bidder && !(await db('bidders').where({ id: o.bidder }).first())) fail(`no bidder ${o.bidder}`);
+      const { key } = await createApiKey(db, { role: o.role, tendereeId: o.tenderee, bidderId: o.bidder, label: o.label });
+      process.stdout.write(`${key}\n`);
+    } finally {
+      await db.destroy();
+      await infra.stop();
+    }
+  });
+keys
+  .command('revoke <id>')
+  .description('revoke an API key by its id')
+  .action(async (id: string) => {
+    const config = loadConfig();
+    const infra = await connectInfrastructure(config);
+    const db = createDb(infra.databaseUrl);
+    try {
+      if (!(await revokeApiKey(db, id))) fail(`no active key ${id}`);
+      process.stdout.write(`revoked ${id}\n`);
+    } finally {
+      await db.destroy();
+      await infra.stop();
+    }
+  });
+
+for (const add of extraCommands) add(program);
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  if (e instanceof ConfigError || e instanceof RedisNotFound) fail(e.message);
+  // Operators get the message; the stack only when they ask for it.
+  fail(process.env.LOG_LEVEL === 'debug' ? ((e as Error)?.stack ?? String(e)) : ((e as Error)?.message ?? String(e)));
+});

@@ -1,0 +1,71 @@
+// The one place the environment is read. A bad value stops the start with a message that names
+// the variable; nothing else in the code looks at process.env.
+import path from 'node:path';
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const optionalUrl = z.string().url().optional();
+const flag = z.enum(['0', '1', 'true', 'false']).optional().transform((v) => v === '1' || v === 'true');
+
+export const envSchema = z.object({
+  BIDBOND_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  PORT: port.default(3000),
+  HOST: z.string().default('127.0.0.1'),
+  /** PostgreSQL; unset: an embedded PostgreSQL under BIDBOND_DATA_DIR (development only). */
+  DATABASE_URL: optionalUrl,
+  /** Redis; unset: a redis-server from the PATH on a free loopback port (development only). */
+  REDIS_URL: optionalUrl,
+  BIDBOND_DATA_DIR: z.string().default('.data'),
+  /** Queue names are prefixed so that environments (and parallel test runs) never share one.
+   *  Wrap in braces ({bidbond}) for Redis Cluster, so a queue's keys share one hash slot. */
+  BIDBOND_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_{}-]{1,64}$/, 'letters, digits, _ - { } only').default('bidbond'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Public base URL, printed in vouchers' QR codes and verify links. */
+  BIDBOND_PUBLIC_URL: z.string().url().optional(),
+  /** PEM files (comma-separated) of the roots that issuer and bank certificates must chain to.
+   *  Unset in development: the generated development root. */
+  BIDBOND_TRUST_ROOTS: z.string().optional(),
+  /** PKCS#12 with the service's signing key and chain (vouchers and outgoing messages). */
+  BIDBOND_SIGNING_P12: z.string().optional(),
+  BIDBOND_SIGNING_P12_PASSWORD: z.string().optional(),
+  /** Absolute cap on a works section's deposit, in yuan (R1); unset: no cap beyond 2%. */
+  BIDBOND_DEPOSIT_CAP: z.string().regex(/^\d{1,15}(\.\d{1,2})?$/, 'a decimal amount like "800000.00"').optional(),
+  /** JSON files overriding the built-in tables (R19 calendar, R13 rates). */
+  BIDBOND_CALENDAR_FILE: z.string().optional(),
+  BIDBOND_DEPOSIT_RATE_FILE: z.string().optional(),
+  BIDBOND_LOAN_RATE_FILE: z.string().optional(),
+  /** Requests per minute per API key. */
+  BIDBOND_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
+  /** Time of day (Asia/Shanghai, HH:MM) at which each bank's statement is fetched. */
+  BIDBOND_STATEMENT_TIME: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM').default('06:00'),
+  BIDBOND_TRUST_PROXY: flag,
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config extends Env {
+  dataDir: string;
+  isProduction: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`configuration is invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings are treated as unset: `FOO= bidbond start` should not mean "FOO is ''".
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const c = parsed.data;
+  if (c.BIDBOND_ENV === 'production') {
+    const missing = (['DATABASE_URL', 'REDIS_URL', 'BIDBOND_TRUST_ROOTS', 'BIDBOND_SIGNING_P12'] as const).filter((k) => !c[k]);
+    if (missing.length) throw new ConfigError(missing.map((k) => `${k}: required when BIDBOND_ENV=production`));
+  }
+  return { ...c, dataDir: path.resolve(c.BIDBOND_DATA_DIR), isProduction: c.BIDBOND_ENV === 'production' };
+}

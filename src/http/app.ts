@@ -1,0 +1,217 @@
+// Assembles the Express app: request ids and logs, body limits, authentication per route,
+// validation from the route's schemas, one transaction per mutation with its idempotency record,
+// and the single error mapping.
+import express, { type NextFunction, type Request, type Response } from 'express';
+import pinoHttp from 'pino-http';
+import swaggerUi from 'swagger-ui-express';
+import { z } from 'zod';
+import { ApiError, BadRequest, NotFound, PayloadTooLarge, UnsupportedMediaType } from '../errors';
+import { randomUUID } from 'node:crypto';
+import { authenticate, type Caller } from './auth';
+import type { AppDeps } from './deps';
+import { enforceRateLimit } from './rateLimit';
+import { requestFingerprint, runIdempotent, validateIdempotencyKey } from './idempotency';
+import { buildOpenApi } from './openapi';
+import type { HandlerResult, RouteContext, RouteDef } from './route';
+import { authenticateWebhook } from './webhookAuth';
+import { translateDbError } from '../db/errors';
+
+/** JSON bodies of the API: generous for any real request, small enough to refuse abuse. */
+export const jsonBodyBytesMax = 256 * 1024;
+
+const requestIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
+
+const anonymous: Caller = { keyId: 'anonymous', role: 'centre' };
+
+function isHandlerResult(v: unknown): v is HandlerResult {
+  return typeof v === 'object' && v !== null && ('body' in v || 'sent' in v || 'status' in v) && !('object' in v);
+}
+
+function zodToBadRequest(err: z.ZodError, where: 'body' | 'query' | 'params'): BadRequest {
+  const issue = err.issues[0];
+  const param = issue.path.length ? issue.path.join('.') : where;
+  const code = issue.code === 'unrecognized_keys' ? 'unknown_field' : issue.code === 'invalid_type' && issue.input === undefined ? 'missing_field' : 'invalid_field';
+  const message =
+    issue.code === 'unrecognized_keys'
+      ? `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')} in ${where}`
+      : `${param}: ${issue.message}`;
+  return new BadRequest(code, message, issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]].join('.') : param);
+}
+
+function readRaw(maxBytes: number) {
+  return express.raw({ type: () => true, limit: maxBytes });
+}
+
+export function createApp(deps: AppDeps, routes: RouteDef<any, any, any>[]): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  if (deps.config.BIDBOND_TRUST_PROXY) app.set('trust proxy', true);
+  // A bigint in a response means an amount escaped formatting: fail loudly rather than guess units.
+  app.set('json replacer', (_k: string, v: unknown) => {
+    if (typeof v === 'bigint') throw new Error('assertion failed: bigint in a response body; format amounts with formatAmount');
+    return v;
+  });
+
+  app.use(
+    pinoHttp({
+      logger: deps.log,
+      genReqId: (req, res) => {
+        const incoming = req.headers['x-request-id'];
+        const id = typeof incoming === 'string' && requestIdPattern.test(incoming) ? incoming : `req_${randomUUID()}`;
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug'),
+      serializers: {
+        req: (req) => ({ id: req.id, method: req.method, url: req.url }),
+        res: (res) => ({ statusCode: res.statusCode }),
+      },
+    }),
+  );
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const checks: Record<string, string> = {};
+    await Promise.all([
+      deps.db.raw('SELECT 1').then(() => (checks.database = 'ok'), () => (checks.database = 'unavailable')),
+      deps.redis.ping().then(() => (checks.redis = 'ok'), () => (checks.redis = 'unavailable')),
+    ]);
+    const ok = Object.values(checks).every((v) => v === 'ok');
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not_ready', checks });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.set('Content-Type', deps.metrics.registry.contentType);
+    res.send(await deps.metrics.registry.metrics());
+  });
+
+  const openApi = buildOpenApi(routes, deps.config);
+  app.get('/v1/openapi.json', (_req, res) => {
+    res.json(openApi);
+  });
+  app.use('/docs', swaggerUi.serve, swaggerUi.setup(openApi));
+
+  for (const route of routes) mountRoute(app, deps, route);
+
+  app.use((req: Request, _res: Response, next: NextFunction) => next(new NotFound('route', `${req.method} ${req.path}`)));
+  app.use(errorHandler(deps));
+  return app;
+}
+
+function mountRoute(app: express.Express, deps: AppDeps, route: RouteDef<any, any, any>): void {
+  const bodyMode = route.bodyMode ?? (route.method === 'post' ? { kind: 'json' as const } : { kind: 'none' as const });
+  const middlewares: express.RequestHandler[] = [];
+  if (bodyMode.kind === 'json') middlewares.push(readRaw(bodyMode.maxBytes ?? jsonBodyBytesMax));
+  if (bodyMode.kind === 'raw') middlewares.push(readRaw(bodyMode.maxBytes));
+  const transactional = route.transactional ?? route.method !== 'get';
+
+  app[route.method](route.path, ...middlewares, async (req: Request, res: Response) => {
+    const started = process.hrtime.bigint();
+    const requestId = String(req.id);
+    const rawBody: Buffer | undefined = Buffer.isBuffer(req.body) ? req.body : undefined;
+
+    // Who is calling.
+    let caller = anonymous;
+    let sender: RouteContext['sender'];
+    if ('roles' in route.access) {
+      caller = await authenticate(req, deps.db);
+      if (!route.access.roles.includes(caller.role)) throw new NotFound('route', `${req.method} ${req.path}`);
+      await enforceRateLimit(deps.redis, deps.config.BIDBOND_QUEUE_PREFIX, caller.keyId, deps.config.BIDBOND_RATE_LIMIT_PER_MINUTE);
+    } else if ('webhook' in route.access) {
+      sender = await authenticateWebhook(req, rawBody ?? Buffer.alloc(0), deps.db, deps.trustRoots, route.access.webhook, String(req.params.id));
+    }
+
+    // What they sent.
+    const params = route.params ? route.params.safeParse(req.params) : { success: true as const, data: req.params };
+    if (!params.success) throw new NotFound('resource', req.path);
+    const query = route.query ? route.query.safeParse(req.query) : { success: true as const, data: req.query };
+    if (!query.success) throw zodToBadRequest(query.error, 'query');
+    let body: unknown;
+    if (bodyMode.kind === 'json') {
+      const raw = rawBody ?? Buffer.alloc(0);
+      if (raw.length === 0) {
+        body = {};
+      } else {
+        if (!req.is('application/json')) throw new UnsupportedMediaType('application/json');
+        try {
+          body = JSON.parse(raw.toString('utf8'));
+        } catch {
+          throw new BadRequest('malformed_json', 'the request body is not valid JSON');
+        }
+      }
+      if (route.body) {
+        const parsed = route.body.safeParse(body);
+        if (!parsed.success) throw zodToBadRequest(parsed.error, 'body');
+        body = parsed.data;
+      }
+    } else if (bodyMode.kind === 'raw') {
+      const ct = (req.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
+      if (!bodyMode.contentTypes.includes(ct)) throw new UnsupportedMediaType(bodyMode.contentTypes.join(' or '));
+    }
+
+    const ctxBase = { req, res, body, query: query.data, params: params.data, caller, sender, rawBody, requestId, deps };
+    const run = async (tx: RouteContext['tx']) => {
+      const out = await route.handler({ ...ctxBase, tx });
+      const result: HandlerResult = isHandlerResult(out) ? out : { body: out };
+      return result;
+    };
+
+    let result: HandlerResult;
+    const idemKey = req.get('idempotency-key');
+    const useIdempotency = (route.idempotent ?? ('roles' in route.access && route.method === 'post')) && idemKey !== undefined;
+    if (transactional) {
+      if (useIdempotency) validateIdempotencyKey(idemKey!);
+      result = await deps.db.transaction(async (tx) => {
+        if (!useIdempotency) return run(tx);
+        const stored = await runIdempotent(
+          tx,
+          { callerId: caller.keyId, key: idemKey!, method: req.method, path: req.path, fingerprint: requestFingerprint(req.method, req.path, body) },
+          async () => {
+            const r = await run(tx);
+            return { status: r.status ?? route.successStatus ?? 200, body: r.body };
+          },
+        );
+        return { status: stored.status, body: stored.body, headers: stored.replayed ? { 'Idempotent-Replayed': 'true' } : {} };
+      });
+      deps.outbox.kick();
+    } else {
+      result = await run(deps.db);
+    }
+
+    if (!result.sent) {
+      for (const [k, v] of Object.entries(result.headers ?? {})) res.setHeader(k, v);
+      res.status(result.status ?? route.successStatus ?? 200).json(result.body ?? null);
+    }
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    deps.metrics.httpDuration.observe({ method: route.method, route: route.path }, seconds);
+    deps.metrics.httpRequests.inc({ method: route.method, route: route.path, status: String(res.statusCode) });
+  });
+}
+
+function errorHandler(deps: AppDeps) {
+  // Express recognises an error handler by its four parameters.
+  return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const requestId = String(req.id ?? `req_${randomUUID()}`);
+    let apiError: ApiError | undefined;
+    const e = err as { type?: string; status?: number; code?: string };
+    if (err instanceof ApiError) apiError = err;
+    else if (e?.type === 'entity.too.large') apiError = new PayloadTooLarge(Number((err as { limit?: number }).limit ?? jsonBodyBytesMax));
+    else if (e?.type === 'request.aborted') apiError = new BadRequest('request_aborted', 'the request body was not received in full');
+    else if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') apiError = new UnsupportedMediaType('utf-8 content');
+    else apiError = translateDbError(err);
+    if (!apiError) {
+      req.log?.error({ err }, 'unhandled error');
+      res.status(500).json({ error: { type: 'api_error', code: 'internal_error', message: 'internal error', requestId } });
+      return;
+    }
+    if (apiError.status === 429 && 'retryAfterSeconds' in apiError) res.setHeader('Retry-After', String((apiError as { retryAfterSeconds: number }).retryAfterSeconds));
+    const body: Record<string, unknown> = { type: apiError.type, code: apiError.code, message: apiError.message };
+    if (apiError.extra.rule) body.rule = apiError.extra.rule;
+    if (apiError.extra.param) body.param = apiError.extra.param;
+    if (apiError.extra.details !== undefined) body.details = apiError.extra.details;
+    body.requestId = requestId;
+    deps.metrics.httpRequests.inc({ method: req.method.toLowerCase(), route: req.route?.path ?? 'unmatched', status: String(apiError.status) });
+    res.status(apiError.status).json({ error: body });
+  };
+}

@@ -1,0 +1,76 @@
+// A route is declared once, with the schemas that validate its input; the same declarations
+// produce the OpenAPI document, so the description can never drift from what is enforced.
+import type { Request, Response } from 'express';
+import type { Knex } from 'knex';
+import { z } from 'zod';
+import type { AppDeps } from './deps';
+import type { Caller, Role } from './auth';
+import type { WebhookSender } from './webhookAuth';
+
+export type Access =
+  | { roles: readonly Role[] }
+  | { public: true }
+  | { webhook: 'issuer' | 'bank' };
+
+export interface RouteContext<B = unknown, Q = unknown, P = unknown> {
+  req: Request;
+  res: Response;
+  body: B;
+  query: Q;
+  params: P;
+  /** Present on routes for API-key callers. */
+  caller: Caller;
+  /** Present on signed webhook routes. */
+  sender?: WebhookSender;
+  /** Raw request bytes (webhooks and non-JSON bodies). */
+  rawBody?: Buffer;
+  requestId: string;
+  /** The unit of work: a transaction on mutating routes, the pool on reads. */
+  tx: Knex | Knex.Transaction;
+  deps: AppDeps;
+}
+
+export interface HandlerResult {
+  status?: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** The handler wrote the response itself (PDF, CSV, streams). */
+  sent?: boolean;
+}
+
+export type BodyMode =
+  | { kind: 'json'; maxBytes?: number }
+  | { kind: 'raw'; maxBytes: number; contentTypes: readonly string[] }
+  | { kind: 'none' };
+
+export interface RouteDef<B = any, Q = any, P = any> {
+  method: 'get' | 'post' | 'delete';
+  path: string;
+  operationId: string;
+  summary: string;
+  tags: string[];
+  access: Access;
+  params?: z.ZodType<P>;
+  query?: z.ZodType<Q>;
+  body?: z.ZodType<B>;
+  bodyMode?: BodyMode;
+  response?: z.ZodType;
+  /** Non-JSON responses, for the OpenAPI document. */
+  produces?: string[];
+  successStatus?: number;
+  /** Mutations run in one transaction with their idempotency record and audit events.
+   *  Defaults to true for POST and DELETE. */
+  transactional?: boolean;
+  /** Caller POSTs accept Idempotency-Key; defaults to true for POST by API-key callers. */
+  idempotent?: boolean;
+  handler: (ctx: RouteContext<B, Q, P>) => Promise<HandlerResult | unknown>;
+}
+
+export function defineRoute<B = undefined, Q = undefined, P = undefined>(def: RouteDef<B, Q, P>): RouteDef<B, Q, P> {
+  return def;
+}
+
+/** Express path "/v1/sections/:id" → OpenAPI "/v1/sections/{id}". */
+export function openApiPath(path: string): string {
+  return path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+}

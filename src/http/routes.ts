@@ -1,0 +1,7 @@
+// Every route of the API, in one list: the app mounts them and the OpenAPI document is built
+// from them.
+import { auditRoutes } from '../audit/routes';
+import { registryRoutes } from '../registry/routes';
+import type { RouteDef } from './route';
+
+export const allRoutes: RouteDef<any, any, any>[] = [...registryRoutes, ...auditRoutes];

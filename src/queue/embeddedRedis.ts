@@ -1,0 +1,63 @@
+// The embedded default for Redis: when REDIS_URL is unset, a redis-server from the PATH on a
+// free loopback port, persisting nothing outside the data directory. Without one, a clear
+// message that says what to install or set.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Redis from 'ioredis';
+import { freePort } from '../db/embedded';
+
+export class RedisNotFound extends Error {
+  constructor() {
+    super(
+      'no redis-server on the PATH. Install Redis (Debian/Ubuntu: `apt-get install redis-server`; macOS: `brew install redis`) or set REDIS_URL to a running Redis (e.g. redis://127.0.0.1:6379).',
+    );
+    this.name = 'RedisNotFound';
+  }
+}
+
+export interface EmbeddedRedis {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export const redisStartTimeoutMs = 10_000;
+
+export async function startEmbeddedRedis(dataDir: string): Promise<EmbeddedRedis> {
+  const which = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' });
+  const bin = which.stdout.trim();
+  if (which.status !== 0 || !bin) throw new RedisNotFound();
+  const dir = path.join(dataDir, 'redis');
+  mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  const child = spawn(
+    bin,
+    ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction', '--protected-mode', 'yes'],
+    { stdio: 'ignore' },
+  );
+  const url = `redis://127.0.0.1:${port}`;
+  const deadline = Date.now() + redisStartTimeoutMs;
+  for (;;) {
+    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on('error', () => {});
+    try {
+      await probe.connect();
+      await probe.ping();
+      probe.disconnect();
+      break;
+    } catch {
+      probe.disconnect();
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`redis-server did not start on port ${port}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return {
+    url,
+    stop: async () => {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      }
+    },
+  };
+}

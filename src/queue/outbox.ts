@@ -1,0 +1,94 @@
+// Jobs are recorded in the same transaction as the state change that calls for them (an outbox
+// row) and handed to BullMQ after commit. A crash between commit and hand-off loses nothing: the
+// relay picks pending rows up on its next pass, and the minute sweep repeats it.
+import type { JobsOptions } from 'bullmq';
+import type { Knex } from 'knex';
+import type { Tx } from '../db/knex';
+import { defaultJobOptions, jobIdFor, type QueueName, type Queues } from './queues';
+
+export const outboxRelayBatchSize = 200;
+export const outboxRelayIntervalMs = 1000;
+/** Dispatched rows are kept a while for inspection, then removed by housekeeping. */
+export const outboxRetentionHours = 24;
+
+export interface JobRequest {
+  queue: QueueName;
+  name: string;
+  /** The job id: a retry of the same logical work must reuse it, so BullMQ de-duplicates. */
+  jobId: string;
+  payload: Record<string, string | number | boolean | null>;
+  delayMs?: number;
+}
+
+export async function enqueueJob(tx: Tx, job: JobRequest): Promise<void> {
+  await tx('outbox').insert({
+    queue: job.queue,
+    job_name: job.name,
+    job_id: jobIdFor(job.jobId),
+    payload: JSON.stringify({ ...job.payload, ...(job.delayMs ? { __delayMs: job.delayMs } : {}) }),
+  });
+}
+
+export async function relayOutboxOnce(db: Knex, queues: Queues, opts: Partial<JobsOptions> = {}): Promise<number> {
+  return db.transaction(async (tx) => {
+    const rows = await tx('outbox')
+      .whereNull('dispatched_at')
+      .orderBy('seq')
+      .limit(outboxRelayBatchSize)
+      .forUpdate()
+      .skipLocked();
+    for (const r of rows) {
+      const { __delayMs, ...data } = r.payload as Record<string, unknown>;
+      await queues[r.queue as QueueName].add(r.job_name, data, {
+        ...defaultJobOptions,
+        ...opts,
+        jobId: r.job_id,
+        delay: typeof __delayMs === 'number' ? __delayMs : undefined,
+      });
+    }
+    if (rows.length) {
+      await tx('outbox').whereIn('seq', rows.map((r) => r.seq.toString())).update({ dispatched_at: tx.fn.now() });
+    }
+    return rows.length;
+  });
+}
+
+export interface Outbox {
+  /** Ask the relay to run soon (after a commit that enqueued jobs). */
+  kick(): void;
+  stop(): Promise<void>;
+}
+
+export function startOutboxRelay(db: Knex, queues: Queues, onError: (e: unknown) => void): Outbox {
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let stopped = false;
+  const run = () => {
+    if (stopped || running) return;
+    running = (async () => {
+      try {
+        while ((await relayOutboxOnce(db, queues)) === outboxRelayBatchSize && !stopped);
+      } catch (e) {
+        onError(e);
+      } finally {
+        running = undefined;
+      }
+    })();
+  };
+  const loop = () => {
+    run();
+    if (!stopped) timer = setTimeout(loop, outboxRelayIntervalMs);
+  };
+  timer = setTimeout(loop, 0);
+  return {
+    kick: () => setImmediate(run),
+    stop: async () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running;
+    },
+  };
+}
+
+/** An outbox that only records (tools and tests without Redis); the sweep relays later. */
+export const inertOutbox: Outbox = { kick() {}, async stop() {} };
