@@ -66,3 +66,11 @@ export function formatAmount(fen: bigint): string {
 export function assertFen(value: unknown, what: string): asserts value is bigint {
   if (typeof value !== 'bigint') throw new Error(`assertion: ${what} must be a bigint, got ${typeof value}`);
 }
+
+/** numerator / denominator rounded half-up (away from zero at exactly one half), in bigint:
+ *  the one rounding step interest and fees take, at the very end. */
+export function divRoundHalfUp(numerator: bigint, denominator: bigint): bigint {
+  if (denominator <= 0n) throw new Error('assertion: denominator must be positive');
+  if (numerator < 0n) return -divRoundHalfUp(-numerator, denominator);
+  return (numerator * 2n + denominator) / (denominator * 2n);
+}
