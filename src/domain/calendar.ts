@@ -147,6 +147,21 @@ export function loadCalendarTable(json: unknown): CalendarTable {
   });
 }
 
+/** A configured table on top of the built-in one: for every year the override covers (its
+ *  `years`, or the years of its entries) its entries replace the base's, so an operator can add
+ *  2027 or correct a year without restating the others. */
+export function mergeCalendarTables(base: CalendarTable, override: CalendarTable): CalendarTable {
+  const yearOf = (d: string) => Number(d.slice(0, 4));
+  const baseYears = base.years ?? [...base.holidays, ...base.makeupWorkdays].map(yearOf);
+  const overrideYears = new Set(override.years ?? [...override.holidays, ...override.makeupWorkdays].map(yearOf));
+  const keep = (d: string) => !overrideYears.has(yearOf(d));
+  return checkTable({
+    holidays: [...base.holidays.filter(keep), ...override.holidays],
+    makeupWorkdays: [...base.makeupWorkdays.filter(keep), ...override.makeupWorkdays],
+    years: [...new Set([...baseYears, ...overrideYears])].sort((a, b) => a - b),
+  });
+}
+
 function span(from: string, to: string): string[] {
   const out: string[] = [];
   for (let d = from; d <= to; d = addCalendarDays(d, 1)) out.push(d);

@@ -5,6 +5,7 @@ import {
   defaultCalendarTable,
   isWorkingDay,
   loadCalendarTable,
+  mergeCalendarTables,
 } from '../../../src/domain/calendar';
 import { dayOfWeek } from '../../../src/domain/time';
 
@@ -86,6 +87,19 @@ describe('working-day calendar', () => {
     const days = Array.from({ length: 40 }, (_, i) => new Date(Date.UTC(2030, 0, 1 + i)).toISOString().slice(0, 10));
     const broken = createCalendar({ holidays: days, makeupWorkdays: [] });
     expect(() => broken.addWorkingDays('2029-12-31', 1)).toThrow(/no working day/);
+  });
+
+  it('R19 adds a configured year on top of the built-in schedules, replacing only the years it covers', () => {
+    const merged = createCalendar(mergeCalendarTables(defaultCalendarTable, {
+      holidays: ['2027-01-01', '2026-01-05'],
+      makeupWorkdays: [],
+      years: [2026, 2027],
+    }));
+    expect(merged.isWorkingDay('2027-01-01')).toBe(false);
+    expect(merged.covers('2027-03-01')).toBe(true);
+    expect(merged.isWorkingDay('2026-01-05')).toBe(false); // 2026 replaced by the operator's table
+    expect(merged.isWorkingDay('2026-01-01')).toBe(true);
+    expect(merged.isWorkingDay('2025-01-28')).toBe(false); // 2025 kept
   });
 
   describe('loadCalendarTable (BIDBOND_CALENDAR_FILE)', () => {
