@@ -1,0 +1,128 @@
+// The customer-facing API (DESIGN.md "Banks"): what tests, the demo and outside checkers use to
+// play the bank's customers and to steer the simulation. JSON, amounts as decimal strings.
+// Faults never apply here: this is the harness's control plane, not the bank's protocol.
+import express, { Router, type Request, type Response } from 'express';
+import type { SandboxContext } from './context';
+import { table } from './context';
+import { SandboxError } from './errors';
+import { faultSettingsJson, parseFaultSettings, type FaultSettings } from './faults';
+import { checkAccountNumber } from './ledger';
+import { closeAccount, getAccountView, openAccount, parseOpenAccount } from './accounts';
+import { customerTransfer, parseCustomerTransfer } from './transfers';
+import { outboxJson, type OutboxRow } from './notifier';
+import { formatAmount } from '../../domain/money';
+
+/** Customer API bodies are small JSON objects. */
+export const customerBodyBytesMax = 64 * 1024;
+/** GET /sandbox/notifications answers at most this many rows (newest first). */
+export const notificationsListMax = 100;
+
+export async function saveFaultSettings(ctx: SandboxContext, settings: FaultSettings): Promise<void> {
+  await ctx.db(table(ctx, 'fault_settings'))
+    .insert({ id: 1, settings: JSON.stringify(settings), updated_at: ctx.db.fn.now() })
+    .onConflict('id')
+    .merge();
+}
+
+export async function loadFaultSettings(ctx: Pick<SandboxContext, 'db' | 'config'>): Promise<FaultSettings | undefined> {
+  const row = await ctx.db(table(ctx, 'fault_settings')).where({ id: 1 }).first();
+  return row ? parseFaultSettings(row.settings) : undefined;
+}
+
+export function customerRoutes(ctx: SandboxContext): Router {
+  const router = Router();
+  router.use('/sandbox', express.json({ limit: customerBodyBytesMax }));
+
+  router.get('/sandbox/health', async (_req: Request, res: Response) => {
+    await ctx.db.raw('SELECT 1');
+    res.json({ status: 'ok', protocol: ctx.config.protocol, trustAccount: ctx.config.trustAccount?.number ?? null, virtualPrefix: ctx.config.virtualPrefix ?? null });
+  });
+
+  router.post('/sandbox/accounts', async (req: Request, res: Response) => {
+    const { created, account } = await openAccount(ctx, parseOpenAccount(req.body));
+    res.status(created ? 201 : 200).json(await getAccountView(ctx, account.number));
+  });
+
+  router.get('/sandbox/accounts/:number', async (req: Request, res: Response) => {
+    res.json(await getAccountView(ctx, checkAccountNumber(req.params.number, 'number')));
+  });
+
+  router.post('/sandbox/accounts/:number/close', async (req: Request, res: Response) => {
+    const account = await closeAccount(ctx, checkAccountNumber(req.params.number, 'number'));
+    res.json(await getAccountView(ctx, account.number));
+  });
+
+  router.post('/sandbox/transfers', async (req: Request, res: Response) => {
+    const input = parseCustomerTransfer(req.body, req.get('Idempotency-Key') ?? undefined);
+    const result = await customerTransfer(ctx, input);
+    res.status(result.replayed ? 200 : 201).json(result);
+  });
+
+  router.get('/sandbox/faults', (_req: Request, res: Response) => {
+    res.json(faultSettingsJson(ctx.faults.settings));
+  });
+
+  router.post('/sandbox/faults', async (req: Request, res: Response) => {
+    const settings = parseFaultSettings(req.body ?? {});
+    await saveFaultSettings(ctx, settings);
+    ctx.faults.set(settings);
+    res.json(faultSettingsJson(settings));
+  });
+
+  router.get('/sandbox/certificate', (_req: Request, res: Response) => {
+    res.status(200).type('application/x-pem-file').send(ctx.signer.certPem);
+  });
+
+  // Extras: the notification outbox, so a parked notification is visible and can be retried.
+  router.get('/sandbox/notifications', async (req: Request, res: Response) => {
+    const status = req.query.status;
+    if (status !== undefined && status !== 'pending' && status !== 'delivered' && status !== 'parked') {
+      throw new SandboxError(400, 'invalid_request', 'status must be pending, delivered or parked', 'status');
+    }
+    let query = ctx.db(table(ctx, 'notification_outbox')).orderBy('id', 'desc').limit(notificationsListMax);
+    if (status) query = query.where({ status });
+    const rows: OutboxRow[] = await query;
+    res.json({ object: 'list', data: rows.map(outboxJson) });
+  });
+
+  router.post('/sandbox/notifications/:id/retry', async (req: Request, res: Response) => {
+    if (!/^\d{1,18}$/.test(String(req.params.id))) throw new SandboxError(404, 'notification_not_found', 'no such notification');
+    const [row]: OutboxRow[] = await ctx
+      .db(table(ctx, 'notification_outbox'))
+      .where({ id: String(req.params.id) })
+      .whereIn('status', ['parked', 'pending'])
+      .update({ status: 'pending', attempts: 0, next_attempt_at: ctx.db.fn.now() })
+      .returning('*');
+    if (!row) throw new SandboxError(404, 'notification_not_found', 'no parked or pending notification with that id');
+    ctx.wakeNotifier();
+    res.json(outboxJson(row));
+  });
+
+  router.get('/sandbox/payments/:messageId', async (req: Request, res: Response) => {
+    const messageId = String(req.params.messageId);
+    const message = await ctx.db(table(ctx, 'payment_messages')).where({ message_id: messageId }).first();
+    if (!message) throw new SandboxError(404, 'message_not_found', `no payment message ${messageId}`);
+    const rows = await ctx.db(table(ctx, 'payment_instructions')).where({ message_id: messageId }).orderBy('id');
+    res.json({
+      messageId,
+      protocol: message.protocol,
+      debtorAccount: message.debtor_account,
+      groupStatus: message.group_status,
+      groupReasonCode: message.group_reason_code,
+      receivedAt: message.received_at.toISOString(),
+      instructions: rows.map((r: Record<string, unknown>) => ({
+        endToEndId: r.end_to_end_id,
+        amount: formatAmount(r.amount_fen as bigint),
+        creditor: { accountNumber: r.creditor_number, name: r.creditor_name, bankCode: r.creditor_bank_code },
+        status: r.status,
+        reasonCode: r.reason_code,
+        reasonText: r.reason_text,
+        transferRef: r.transfer_ref,
+        bookedAt: r.booked_at ? (r.booked_at as Date).toISOString() : null,
+        externalPayee: r.external_payee,
+      })),
+    });
+  });
+
+  return router;
+}

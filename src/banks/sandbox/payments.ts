@@ -1,0 +1,301 @@
+// Payment instructions sent to the bank (pain.001 or a cn-h2h batch; in practice refunds out
+// of the trust account). They are recorded and acknowledged at once, then settled by a
+// background loop after settleDelayMs, one instruction per transaction, like a bank's batch
+// run. Each end-to-end id is paid at most once, whatever message it comes in.
+import type { Knex } from 'knex';
+import type { StatusReport, TransactionStatus, TransferBatch } from '../types';
+import { sameName } from '../../domain/names';
+import { table, type SandboxContext } from './context';
+import { TransferRejected, reasonCodes, type ReasonCode } from './errors';
+import { book, findAccount, holdsBankCode, type Booking } from './ledger';
+import { resolvePayee } from './accounts';
+import { enqueueCreditNotification } from './notifier';
+
+/** Transactions in one submitted file; a bigger file is refused whole (FF01). */
+export const paymentBatchTransfersMax = 10_000;
+/** Rows per INSERT: PostgreSQL takes at most 65,535 bind parameters per statement. */
+const insertChunkRows = 1_000;
+/** Instructions settled per wake-up before the loop yields to other work. */
+export const settleBatchMax = 200;
+export const settlePollIntervalMs = 50;
+/** End-to-end ids a status query may filter on. */
+export const statusFilterIdsMax = paymentBatchTransfersMax;
+
+export type PaymentProtocol = 'iso20022' | 'cn-h2h';
+
+interface MessageRow {
+  message_id: string;
+  protocol: PaymentProtocol;
+  debtor_account: string | null;
+  group_status: 'ACTC' | 'RJCT';
+  group_reason_code: string | null;
+  group_reason_text: string | null;
+  transaction_count: number;
+  received_at: Date;
+}
+
+interface InstructionRow {
+  id: bigint;
+  message_id: string;
+  end_to_end_id: string;
+  debtor_account: string;
+  amount_fen: bigint;
+  currency: string;
+  creditor_number: string;
+  creditor_name: string;
+  creditor_bank_code: string | null;
+  remittance: string | null;
+  status: 'pending' | 'settled' | 'rejected';
+  reason_code: string | null;
+  reason_text: string | null;
+  fault_reject: boolean;
+  status_lag_ms: number;
+  settle_after: Date;
+  finished_at: Date | null;
+  transfer_ref: string | null;
+  booked_at: Date | null;
+  external_payee: boolean | null;
+}
+
+export type IntakeResult =
+  | { kind: 'duplicate' }
+  | { kind: 'recorded'; report: StatusReport; groupRejected: boolean };
+
+let reportCounter = 0;
+/** A report's own message id: unique per report, within Max35Text and cn-h2h's 32. */
+export function newReportMessageId(prefix: string): string {
+  reportCounter = (reportCounter + 1) % 1_000_000;
+  return `SBX${prefix}${Date.now().toString(36).toUpperCase()}${reportCounter.toString().padStart(6, '0')}`;
+}
+
+/** Records a submitted batch. A message id seen before is a duplicate and changes nothing. */
+export async function receiveBatch(ctx: SandboxContext, batch: TransferBatch, protocol: PaymentProtocol): Promise<IntakeResult> {
+  if (batch.transfers.length === 0 || batch.transfers.length > paymentBatchTransfersMax) {
+    throw new Error(`assertion: the protocol layer admits 1..${paymentBatchTransfersMax} transfers`);
+  }
+  const result = await ctx.db.transaction(async (tx): Promise<IntakeResult> => {
+    const messages = table(ctx, 'payment_messages');
+    const inserted = await tx(messages)
+      .insert({ message_id: batch.messageId, protocol, debtor_account: batch.debtor.accountNumber, group_status: 'ACTC', transaction_count: batch.transfers.length })
+      .onConflict('message_id')
+      .ignore()
+      .returning('message_id');
+    if (inserted.length === 0) return { kind: 'duplicate' };
+    const debtor = await findAccount(tx, ctx, batch.debtor.accountNumber);
+    let groupReject: { code: ReasonCode; text: string } | undefined;
+    if (!debtor) groupReject = { code: reasonCodes.AC01, text: `debtor account ${batch.debtor.accountNumber} does not exist` };
+    else if (debtor.status !== 'open') groupReject = { code: reasonCodes.AC04, text: `debtor account ${debtor.number} is closed` };
+    const now = new Date();
+    const settleAfter = new Date(now.getTime() + ctx.config.settleDelayMs);
+    // Fault decisions per transaction, in file order: the same seed and the same files give
+    // the same rejects and late statuses.
+    const rows = batch.transfers.map((t) => ({
+      message_id: batch.messageId,
+      end_to_end_id: t.endToEndId,
+      debtor_account: batch.debtor.accountNumber,
+      amount_fen: t.amountFen,
+      currency: t.currency,
+      creditor_number: t.creditor.accountNumber,
+      creditor_name: t.creditor.name,
+      creditor_bank_code: t.creditor.bankCode ?? null,
+      remittance: t.remittance || null,
+      status: groupReject ? 'rejected' : 'pending',
+      reason_code: groupReject?.code ?? null,
+      reason_text: groupReject?.text ?? null,
+      fault_reject: groupReject ? false : ctx.faults.roll('reject'),
+      status_lag_ms: groupReject ? 0 : ctx.faults.roll('lostStatus') ? ctx.config.lostStatusMs : 0,
+      settle_after: settleAfter,
+      finished_at: groupReject ? now : null,
+    }));
+    const instructions = table(ctx, 'payment_instructions');
+    const ids: bigint[] = [];
+    for (let i = 0; i < rows.length; i += insertChunkRows) {
+      const chunk: { id: bigint }[] = await tx(instructions).insert(rows.slice(i, i + insertChunkRows)).returning('id');
+      ids.push(...chunk.map((r) => r.id));
+    }
+    if (groupReject) {
+      // Nothing of a refused file was accepted: its end-to-end ids stay free for a corrected file.
+      await tx(messages).where({ message_id: batch.messageId }).update({ group_status: 'RJCT', group_reason_code: groupReject.code, group_reason_text: groupReject.text });
+    } else {
+      await claimEndToEndIds(tx, ctx, batch.debtor.accountNumber, rows.map((r, i) => ({ id: ids[i], endToEndId: r.end_to_end_id })), now);
+    }
+    const report = await statusReportIn(tx, ctx, batch.messageId, []);
+    return { kind: 'recorded', report: report!, groupRejected: !!groupReject };
+  });
+  if (result.kind === 'recorded' && !result.groupRejected) ctx.wakeSettler();
+  return result;
+}
+
+/** The first instruction to claim an end-to-end id keeps it; the others are rejected DUPL. */
+async function claimEndToEndIds(tx: Knex.Transaction, ctx: SandboxContext, debtorAccount: string, items: { id: bigint; endToEndId: string }[], now: Date): Promise<void> {
+  const registry = table(ctx, 'end_to_end_ids');
+  const won = new Set<bigint>();
+  for (let i = 0; i < items.length; i += insertChunkRows) {
+    const chunk = items.slice(i, i + insertChunkRows);
+    const claimed: { instruction_id: bigint }[] = await tx(registry)
+      .insert(chunk.map((it) => ({ debtor_account: debtorAccount, end_to_end_id: it.endToEndId, instruction_id: it.id })))
+      .onConflict(['debtor_account', 'end_to_end_id'])
+      .ignore()
+      .returning('instruction_id');
+    for (const c of claimed) won.add(c.instruction_id);
+  }
+  const lost = items.filter((it) => !won.has(it.id)).map((it) => it.id);
+  for (let i = 0; i < lost.length; i += insertChunkRows) {
+    await tx(table(ctx, 'payment_instructions'))
+      .whereIn('id', lost.slice(i, i + insertChunkRows).map(String))
+      .update({ status: 'rejected', reason_code: reasonCodes.DUPL, reason_text: 'end-to-end id already received: not paid again', finished_at: now });
+  }
+}
+
+function transactionStatus(row: InstructionRow, now: Date): TransactionStatus {
+  const base = { endToEndId: row.end_to_end_id };
+  if (row.status === 'pending') return { ...base, outcome: 'pending', bankStatus: 'ACSP' };
+  // lostStatusRate: the outcome exists but the status service lags behind the books.
+  if (row.finished_at && now.getTime() < row.finished_at.getTime() + row.status_lag_ms) return { ...base, outcome: 'pending', bankStatus: 'PDNG' };
+  if (row.status === 'settled') {
+    return { ...base, outcome: 'settled', bankStatus: 'ACSC', bankReference: `${row.transfer_ref}D`, bookedAt: row.booked_at!.toISOString() };
+  }
+  const t: TransactionStatus = { ...base, outcome: 'rejected', bankStatus: 'RJCT', reasonCode: row.reason_code! };
+  if (row.reason_text) t.reasonText = row.reason_text;
+  if (row.finished_at) t.bookedAt = row.finished_at.toISOString();
+  return t;
+}
+
+/** What the bank can say about a message now, or undefined when it never received it. */
+export async function statusReport(ctx: SandboxContext, messageId: string, endToEndIds: string[]): Promise<StatusReport | undefined> {
+  return statusReportIn(ctx.db, ctx, messageId, endToEndIds);
+}
+
+async function statusReportIn(db: Knex | Knex.Transaction, ctx: SandboxContext, messageId: string, endToEndIds: string[]): Promise<StatusReport | undefined> {
+  const message: MessageRow | undefined = await db(table(ctx, 'payment_messages')).where({ message_id: messageId }).first();
+  if (!message) return undefined;
+  let query = db(table(ctx, 'payment_instructions')).where({ message_id: messageId }).orderBy('id');
+  if (endToEndIds.length > 0) query = query.whereIn('end_to_end_id', endToEndIds.slice(0, statusFilterIdsMax));
+  const rows: InstructionRow[] = await query;
+  const now = new Date();
+  const transactions = rows.map((r) => transactionStatus(r, now));
+  const report: StatusReport = { messageId: newReportMessageId('R'), originalMessageId: messageId, transactions };
+  if (message.group_status === 'RJCT') {
+    report.groupStatus = 'RJCT';
+    report.groupReasonCode = message.group_reason_code ?? undefined;
+    return report;
+  }
+  const outcomes = new Set(transactions.map((t) => t.outcome));
+  if (outcomes.has('pending') || transactions.length === 0) report.groupStatus = 'ACTC';
+  else if (outcomes.size === 1 && outcomes.has('settled')) report.groupStatus = 'ACSC';
+  else if (outcomes.size === 1 && outcomes.has('rejected')) report.groupStatus = 'RJCT';
+  else report.groupStatus = 'PART';
+  return report;
+}
+
+/** Decides where the instruction's money goes and books it, or says why not. */
+async function settleInstruction(tx: Knex.Transaction, ctx: SandboxContext, row: InstructionRow): Promise<{ booking: Booking; external: boolean; notify: boolean }> {
+  if (row.fault_reject) throw new TransferRejected(reasonCodes.MS03, 'refused by the bank (sandbox fault injection: rejectRate)');
+  const common = { debitAccount: row.debtor_account, amountFen: row.amount_fen, endToEndId: row.end_to_end_id, remittance: row.remittance ?? undefined, origin: 'payment' as const };
+  const payee = { accountNumber: row.creditor_number, name: row.creditor_name, bankCode: row.creditor_bank_code ?? undefined };
+  const resolved = await resolvePayee(tx, ctx, row.creditor_number);
+  if (resolved.kind === 'trust') {
+    // Someone paying into the trust account by file: a deposit like any other, so notified.
+    const booking = await book(tx, ctx, { ...common, creditAccount: resolved.account, payee, addressedAccount: resolved.addressed });
+    return { booking, external: false, notify: true };
+  }
+  const account = resolved.kind === 'account' ? await findAccount(tx, ctx, resolved.account) : undefined;
+  // An account of that number at another branch is not this account: CNAPS routes by code.
+  const here = account && (!row.creditor_bank_code || row.creditor_bank_code === account.bank_code) ? account : undefined;
+  if (!here) {
+    if (!row.creditor_bank_code || (await holdsBankCode(tx, ctx, row.creditor_bank_code))) {
+      throw new TransferRejected(reasonCodes.AC01, `no account ${row.creditor_number} at bank ${row.creditor_bank_code ?? '(none given)'}`);
+    }
+    // Another bank's customer: the money leaves through the clearing system; only the debit is ours.
+    const booking = await book(tx, ctx, { ...common, creditAccount: null, payee });
+    return { booking, external: true, notify: false };
+  }
+  if (here.status !== 'open') throw new TransferRejected(reasonCodes.AC04, `account ${here.number} is closed`);
+  if (!sameName(here.name, row.creditor_name)) throw new TransferRejected(reasonCodes.BE01, `account ${here.number} is not held by ${row.creditor_name}`);
+  const booking = await book(tx, ctx, { ...common, creditAccount: here.number, payee });
+  return { booking, external: false, notify: false };
+}
+
+/** Settles one due instruction, if there is one; false when nothing was due. */
+async function settleNextDue(ctx: SandboxContext): Promise<{ settled: boolean; notified: boolean }> {
+  return ctx.db.transaction(async (tx) => {
+    const row: InstructionRow | undefined = await tx(table(ctx, 'payment_instructions'))
+      .where({ status: 'pending' })
+      .andWhere('settle_after', '<=', tx.fn.now())
+      .orderBy([{ column: 'settle_after' }, { column: 'id' }])
+      .forUpdate()
+      .skipLocked()
+      .first();
+    if (!row) return { settled: false, notified: false };
+    const instructions = table(ctx, 'payment_instructions');
+    try {
+      const { booking, external, notify } = await settleInstruction(tx, ctx, row);
+      if (notify) await enqueueCreditNotification(tx, ctx, booking);
+      await tx(instructions)
+        .where({ id: row.id })
+        .update({ status: 'settled', transfer_ref: booking.transferRef, booked_at: booking.bookedAt, finished_at: booking.bookedAt, external_payee: external });
+      return { settled: true, notified: notify };
+    } catch (e) {
+      if (!(e instanceof TransferRejected)) throw e;
+      await tx(instructions).where({ id: row.id }).update({ status: 'rejected', reason_code: e.reasonCode, reason_text: e.message, finished_at: tx.fn.now() });
+      return { settled: true, notified: false };
+    }
+  });
+}
+
+export class Settler {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  private again = false;
+
+  constructor(private readonly ctx: SandboxContext) {}
+
+  start(): void {
+    this.schedule(0);
+  }
+
+  /** A new batch was recorded: look again once its settle delay has passed. */
+  wake(): void {
+    if (this.stopped) return;
+    const t = setTimeout(() => {
+      if (this.running) this.again = true;
+      else this.schedule(0);
+    }, this.ctx.config.settleDelayMs);
+    t.unref?.();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.running = this.tick()
+        .catch((e) => console.error(`sandbox bank: settlement loop: ${(e as Error).message}`))
+        .finally(() => {
+          this.running = undefined;
+          const more = this.again;
+          this.again = false;
+          this.schedule(more ? 0 : settlePollIntervalMs);
+        });
+    }, delayMs);
+    this.timer.unref?.();
+  }
+
+  private async tick(): Promise<void> {
+    let notified = false;
+    for (let i = 0; i < settleBatchMax && !this.stopped; i++) {
+      const r = await settleNextDue(this.ctx);
+      if (!r.settled) break;
+      notified ||= r.notified;
+      if (i === settleBatchMax - 1) this.again = true;
+    }
+    if (notified) this.ctx.wakeNotifier();
+  }
+}
