@@ -1,0 +1,162 @@
+// One camt entry (Ntry) read into per-transaction bookings, shared by camt.054 (notification)
+// and camt.053 (statement) so both derive the same reference for the same booking: the
+// reconciliation de-duplicates notified credits against the statement on that reference.
+//
+// An entry may batch several transactions (NtryDtls/TxDtls). When every transaction carries
+// its own amount, each is its own booking with its own reference; otherwise the entry is one
+// booking for the entry amount. With a single transaction the entry amount is what was booked
+// (the transaction amount may be the instructed amount before charges, or another currency).
+//
+// Reference, first present of:
+//   single transaction: Ntry/AcctSvcrRef, TxDtls/Refs/AcctSvcrRef, Ntry/NtryRef, Refs/UETR,
+//                       Refs/EndToEndId (unless NOTPROVIDED)
+//   several:            TxDtls/Refs/AcctSvcrRef, then "<Ntry/AcctSvcrRef or NtryRef>/<n>"
+//                       (n = 1-based position), then UETR, then EndToEndId
+// The bank's AcctSvcrRef comes first because it is unique per booking at that bank, while an
+// EndToEndId is the payer's and is often NOTPROVIDED or repeated.
+import { BankMessageInvalid } from '../types';
+import { child, childrenNamed, textAt, type XmlElement } from '../xml';
+import { readAccount, readAgentCode, readAmount, readPartyName } from './common';
+import { normalizeBankDate, normalizeBankDateTime, shanghaiParts, startOfShanghaiDay } from './time';
+
+export interface CamtBooking {
+  entryRef?: string;
+  direction: 'credit' | 'debit';
+  /** Sts/Cd (.08) or Sts (.02) as written: BOOK, PDNG, INFO... */
+  status: string;
+  reversal: boolean;
+  amountFen: bigint;
+  currency: string;
+  bookedAt?: string;
+  valueDate?: string;
+  endToEndId?: string;
+  /** For a credit the account the payer addressed (CdtrAcct), for a debit the account paid
+   *  from (DbtrAcct), when the transaction names one. */
+  ownAccount?: string;
+  counterparty: { name?: string; accountNumber?: string; bankCode?: string };
+  remittance?: string;
+}
+
+function direction(code: string | undefined, where: string): 'credit' | 'debit' {
+  if (code === 'CRDT') return 'credit';
+  if (code === 'DBIT') return 'debit';
+  throw new BankMessageInvalid(`${where}: CdtDbtInd ${JSON.stringify(code ?? '')} is neither CRDT nor DBIT`);
+}
+
+function readDateChoice(el: XmlElement | undefined, what: string): { at?: string; date?: string } {
+  if (!el) return {};
+  const dtTm = textAt(el, 'DtTm');
+  if (dtTm) {
+    const at = normalizeBankDateTime(dtTm, what);
+    return { at, date: shanghaiParts(new Date(at)).date };
+  }
+  const dt = textAt(el, 'Dt') ?? (el.children.length === 0 ? textAt(el) : undefined);
+  if (dt) {
+    // Some banks write Dt with an offset ("2025-02-28+08:00"), which xs:date allows.
+    const date = normalizeBankDate(dt.slice(0, 10), what);
+    return { at: startOfShanghaiDay(date, what), date };
+  }
+  return {};
+}
+
+function notProvided(v: string | undefined): string | undefined {
+  return v && v.toUpperCase() !== 'NOTPROVIDED' ? v : undefined;
+}
+
+function remittanceOf(tx: XmlElement | undefined): string | undefined {
+  const lines = childrenNamed(child(tx, 'RmtInf'), 'Ustrd')
+    .map((u) => u.text.trim())
+    .filter((t) => t !== '');
+  return lines.length ? lines.join(' ') : undefined;
+}
+
+function partiesOf(tx: XmlElement | undefined, dir: 'credit' | 'debit'): Pick<CamtBooking, 'ownAccount' | 'counterparty'> {
+  const parties = child(tx, 'RltdPties');
+  const agents = child(tx, 'RltdAgts');
+  // The counterparty of a credit is the debtor; of a debit, the creditor.
+  const [cpParty, cpAcct, cpAgent, ownAcct] =
+    dir === 'credit' ? ['Dbtr', 'DbtrAcct', 'DbtrAgt', 'CdtrAcct'] : ['Cdtr', 'CdtrAcct', 'CdtrAgt', 'DbtrAcct'];
+  const counterparty: CamtBooking['counterparty'] = {};
+  const name = readPartyName(child(parties, cpParty));
+  const acct = readAccount(child(parties, cpAcct));
+  const bank = readAgentCode(child(agents, cpAgent));
+  if (name) counterparty.name = name;
+  if (acct) counterparty.accountNumber = acct;
+  if (bank) counterparty.bankCode = bank;
+  const own = readAccount(child(parties, ownAcct));
+  return own ? { ownAccount: own, counterparty } : { counterparty };
+}
+
+/** Reads one Ntry into its bookings (one per transaction when they can be told apart). */
+export function readCamtEntry(ntry: XmlElement, where: string): CamtBooking[] {
+  const entryAmount = readAmount(child(ntry, 'Amt'), where);
+  const dir = direction(textAt(ntry, 'CdtDbtInd'), where);
+  const status = textAt(ntry, 'Sts', 'Cd') ?? textAt(ntry, 'Sts', 'Prtry') ?? textAt(ntry, 'Sts') ?? '';
+  const rvsl = textAt(ntry, 'RvslInd');
+  const reversal = rvsl === 'true' || rvsl === '1';
+  const booked = readDateChoice(child(ntry, 'BookgDt'), `${where} BookgDt`);
+  const value = readDateChoice(child(ntry, 'ValDt'), `${where} ValDt`);
+  const entryAcctSvcrRef = textAt(ntry, 'AcctSvcrRef');
+  const ntryRef = textAt(ntry, 'NtryRef');
+  const txs = childrenNamed(ntry, 'NtryDtls').flatMap((d) => childrenNamed(d, 'TxDtls'));
+
+  const base = (tx: XmlElement | undefined): CamtBooking => {
+    const b: CamtBooking = {
+      direction: dir,
+      status,
+      reversal,
+      amountFen: entryAmount.amountFen,
+      currency: entryAmount.currency,
+      ...partiesOf(tx, dir),
+    };
+    if (booked.at) b.bookedAt = booked.at;
+    if (value.date) b.valueDate = value.date;
+    const e2e = notProvided(textAt(tx, 'Refs', 'EndToEndId'));
+    if (e2e) b.endToEndId = e2e;
+    const rmt = remittanceOf(tx);
+    if (rmt) b.remittance = rmt;
+    return b;
+  };
+
+  const splittable = txs.length > 1 && txs.every((tx) => child(tx, 'Amt') ?? child(tx, 'AmtDtls', 'TxAmt', 'Amt'));
+  if (!splittable) {
+    const tx = txs.length === 1 ? txs[0] : undefined;
+    const b = base(tx);
+    const ref =
+      entryAcctSvcrRef ?? textAt(tx, 'Refs', 'AcctSvcrRef') ?? ntryRef ?? textAt(tx, 'Refs', 'UETR') ?? b.endToEndId;
+    if (ref) b.entryRef = ref;
+    if (txs.length > 1) {
+      // Parties of several transactions cannot be attributed to one booking.
+      b.counterparty = {};
+      delete b.ownAccount;
+      delete b.endToEndId;
+    }
+    return [b];
+  }
+
+  let sumFen = 0n;
+  const sameCurrency = txs.every((tx) => (child(tx, 'Amt') ?? child(tx, 'AmtDtls', 'TxAmt', 'Amt'))!.attrs.Ccy === entryAmount.currency);
+  const bookings = txs.map((tx, i) => {
+    const b = base(tx);
+    const amt = readAmount(child(tx, 'Amt') ?? child(tx, 'AmtDtls', 'TxAmt', 'Amt'), `${where} TxDtls ${i + 1}`);
+    b.amountFen = amt.amountFen;
+    b.currency = amt.currency;
+    sumFen += amt.amountFen;
+    // The entry's indicator governs: it is what moved the account. A transaction can only
+    // narrow a credit entry down to a debit, never turn a debit entry into credits (real
+    // files carry CRDT on the transactions of a debit batch, seen from the creditor's side).
+    const txDir = textAt(tx, 'CdtDbtInd');
+    if (txDir && dir === 'credit' && direction(txDir, `${where} TxDtls ${i + 1}`) === 'debit') b.direction = 'debit';
+    const entryBase = entryAcctSvcrRef ?? ntryRef;
+    const ref =
+      textAt(tx, 'Refs', 'AcctSvcrRef') ?? (entryBase ? `${entryBase}/${i + 1}` : undefined) ?? textAt(tx, 'Refs', 'UETR') ?? b.endToEndId;
+    if (ref) b.entryRef = ref;
+    return b;
+  });
+  // Money must add up before any transaction of a credit entry is acted on; a mismatch means
+  // the bank's file is wrong and crediting bidders from it could credit money never received.
+  if (dir === 'credit' && sameCurrency && sumFen !== entryAmount.amountFen) {
+    throw new BankMessageInvalid(`${where}: transactions sum to ${sumFen} fen but the entry is ${entryAmount.amountFen} fen`);
+  }
+  return bookings;
+}
