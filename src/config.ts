@@ -20,6 +20,8 @@ export const envSchema = z.object({
    *  Wrap in braces ({bidbond}) for Redis Cluster, so a queue's keys share one hash slot. */
   BIDBOND_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_{}-]{1,64}$/, 'letters, digits, _ - { } only').default('bidbond'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** The trading centre operating this service, as printed on vouchers. */
+  BIDBOND_CENTRE_NAME: z.string().min(1).max(200).default('公共资源交易中心 Public Resource Trading Centre'),
   /** Public base URL, printed in vouchers' QR codes and verify links. */
   BIDBOND_PUBLIC_URL: z.string().url().optional(),
   /** PEM files (comma-separated) of the roots that issuer and bank certificates must chain to.

@@ -2,6 +2,7 @@
 // from them.
 import { auditRoutes } from '../audit/routes';
 import { registryRoutes } from '../registry/routes';
+import { voucherRoutes } from '../vouchers/routes';
 import type { RouteDef } from './route';
 
-export const allRoutes: RouteDef<any, any, any>[] = [...registryRoutes, ...auditRoutes];
+export const allRoutes: RouteDef<any, any, any>[] = [...registryRoutes, ...auditRoutes, ...voucherRoutes];

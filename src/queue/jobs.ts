@@ -4,12 +4,13 @@ import type { Job } from 'bullmq';
 import type { Runtime } from '../runtime';
 import { housekeepingHandlers } from './housekeeping';
 import type { QueueName } from './queues';
+import { voucherJobHandlers } from '../vouchers/service';
 
 export type JobHandler = (rt: Runtime, job: Job) => Promise<unknown>;
 export type HandlerTable = Partial<Record<QueueName, Record<string, JobHandler>>>;
 
 export function allJobHandlers(): HandlerTable {
-  const tables: HandlerTable[] = [housekeepingHandlers];
+  const tables: HandlerTable[] = [housekeepingHandlers, voucherJobHandlers];
   const merged: HandlerTable = {};
   for (const t of tables) {
     for (const [queue, handlers] of Object.entries(t) as [QueueName, Record<string, JobHandler>][]) {
