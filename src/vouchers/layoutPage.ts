@@ -19,10 +19,10 @@ const grey = rgb(0.38, 0.38, 0.38);
 const rule = rgb(0.7, 0.7, 0.7);
 const shade = rgb(0.93, 0.93, 0.93);
 
-// Control characters have no glyph and would render as .notdef boxes; tabs and newlines inside a
-// value are layout, which the caller expresses with separate rows.
+// Control characters have no glyph and would render as .notdef boxes; a newline is kept as an
+// explicit line break.
 function clean(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
+  return text.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g, ' ');
 }
 
 // pdf-lib measures by shaping the whole string with fontkit (GSUB/GPOS lookups), and line
@@ -51,7 +51,8 @@ export function measure(font: PDFFont, text: string, size: number): number {
   return (total * size) / 1000;
 }
 
-const tokenPattern = /\s+|[\p{Script=Han}\u3000-\u303f\uff00-\uffef]|[^\s\p{Script=Han}\u3000-\u303f\uff00-\uffef]+/gu;
+// Closing punctuation sticks to what precedes it, so that no line starts with "）" or "，".
+const tokenPattern = /\s+|[\p{Script=Han}\u3000-\u303f\uff00-\uffef][）」』】〕》〉，。、；：！？]*|[^\s\p{Script=Han}\u3000-\u303f\uff00-\uffef]+[）」』】〕》〉，。、；：！？]*/gu;
 
 /** Greedy line breaking: between any two Han characters, at spaces between Latin words, and
  *  inside a Latin run only when the run alone is wider than the line (account numbers, hashes). */
@@ -91,6 +92,8 @@ export interface Column {
   /** Share of the content width; the shares of a table sum to 1. */
   share: number;
   align?: 'left' | 'right';
+  /** Never wrapped: set smaller when too wide (amounts). */
+  shrinkToFit?: boolean;
 }
 
 export interface SignatureSlot {
@@ -104,6 +107,16 @@ const lineGap = 1.35;
 const descent = 2.5;
 const subLabelGap = 3;
 const rowGap = 5;
+const inlineGap = 5;
+
+interface LabelLines {
+  zh: string[];
+  en: string[];
+  zhFont: PDFFont;
+  /** Sub-label on the same line as the label, when both fit. */
+  inline: boolean;
+  height: number;
+}
 
 export class PageWriter {
   readonly pages: PDFPage[] = [];
@@ -196,7 +209,7 @@ export class PageWriter {
     const valueWidth = width - labelWidth - 8;
     for (const row of rows) {
       const font = row.bold ? this.fonts.bold : this.fonts.regular;
-      const labelLines = this.labelLines(row.label, this.fonts.regular, labelWidth);
+      const labelLines = this.labelLines(row.label, this.fonts.regular, labelWidth, true);
       const value = fitLines(row.value, font, size, valueWidth);
       const valueHeight = size + (value.length - 1) * size * lineGap + descent;
       const height = Math.max(labelLines.height, valueHeight) + rowGap;
@@ -212,17 +225,24 @@ export class PageWriter {
     this.y -= 4;
   }
 
-  private labelLines(label: Label, zhFont: PDFFont, width: number): { zh: string[]; en: string[]; zhFont: PDFFont; height: number } {
+  private labelLines(label: Label, zhFont: PDFFont, width: number, allowInline = false): LabelLines {
+    const inlineWidth = measure(zhFont, label.zh, sizes.label) + inlineGap + measure(this.fonts.regular, label.en, sizes.labelEn);
+    if (allowInline && inlineWidth <= width) return { zh: [label.zh], en: [label.en], zhFont, inline: true, height: sizes.label + descent };
     const zh = fitLines(label.zh, zhFont, sizes.label, width);
     const en = fitLines(label.en, this.fonts.regular, sizes.labelEn, width);
     const height = sizes.label + (zh.length - 1) * sizes.label * lineGap + subLabelGap + sizes.labelEn + (en.length - 1) * sizes.labelEn * lineGap + descent;
-    return { zh, en, zhFont, height };
+    return { zh, en, zhFont, inline: false, height };
   }
 
   /** Chinese label with its English sub-label right under it, from `top` down. */
-  private drawLabel(lines: { zh: string[]; en: string[]; zhFont: PDFFont }, x: number, top: number, width: number, align: 'left' | 'right'): void {
+  private drawLabel(lines: LabelLines, x: number, top: number, width: number, align: 'left' | 'right'): void {
     const at = (s: string, font: PDFFont, size: number) => (align === 'right' ? x + width - measure(font, s, size) : x);
     let baseline = top - sizes.label;
+    if (lines.inline) {
+      this.text(lines.zh[0], x, baseline, lines.zhFont, sizes.label);
+      this.text(lines.en[0], x + measure(lines.zhFont, lines.zh[0], sizes.label) + inlineGap, baseline, this.fonts.regular, sizes.labelEn, grey);
+      return;
+    }
     lines.zh.forEach((l, i) => {
       if (i > 0) baseline -= sizes.label * lineGap;
       this.text(l, at(l, lines.zhFont, sizes.label), baseline, lines.zhFont, sizes.label);
@@ -268,17 +288,23 @@ export class PageWriter {
     drawHeader();
     for (const row of rows) {
       if (row.length !== columns.length) throw new Error('assertion: table row width differs from its columns');
-      const cells = row.map((cell, i) => fitLines(cell, this.fonts.regular, size, widths[i] - 2 * pad));
-      const height = Math.max(...cells.map((c) => c.length)) * size * lineGap + 2 * pad;
+      const cells = row.map((cell, i) => {
+        const room = widths[i] - 2 * pad;
+        if (!columns[i].shrinkToFit) return { lines: fitLines(cell, this.fonts.regular, size, room), size };
+        // An amount split over two lines invites misreading; a smaller size keeps it whole.
+        const natural = measure(this.fonts.regular, cell, size);
+        return { lines: [cell], size: natural > room ? (size * room) / natural : size };
+      });
+      const height = Math.max(...cells.map((c) => c.lines.length)) * size * lineGap + 2 * pad;
       if (this.y - height < margin.bottom) {
         this.newPage();
         drawHeader();
       }
       let x = margin.left;
-      cells.forEach((lines, i) => {
+      cells.forEach((cell, i) => {
         let y = this.y - pad - size;
-        for (const l of lines) {
-          this.text(l, this.alignX(l, this.fonts.regular, size, x, widths[i], pad, columns[i].align), y, this.fonts.regular, size);
+        for (const l of cell.lines) {
+          this.text(l, this.alignX(l, this.fonts.regular, cell.size, x, widths[i], pad, columns[i].align), y, this.fonts.regular, cell.size);
           y -= size * lineGap;
         }
         x += widths[i];

@@ -179,7 +179,7 @@ export async function layoutVoucherBody(w: PageWriter, input: VoucherInput): Pro
       const columns: Column[] = [
         { label: l('项目', 'Item'), share: 0.24 },
         { label: l('计算依据', 'Basis'), share: 0.46 },
-        { label: l('金额', 'Amount'), share: 0.3, align: 'right' },
+        { label: l('金额', 'Amount'), share: 0.3, align: 'right', shrinkToFit: true },
       ];
       w.table(columns, [
         ['本金 Principal', '已到账保证金 Deposit received', displayAmount(d.principalFen)],
@@ -228,9 +228,9 @@ export async function layoutVoucherBody(w: PageWriter, input: VoucherInput): Pro
       w.table(
         [
           { label: l('序号', 'No.'), share: 0.06 },
-          { label: l('投标人', 'Bidder'), share: 0.3 },
+          { label: l('投标人', 'Bidder'), share: 0.28 },
           { label: l('担保方式', 'Security'), share: 0.12 },
-          { label: l('金额', 'Amount'), share: 0.2, align: 'right' },
+          { label: l('金额', 'Amount'), share: 0.22, align: 'right', shrinkToFit: true },
           { label: l('状态', 'Status'), share: 0.12 },
           { label: l('凭据 / 规则', 'Reference / rules'), share: 0.2 },
         ],
@@ -280,7 +280,7 @@ export async function layoutVoucherBody(w: PageWriter, input: VoucherInput): Pro
       w.heading(l('余额', 'Balances'));
       const amountColumns: Column[] = [
         { label: l('项目', 'Item'), share: 0.6 },
-        { label: l('金额', 'Amount'), share: 0.4, align: 'right' },
+        { label: l('金额', 'Amount'), share: 0.4, align: 'right', shrinkToFit: true },
       ];
       w.table(amountColumns, [
         ['期初余额 Opening balance', displayAmount(d.balances.openingFen)],
@@ -297,7 +297,7 @@ export async function layoutVoucherBody(w: PageWriter, input: VoucherInput): Pro
           [
             { label: l('类型', 'Kind'), share: 0.2 },
             { label: l('流水号', 'Entry ref'), share: 0.22 },
-            { label: l('金额', 'Amount'), share: 0.23, align: 'right' },
+            { label: l('金额', 'Amount'), share: 0.23, align: 'right', shrinkToFit: true },
             { label: l('说明', 'Detail'), share: 0.35 },
           ],
           d.exceptions.map((e) => [exceptionKinds[e.kind] ?? e.kind, e.entryRef, displayAmount(e.amountFen), e.detail]),
