@@ -32,7 +32,22 @@ export interface SandboxConfig {
   timeoutHangMs: number;
   /** How long a settled instruction hit by lostStatusRate still reports as pending. */
   lostStatusMs: number;
+  logger: SandboxLogger;
 }
+
+/** Where the simulator reports what it does not answer to anyone (parked notices, loop errors). */
+export interface SandboxLogger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string, err?: unknown): void;
+}
+
+const silentLogger: SandboxLogger = { info: () => {}, warn: () => {}, error: () => {} };
+const consoleLogger: SandboxLogger = {
+  info: (m) => console.log(m),
+  warn: (m) => console.warn(m),
+  error: (m, err) => console.error(m, err ?? ''),
+};
 
 export interface NotifyRetryPolicy {
   /** First retry delay; doubles with each failed attempt up to backoffMaxMs. */
@@ -132,6 +147,8 @@ export function normalizeSandboxConfig(input: SandboxConfigInput): SandboxConfig
     notify,
     timeoutHangMs: boundedInt(input.timeoutHangMs ?? timeoutHangMsDefault, 'timeoutHangMs', 0, 3_600_000),
     lostStatusMs: boundedInt(input.lostStatusMs ?? lostStatusMsDefault, 'lostStatusMs', 0, 3_600_000),
+    // LOG_LEVEL=silent is what the test setup sets for every process.
+    logger: input.logger ?? (process.env.LOG_LEVEL === 'silent' ? silentLogger : consoleLogger),
   };
 }
 

@@ -15,6 +15,8 @@ export interface SandboxContext {
   config: SandboxConfig;
   faults: FaultInjector;
   signer: SandboxSigner;
+  /** Four characters unique to this simulator's schema, part of every booking reference. */
+  instanceTag: string;
   /** Called after a commit that queued work, so it runs now rather than at the next poll. */
   wakeNotifier(): void;
   wakeSettler(): void;

@@ -2,6 +2,7 @@
 // and the hang used by the timeout fault.
 import type { NextFunction, Request, Response } from 'express';
 import type { SandboxContext } from './context';
+import type { SandboxLogger } from './config';
 import { SandboxError } from './errors';
 
 export function sendError(res: Response, status: number, code: string, message: string, param?: string): void {
@@ -10,18 +11,20 @@ export function sendError(res: Response, status: number, code: string, message: 
 
 /** Maps every error once: our own SandboxErrors as they say, body-parser's by its status, the
  *  rest as a 500 that names nothing internal (the log has it). */
-export function errorHandler(err: unknown, _req: Request, res: Response, _next: NextFunction): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  if (err instanceof SandboxError) return sendError(res, err.status, err.code, err.message, err.param);
-  const e = err as { status?: number; type?: string; message?: string };
-  if (e.type === 'entity.too.large') return sendError(res, 413, 'body_too_large', 'request body too large');
-  if (e.type === 'entity.parse.failed') return sendError(res, 400, 'invalid_json', 'request body is not valid JSON');
-  if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) return sendError(res, e.status, 'invalid_request', e.message ?? 'bad request');
-  console.error('sandbox bank: internal error', err);
-  sendError(res, 500, 'internal_error', 'internal error');
+export function errorHandler(logger: SandboxLogger) {
+  return (err: unknown, _req: Request, res: Response, _next: NextFunction): void => {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    if (err instanceof SandboxError) return sendError(res, err.status, err.code, err.message, err.param);
+    const e = err as { status?: number; type?: string; message?: string };
+    if (e.type === 'entity.too.large') return sendError(res, 413, 'body_too_large', 'request body too large');
+    if (e.type === 'entity.parse.failed') return sendError(res, 400, 'invalid_json', 'request body is not valid JSON');
+    if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) return sendError(res, e.status, 'invalid_request', e.message ?? 'bad request');
+    logger.error('sandbox bank: internal error', err);
+    sendError(res, 500, 'internal_error', 'internal error');
+  };
 }
 
 /** http500Rate: a share of protocol requests fail with 500 before anything is done, the way an

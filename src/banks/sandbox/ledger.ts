@@ -110,8 +110,9 @@ export async function holdsBankCode(tx: Knex | Knex.Transaction, ctx: SandboxCon
 async function nextTransferRef(tx: Knex.Transaction, ctx: SandboxContext, at: Date): Promise<string> {
   const { rows } = await tx.raw(`SELECT nextval('"${ctx.config.schema}".booking_seq') AS n`);
   const n = rows[0].n as bigint;
-  // "SBX" + business date + 10-digit serial: 21 characters, within AcctSvcrRef's 35.
-  return `SBX${shanghaiParts(at).compactDate}${n.toString().padStart(10, '0')}`;
+  // "SBX" + instance tag + business date + 10-digit serial: 25 characters, within
+  // AcctSvcrRef's 35 with room for the entry's D/C suffix and the notice's "SBXN" prefix (32).
+  return `SBX${ctx.instanceTag}${shanghaiParts(at).compactDate}${n.toString().padStart(10, '0')}`;
 }
 
 /** Books one transfer: debit (and credit, when the payee is here) in the caller's transaction.

@@ -69,12 +69,16 @@ function renderNotification(ctx: SandboxContext, messageId: string, booking: Boo
   return { contentType: 'application/xml; charset=utf-8', body: xml };
 }
 
+/** "SBXN" + the 25-character transfer reference: unique, and within camt.054's MsgId (35) and
+ *  the cn-h2h noticeNo (32). */
+export function notificationMessageIdOf(transferRef: string): string {
+  return `SBXN${transferRef}`;
+}
+
 /** Queues the notification of a credit into the trust account, in the booking's transaction.
  *  The duplicateNoticeRate and noticeDelayMs faults are decided here and stored with the row. */
 export async function enqueueCreditNotification(tx: Knex.Transaction, ctx: SandboxContext, booking: Booking): Promise<string> {
-  // "SBXN" + the 21-character transfer reference: unique, and within camt.054's MsgId (35)
-  // and the cn-h2h noticeNo (32).
-  const messageId = `SBXN${booking.transferRef}`;
+  const messageId = notificationMessageIdOf(booking.transferRef);
   const { contentType, body } = renderNotification(ctx, messageId, booking, booking.bookedAt);
   const firstAt = new Date(booking.bookedAt.getTime() + ctx.faults.noticeDelayMs);
   const copies = ctx.faults.roll('duplicateNotice') ? 2 : 1;
@@ -133,7 +137,7 @@ export class Notifier {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.running = this.tick()
-        .catch((e) => console.error(`sandbox bank: notification loop: ${(e as Error).message}`))
+        .catch((e) => this.ctx.config.logger.error('sandbox bank: notification loop failed', e))
         .finally(() => {
           this.running = undefined;
           const more = this.again;
@@ -147,7 +151,7 @@ export class Notifier {
   private async tick(): Promise<void> {
     const url = this.ctx.config.notifyUrl;
     if (!url) {
-      if (!this.warnedNoUrl) console.warn('sandbox bank: SANDBOX_NOTIFY_URL is not set; credit notifications wait in the outbox');
+      if (!this.warnedNoUrl) this.ctx.config.logger.warn('sandbox bank: SANDBOX_NOTIFY_URL is not set; credit notifications wait in the outbox');
       this.warnedNoUrl = true;
       return;
     }
@@ -195,7 +199,7 @@ export class Notifier {
     const policy = this.ctx.config.notify;
     if (attempts >= policy.attemptsMax) {
       await this.ctx.db(outbox).where({ id: row.id }).update({ status: 'parked', attempts, last_http_status: httpStatus, last_error: error });
-      console.warn(`sandbox bank: notification ${row.message_id} parked after ${attempts} attempts: ${error}`);
+      this.ctx.config.logger.warn(`sandbox bank: notification ${row.message_id} parked after ${attempts} attempts: ${error}`);
       return;
     }
     await this.ctx.db(outbox)

@@ -277,7 +277,7 @@ export class Settler {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.running = this.tick()
-        .catch((e) => console.error(`sandbox bank: settlement loop: ${(e as Error).message}`))
+        .catch((e) => this.ctx.config.logger.error('sandbox bank: settlement loop failed', e))
         .finally(() => {
           this.running = undefined;
           const more = this.again;

@@ -1,6 +1,7 @@
 // The sandbox bank keeps its state in its own schema, created at start. It is a separate
 // system from the service (a bank), so it has no place in the service's migrations; every
 // statement is IF NOT EXISTS so that a restart, or two simulators starting at once, is harmless.
+import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 
 /** One advisory lock key for schema creation: concurrent CREATE ... IF NOT EXISTS can still
@@ -131,6 +132,13 @@ function ddl(s: string): string[] {
       UNIQUE (message_id, copy)
     )`,
     `CREATE INDEX IF NOT EXISTS notification_outbox_due ON "${s}".notification_outbox (next_attempt_at, id) WHERE status = 'pending'`,
+    // A tag made once per schema and put into every booking reference: two sandboxes (or one
+    // whose schema was wiped) never hand the service the same reference or message id twice.
+    `CREATE TABLE IF NOT EXISTS "${s}".instance (
+      id smallint PRIMARY KEY CHECK (id = 1),
+      tag text NOT NULL CHECK (tag ~ '^[A-Z0-9]{4}$'),
+      created_at timestamptz NOT NULL DEFAULT now()
+    )`,
     `CREATE TABLE IF NOT EXISTS "${s}".fault_settings (
       id smallint PRIMARY KEY CHECK (id = 1),
       settings jsonb NOT NULL,
@@ -139,9 +147,18 @@ function ddl(s: string): string[] {
   ];
 }
 
-export async function ensureSandboxSchema(db: Knex, schema: string): Promise<void> {
-  await db.transaction(async (tx) => {
+function randomTag(): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+  return Array.from(randomBytes(4), (b) => alphabet[b % alphabet.length]).join('');
+}
+
+/** Creates what is missing and answers the schema's instance tag. */
+export async function ensureSandboxSchema(db: Knex, schema: string): Promise<string> {
+  return db.transaction(async (tx) => {
     await tx.raw('SELECT pg_advisory_xact_lock(?)', [schemaLockKey]);
     for (const statement of ddl(schema)) await tx.raw(statement);
+    await tx.raw(`INSERT INTO "${schema}".instance (id, tag) VALUES (1, ?) ON CONFLICT (id) DO NOTHING`, [randomTag()]);
+    const { rows } = await tx.raw(`SELECT tag FROM "${schema}".instance WHERE id = 1`);
+    return rows[0].tag as string;
   });
 }

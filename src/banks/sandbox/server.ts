@@ -55,7 +55,7 @@ export async function startSandboxBank(input: SandboxConfigInput | SandboxConfig
   const db = createDb(config.databaseUrl, { poolMax: sandboxDbPoolMax });
   let server: Server | undefined;
   try {
-    await ensureSandboxSchema(db, config.schema);
+    const instanceTag = await ensureSandboxSchema(db, config.schema);
     const faults = new FaultInjector((await loadFaultSettings({ db, config })) ?? undefined);
     let notifier: Notifier | undefined;
     let settler: Settler | undefined;
@@ -64,6 +64,7 @@ export async function startSandboxBank(input: SandboxConfigInput | SandboxConfig
       config,
       faults,
       signer,
+      instanceTag,
       wakeNotifier: () => notifier?.wake(),
       wakeSettler: () => settler?.wake(),
     };
@@ -78,7 +79,7 @@ export async function startSandboxBank(input: SandboxConfigInput | SandboxConfig
     app.use(isoRoutes(ctx, held));
     app.use(cnh2hRoutes(ctx, held));
     app.use((_req, res) => sendError(res, 404, 'not_found', 'no such endpoint'));
-    app.use(errorHandler);
+    app.use(errorHandler(config.logger));
 
     server = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));

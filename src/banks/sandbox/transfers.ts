@@ -6,7 +6,7 @@ import { table, type SandboxContext } from './context';
 import { SandboxError, TransferRejected, reasonCodes } from './errors';
 import { book, checkAccountNumber, endToEndIdLengthMax, findAccount, remittanceLengthMax } from './ledger';
 import { resolvePayee } from './accounts';
-import { enqueueCreditNotification } from './notifier';
+import { enqueueCreditNotification, notificationMessageIdOf } from './notifier';
 
 export const idempotencyKeyLengthMax = 200;
 
@@ -88,7 +88,7 @@ export async function customerTransfer(ctx: SandboxContext, input: CustomerTrans
       if (previous) {
         const same = previous.from_account === input.fromAccount && previous.to_account === input.toAccount && previous.amount_fen === input.amountFen;
         if (!same) throw new SandboxError(422, 'idempotency_key_reused', 'this Idempotency-Key was used for a different transfer');
-        return { row: previous, replayed: true, messageId: previous.notified ? `SBXN${previous.ref}` : null };
+        return { row: previous, replayed: true, messageId: previous.notified ? notificationMessageIdOf(previous.ref) : null };
       }
     }
     const payer = await findAccount(tx, ctx, input.fromAccount);
