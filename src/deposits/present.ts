@@ -1,0 +1,102 @@
+import type { Knex } from 'knex';
+import { formatAmount } from '../domain/money';
+import { depositAccount, postingsOf, type JournalRow } from '../ledger';
+import { creditJournalRef } from './matching';
+import type { CreditRow, DepositAccountRow, DepositRow, RefundRow, WithdrawalRow } from './repo';
+
+export const presentDepositAccount = (a: DepositAccountRow) => ({
+  object: 'deposit_account' as const,
+  sectionId: a.section_id,
+  bidderId: a.bidder_id,
+  bankId: a.bank_id,
+  virtualAccount: a.virtual_account,
+  createdAt: a.created_at.toISOString(),
+});
+
+export const presentCredit = (c: CreditRow) => ({
+  id: c.id,
+  object: 'credit' as const,
+  bankId: c.bank_id,
+  entryRef: c.entry_ref,
+  messageId: c.message_id,
+  virtualAccount: c.virtual_account,
+  amount: formatAmount(c.amount_fen),
+  currency: c.currency,
+  bookedAt: c.booked_at.toISOString(),
+  valueDate: c.value_date,
+  debtor: { name: c.debtor_name, accountNumber: c.debtor_account, bankCode: c.debtor_bank_code },
+  remittance: c.remittance,
+  endToEndId: c.end_to_end_id,
+  receivedAt: c.received_at.toISOString(),
+});
+
+export const presentRefund = (r: RefundRow) => ({
+  id: r.id,
+  object: 'refund' as const,
+  depositId: r.deposit_id,
+  sectionId: r.section_id,
+  bidderId: r.bidder_id,
+  bankId: r.bank_id,
+  reason: r.reason,
+  principal: formatAmount(r.principal_fen),
+  currency: 'CNY' as const,
+  status: r.status,
+  dueBy: r.due_by,
+  creditor: { accountNumber: r.creditor_account_number, name: r.creditor_account_name, bankCode: r.creditor_bank_code },
+  createdAt: r.created_at.toISOString(),
+});
+
+export const presentWithdrawal = (w: WithdrawalRow, refunds: RefundRow[]) => ({
+  object: 'withdrawal' as const,
+  sectionId: w.section_id,
+  bidderId: w.bidder_id,
+  withdrawnAt: w.withdrawn_at.toISOString(),
+  afterDeadline: w.after_deadline,
+  rule: w.after_deadline ? 'R10' : 'R9',
+  refunds: refunds.map(presentRefund),
+});
+
+export function presentDepositSummary(d: DepositRow, c: CreditRow) {
+  return {
+    id: d.id,
+    object: 'deposit' as const,
+    status: d.status,
+    sectionId: d.section_id,
+    bidderId: d.bidder_id,
+    bankId: d.bank_id,
+    virtualAccount: d.virtual_account,
+    amount: formatAmount(d.amount_fen),
+    excess: formatAmount(d.excess_fen),
+    secured: d.status === 'valid' || d.status === 'forfeited' ? formatAmount(d.amount_fen - d.excess_fen) : '0.00',
+    currency: c.currency,
+    rules: d.failed_rules,
+    checks: d.checks,
+    credit: presentCredit(c),
+    forfeiture: d.forfeit_reason ? { reason: d.forfeit_reason, decidedBy: d.forfeited_by, decidedAt: d.forfeited_at!.toISOString() } : null,
+    validAt: d.valid_at ? d.valid_at.toISOString() : null,
+    createdAt: d.created_at.toISOString(),
+  };
+}
+
+/** The deposit with its refunds and every ledger posting of the journals that touched it. */
+export async function presentDepositDetail(tx: Knex | Knex.Transaction, d: DepositRow, c: CreditRow, refunds: RefundRow[]) {
+  const journals = (await tx<JournalRow>('journals')
+    .where(function () {
+      this.where({ kind: 'credit', ref: creditJournalRef(c.bank_id, c.entry_ref) }).orWhereIn('id', function () {
+        this.select('journal_id').from('postings').where('account', depositAccount(d.id));
+      });
+    })
+    .orderBy('id')) as JournalRow[];
+  const ledger = [];
+  for (const j of journals) {
+    const postings = await postingsOf(tx, j.id);
+    ledger.push({
+      journalId: j.id,
+      kind: j.kind,
+      memo: j.memo,
+      postedAt: j.posted_at.toISOString(),
+      postings: postings.map((p) => ({ account: p.account, amount: formatAmount(p.amount_fen), side: p.amount_fen > 0n ? 'debit' : 'credit' })),
+    });
+  }
+  return { ...presentDepositSummary(d, c), refunds: refunds.map(presentRefund), ledger };
+}

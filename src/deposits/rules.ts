@@ -1,0 +1,83 @@
+// The checks a cash deposit passes or fails, each named by its rule id. Pure: no I/O, no clock.
+import { formatAmount } from '../domain/money';
+import { normalizeName, sameName } from '../domain/names';
+
+export interface RuleCheck {
+  rule: 'R3' | 'R4' | 'R5';
+  ok: boolean;
+  detail: string;
+}
+
+/** R3: a deposit counts only if the bank booked it before the bid deadline (the booking time,
+ *  not when we heard of it: a late notification of a timely payment is timely). */
+export function r3BookedBeforeDeadline(bookedAt: Date, bidDeadline: Date): RuleCheck {
+  const ok = bookedAt.getTime() < bidDeadline.getTime();
+  return {
+    rule: 'R3',
+    ok,
+    detail: ok
+      ? `booked ${bookedAt.toISOString()}, before the deadline ${bidDeadline.toISOString()}`
+      : `booked ${bookedAt.toISOString()}, not before the deadline ${bidDeadline.toISOString()}`,
+  };
+}
+
+/** R5: paid from the bidder's registered basic account: the account number exactly, the name
+ *  after normalising width, spacing and Latin case (names.ts). */
+export function r5FromBasicAccount(
+  debtor: { accountNumber: string; name: string },
+  basic: { number: string; name: string },
+): RuleCheck {
+  const numberOk = debtor.accountNumber === basic.number;
+  const nameOk = sameName(debtor.name, basic.name);
+  if (numberOk && nameOk) return { rule: 'R5', ok: true, detail: 'paid from the registered basic account' };
+  const problems: string[] = [];
+  if (!numberOk) problems.push(`payer account ${debtor.accountNumber || '(none)'} is not the basic account ${basic.number}`);
+  if (!nameOk) problems.push(`payer name ${JSON.stringify(normalizeName(debtor.name))} is not the basic-account name ${JSON.stringify(normalizeName(basic.name))}`);
+  return { rule: 'R5', ok: false, detail: problems.join('; ') };
+}
+
+/** R4 (currency part): the required amount is in CNY; a credit in anything else cannot count
+ *  towards it and is returned as it came. */
+export function r4Currency(currency: string): RuleCheck | undefined {
+  return currency === 'CNY' ? undefined : { rule: 'R4', ok: false, detail: `credited in ${currency}, the deposit is required in CNY` };
+}
+
+export type R4Outcome =
+  /** The total is still short of the requirement: the credit waits (status received). */
+  | { kind: 'short'; totalFen: bigint; check: RuleCheck }
+  /** This credit brings the total to the requirement: every waiting credit becomes valid and
+   *  anything above the requirement is returned. */
+  | { kind: 'complete'; totalFen: bigint; excessFen: bigint; check: RuleCheck }
+  /** The requirement was already met: all of this credit is excess. */
+  | { kind: 'surplus'; totalFen: bigint; excessFen: bigint; check: RuleCheck };
+
+/** R4: the bidder's credits for the section add up; the deposit secures the bid once their
+ *  total reaches the required amount, and any excess is returned. */
+export function r4Total(args: { requiredFen: bigint; securedFen: bigint; waitingFen: bigint; creditFen: bigint }): R4Outcome {
+  const { requiredFen, securedFen, waitingFen, creditFen } = args;
+  if (requiredFen <= 0n || securedFen < 0n || waitingFen < 0n || creditFen <= 0n) throw new Error('assertion: R4 amounts out of range');
+  const req = formatAmount(requiredFen);
+  if (securedFen >= requiredFen) {
+    return {
+      kind: 'surplus',
+      totalFen: securedFen + creditFen,
+      excessFen: creditFen,
+      check: { rule: 'R4', ok: true, detail: `the required ${req} was already secured; all ${formatAmount(creditFen)} of this credit is excess and returned` },
+    };
+  }
+  const totalFen = securedFen + waitingFen + creditFen;
+  if (totalFen < requiredFen) {
+    return { kind: 'short', totalFen, check: { rule: 'R4', ok: false, detail: `credited ${formatAmount(totalFen)} of the required ${req}; awaiting a top-up` } };
+  }
+  const excessFen = totalFen - requiredFen;
+  return {
+    kind: 'complete',
+    totalFen,
+    excessFen,
+    check: {
+      rule: 'R4',
+      ok: true,
+      detail: excessFen > 0n ? `credited ${formatAmount(totalFen)} of the required ${req}; the excess ${formatAmount(excessFen)} is returned` : `credited ${formatAmount(totalFen)}, the required ${req}`,
+    },
+  };
+}
