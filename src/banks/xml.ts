@@ -32,6 +32,8 @@ export const xmlStreamSliceBytes = 64 * 1024;
 export interface XmlElement {
   /** Local name: prefix stripped. */
   name: string;
+  /** The qualified name as written (with its prefix), for namespace lookup. */
+  qname: string;
   /** Attributes by local name. */
   attrs: Record<string, string>;
   children: XmlElement[];
@@ -110,7 +112,7 @@ function attachHandlers(
     if (state.stack.length >= xmlDepthMax) failInvalid(`XML nests deeper than ${xmlDepthMax}`);
     const attrs: Record<string, string> = {};
     for (const [k, v] of Object.entries(node.attributes as Record<string, string>)) attrs[k.startsWith('xmlns') ? k : localName(k)] = v;
-    const el: XmlElement = { name: localName(node.name), attrs, children: [], text: '' };
+    const el: XmlElement = { name: localName(node.name), qname: node.name, attrs, children: [], text: '' };
     opts.onOpen?.(el, state.stack.length);
     state.stack.push(el);
   });
@@ -251,12 +253,12 @@ export function identifyTree(root: XmlElement, expected: IsoMessageType): { info
   let cur: XmlElement | undefined = root;
   // Walk down single-path envelopes until Document's first element child.
   for (let depth = 0; cur && depth < 6; depth++) {
-    qnames.push(cur.name);
+    qnames.push(cur.qname);
     attrChain.push(cur.attrs);
     if (cur.name === 'Document') {
       const msg: XmlElement | undefined = cur.children[0];
       if (!msg) throw new BankMessageInvalid('XML Document is empty');
-      qnames.push(msg.name);
+      qnames.push(msg.qname);
       attrChain.push(msg.attrs);
       const info = identifyMessage({ qnames, attrs: attrChain });
       if (!info) throw new BankMessageInvalid('XML Document has no message');
@@ -326,11 +328,11 @@ export async function streamXml(input: Readable | NodeJS.ReadableStream | Buffer
     if (collecting) {
       collectedElements += 1;
       if (collectedElements > xmlElementsMax) failInvalid(`XML element has more than ${xmlElementsMax} elements`);
-      const el: XmlElement = { name, attrs: attrsLocal, children: [], text: '' };
+      const el: XmlElement = { name, qname: node.name, attrs: attrsLocal, children: [], text: '' };
       collecting[collecting.length - 1].children.push(el);
       collecting.push(el);
     } else if (handlers.collect(path, loc)) {
-      collecting = [{ name, attrs: attrsLocal, children: [], text: '' }];
+      collecting = [{ name, qname: node.name, attrs: attrsLocal, children: [], text: '' }];
       collectDepth = path.length;
       collectedElements = 1;
     }

@@ -1,0 +1,149 @@
+import { Readable } from 'node:stream';
+import { BankMessageInvalid } from '../../../src/banks/types';
+import {
+  identifyTree,
+  parseXmlTree,
+  sniffIsoMessage,
+  streamXml,
+  textAt,
+  xmlBodyBytesMax,
+  xmlDepthMax,
+} from '../../../src/banks/xml';
+import { parseCamt054 } from '../../../src/banks/iso20022/camt054';
+import { parsePain002 } from '../../../src/banks/iso20022/pain002';
+import { parseCamt053Stream } from '../../../src/banks/iso20022/camt053';
+import { fixture, sample } from './fixtures';
+
+describe('safe XML reading', () => {
+  test('a billion-laughs document is refused before any entity is expanded', () => {
+    expect(() => parseCamt054(fixture('billion-laughs.xml'))).toThrow(BankMessageInvalid);
+    expect(() => parseCamt054(fixture('billion-laughs.xml'))).toThrow(/DOCTYPE/);
+  });
+
+  test('an external entity (XXE) is refused and no file is read', () => {
+    expect(() => parsePain002(fixture('xxe.xml'))).toThrow(/DOCTYPE/);
+  });
+
+  test('a DOCTYPE is refused by the streaming reader too', async () => {
+    await expect(parseCamt053Stream(fixture('billion-laughs.xml'), () => undefined)).rejects.toThrow(BankMessageInvalid);
+  });
+
+  test('an undeclared entity reference is a clear error, not a crash', () => {
+    expect(() => parseXmlTree('<Document><A>&foo;</A></Document>')).toThrow(BankMessageInvalid);
+  });
+
+  test('a body over the size bound is refused without being parsed', () => {
+    const big = Buffer.alloc(xmlBodyBytesMax + 1, 0x20);
+    expect(() => parseXmlTree(big)).toThrow(/exceeds/);
+  });
+
+  test('nesting deeper than the bound is refused', () => {
+    const deep = '<a>'.repeat(xmlDepthMax + 1) + '</a>'.repeat(xmlDepthMax + 1);
+    expect(() => parseXmlTree(deep)).toThrow(/deeper/);
+  });
+
+  test('malformed XML is BankMessageInvalid', () => {
+    expect(() => parseXmlTree('<Document><A></Document>')).toThrow(BankMessageInvalid);
+    expect(() => parseXmlTree('')).toThrow(BankMessageInvalid);
+    expect(() => parseCamt054('not xml at all')).toThrow(BankMessageInvalid);
+  });
+
+  test('leaves stay strings: leading zeros, 22-digit accounts and decimals survive', () => {
+    const root = parseXmlTree('<D><Id>0000123456789012345678</Id><Amt Ccy="CNY">00010.10</Amt><B>true</B></D>');
+    expect(textAt(root, 'Id')).toBe('0000123456789012345678');
+    expect(textAt(root, 'Amt')).toBe('00010.10');
+    expect(textAt(root, 'B')).toBe('true');
+  });
+
+  test('CDATA text is read', () => {
+    expect(textAt(parseXmlTree('<D><A><![CDATA[a < b]]></A></D>'), 'A')).toBe('a < b');
+  });
+
+  test('GBK-encoded files (declared in the prologue) are decoded', () => {
+    const n = parseCamt054(fixture('camt054-gbk.xml'));
+    expect(n.credits[0].debtor.name).toBe('丙投标人股份有限公司');
+    expect(n.credits[0].remittance).toBe('保证金 T-7');
+    expect(n.credits[0].amountFen).toBe(1n);
+  });
+
+  test('an unsupported encoding is a clear error', () => {
+    expect(() => parseXmlTree(Buffer.from('<?xml version="1.0" encoding="x-klingon"?><D/>'))).toThrow(/not supported/);
+  });
+});
+
+describe('message detection', () => {
+  test('type and version come from the namespace when declared', () => {
+    const info = sniffIsoMessage(parseXmlTree(sample('camt.054.001.02__genkgo_v2.xml')));
+    expect(info).toMatchObject({ type: 'camt.054', version: '001.02', namespaceMisspelled: false });
+  });
+
+  test('a prefixed namespace is matched by local names', () => {
+    const info = sniffIsoMessage(parseXmlTree(fixture('camt054-batched-credit.xml')));
+    expect(info).toMatchObject({ type: 'camt.054', version: '001.08', namespace: 'urn:iso:std:iso:20022:tech:xsd:camt.054.001.08' });
+  });
+
+  test('a capitalised Xmlns is no namespace: the type comes from the structure, flagged', () => {
+    const info = sniffIsoMessage(parseXmlTree(sample('invalid/pain.002.001.03__svapnil_cross_river_txn_rejected.xml')));
+    expect(info.type).toBe('pain.002');
+    expect(info.namespaceMisspelled).toBe(true);
+    expect(info.namespace).toBeUndefined();
+  });
+
+  test('no namespace at all: detected from the root structure', () => {
+    const info = sniffIsoMessage(parseXmlTree('<Document><BkToCstmrStmt/></Document>'));
+    expect(info).toMatchObject({ type: 'camt.053', namespaceMisspelled: false });
+    expect(info.version).toBeUndefined();
+  });
+
+  test('a namespace that contradicts the structure is refused', () => {
+    const xml = '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.10"><BkToCstmrStmt/></Document>';
+    expect(() => sniffIsoMessage(parseXmlTree(xml))).toThrow(/namespace says pain.002/);
+  });
+
+  test('a foreign namespace is refused', () => {
+    const xml = '<Document xmlns="urn:example:other"><BkToCstmrStmt/></Document>';
+    expect(() => sniffIsoMessage(parseXmlTree(xml))).toThrow(/not an ISO 20022/);
+  });
+
+  test('a Document wrapped in an envelope (AppHdr + Document) is found', () => {
+    const xml = '<BizMsg><AppHdr><BizMsgIdr>x</BizMsgIdr></AppHdr><Document><CstmrPmtStsRpt/></Document></BizMsg>';
+    expect(identifyTree(parseXmlTree(xml), 'pain.002').message.name).toBe('CstmrPmtStsRpt');
+  });
+
+  test('a message of the wrong type is refused with what it was', () => {
+    expect(() => parseCamt054(sample('pain.002.001.10__selfauthored_rjct.xml'))).toThrow(/expected camt.054, got pain.002/);
+  });
+});
+
+describe('streaming', () => {
+  test('collected elements arrive in order and input is not read while the consumer is busy', async () => {
+    const items = Array.from({ length: 5000 }, (_, i) => `<Ntry><N>${i}</N></Ntry>`).join('');
+    const doc = Buffer.from(`<R>${items}</R>`);
+    let pulled = 0;
+    const source = Readable.from(
+      (function* () {
+        for (let i = 0; i < doc.length; i += 1024) {
+          pulled += 1;
+          yield doc.subarray(i, i + 1024);
+        }
+      })(),
+    );
+    const seen: string[] = [];
+    let maxPulledWhileBusy = 0;
+    await streamXml(source, {
+      collect: (path) => path[path.length - 1] === 'Ntry',
+      onElement: async (el) => {
+        seen.push(textAt(el, 'N')!);
+        if (seen.length === 10) {
+          const before = pulled;
+          await new Promise((r) => setTimeout(r, 20));
+          maxPulledWhileBusy = pulled - before;
+        }
+      },
+    });
+    expect(seen).toHaveLength(5000);
+    expect(seen[4999]).toBe('4999');
+    // Readable.from may prefetch one chunk, never the rest of the document.
+    expect(maxPulledWhileBusy).toBeLessThanOrEqual(2);
+  });
+});
