@@ -1,4 +1,6 @@
 // Operator commands contributed by the domains (sandbox bank, reconciliation, vouchers, demo).
 import type { Command } from 'commander';
+import { loadConfig } from '../config';
+import { addSandboxCommand } from './sandbox';
 
-export const extraCommands: ((program: Command) => void)[] = [];
+export const extraCommands: ((program: Command) => void)[] = [(p) => addSandboxCommand(p, () => loadConfig())];

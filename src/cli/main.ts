@@ -13,6 +13,7 @@ import { RedisNotFound } from '../queue/embeddedRedis';
 import { startWorkers } from '../queue/worker';
 import { createLogger, createRuntime, resolveInfrastructure, type Infrastructure } from '../runtime';
 import { extraCommands } from './commands';
+import { startEmbeddedSandbox } from './sandbox';
 
 /** A running `bidbond start` records where its embedded services listen, so that other
  *  commands (keys, migrate, demo) on the same machine reach the same database. */
@@ -48,8 +49,25 @@ async function serve(opts: { api: boolean; worker: boolean; sandbox: boolean; de
   const config = loadConfig();
   const log = createLogger(config);
   const infra = await resolveInfrastructure(config, log);
-  const rt = await createRuntime(config, infra, { log, migrate: true });
   const closers: (() => Promise<void>)[] = [];
+  try {
+    await startServing(config, log, infra, closers, opts);
+  } catch (e) {
+    for (const c of closers.reverse()) await c().catch(() => {});
+    await infra.stop();
+    throw e;
+  }
+}
+
+async function startServing(
+  config: Config,
+  log: ReturnType<typeof createLogger>,
+  infra: Infrastructure,
+  closers: (() => Promise<void>)[],
+  opts: { api: boolean; worker: boolean; sandbox: boolean; demo: boolean },
+): Promise<void> {
+  const rt = await createRuntime(config, infra, { log, migrate: true });
+  closers.push(() => rt.close());
   if (!config.DATABASE_URL || !config.REDIS_URL) {
     writeFileSync(runtimeFile(config), JSON.stringify({ databaseUrl: infra.databaseUrl, redisUrl: infra.redisUrl, pid: process.pid }), { mode: 0o600 });
     closers.push(async () => rmSync(runtimeFile(config), { force: true }));
@@ -72,6 +90,10 @@ async function serve(opts: { api: boolean; worker: boolean; sandbox: boolean; de
     log.info('worker started');
     closers.push(workers.close);
   }
+  if (opts.sandbox) {
+    const sandbox = await startEmbeddedSandbox(rt, infra.databaseUrl, apiUrl, log);
+    closers.push(sandbox.close);
+  }
   if (!config.isProduction && opts.api && !config.DATABASE_URL) await ensureNewcomerKey(rt.db, config, log);
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -79,7 +101,6 @@ async function serve(opts: { api: boolean; worker: boolean; sandbox: boolean; de
     stopping = true;
     log.info({ signal }, 'shutting down');
     for (const c of closers.reverse()) await c().catch((e) => log.warn({ err: (e as Error).message }, 'close failed'));
-    await rt.close();
     await infra.stop();
     process.exit(0);
   };

@@ -35,6 +35,9 @@ export async function startEmbeddedRedis(dataDir: string): Promise<EmbeddedRedis
     ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction', '--protected-mode', 'yes'],
     { stdio: 'ignore' },
   );
+  // If this process dies without closing, the redis-server it started must not outlive it.
+  const killChild = () => child.kill('SIGTERM');
+  process.once('exit', killChild);
   const url = `redis://127.0.0.1:${port}`;
   const deadline = Date.now() + redisStartTimeoutMs;
   for (;;) {
@@ -54,6 +57,7 @@ export async function startEmbeddedRedis(dataDir: string): Promise<EmbeddedRedis
   return {
     url,
     stop: async () => {
+      process.off('exit', killChild);
       if (child.exitCode === null) {
         child.kill('SIGTERM');
         await new Promise((r) => child.once('exit', r));

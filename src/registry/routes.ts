@@ -109,6 +109,12 @@ export const registryRoutes: RouteDef<any, any, any>[] = [
     },
   }),
   defineRoute({
+    method: 'get', path: '/v1/banks', operationId: 'listBanks', summary: 'Deposit banks', tags,
+    access: { roles: ['centre', 'auditor'] }, query: listQuery, response: listEnvelope(s.bankOut),
+    handler: async ({ tx, query }) =>
+      paginate(tx('banks'), query, async (b: repo.BankRow) => presentBank(b, await repo.certificatesOf(tx, 'bank', b.id))),
+  }),
+  defineRoute({
     method: 'post', path: '/v1/sections', operationId: 'createSection', summary: 'Create a section (标段) open for bids', tags,
     access: { roles: ['centre'] }, body: s.sectionCreate, response: s.sectionOut, successStatus: 201,
     handler: async ({ tx, caller, body, deps }) =>
