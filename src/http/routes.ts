@@ -2,7 +2,9 @@
 // from them.
 import { auditRoutes } from '../audit/routes';
 import { registryRoutes } from '../registry/routes';
+import { guaranteeRoutes } from '../guarantees/routes';
 import { voucherRoutes } from '../vouchers/routes';
+import { depositRoutes } from '../deposits/routes';
 import type { RouteDef } from './route';
 
-export const allRoutes: RouteDef<any, any, any>[] = [...registryRoutes, ...auditRoutes, ...voucherRoutes];
+export const allRoutes: RouteDef<any, any, any>[] = [...registryRoutes, ...auditRoutes, ...voucherRoutes, ...guaranteeRoutes, ...depositRoutes];
