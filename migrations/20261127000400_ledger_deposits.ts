@@ -42,7 +42,7 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw(`
     CREATE FUNCTION ledger_check_journal_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
     DECLARE
-      jid text := CASE WHEN TG_TABLE_NAME = 'journals' THEN NEW.id ELSE NEW.journal_id END;
+      jid text := to_jsonb(NEW) ->> (CASE WHEN TG_TABLE_NAME = 'journals' THEN 'id' ELSE 'journal_id' END);
       total numeric;
       n bigint;
     BEGIN
