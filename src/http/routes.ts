@@ -2,7 +2,6 @@
 // from them.
 import { auditRoutes } from '../audit/routes';
 import { registryRoutes } from '../registry/routes';
-import { depositRoutes } from '../deposits/routes';
 import { guaranteeRoutes } from '../guarantees/routes';
 import { voucherRoutes } from '../vouchers/routes';
 import { depositRoutes } from '../deposits/routes';
