@@ -107,12 +107,10 @@ export async function holdsBankCode(tx: Knex | Knex.Transaction, ctx: SandboxCon
   return row !== undefined;
 }
 
-async function nextTransferRef(tx: Knex.Transaction, ctx: SandboxContext, at: Date): Promise<string> {
-  const { rows } = await tx.raw(`SELECT nextval('"${ctx.config.schema}".booking_seq') AS n`);
-  const n = rows[0].n as bigint;
-  // "SBX" + instance tag + business date + 10-digit serial: 25 characters, within
-  // AcctSvcrRef's 35 with room for the entry's D/C suffix and the notice's "SBXN" prefix (32).
-  return `SBX${ctx.instanceTag}${shanghaiParts(at).compactDate}${n.toString().padStart(10, '0')}`;
+/** "SBX" + instance tag + business date + 10-digit serial: 25 characters, within AcctSvcrRef's
+ *  35 with room for the entry's D/C suffix and the notice's "SBXN" prefix (cn-h2h allows 32). */
+function transferRefOf(ctx: SandboxContext, serial: bigint, at: Date): string {
+  return `SBX${ctx.instanceTag}${shanghaiParts(at).compactDate}${serial.toString().padStart(10, '0')}`;
 }
 
 /** Books one transfer: debit (and credit, when the payee is here) in the caller's transaction.
@@ -134,11 +132,12 @@ export async function book(tx: Knex.Transaction, ctx: SandboxContext, req: Booki
     throw new TransferRejected(reasonCodes.AM04, `insufficient funds in ${debtor.number}: balance ${formatAmount(debtor.balance_fen)}, needed ${formatAmount(req.amountFen)}`);
   }
   // The database's clock, read after the locks: per account, booking times then follow the
-  // order of the entries, which the statement's opening balance relies on.
-  const { rows } = await tx.raw('SELECT clock_timestamp() AS now');
+  // order of the entries, which the statement's opening balance relies on. Every round trip
+  // from here to commit is time the accounts stay locked, so the writes are batched.
+  const { rows } = await tx.raw(`SELECT clock_timestamp() AS now, nextval('"${ctx.config.schema}".booking_seq') AS serial`);
   const bookedAt = rows[0].now as Date;
   const valueDate = shanghaiParts(bookedAt).date;
-  const transferRef = await nextTransferRef(tx, ctx, bookedAt);
+  const transferRef = transferRefOf(ctx, rows[0].serial as bigint, bookedAt);
   const common = {
     transfer_ref: transferRef,
     amount_fen: req.amountFen,
@@ -149,8 +148,9 @@ export async function book(tx: Knex.Transaction, ctx: SandboxContext, req: Booki
     value_date: valueDate,
   };
   const debitBalance = debtor.balance_fen - req.amountFen;
-  const [debit] = (await tx(table(ctx, 'entries'))
-    .insert({
+  const creditBalance = creditor ? creditor.balance_fen + req.amountFen : undefined;
+  const newEntries: Record<string, unknown>[] = [
+    {
       ...common,
       ref: `${transferRef}D`,
       account_number: debtor.number,
@@ -160,28 +160,31 @@ export async function book(tx: Knex.Transaction, ctx: SandboxContext, req: Booki
       counterparty_name: req.payee.name,
       counterparty_bank_code: req.payee.bankCode ?? creditor?.bank_code ?? null,
       addressed_account: null,
-    })
-    .returning('*')) as EntryRow[];
-  await tx(table(ctx, 'accounts')).where({ number: debtor.number }).update({ balance_fen: debitBalance });
-  let credit: EntryRow | undefined;
+    },
+  ];
   if (creditor) {
-    const creditBalance = creditor.balance_fen + req.amountFen;
-    [credit] = (await tx(table(ctx, 'entries'))
-      .insert({
-        ...common,
-        ref: `${transferRef}C`,
-        account_number: creditor.number,
-        direction: 'credit',
-        balance_after_fen: creditBalance,
-        counterparty_number: debtor.number,
-        counterparty_name: debtor.name,
-        counterparty_bank_code: debtor.bank_code,
-        addressed_account: req.addressedAccount ?? creditor.number,
-      })
-      .returning('*')) as EntryRow[];
-    await tx(table(ctx, 'accounts')).where({ number: creditor.number }).update({ balance_fen: creditBalance });
-    creditor = { ...creditor, balance_fen: creditBalance };
+    newEntries.push({
+      ...common,
+      ref: `${transferRef}C`,
+      account_number: creditor.number,
+      direction: 'credit',
+      balance_after_fen: creditBalance,
+      counterparty_number: debtor.number,
+      counterparty_name: debtor.name,
+      counterparty_bank_code: debtor.bank_code,
+      addressed_account: req.addressedAccount ?? creditor.number,
+    });
   }
+  const written = (await tx(table(ctx, 'entries')).insert(newEntries).returning('*')) as EntryRow[];
+  const debit = written.find((e) => e.direction === 'debit')!;
+  const credit = written.find((e) => e.direction === 'credit');
+  const balances: [string, bigint][] = [[debtor.number, debitBalance]];
+  if (creditor) balances.push([creditor.number, creditBalance!]);
+  await tx.raw(
+    `UPDATE ?? AS a SET balance_fen = v.balance FROM (VALUES ${balances.map(() => '(?, ?::bigint)').join(', ')}) AS v(number, balance) WHERE a.number = v.number`,
+    [table(ctx, 'accounts'), ...balances.flatMap(([n, b]) => [n, b.toString()])],
+  );
+  if (creditor) creditor = { ...creditor, balance_fen: creditBalance! };
   // Postcondition: money left one account and, inside the bank, arrived in exactly one other.
   if (debit.amount_fen !== req.amountFen || (credit && credit.amount_fen !== debit.amount_fen)) {
     throw new Error('assertion: debit and credit of one booking differ');

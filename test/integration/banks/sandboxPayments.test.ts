@@ -115,16 +115,16 @@ describe('sandbox bank: pain.001 payments from the trust account', () => {
     const closed = uniqueNumber();
     const named = uniqueNumber();
     await openAccount(bank, closed, '关闭公司', '0.00');
-    await openAccount(bank, named, '丙有限公司', '0.00');
+    await openAccount(bank, named, '丙有限公司(北京)', '0.00');
     await api(bank, 'POST', `/sandbox/accounts/${closed}/close`);
     const trustBalance = fen(await balanceOf(bank, trustNumber));
     const batch = batchOf([
       transfer({ accountNumber: closed, name: '关闭公司', bankCode: otherBankCode }, 100n),
       transfer({ accountNumber: uniqueNumber(), name: '不存在公司', bankCode: otherBankCode }, 100n),
-      transfer({ accountNumber: named, name: '丁有限公司', bankCode: otherBankCode }, 100n),
-      transfer({ accountNumber: named, name: '丙有限公司', bankCode: otherBankCode }, trustBalance + 1n),
+      transfer({ accountNumber: named, name: '丁有限公司(北京)', bankCode: otherBankCode }, 100n),
+      transfer({ accountNumber: named, name: '丙有限公司(北京)', bankCode: otherBankCode }, trustBalance + 1n),
       // Full-width brackets and spacing do not make a different payee.
-      transfer({ accountNumber: named, name: ' 丙有限公司 ', bankCode: otherBankCode }, 1n),
+      transfer({ accountNumber: named, name: ' 丙有限公司（北京） ', bankCode: otherBankCode }, 1n),
     ]);
     expect((await submit(batch)).groupStatus).toBe('ACTC');
     const done = await finalStatus(batch.messageId);
