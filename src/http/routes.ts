@@ -5,6 +5,8 @@ import { registryRoutes } from '../registry/routes';
 import { guaranteeRoutes } from '../guarantees/routes';
 import { voucherRoutes } from '../vouchers/routes';
 import { depositRoutes } from '../deposits/routes';
+import { sectionLifecycleRoutes } from '../sections/routes';
+import { refundRoutes } from '../refunds/routes';
 import type { RouteDef } from './route';
 
-export const allRoutes: RouteDef<any, any, any>[] = [...registryRoutes, ...auditRoutes, ...voucherRoutes, ...guaranteeRoutes, ...depositRoutes];
+export const allRoutes: RouteDef<any, any, any>[] = [...registryRoutes, ...auditRoutes, ...voucherRoutes, ...guaranteeRoutes, ...depositRoutes, ...sectionLifecycleRoutes, ...refundRoutes];

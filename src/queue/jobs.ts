@@ -5,12 +5,14 @@ import type { Runtime } from '../runtime';
 import { housekeepingHandlers } from './housekeeping';
 import type { QueueName } from './queues';
 import { voucherJobHandlers } from '../vouchers/service';
+import { refundJobHandlers } from '../refunds/jobs';
+import { guaranteeJobHandlers } from '../guarantees/jobs';
 
 export type JobHandler = (rt: Runtime, job: Job) => Promise<unknown>;
 export type HandlerTable = Partial<Record<QueueName, Record<string, JobHandler>>>;
 
 export function allJobHandlers(): HandlerTable {
-  const tables: HandlerTable[] = [housekeepingHandlers, voucherJobHandlers];
+  const tables: HandlerTable[] = [housekeepingHandlers, voucherJobHandlers, refundJobHandlers, guaranteeJobHandlers];
   const merged: HandlerTable = {};
   for (const t of tables) {
     for (const [queue, handlers] of Object.entries(t) as [QueueName, Record<string, JobHandler>][]) {

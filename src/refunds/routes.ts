@@ -1,0 +1,223 @@
+// Refunds over HTTP: reading them (with attempts and bank statuses) and operating the ones in
+// manual handling.
+import { z } from 'zod';
+import type { Knex } from 'knex';
+import { appendAudit } from '../audit/service';
+import { Conflict, NotFound, Unprocessable } from '../errors';
+import { formatAmount } from '../domain/money';
+import { businessDate } from '../domain/time';
+import type { Caller } from '../http/auth';
+import { defineRoute, type RouteDef } from '../http/route';
+import { idParam, listEnvelope, listQuery, text } from '../http/schemas';
+import { paginate } from '../http/pagination';
+import { accountNumberSchema, bankCodeSchema } from '../registry/schemas';
+import { actorOf } from '../registry/service';
+import { validateBankCode } from '../domain/bankCode';
+import { enqueueRefundSubmit } from './enqueue';
+import { registerRefundMetrics } from './metrics';
+import * as repo from './repo';
+
+const tags = ['refunds'];
+const params = z.strictObject({ id: idParam('rfd') });
+const refundStatuses = ['scheduled', 'submitted', 'settled', 'rejected', 'manual'] as const;
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+const amount = (f: bigint | null) => (f === null ? null : formatAmount(f));
+
+export const retryBody = z.strictObject({
+  /** What the person decided and why (R17): it is kept with the refund. */
+  decision: text(1000),
+  /** Only with a recorded decision may a refund go to an account other than its source (R17). */
+  account: z.strictObject({ number: accountNumberSchema, name: text(200), bankCode: bankCodeSchema }).optional(),
+});
+
+const attemptOut = z.object({
+  id: z.string(),
+  seq: z.number(),
+  status: z.string(),
+  endToEndId: z.string(),
+  messageId: z.string(),
+  amount: z.string(),
+  principal: z.string(),
+  interest: z.string(),
+  lateFee: z.string(),
+  valueDate: z.string(),
+  creditor: z.object({ number: z.string(), name: z.string(), bankCode: z.string().nullable() }),
+  bankStatus: z.string().nullable(),
+  reasonCode: z.string().nullable(),
+  reasonText: z.string().nullable(),
+  bankReference: z.string().nullable(),
+  sentAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  createdAt: z.string(),
+});
+export const refundOut = z.object({
+  id: z.string(),
+  object: z.literal('refund'),
+  depositId: z.string(),
+  sectionId: z.string().nullable(),
+  bidderId: z.string().nullable(),
+  bankId: z.string(),
+  reason: z.string(),
+  status: z.enum(refundStatuses),
+  dueBy: z.string(),
+  overdue: z.boolean(),
+  currency: z.literal('CNY'),
+  principal: z.string(),
+  interest: z.string().nullable(),
+  lateFee: z.string().nullable(),
+  total: z.string().nullable(),
+  valueDate: z.string().nullable(),
+  creditor: z.object({ number: z.string(), name: z.string(), bankCode: z.string().nullable() }),
+  attemptsCount: z.number(),
+  lastReasonCode: z.string().nullable(),
+  manualReason: z.string().nullable(),
+  settledAt: z.string().nullable(),
+  bankReference: z.string().nullable(),
+  createdAt: z.string(),
+  attempts: z.array(attemptOut).optional(),
+  decisions: z.array(z.object({ decision: z.string(), account: z.object({ number: z.string(), name: z.string(), bankCode: z.string().nullable() }).nullable(), decidedBy: z.string(), decidedAt: z.string() })).optional(),
+});
+
+/** Not settled by the end of its due date (Asia/Shanghai). */
+export function isOverdue(r: repo.RefundRow, now = new Date()): boolean {
+  return r.status !== 'settled' && r.due_by < businessDate(now);
+}
+
+export function presentAttempt(a: repo.AttemptRow) {
+  return {
+    id: a.id,
+    seq: a.seq,
+    status: a.status,
+    endToEndId: a.end_to_end_id,
+    messageId: a.message_id,
+    amount: formatAmount(a.amount_fen),
+    principal: formatAmount(a.principal_fen),
+    interest: formatAmount(a.interest_fen),
+    lateFee: formatAmount(a.late_fee_fen),
+    valueDate: a.value_date,
+    creditor: { number: a.creditor_account_number, name: a.creditor_account_name, bankCode: a.creditor_bank_code },
+    bankStatus: a.bank_status,
+    reasonCode: a.reason_code,
+    reasonText: a.reason_text,
+    bankReference: a.bank_reference,
+    sentAt: iso(a.sent_at),
+    finishedAt: iso(a.finished_at),
+    createdAt: a.created_at.toISOString(),
+  };
+}
+
+export function presentRefund(r: repo.RefundRow, extra: { attempts?: repo.AttemptRow[]; decisions?: repo.DecisionRow[] } = {}) {
+  const settled = r.interest_fen !== null && r.late_fee_fen !== null;
+  return {
+    id: r.id,
+    object: 'refund' as const,
+    depositId: r.deposit_id,
+    sectionId: r.section_id,
+    bidderId: r.bidder_id,
+    bankId: r.bank_id,
+    reason: r.reason,
+    status: r.status,
+    dueBy: r.due_by,
+    overdue: isOverdue(r),
+    currency: 'CNY' as const,
+    principal: formatAmount(r.principal_fen),
+    interest: amount(r.interest_fen),
+    lateFee: amount(r.late_fee_fen),
+    total: settled ? formatAmount(r.principal_fen + r.interest_fen! + r.late_fee_fen!) : null,
+    valueDate: r.value_date,
+    creditor: { number: r.creditor_account_number, name: r.creditor_account_name, bankCode: r.creditor_bank_code },
+    attemptsCount: r.attempts_count,
+    lastReasonCode: r.last_reason_code,
+    manualReason: r.manual_reason,
+    settledAt: iso(r.settled_at),
+    bankReference: r.bank_reference,
+    createdAt: r.created_at.toISOString(),
+    ...(extra.attempts ? { attempts: extra.attempts.map(presentAttempt) } : {}),
+    ...(extra.decisions
+      ? {
+          decisions: extra.decisions.map((d) => ({
+            decision: d.decision,
+            account: d.account_number ? { number: d.account_number, name: d.account_name!, bankCode: d.account_bank_code } : null,
+            decidedBy: d.decided_by,
+            decidedAt: d.decided_at.toISOString(),
+          })),
+        }
+      : {}),
+  };
+}
+
+/** A bidder sees only its own refunds; anyone else's answer 404. */
+async function visibleRefund(tx: Knex | Knex.Transaction, caller: Caller, id: string): Promise<repo.RefundRow> {
+  const r = await repo.findRefund(tx, id);
+  if (!r || (caller.role === 'bidder' && r.bidder_id !== caller.bidderId)) throw new NotFound('refund', id);
+  return r;
+}
+
+export const refundRoutes: RouteDef<any, any, any>[] = [
+  defineRoute({
+    method: 'get', path: '/v1/refunds', operationId: 'listRefunds', summary: 'Refunds, with overdue ones flagged', tags,
+    access: { roles: ['centre', 'bidder', 'auditor'] },
+    query: listQuery.extend({
+      sectionId: idParam('sec').optional(),
+      bidderId: idParam('bdr').optional(),
+      status: z.enum(refundStatuses).optional(),
+      overdue: z.enum(['true', 'false']).optional(),
+    }),
+    response: listEnvelope(refundOut),
+    handler: async ({ tx, caller, query, deps }) => {
+      registerRefundMetrics(deps.metrics.registry, deps.db);
+      const q = tx('refunds');
+      if (query.sectionId) q.where('section_id', query.sectionId);
+      if (query.bidderId) q.where('bidder_id', query.bidderId);
+      if (query.status) q.where('status', query.status);
+      if (query.overdue === 'true') q.whereNot('status', 'settled').where('due_by', '<', businessDate(new Date()));
+      if (query.overdue === 'false') q.where((w) => w.where('status', 'settled').orWhere('due_by', '>=', businessDate(new Date())));
+      if (caller.role === 'bidder') q.where('bidder_id', caller.bidderId!);
+      return paginate(q, query, (r: repo.RefundRow) => presentRefund(r));
+    },
+  }),
+  defineRoute({
+    method: 'get', path: '/v1/refunds/:id', operationId: 'getRefund', summary: 'A refund with its attempts and the bank statuses', tags,
+    access: { roles: ['centre', 'bidder', 'auditor'] }, params, response: refundOut,
+    handler: async ({ tx, caller, params, deps }) => {
+      registerRefundMetrics(deps.metrics.registry, deps.db);
+      const r = await visibleRefund(tx, caller, params.id);
+      return presentRefund(r, { attempts: await repo.attemptsOf(tx, r.id), decisions: await repo.decisionsOf(tx, r.id) });
+    },
+  }),
+  defineRoute({
+    method: 'post', path: '/v1/refunds/:id/retry', operationId: 'retryRefund', summary: 'Send a refund in manual handling again, with a recorded decision (R17)', tags,
+    access: { roles: ['centre'] }, params, body: retryBody, response: refundOut,
+    handler: async ({ tx, caller, params, body }) => {
+      const trx = tx as Knex.Transaction;
+      const r = await trx<repo.RefundRow>('refunds').where({ id: params.id }).forUpdate().first();
+      if (!r) throw new NotFound('refund', params.id);
+      if (r.status !== 'manual') throw new Conflict('illegal_transition', `only a refund in manual handling can be retried; this one is ${r.status}`);
+      if (body.account) {
+        const v = validateBankCode(body.account.bankCode);
+        if (!v.ok) throw new Unprocessable('invalid_bank_code', `account.bankCode is not a valid CNAPS bank code: ${v.reason}`, 'account.bankCode');
+      }
+      await trx('refund_decisions').insert({
+        refund_id: r.id,
+        decision: body.decision,
+        account_number: body.account?.number ?? null,
+        account_name: body.account?.name ?? null,
+        account_bank_code: body.account?.bankCode ?? null,
+        decided_by: caller.keyId,
+      });
+      // A person's decision grants a fresh budget of attempts; the attempts already made stay.
+      await trx('refunds').where({ id: r.id, status: 'manual' }).update({ status: 'scheduled', attempts_count: 0, manual_reason: null, updated_at: new Date() });
+      const seq = Number((await trx('refund_attempts').where({ refund_id: r.id }).max({ seq: 'seq' }).first())?.seq ?? 0);
+      await enqueueRefundSubmit(trx, r.id, seq + 1);
+      await appendAudit(trx, {
+        actor: actorOf(caller),
+        action: 'refund.retry_decided',
+        entityType: 'refund',
+        entityId: r.id,
+        data: { decision: body.decision, account: body.account ?? null, previousAccount: body.account ? r.creditor_account_number : undefined },
+      });
+      const updated = (await repo.findRefund(trx, r.id))!;
+      return presentRefund(updated, { attempts: await repo.attemptsOf(trx, r.id), decisions: await repo.decisionsOf(trx, r.id) });
+    },
+  }),
+];

@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { idParam, isoDateTime, text } from '../http/schemas';
+import { sectionOut } from '../registry/schemas';
+
+export const awardBody = z.strictObject({ winnerBidderId: idParam('bdr'), evaluationReportAt: isoDateTime, noticeAt: isoDateTime });
+export const contractBody = z.strictObject({ signedAt: isoDateTime });
+export const terminationBody = z.strictObject({ reason: text(500) });
+
+export const rosterEntryOut = z.object({
+  bidderId: z.string(),
+  name: z.string(),
+  uscc: z.string(),
+  security: z.enum(['cash', 'guarantee']).nullable(),
+  status: z.enum(['secured', 'insufficient', 'invalid', 'missing']),
+  rules: z.array(z.string()),
+  amount: z.string().nullable(),
+  depositIds: z.array(z.string()),
+  guaranteeId: z.string().nullable(),
+});
+export const rosterOut = z.object({
+  id: z.string(),
+  object: z.literal('roster'),
+  sectionId: z.string(),
+  openedAt: z.string(),
+  requiredDeposit: z.string(),
+  currency: z.literal('CNY'),
+  voucherId: z.string().nullable(),
+  entries: z.array(rosterEntryOut),
+});
+export const lifecycleOut = sectionOut.extend({
+  winnerBidderId: z.string().nullable(),
+  openedAt: z.string().nullable(),
+  awardNoticeAt: z.string().nullable(),
+  contractSignedAt: z.string().nullable(),
+  terminatedAt: z.string().nullable(),
+  refundIds: z.array(z.string()).optional(),
+  releasedGuaranteeIds: z.array(z.string()).optional(),
+});

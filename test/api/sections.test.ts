@@ -1,0 +1,191 @@
+// The section lifecycle as the trading centre drives it: opening (roster and voucher), award
+// (R14, R11 under government procurement), contract (R11), termination (R16), each guarded,
+// audited and idempotent.
+import request from 'supertest';
+import type { Express } from 'express';
+import type { Runtime } from '../../src/runtime';
+import { businessDate } from '../../src/domain/time';
+import { bearer, keyFor, startTestRuntime, testApp } from '../support/runtime';
+import { DepositWorld, entry, jsonNotification, type Bank } from './deposits.support';
+
+let rt: Runtime;
+let app: Express;
+let w: DepositWorld;
+let bank: Bank;
+let centre: string;
+
+beforeAll(async () => {
+  rt = await startTestRuntime();
+  app = testApp(rt);
+  centre = await keyFor(rt, 'centre');
+  w = new DepositWorld(rt, app, centre);
+  bank = await w.bank();
+});
+afterAll(async () => {
+  await rt.close();
+});
+
+type Regime = 'tendering_law' | 'government_procurement';
+
+/** A section with three bidders: two paid the full deposit, one paid short, one only opened
+ *  an account. */
+async function world(regime: Regime = 'tendering_law') {
+  const section = await w.section(bank.id, { regime });
+  const bidders = [];
+  for (const amount of ['50000.00', '50000.00', '30000.00', null]) {
+    const b = await w.bidder();
+    const va = await w.virtualAccount(section.id, b.id);
+    let depositId: string | undefined;
+    if (amount) {
+      const res = await w.notify(bank, jsonNotification([entry(va, amount, { name: b.account.name, number: b.account.number })]));
+      expect(res.status).toBe(200);
+      depositId = res.body.depositIds[0];
+    }
+    bidders.push({ ...b, va, depositId });
+  }
+  return { section, bidders };
+}
+
+const pastDeadline = (sectionId: string) => rt.db('sections').where({ id: sectionId }).update({ bid_deadline: new Date(Date.now() - 1000) });
+const post = (path: string, body: unknown = {}, key = centre) => request(app).post(path).set(bearer(key)).send(body as object);
+const refundsOf = (sectionId: string) => rt.db('refunds').where({ section_id: sectionId }).orderBy('id');
+
+describe('opening', () => {
+  it('answers 409 before the bid deadline and fixes the roster after it, cash secured, short invalid (R4), account-only missing', async () => {
+    const { section, bidders } = await world();
+    const early = await post(`/v1/sections/${section.id}/opening`);
+    expect([early.status, early.body.error.code]).toEqual([409, 'before_deadline']);
+    await pastDeadline(section.id);
+    const res = await post(`/v1/sections/${section.id}/opening`);
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ object: 'roster', sectionId: section.id, requiredDeposit: '50000.00' });
+    const byBidder = Object.fromEntries(res.body.entries.map((e: { bidderId: string }) => [e.bidderId, e]));
+    expect(byBidder[bidders[0].id]).toMatchObject({ security: 'cash', status: 'secured', amount: '50000.00', depositIds: [bidders[0].depositId] });
+    expect(byBidder[bidders[1].id]).toMatchObject({ security: 'cash', status: 'secured' });
+    expect(byBidder[bidders[2].id]).toMatchObject({ security: 'cash', status: 'invalid', rules: ['R4'] });
+    expect(byBidder[bidders[3].id]).toMatchObject({ security: null, status: 'missing', depositIds: [] });
+    // The short credit goes back to where it came from.
+    const [shortRefund] = await rt.db('refunds').where({ deposit_id: bidders[2].depositId });
+    expect(shortRefund).toMatchObject({ reason: 'invalid', status: 'scheduled', creditor_account_number: bidders[2].account.number });
+    const voucher = await rt.db('vouchers').where({ kind: 'opening_roster', subject_id: res.body.id }).first();
+    expect(voucher.id).toBe(res.body.voucherId);
+    expect(voucher.data.entries).toHaveLength(4);
+    expect((await rt.db('sections').where({ id: section.id }).first()).status).toBe('opened');
+    expect(await rt.db('audit_events').where({ action: 'section.opened', entity_id: section.id })).toHaveLength(1);
+    const again = await post(`/v1/sections/${section.id}/opening`);
+    expect([again.status, again.body.error.code]).toEqual([409, 'illegal_transition']);
+  });
+
+  it('R18 shows the roster to the centre and to the section\'s tenderee after opening, to nobody else', async () => {
+    const { section } = await world();
+    const own = await keyFor(rt, 'tenderee', { tendereeId: section.tendereeId });
+    const other = await keyFor(rt, 'tenderee', { tendereeId: await w.tenderee() });
+    expect((await request(app).get(`/v1/sections/${section.id}/roster`).set(bearer(own))).status).toBe(404);
+    await pastDeadline(section.id);
+    await post(`/v1/sections/${section.id}/opening`);
+    const seen = await request(app).get(`/v1/sections/${section.id}/roster`).set(bearer(own));
+    expect([seen.status, seen.body.entries.length]).toEqual([200, 4]);
+    expect((await request(app).get(`/v1/sections/${section.id}/roster`).set(bearer(other))).status).toBe(404);
+    expect((await request(app).get(`/v1/sections/${section.id}/roster`).set(bearer(centre))).status).toBe(200);
+  });
+
+  it('replays an opening sent twice with the same Idempotency-Key', async () => {
+    const { section } = await world();
+    await pastDeadline(section.id);
+    const first = await request(app).post(`/v1/sections/${section.id}/opening`).set(bearer(centre)).set('Idempotency-Key', `open-${section.id}`).send({});
+    const second = await request(app).post(`/v1/sections/${section.id}/opening`).set(bearer(centre)).set('Idempotency-Key', `open-${section.id}`).send({});
+    expect(first.status).toBe(201);
+    expect(second.status).toBe(201);
+    expect(second.headers['idempotent-replayed']).toBe('true');
+    expect(second.body.id).toBe(first.body.id);
+    expect(await rt.db('rosters').where({ section_id: section.id })).toHaveLength(1);
+  });
+});
+
+async function opened(regime: Regime) {
+  const ctx = await world(regime);
+  await pastDeadline(ctx.section.id);
+  expect((await post(`/v1/sections/${ctx.section.id}/opening`)).status).toBe(201);
+  return ctx;
+}
+
+describe('award', () => {
+  it('R14 refuses an award more than 20 days after the evaluation report, and accepts one on the 20th day', async () => {
+    const { section, bidders } = await opened('tendering_law');
+    const late = await post(`/v1/sections/${section.id}/award`, { winnerBidderId: bidders[0].id, evaluationReportAt: '2026-09-01T10:00:00+08:00', noticeAt: '2026-09-22T10:00:00+08:00' });
+    expect([late.status, late.body.error.rule]).toEqual([422, 'R14']);
+    const ok = await post(`/v1/sections/${section.id}/award`, { winnerBidderId: bidders[0].id, evaluationReportAt: '2026-09-01T10:00:00+08:00', noticeAt: '2026-09-21T10:00:00+08:00' });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ status: 'awarded', winnerBidderId: bidders[0].id, refundIds: [] });
+  });
+
+  it('refuses a winner the roster does not show as secured, and an award before the opening (409)', async () => {
+    const { section, bidders } = await world('tendering_law');
+    const before = await post(`/v1/sections/${section.id}/award`, { winnerBidderId: bidders[0].id, evaluationReportAt: '2026-09-01T10:00:00+08:00', noticeAt: '2026-09-02T10:00:00+08:00' });
+    expect([before.status, before.body.error.code]).toEqual([409, 'illegal_transition']);
+    await pastDeadline(section.id);
+    await post(`/v1/sections/${section.id}/opening`);
+    const unsecured = await post(`/v1/sections/${section.id}/award`, { winnerBidderId: bidders[2].id, evaluationReportAt: '2026-09-01T10:00:00+08:00', noticeAt: '2026-09-02T10:00:00+08:00' });
+    expect([unsecured.status, unsecured.body.error.code]).toEqual([422, 'winner_not_secured']);
+  });
+
+  it('R11 R19 under government procurement refunds non-winners within 5 working days of the award notice, over the National Day holiday', async () => {
+    const { section, bidders } = await opened('government_procurement');
+    const res = await post(`/v1/sections/${section.id}/award`, { winnerBidderId: bidders[0].id, evaluationReportAt: '2026-09-25T10:00:00+08:00', noticeAt: '2026-09-30T10:00:00+08:00' });
+    expect(res.status).toBe(200);
+    const refunds = await rt.db('refunds').where({ section_id: section.id, reason: 'award_non_winner' });
+    expect(refunds).toHaveLength(1);
+    // 10-01..07 holidays, 10-10 a make-up working Saturday: 10-08, 10-09, 10-10, 10-12, 10-13.
+    expect(refunds[0]).toMatchObject({ deposit_id: bidders[1].depositId, due_by: '2026-10-13', principal_fen: 5000000n, status: 'scheduled' });
+    expect(res.body.refundIds).toEqual([refunds[0].id]);
+    // The winner waits for the contract: 5 working days from 10-09 is 10-15.
+    const contract = await post(`/v1/sections/${section.id}/contract`, { signedAt: '2026-10-09T10:00:00+08:00' });
+    expect(contract.status).toBe(200);
+    const winner = await rt.db('refunds').where({ deposit_id: bidders[0].depositId, reason: 'contract' }).first();
+    expect(winner).toMatchObject({ due_by: '2026-10-15' });
+    expect(await rt.db('refunds').where({ deposit_id: bidders[1].depositId })).toHaveLength(1);
+  });
+});
+
+describe('contract', () => {
+  it('R11 under the tendering law refunds winner and non-winners within 5 calendar days of the contract', async () => {
+    const { section, bidders } = await opened('tendering_law');
+    const award = await post(`/v1/sections/${section.id}/award`, { winnerBidderId: bidders[1].id, evaluationReportAt: '2026-09-20T10:00:00+08:00', noticeAt: '2026-09-25T10:00:00+08:00' });
+    expect(award.body.refundIds).toEqual([]);
+    const res = await post(`/v1/sections/${section.id}/contract`, { signedAt: '2026-09-30T10:00:00+08:00' });
+    expect(res.status).toBe(200);
+    expect(res.body.status).toBe('contracted');
+    const refunds = await rt.db('refunds').where({ section_id: section.id, reason: 'contract' }).orderBy('deposit_id');
+    expect(refunds.map((r) => [r.deposit_id, r.due_by])).toEqual(
+      [[bidders[0].depositId, '2026-10-05'], [bidders[1].depositId, '2026-10-05']].sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+    );
+    const again = await post(`/v1/sections/${section.id}/contract`, { signedAt: '2026-09-30T10:00:00+08:00' });
+    expect([again.status, again.body.error.code]).toEqual([409, 'illegal_transition']);
+    expect(await rt.db('audit_events').where({ action: 'section.contracted', entity_id: section.id })).toHaveLength(1);
+    // Jobs to send them were recorded with the state change.
+    const jobs = await rt.db('outbox').where({ queue: 'refunds' }).whereIn('job_id', refunds.map((r) => `submit.${r.id}.1`));
+    expect(jobs).toHaveLength(2);
+  });
+});
+
+describe('termination', () => {
+  it('R16 refunds every deposit at once, before or after opening, and refuses after the contract', async () => {
+    const { section, bidders } = await world('government_procurement');
+    const res = await post(`/v1/sections/${section.id}/termination`, { reason: '招标人取消采购项目' });
+    expect(res.status).toBe(200);
+    expect(res.body.status).toBe('terminated');
+    const refunds = await refundsOf(section.id);
+    // The two full deposits and the short one, still being checked, all go back today.
+    expect(refunds.map((r) => r.reason)).toEqual(['termination', 'termination', 'termination']);
+    expect(new Set(refunds.map((r) => r.deposit_id))).toEqual(new Set([bidders[0].depositId, bidders[1].depositId, bidders[2].depositId]));
+    expect(refunds.every((r) => r.due_by === businessDate(new Date()))).toBe(true);
+    const again = await post(`/v1/sections/${section.id}/termination`, { reason: 'again' });
+    expect([again.status, again.body.error.code]).toEqual([409, 'illegal_transition']);
+
+    const done = await opened('tendering_law');
+    await post(`/v1/sections/${done.section.id}/award`, { winnerBidderId: done.bidders[0].id, evaluationReportAt: '2026-09-20T10:00:00+08:00', noticeAt: '2026-09-25T10:00:00+08:00' });
+    await post(`/v1/sections/${done.section.id}/contract`, { signedAt: '2026-09-30T10:00:00+08:00' });
+    const late = await post(`/v1/sections/${done.section.id}/termination`, { reason: 'too late' });
+    expect([late.status, late.body.error.code]).toEqual([409, 'illegal_transition']);
+  });
+});
