@@ -374,6 +374,16 @@ function amount(parent: Record<string, unknown>, key: string, path: string, opts
   return fen;
 }
 
+/** Totals and balances may exceed the 15 integer digits of one amount (a batch of many
+ *  maximal payments); they are read exactly up to 18 digits in all. */
+export const cnh2hTotalDigitsMax = 18;
+function total(parent: Record<string, unknown>, key: string, path: string): bigint {
+  const raw = str(parent, key, path, 40);
+  const m = /^(\d+)\.(\d{2})$/.exec(raw);
+  if (!m || m[1].length + 2 > cnh2hTotalDigitsMax) throw new BankMessageInvalid(`${path}.${key}: not a decimal "0.00" of at most ${cnh2hTotalDigitsMax} digits`);
+  return BigInt(m[1]) * 100n + BigInt(m[2]);
+}
+
 function oneOf<T extends string>(parent: Record<string, unknown>, key: string, path: string, allowed: readonly T[]): T {
   const v = str(parent, key, path, 10);
   if (!(allowed as readonly string[]).includes(v)) throw new BankMessageInvalid(`${path}.${key}: ${JSON.stringify(v)} is not one of ${allowed.join(', ')}`);
@@ -501,7 +511,7 @@ export function cnh2hParsePaymentRequest(json: unknown): TransferBatch {
     };
   });
   if (count(body, 'totalNum', 'body') !== transfers.length) throw new BankMessageInvalid('body.totalNum: does not match the number of details');
-  if (amount(body, 'totalAmt', 'body') !== totalFen) throw new BankMessageInvalid('body.totalAmt: does not match the sum of details');
+  if (total(body, 'totalAmt', 'body') !== totalFen) throw new BankMessageInvalid('body.totalAmt: does not match the sum of details');
   const payBankNo = optBankNo(body, 'payBankNo', 'body');
   return {
     messageId: str(body, 'batchNo', 'body', 32),
@@ -941,8 +951,8 @@ export async function cnh2hParseStatementStream(
         account: str(b, 'acctNo', 'line1.body', cnh2hAccountCharsMax),
         currency: str(b, 'ccy', 'line1.body', 3),
         date: expandCompactDate(str(b, 'queryDate', 'line1.body', 8), 'line1.body.queryDate'),
-        openingBalanceFen: sign(oneOf(b, 'openBalFlag', 'line1.body', ['C', 'D'] as const), amount(b, 'openBal', 'line1.body', { allowZero: true })),
-        closingBalanceFen: sign(oneOf(b, 'closeBalFlag', 'line1.body', ['C', 'D'] as const), amount(b, 'closeBal', 'line1.body', { allowZero: true })),
+        openingBalanceFen: sign(oneOf(b, 'openBalFlag', 'line1.body', ['C', 'D'] as const), total(b, 'openBal', 'line1.body')),
+        closingBalanceFen: sign(oneOf(b, 'closeBalFlag', 'line1.body', ['C', 'D'] as const), total(b, 'closeBal', 'line1.body')),
         ...(seqNo ? { sequenceNumber: seqNo } : {}),
       };
       continue;
@@ -961,7 +971,7 @@ export async function cnh2hParseStatementStream(
   if (!header) throw new BankMessageInvalid('cn-h2h statement: empty');
   if (!trailer) throw new BankMessageInvalid('cn-h2h statement: no trailer (cut short?)');
   if (count(trailer, 'totalNum', 'trailer') !== entryCount) throw new BankMessageInvalid('trailer.totalNum: does not match the details');
-  if (amount(trailer, 'crTotalAmt', 'trailer', { allowZero: true }) !== creditTotalFen) throw new BankMessageInvalid('trailer.crTotalAmt: does not match the details');
-  if (amount(trailer, 'drTotalAmt', 'trailer', { allowZero: true }) !== debitTotalFen) throw new BankMessageInvalid('trailer.drTotalAmt: does not match the details');
+  if (total(trailer, 'crTotalAmt', 'trailer') !== creditTotalFen) throw new BankMessageInvalid('trailer.crTotalAmt: does not match the details');
+  if (total(trailer, 'drTotalAmt', 'trailer') !== debitTotalFen) throw new BankMessageInvalid('trailer.drTotalAmt: does not match the details');
   return { ...header, entryCount, creditTotalFen, debitTotalFen };
 }

@@ -24,7 +24,7 @@ import {
 } from '../xml';
 import { accountXml, agentXml, assertAccount, assertId, isoNameCharsMax, isoRemittanceCharsMax, isoText, namespaceOf, readAccount, readAmount } from './common';
 import { readCamtEntry } from './camtEntry';
-import { formatShanghaiDateTime, normalizeBankDate, normalizeBankDateTime, shanghaiParts } from './time';
+import { formatShanghaiDateTime, normalizeBankDate, normalizeBankDateTime, shanghaiParts, startOfShanghaiDay } from './time';
 
 export const camt053Namespace = namespaceOf('camt.053.001.08');
 /** Entries per yielded chunk: large enough that chunk overhead is negligible, small enough
@@ -207,7 +207,7 @@ export async function parseCamt053Stream(
             if (b.status !== '' && b.status !== 'BOOK') continue;
             entryCount += 1;
             if (entryCount > statementEntriesMax) throw new BankMessageInvalid(`camt.053: more than ${statementEntriesMax} entries`);
-            const bookedAt = b.bookedAt ?? (b.valueDate ? `${b.valueDate}T00:00:00+08:00` : undefined);
+            const bookedAt = b.bookedAt ?? (b.valueDate ? startOfShanghaiDay(b.valueDate, `${where} ValDt`) : undefined);
             if (!bookedAt) throw new BankMessageInvalid(`${where}: neither BookgDt nor ValDt`);
             const entry: StatementEntry = {
               // A statement line without any reference still needs a stable one: its position
@@ -216,8 +216,8 @@ export async function parseCamt053Stream(
               direction: b.direction,
               amountFen: b.amountFen,
               currency: b.currency,
-              bookedAt: normalizeBankDateTime(bookedAt, `${where} BookgDt`),
-              valueDate: b.valueDate ?? shanghaiParts(new Date(normalizeBankDateTime(bookedAt, `${where} BookgDt`))).date,
+              bookedAt,
+              valueDate: b.valueDate ?? shanghaiParts(new Date(bookedAt)).date,
               counterparty: b.counterparty,
               reversal: b.reversal,
             };
