@@ -133,7 +133,8 @@ export function normalizeSandboxConfig(input: SandboxConfigInput): SandboxConfig
   };
   return {
     port: boundedInt(input.port ?? sandboxPortDefault, 'port', 0, 65535),
-    host: input.host ?? '127.0.0.1',
+    // All interfaces, like the api: a checker or the service may reach it from another container.
+    host: input.host ?? '0.0.0.0',
     databaseUrl: input.databaseUrl,
     schema,
     notifyUrl: input.notifyUrl,

@@ -32,6 +32,12 @@ export interface SandboxBank {
   close(): Promise<void>;
 }
 
+/** A wildcard address is where the server listens, not where a client connects. */
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
 export function loadSigner(config: SandboxConfig): SandboxSigner {
   let keyPath = config.signingKeyPath;
   let certPath = config.signingCertPath;
@@ -91,7 +97,7 @@ export async function startSandboxBank(input: SandboxConfigInput | SandboxConfig
     const running = server;
     let closing: Promise<void> | undefined;
     return {
-      url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
+      url: `http://${urlHost(config.host)}:${port}`,
       port,
       config,
       close: () =>
