@@ -1,11 +1,14 @@
 // HTTP for e-guarantees: the issuer webhooks (signed), reading and verification, applications
 // and claims. Parsing and access here; the use cases are in the services.
+import { z } from 'zod';
 import { defineRoute, type RouteDef } from '../http/route';
 import { listEnvelope } from '../http/schemas';
 import type { WebhookSender } from '../http/webhookAuth';
 import type { WebhookAnswer } from './service';
 import * as service from './service';
 import * as read from './read';
+import * as applications from './applications';
+import { claimGuarantee } from './lifecycle';
 import { presentGuarantee } from './present';
 import * as s from './schemas';
 
@@ -53,5 +56,27 @@ export const guaranteeRoutes: RouteDef<any, any, any>[] = [
     method: 'get', path: '/v1/guarantees', operationId: 'listGuarantees', summary: 'Guarantees', tags,
     access: { roles: ['centre', 'tenderee', 'bidder', 'auditor'] }, query: s.guaranteeListQuery, response: listEnvelope(s.guaranteeOut),
     handler: async ({ tx, caller, query }) => read.listGuarantees(tx, caller, query),
+  }),
+  defineRoute({
+    method: 'post', path: '/v1/guarantees/:id/claims', operationId: 'claimGuarantee',
+    summary: 'Claim on a guarantee (R12 reasons only), sent signed to the issuer', tags,
+    access: { roles: ['centre'] }, params: s.guaranteeIdParams, body: s.claimCreate, response: s.guaranteeOut.extend({ voucherId: z.string() }),
+    handler: async ({ tx, caller, params, body }) => claimGuarantee(tx as never, caller, params.id, body),
+  }),
+  defineRoute({
+    method: 'post', path: '/v1/guarantee-applications', operationId: 'createGuaranteeApplication',
+    summary: 'Apply for a guarantee through the service; refused at once where it cannot qualify', tags,
+    access: { roles: ['centre', 'bidder'] }, body: s.applicationCreate, response: s.applicationOut, successStatus: 201,
+    handler: async ({ tx, caller, body }) => applications.createApplication(tx as never, caller, body),
+  }),
+  defineRoute({
+    method: 'get', path: '/v1/guarantee-applications/:id', operationId: 'getGuaranteeApplication', summary: 'A guarantee application', tags,
+    access: { roles: ['centre', 'bidder', 'auditor'] }, params: s.applicationIdParams, response: s.applicationOut,
+    handler: async ({ tx, caller, params }) => applications.getVisibleApplication(tx, caller, params.id),
+  }),
+  defineRoute({
+    method: 'get', path: '/v1/guarantee-applications', operationId: 'listGuaranteeApplications', summary: 'Guarantee applications', tags,
+    access: { roles: ['centre', 'bidder', 'auditor'] }, query: s.applicationListQuery, response: listEnvelope(s.applicationOut),
+    handler: async ({ tx, caller, query }) => applications.listApplications(tx, caller, query),
   }),
 ];
