@@ -148,7 +148,7 @@ export interface BankAdapter {
 }
 
 export class BankUnreachable extends Error {
-  constructor(message: string, readonly cause?: unknown) {
+  constructor(message: string, override readonly cause?: unknown) {
     super(message);
     this.name = 'BankUnreachable';
   }
