@@ -10,7 +10,7 @@ import { voucherIdInfoKey } from './render';
 /** Vouchers are tens of KB; a roster of hundreds of bidders stays well under 1 MB. */
 export const voucherPdfBytesMax = 10 * 1024 * 1024;
 /** CMS larger than this is not one of ours (sign.ts reserves 16 KB). */
-export const signatureBytesMax = 64 * 1024;
+export const cmsBytesMax = 64 * 1024;
 /** Certificates considered inside one CMS, and steps when building a path to a root. */
 export const embeddedCertificatesMax = 10;
 
@@ -68,7 +68,7 @@ function verifyInto(bytes: Uint8Array, trustRoots: string[], result: VerifyResul
   }
   result.coversWholeFile = c + d === buf.length;
   const hex = text.slice(b + 1, c - 1);
-  if (hex.length > signatureBytesMax * 2 || !/^[0-9a-fA-F]*$/.test(hex) || hex.length % 2 !== 0) throw new Invalid('/Contents is not a hex signature of a plausible size');
+  if (hex.length > cmsBytesMax * 2 || !/^[0-9a-fA-F]*$/.test(hex) || hex.length % 2 !== 0) throw new Invalid('/Contents is not a hex signature of a plausible size');
 
   const covered = [buf.subarray(0, b), buf.subarray(c, c + d)];
   const idMatches = [...covered[0].toString('latin1').matchAll(new RegExp(`/${voucherIdInfoKey}\\s*\\(([A-Za-z0-9_-]{1,64})\\)`, 'g'))];
