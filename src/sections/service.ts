@@ -16,7 +16,7 @@ import * as registryRepo from '../registry/repo';
 import type { SectionRow } from '../registry/repo';
 import { requestVoucher } from '../vouchers/requests';
 import { enqueueRefundSubmit } from '../refunds/enqueue';
-import { releaseGuaranteesForSection, secureGuaranteesAtOpening } from './guaranteeHooks';
+import { releaseGuaranteesForSection, secureGuaranteesAtOpening, type RosterGuarantee } from '../guarantees/lifecycle';
 import { isLegalSectionMove, rosterVerdict, sectionStatusAfter, type RosterStatus, type SectionEvent, type SectionStatus } from './rules';
 
 /** Bidders on one roster: far above any real tender, low enough to hold in one transaction. */
@@ -34,6 +34,8 @@ export interface RosterEntry {
   amountFen: bigint | null;
   depositIds: string[];
   guaranteeId: string | null;
+  /** Printed on the voucher: the number a reader can verify with the issuer. */
+  guaranteeNumber: string | null;
 }
 
 export interface RosterRow {
@@ -81,8 +83,9 @@ export async function openSection(tx: Knex.Transaction, caller: Caller, sectionI
   const actor = actorOf(caller);
   // R4: whatever is still short at the deadline never secured the bid and goes back.
   await invalidateShortDeposits(tx, sectionId, now);
-  const entries = await computeRoster(tx, s);
-  await secureGuaranteesAtOpening(tx, sectionId, actor);
+  // R8: guarantees still covering R2 become secured; the guarantees capability says which.
+  const guarantees = new Map((await secureGuaranteesAtOpening(tx, sectionId)).map((g) => [g.bidderId, g]));
+  const entries = await computeRoster(tx, s, guarantees);
   await moveSection(tx, s, 'opening', { opened_at: now });
   const id = newId('rsn');
   const stored = entries.map((e) => ({ ...e, amountFen: e.amountFen === null ? null : e.amountFen.toString() }));
@@ -101,7 +104,7 @@ export async function openSection(tx: Knex.Transaction, caller: Caller, sectionI
         security: e.security ?? 'none',
         status: e.status,
         ...(e.amountFen !== null ? { amountFen: e.amountFen } : {}),
-        ...(e.guaranteeId ? { reference: e.guaranteeId } : e.depositIds.length ? { reference: e.depositIds.join(', ') } : {}),
+        ...(e.guaranteeNumber ? { reference: e.guaranteeNumber } : e.depositIds.length ? { reference: e.depositIds.join(', ') } : {}),
         rules: e.rules,
       })),
     },
@@ -119,7 +122,7 @@ export async function openSection(tx: Knex.Transaction, caller: Caller, sectionI
 
 /** Every bidder that tried to secure the section: a virtual account, a credit, a guarantee or
  *  an application for one. */
-async function computeRoster(tx: Knex.Transaction, s: LifecycleSection): Promise<RosterEntry[]> {
+async function computeRoster(tx: Knex.Transaction, s: LifecycleSection, guarantees: Map<string, RosterGuarantee>): Promise<RosterEntry[]> {
   const bidderIds = (
     await tx.raw(
       `SELECT bidder_id FROM deposit_accounts WHERE section_id = ?
@@ -135,17 +138,14 @@ async function computeRoster(tx: Knex.Transaction, s: LifecycleSection): Promise
   for (const bidderId of bidderIds) {
     const bidder = (await registryRepo.findBidder(tx, bidderId))!;
     const deposits = (await tx<DepositRow>('deposits').where({ section_id: s.id, bidder_id: bidderId }).orderBy('id')) as DepositRow[];
-    const g = await tx('guarantees')
-      .where({ section_id: s.id, bidder_id: bidderId })
-      .orderByRaw(`CASE WHEN status IN ('issued','amended','secured') THEN 0 ELSE 1 END, id DESC`)
-      .first();
+    const rg = guarantees.get(bidderId);
+    const g = rg ? await tx('guarantees').where({ id: rg.guaranteeId }).first() : undefined;
     const withdrawn = !!(await tx('withdrawals').where({ section_id: s.id, bidder_id: bidderId }).first());
     const verdict = rosterVerdict({
       requiredFen: s.deposit_amount_fen,
       deposits: deposits.map((d) => ({ id: d.id, status: d.status, amountFen: d.amount_fen, excessFen: d.excess_fen, failedRules: d.failed_rules })),
-      guarantee: g
-        ? { id: g.id, number: g.number, status: g.status, amountFen: g.amount_fen, failedRules: (g.checks as { rule: string; ok: boolean }[]).filter((c) => !c.ok).map((c) => c.rule) }
-        : undefined,
+      guarantee:
+        rg && g ? { id: g.id, number: g.number, status: rg.status === 'secured' ? 'secured' : 'rejected', amountFen: g.amount_fen, failedRules: rg.rules } : undefined,
       withdrawn,
     });
     entries.push({
@@ -158,6 +158,7 @@ async function computeRoster(tx: Knex.Transaction, s: LifecycleSection): Promise
       amountFen: verdict.amountFen ?? null,
       depositIds: deposits.map((d) => d.id),
       guaranteeId: g?.id ?? null,
+      guaranteeNumber: g?.number ?? null,
     });
   }
   return entries;

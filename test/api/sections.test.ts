@@ -7,6 +7,7 @@ import type { Runtime } from '../../src/runtime';
 import { businessDate } from '../../src/domain/time';
 import { bearer, keyFor, startTestRuntime, testApp } from '../support/runtime';
 import { DepositWorld, entry, jsonNotification, type Bank } from './deposits.support';
+import { World } from './guaranteesFixtures';
 
 let rt: Runtime;
 let app: Express;
@@ -187,5 +188,32 @@ describe('termination', () => {
     await post(`/v1/sections/${done.section.id}/contract`, { signedAt: '2026-09-30T10:00:00+08:00' });
     const late = await post(`/v1/sections/${done.section.id}/termination`, { reason: 'too late' });
     expect([late.status, late.body.error.code]).toEqual([409, 'illegal_transition']);
+  });
+});
+
+describe('guarantees on the roster', () => {
+  it('R8 an issued guarantee secures the bid like cash and is released after the contract; a rejected one shows invalid with its rules', async () => {
+    const g = await new World(rt, app).init();
+    const scene = await g.scene('bank');
+    const issued = await g.issue(scene.issuer, g.issuance(scene));
+    expect([issued.status, issued.body.status]).toEqual([201, 'issued']);
+    const other = await g.bidder(scene.issuer.bankCode!);
+    const short = await g.issue(scene.issuer, g.issuance({ ...scene, bidder: other }, { amount: '30000.00' }));
+    expect(short.body.status).toBe('rejected');
+    await pastDeadline(scene.section.id);
+    const res = await post(`/v1/sections/${scene.section.id}/opening`);
+    expect(res.status).toBe(201);
+    const byBidder = Object.fromEntries(res.body.entries.map((e: { bidderId: string }) => [e.bidderId, e]));
+    expect(byBidder[scene.bidder.id]).toMatchObject({ security: 'guarantee', status: 'secured', amount: '50000.00', guaranteeId: issued.body.id });
+    expect(byBidder[other.id]).toMatchObject({ security: 'guarantee', status: 'invalid', rules: ['R4'] });
+    expect((await rt.db('guarantees').where({ id: issued.body.id }).first()).status).toBe('secured');
+    const voucher = await rt.db('vouchers').where({ kind: 'opening_roster', subject_id: res.body.id }).first();
+    expect(voucher.data.entries.find((e: { status: string }) => e.status === 'secured')).toMatchObject({ security: 'guarantee', reference: issued.body.number });
+
+    await post(`/v1/sections/${scene.section.id}/award`, { winnerBidderId: scene.bidder.id, evaluationReportAt: '2026-09-20T10:00:00+08:00', noticeAt: '2026-09-25T10:00:00+08:00' });
+    const contract = await post(`/v1/sections/${scene.section.id}/contract`, { signedAt: '2026-09-30T10:00:00+08:00' });
+    expect(contract.body.releasedGuaranteeIds).toEqual([issued.body.id]);
+    expect((await rt.db('guarantees').where({ id: issued.body.id }).first()).status).toBe('released');
+    expect(await refundsOf(scene.section.id)).toHaveLength(0);
   });
 });
