@@ -12,8 +12,8 @@
 //          query, B2E0003 statement (NDJSON answer); see cnh2h/protocol.ts
 // Outcome rules, the same for both: a timeout, a network error, a 5xx (or cn-h2h E9999) means
 // the bank may or may not have acted, so it is BankUnreachable and the caller must ask for
-// status before sending anything again. Any other 4xx means the bank refused the request
-// without acting on it.
+// status before sending anything again; so is an answer to a payment that cannot be read. Any
+// other 4xx means the bank refused the request without acting on it.
 // Every request is signed with conn.sign(body) when given (GETs sign the empty body).
 import { Readable } from 'node:stream';
 import {
@@ -219,6 +219,18 @@ export function completeStatusReport(report: StatusReport, endToEndIds: string[]
   return { ...report, transactions };
 }
 
+/** The answer to a payment that cannot be read leaves the payment's fate unknown: the bank may
+ *  well have taken it. Reporting it as BankUnreachable makes the caller ask for status instead
+ *  of treating it as refused and paying again under a new message id. */
+function unreadableIsUnknown<T>(url: string, read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof BankMessageInvalid) throw new BankUnreachable(`${url}: answer unreadable (${err.message}); outcome unknown`, err);
+    throw err;
+  }
+}
+
 function allUnknown(originalMessageId: string, endToEndIds: string[]): StatusReport {
   return { originalMessageId, transactions: endToEndIds.map((id) => ({ endToEndId: id, outcome: 'unknown' as const, bankStatus: '' })) };
 }
@@ -330,9 +342,9 @@ function isoAdapter(conn: BankConnection): BankAdapter {
           report: { originalMessageId: batch.messageId, groupStatus: 'RJCT', groupReasonCode: `HTTP${res.status}`, transactions: [] },
         };
       }
-      const report = parsePain002(res.body!);
+      const report = unreadableIsUnknown(url, () => parsePain002(res.body!));
       if (report.originalMessageId !== batch.messageId) {
-        throw new BankMessageInvalid(`pain.002 answers ${report.originalMessageId}, we sent ${batch.messageId}`);
+        throw new BankUnreachable(`${url}: pain.002 answers ${report.originalMessageId}, we sent ${batch.messageId}; outcome unknown`);
       }
       return { messageId: batch.messageId, accepted: report.groupStatus !== 'RJCT', report };
     },
@@ -386,8 +398,8 @@ function cnh2hAdapter(conn: BankConnection): BankAdapter {
 
     async sendTransfers(batch: TransferBatch): Promise<SubmitResult> {
       const res = await post(cnh2hTransCodeBatchPayment, cnh2hBuildPaymentRequest(batch));
-      const { json, head } = answer(res, 'cn-h2h payment');
-      const report = cnh2hParseStatusResponse(json);
+      const { json, head } = unreadableIsUnknown(gateway, () => answer(res, 'cn-h2h payment'));
+      const report = unreadableIsUnknown(gateway, () => cnh2hParseStatusResponse(json));
       if (report.originalMessageId !== batch.messageId) report.originalMessageId = batch.messageId;
       return { messageId: batch.messageId, accepted: head.retCode === cnh2hRetCodeOk && report.groupStatus !== 'RJCT', report };
     },

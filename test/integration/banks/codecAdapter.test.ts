@@ -14,7 +14,7 @@ import {
   cnh2hParseStatusQuery,
   cnh2hParseStatementQuery,
 } from '../../../src/banks/cnh2h/protocol';
-import { BankMessageInvalid, BankUnreachable, type StatementEntry } from '../../../src/banks/types';
+import { BankUnreachable, type StatementEntry } from '../../../src/banks/types';
 import { statementEntry, transferBatch, trustAccount } from '../../unit/banks/fixtures';
 
 type Handler = (req: http.IncomingMessage, body: Buffer, res: http.ServerResponse) => void;
@@ -81,9 +81,11 @@ describe('iso20022 adapter', () => {
     expect(await adapter().sendTransfers(transferBatch())).toMatchObject({ accepted: false, report: { groupStatus: 'RJCT', groupReasonCode: 'FF01' } });
   });
 
-  test('a pain.002 about another message is refused', async () => {
+  test('an answer about another message, or an unreadable one, leaves the outcome unknown', async () => {
     handler = (_req, _body, res) => res.end(buildPain002({ originalMessageId: 'OTHER', groupStatus: 'ACTC', transactions: [] }, new Date()));
-    await expect(adapter().sendTransfers(transferBatch())).rejects.toThrow(BankMessageInvalid);
+    await expect(adapter().sendTransfers(transferBatch())).rejects.toThrow(BankUnreachable);
+    handler = (_req, _body, res) => res.end('<html>gateway error</html>');
+    await expect(adapter().sendTransfers(transferBatch())).rejects.toThrow(/answer unreadable.*outcome unknown/);
   });
 
   test('a 4xx is a refusal without processing', async () => {
@@ -214,6 +216,11 @@ describe('cn-h2h adapter', () => {
     expect(seen[0].headers['bidbond-signature']).toBeDefined();
     expect(result.accepted).toBe(true);
     expect(result.report!.transactions.every((t) => t.outcome === 'pending')).toBe(true);
+  });
+
+  test('an unreadable answer to a payment is BankUnreachable (the bank may have taken it)', async () => {
+    handler = (_req, _body, res) => json(res, { head: { retCode: '000000' } });
+    await expect(adapter().sendTransfers(transferBatch())).rejects.toThrow(BankUnreachable);
   });
 
   test('E9999 (system busy) is BankUnreachable', async () => {
