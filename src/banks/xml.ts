@@ -412,10 +412,3 @@ export function truncateToChars(value: string, charsMax: number): string {
   const chars = Array.from(value);
   return chars.length <= charsMax ? value : chars.slice(0, charsMax).join('');
 }
-
-/** A leaf element, or nothing when the value is absent. */
-export function leaf(name: string, value: string | undefined, attrs?: Record<string, string>): string {
-  if (value === undefined) return '';
-  const a = attrs ? Object.entries(attrs).map(([k, v]) => ` ${k}="${escapeXml(v)}"`).join('') : '';
-  return `<${name}${a}>${escapeXml(value)}</${name}>`;
-}
