@@ -9,6 +9,7 @@ import { registerSweeper } from '../queue/housekeeping';
 import { enqueueJob } from '../queue/outbox';
 import type { Runtime } from '../runtime';
 import { appendAudit } from '../audit/service';
+import { composeVoucherData } from './compose';
 import { renderVoucher, type VoucherInput } from './render';
 import { signPdf } from './sign';
 import { verifyPdf, type VerifyResult } from './verify';
@@ -67,7 +68,7 @@ export async function composeVoucherInput(rt: Runtime, row: VoucherRow): Promise
     section: await sectionIdentity(rt.db, row.section_id),
     verifyUrl: verifyUrlFor(rt, row.id),
     recordSha256: row.record_sha256,
-    data: reviveFen(row.data),
+    data: await composeVoucherData(rt.db, row.kind, reviveFen(row.data) as Record<string, unknown>, row.created_at),
   } as VoucherInput;
 }
 

@@ -112,6 +112,25 @@ describe('vouchers on record', () => {
     expect(await receiptFor(a.id, subject)).toBe(await receiptFor(a.id, subject));
   });
 
+  it('renders the event data each capability freezes: a deposit receipt, a verification report and a claim notice', async () => {
+    const b = await aBidder();
+    const ids = await rt.db.transaction(async (tx) => [
+      await requestVoucher(tx, {
+        kind: 'deposit_receipt', subjectType: 'deposit', subjectId: `dep_shape${Date.now()}`, bidderId: b.id,
+        data: { depositId: 'dep_x', bidderId: b.id, virtualAccount: '955880000000017', amountFen: 5000000n, payer: { name: '甲', accountNumber: '6222020200001234567', bankCode: '102100099996' }, bookedAt: '2026-11-20T02:00:00.000Z', valueDate: '2026-11-20', entryRef: 'E1' },
+      }),
+      await requestVoucher(tx, {
+        kind: 'verification_report', subjectType: 'guarantee_verification', subjectId: `gty_shape${Date.now()}`,
+        data: { guaranteeId: 'gty_unknown', number: 'BH-1', kind: 'bank', amountFen: 5000000n, validFrom: '2026-11-01', validTo: '2027-03-01', status: 'issued', authentic: true, checks: [{ rule: 'R2', ok: true, detail: 'covers' }] },
+      }),
+      await requestVoucher(tx, {
+        kind: 'claim_notice', subjectType: 'guarantee_claim', subjectId: `gty_claim${Date.now()}`,
+        data: { guaranteeId: 'gty_unknown', number: 'BH-1', kind: 'bank', reason: 'refused_to_sign', amountFen: 5000000n, guaranteeAmountFen: 5000000n, decidedBy: 'key_x', claimedAt: '2026-11-27T02:00:00.000Z' },
+      }),
+    ]);
+    for (const id of ids) expect(await renderAndSign(rt, id)).toBe('signed');
+  });
+
   it('answers garbage and empty bodies with valid:false, not a crash', async () => {
     const res = await request(app).post('/v1/vouchers/verify').set('Content-Type', 'application/pdf').send(Buffer.from('%PDF-1.7 nothing here'));
     expect(res.status).toBe(200);
