@@ -365,6 +365,66 @@ describe('refunds through the sandbox bank', () => {
     await expectPaidOnceAndLedgerAgrees(bidders);
   });
 
+  it('a 500 from the bank is an unknown outcome: status is asked, and only "no record" after the grace period allows a new attempt', async () => {
+    const { sectionId, bidders } = await paidSection(1);
+    const [refundId] = await openAwardContract(sectionId, bidders[0].id);
+    await bankApi('POST', '/sandbox/faults', { seed: 1, http500Rate: 1 });
+    expect(await submitRefund(rt, refundId)).toBe('unknown');
+    await bankApi('POST', '/sandbox/faults', {});
+    const first = await rt.db('refund_attempts').where({ refund_id: refundId }).first();
+    expect(first.status).toBe('sent_unknown');
+    // The bank has no record (404), but a request that timed out might still arrive: wait.
+    expect(await pollAttempt(rt, first.id, new Date(first.unknown_since.getTime() + 10))).toBe('pending');
+    expect(await pollAttempt(rt, first.id, new Date(first.unknown_since.getTime() + executorTiming.noRecordGraceMs + 10))).toBe('no_record');
+    expect(await submitRefund(rt, refundId)).toBe('sent');
+    const second = await rt.db('refund_attempts').where({ refund_id: refundId, seq: 2 }).first();
+    await waitFor('settled', async () => (await pollAttempt(rt, second.id)) === 'settled' || (await rt.db('refunds').where({ id: refundId }).first()).status === 'settled');
+    await expectPaidOnceAndLedgerAgrees(bidders);
+  });
+
+  it('a timed-out submission the bank did record is never sent again: polling finds it settled', async () => {
+    const { sectionId, bidders } = await paidSection(1);
+    const [refundId] = await openAwardContract(sectionId, bidders[0].id);
+    await bankApi('POST', '/sandbox/faults', { seed: 2, timeoutRate: 1 });
+    expect(await submitRefund(rt, refundId)).toBe('unknown');
+    await bankApi('POST', '/sandbox/faults', {});
+    const attempt = await rt.db('refund_attempts').where({ refund_id: refundId }).first();
+    await waitFor('settled', async () => (await pollAttempt(rt, attempt.id)) === 'settled', 15_000, 300);
+    expect(await rt.db('refund_attempts').where({ refund_id: refundId })).toHaveLength(1);
+    await expectPaidOnceAndLedgerAgrees(bidders);
+  });
+
+  it('R13 R11 a non-winner refunded late under government procurement gets interest and the late fee', async () => {
+    const { sectionId, bidders } = await paidSection(2, 'government_procurement');
+    await rt.db('sections').where({ id: sectionId }).update({ bid_deadline: new Date(Date.now() - 1000) });
+    expect((await post(`/v1/sections/${sectionId}/opening`)).status).toBe(201);
+    const now = new Date();
+    const award = await post(`/v1/sections/${sectionId}/award`, { winnerBidderId: bidders[0].id, evaluationReportAt: new Date(now.getTime() - 86400e3).toISOString(), noticeAt: now.toISOString() });
+    const [refundId] = award.body.refundIds;
+    // Ten days past its due date before the worker gets to it.
+    await rt.db('refunds').where({ id: refundId }).update({ due_by: addCalendarDays(businessDate(new Date()), -10) });
+    workers = await startWorkers(rt, process.env.REDIS_URL!, onlyOurBank());
+    await waitFor('settled', async () => (await rt.db('refunds').where({ id: refundId }).first()).status === 'settled');
+    // 5,000,000 × 3.00% × 1.2 × 10 / 360 = 5000 fen.
+    expect(await rt.db('refunds').where({ id: refundId }).first()).toMatchObject({ interest_fen: interestFor30DaysFen, late_fee_fen: 5000n });
+    await expectPaidOnceAndLedgerAgrees([bidders[1]]);
+    const voucher = await rt.db('vouchers').where({ kind: 'refund_voucher', subject_id: refundId }).first();
+    expect(voucher.data).toMatchObject({ lateFeeFen: '5000', reason: 'not_awarded', lateFee: { days: 10, annualRatePercent: '3.60' } });
+  });
+
+  it('R9 a withdrawal before the deadline is refunded through the bank', async () => {
+    const { sectionId, bidders } = await paidSection(1);
+    const res = await post(`/v1/sections/${sectionId}/withdrawals`, { bidderId: bidders[0].id });
+    expect(res.status).toBeLessThan(300);
+    const refund = await waitFor('withdrawal refund', async () => rt.db('refunds').where({ deposit_id: bidders[0].depositId, reason: 'withdrawal' }).first());
+    expect(refund.due_by).toBe(addCalendarDays(businessDate(new Date()), 5));
+    workers = await startWorkers(rt, process.env.REDIS_URL!, onlyOurBank());
+    // The deposits capability schedules without a job; the sweep hands it to the worker.
+    await sweepRefunds(rt);
+    await allFinal(sectionId);
+    await expectPaidOnceAndLedgerAgrees(bidders);
+  });
+
   it('reports refund gauges and lists overdue refunds', async () => {
     registerRefundMetrics(rt.metrics.registry, rt.db);
     const metrics = await request(app).get('/metrics');
