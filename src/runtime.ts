@@ -7,6 +7,7 @@ import type Redis from 'ioredis';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config';
 import { createDb } from './db/knex';
+import { configureBusinessTables } from './tables';
 import { startEmbeddedPostgres } from './db/embedded';
 import { migrateLatest } from './db/migrate';
 import { createMetrics } from './http/metrics';
@@ -96,6 +97,7 @@ export async function createRuntime(
   opts: { log?: Logger; migrate?: boolean; relayOutbox?: boolean } = {},
 ): Promise<Runtime> {
   const log = opts.log ?? createLogger(config);
+  configureBusinessTables(config);
   const db = createDb(infra.databaseUrl);
   if (opts.migrate) {
     const applied = await migrateLatest(db);
