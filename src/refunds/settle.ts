@@ -1,0 +1,93 @@
+// The end of a refund: the bank says the money arrived. The attempt and the refund become
+// settled, the amounts the attempt carried are written on the refund (once), the ledger moves
+// the money out of the trust account, and the refund voucher is requested, in one transaction.
+import type { Knex } from 'knex';
+import { appendAudit } from '../audit/service';
+import type { TransactionStatus } from '../banks/types';
+import { assert } from '../errors';
+import { refundDuePolicy } from '../domain/dueDates';
+import { formatAmount } from '../domain/money';
+import { postJournal, refundsInFlightAccountSpec, trustAccountSpec } from '../ledger';
+import type { Runtime } from '../runtime';
+import { requestVoucher } from '../vouchers/requests';
+import { interestDetail, rateTablesOf } from './amounts';
+import type * as repo from './repo';
+
+const voucherReason = {
+  withdrawal: 'withdrawal',
+  contract: 'contract_signed',
+  award_non_winner: 'not_awarded',
+  termination: 'termination',
+  excess: 'excess',
+  invalid: 'invalid_deposit',
+} as const;
+
+export async function settle(rt: Runtime, tx: Knex.Transaction, attempt: repo.AttemptRow, refund: repo.RefundRow, status: TransactionStatus, now: Date): Promise<'settled'> {
+  const bankReference = status.bankReference ?? null;
+  await tx('refund_attempts').where({ id: attempt.id }).update({ status: 'settled', bank_status: status.bankStatus || 'ACSC', bank_reference: bankReference, finished_at: now, next_poll_at: null, updated_at: now });
+  // The amounts are those the attempt was sent with; they are written here once and never again.
+  const n = await tx('refunds').where({ id: refund.id, status: 'submitted' }).update({
+    status: 'settled',
+    interest_fen: attempt.interest_fen,
+    late_fee_fen: attempt.late_fee_fen,
+    value_date: attempt.value_date,
+    settled_at: now,
+    bank_reference: bankReference,
+    updated_at: now,
+  });
+  assert(n === 1, `refund ${refund.id} settles once`);
+  const settled = await postJournal(tx, {
+    kind: 'refund_settle',
+    ref: attempt.id,
+    memo: `refund ${refund.id} settled${bankReference ? ` (${bankReference})` : ''}`,
+    postings: [
+      { account: refundsInFlightAccountSpec(refund.bank_id), amountFen: attempt.amount_fen },
+      { account: trustAccountSpec(refund.bank_id), amountFen: -attempt.amount_fen },
+    ],
+  });
+  assert(settled.created, `settlement of ${attempt.id} is posted once`);
+  if (refund.reason !== 'excess') {
+    await tx('deposits').where({ id: refund.deposit_id }).whereIn('status', ['valid', 'received']).update({ status: 'refunded', updated_at: now });
+  }
+  const deposit = await tx('deposits').where({ id: refund.deposit_id }).first();
+  const bidder = refund.bidder_id ? await tx('bidders').where({ id: refund.bidder_id }).first() : undefined;
+  const section = await tx('sections').where({ id: refund.section_id ?? deposit.section_id }).first('regime');
+  const rates = rateTablesOf(rt.config);
+  const detail = interestDetail(
+    rates,
+    { principalFen: attempt.principal_fen, interestFen: attempt.interest_fen, lateFeeFen: attempt.late_fee_fen, totalFen: attempt.amount_fen, interestFrom: attempt.interest_from, valueDate: attempt.value_date },
+    refund.due_by,
+  );
+  await requestVoucher(tx, {
+    kind: 'refund_voucher',
+    subjectType: 'refund',
+    subjectId: refund.id,
+    sectionId: refund.section_id ?? undefined,
+    bidderId: refund.bidder_id ?? undefined,
+    data: {
+      refundId: refund.id,
+      depositId: refund.deposit_id,
+      bidder: { name: bidder?.name ?? attempt.creditor_account_name, ...(bidder ? { uscc: bidder.uscc } : {}) },
+      reason: voucherReason[refund.reason] ?? 'other',
+      rules: [refundDuePolicy(section.regime, refund.reason).rule, 'R13', 'R17'],
+      payee: { name: attempt.creditor_account_name, number: attempt.creditor_account_number, ...(attempt.creditor_bank_code ? { bankCode: attempt.creditor_bank_code } : {}) },
+      principalFen: attempt.principal_fen,
+      interestFen: attempt.interest_fen,
+      lateFeeFen: attempt.late_fee_fen,
+      totalFen: attempt.amount_fen,
+      interest: detail.interest,
+      ...(detail.lateFee ? { lateFee: detail.lateFee } : {}),
+      dueBy: refund.due_by,
+      settledAt: now.toISOString(),
+      ...(bankReference ? { bankReference } : {}),
+    },
+  });
+  await appendAudit(tx, {
+    actor: { type: 'system' },
+    action: 'refund.settled',
+    entityType: 'refund',
+    entityId: refund.id,
+    data: { attemptId: attempt.id, amount: formatAmount(attempt.amount_fen), bankReference },
+  });
+  return 'settled';
+}
