@@ -1,7 +1,8 @@
 // The append-only, hash-chained event log. Every state change appends here in the same
 // transaction as the change, so the log and the data can never disagree about what happened.
 import { createHash } from 'node:crypto';
-import type { Tx } from '../db/knex';
+import { beforeCommit, type Tx } from '../db/knex';
+import { isTransaction } from '../db/tx';
 import { newId } from '../domain/ids';
 import { canonicalJson, toJsonSafe } from './canonical';
 import * as repo from './repo';
@@ -27,10 +28,14 @@ function hashEvent(e: { id: string; at: Date; actorType: string; actorId: string
   return createHash('sha256').update(canonicalJson(e)).digest('hex');
 }
 
+type PendingEvent = Omit<Parameters<typeof hashEvent>[0], 'prevHash'>;
+const pendingByTx = new WeakMap<object, PendingEvent[]>();
+
+/** Appends an event to the chain in the caller's transaction. Inside a transaction opened by
+ *  the service's own handle the chain is extended just before commit (in the order appended),
+ *  so the chain's lock is held only for those inserts; elsewhere it is extended at once. */
 export async function appendAudit(tx: Tx, input: AuditInput): Promise<string> {
-  await repo.lockChain(tx);
-  const prevHash = (await repo.lastHash(tx)) ?? genesisHash;
-  const event = {
+  const event: PendingEvent = {
     id: newId('evt'),
     at: new Date(),
     actorType: input.actor.type,
@@ -39,22 +44,48 @@ export async function appendAudit(tx: Tx, input: AuditInput): Promise<string> {
     entityType: input.entityType ?? null,
     entityId: input.entityId ?? null,
     data: toJsonSafe(input.data ?? {}),
-    prevHash,
   };
-  const hash = hashEvent(event);
-  await repo.insertEvent(tx, {
-    id: event.id,
-    at: event.at,
-    actor_type: event.actorType,
-    actor_id: event.actorId,
-    action: event.action,
-    entity_type: event.entityType,
-    entity_id: event.entityId,
-    data: event.data,
-    prev_hash: prevHash,
-    hash,
-  });
+  if (isTransaction(tx)) {
+    let pending = pendingByTx.get(tx);
+    if (pending) {
+      pending.push(event);
+      return event.id;
+    }
+    pending = [event];
+    const flush = () => {
+      const events = pendingByTx.get(tx) ?? [];
+      pendingByTx.delete(tx);
+      return extendChain(tx, events);
+    };
+    if (beforeCommit(tx, flush)) {
+      pendingByTx.set(tx, pending);
+      return event.id;
+    }
+  }
+  await extendChain(tx, [event]);
   return event.id;
+}
+
+async function extendChain(tx: Tx, events: PendingEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await repo.lockChain(tx);
+  let prevHash = (await repo.lastHash(tx)) ?? genesisHash;
+  for (const e of events) {
+    const hash = hashEvent({ ...e, prevHash });
+    await repo.insertEvent(tx, {
+      id: e.id,
+      at: e.at,
+      actor_type: e.actorType,
+      actor_id: e.actorId,
+      action: e.action,
+      entity_type: e.entityType,
+      entity_id: e.entityId,
+      data: e.data,
+      prev_hash: prevHash,
+      hash,
+    });
+    prevHash = hash;
+  }
 }
 
 export interface ChainCheck {

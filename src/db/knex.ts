@@ -21,10 +21,42 @@ export type Tx = Knex | Knex.Transaction;
 export const dbPoolMax = 10;
 
 export function createDb(connectionString: string, opts: { poolMax?: number } = {}): Knex {
-  return knex({
+  const db = knex({
     client: 'pg',
     connection: { connectionString, application_name: 'bidbond' },
     pool: { min: 0, max: opts.poolMax ?? dbPoolMax },
     acquireConnectionTimeout: 10_000,
   });
+  return withCommitHooks(db);
+}
+
+type Hook = () => Promise<void>;
+const commitHooks = new WeakMap<object, Hook[]>();
+
+/** Runs `hook` inside `tx` just before it commits (never if it rolls back). Returns false when
+ *  `tx` was not opened through a hooked handle; the caller then does the work at once. */
+export function beforeCommit(tx: Knex.Transaction, hook: Hook): boolean {
+  const hooks = commitHooks.get(tx);
+  if (!hooks) return false;
+  hooks.push(hook);
+  return true;
+}
+
+// Work that must serialise across all transactions (the audit chain's lock) is done last, just
+// before commit, so the lock is held for the shortest time instead of for the whole unit of work.
+function withCommitHooks(db: Knex): Knex {
+  const original = db.transaction.bind(db) as (...args: unknown[]) => unknown;
+  const hooked = (first?: unknown, ...rest: unknown[]) => {
+    if (typeof first !== 'function') return original(first, ...rest);
+    const work = first as (tx: Knex.Transaction) => Promise<unknown>;
+    return original(async (tx: Knex.Transaction) => {
+      commitHooks.set(tx, []);
+      const result = await work(tx);
+      // Hooks may add hooks; run until none are left.
+      for (let hooks = commitHooks.get(tx)!; hooks.length; ) await hooks.shift()!();
+      return result;
+    }, ...rest);
+  };
+  Object.defineProperty(db, 'transaction', { value: hooked, configurable: true, writable: false, enumerable: false });
+  return db;
 }

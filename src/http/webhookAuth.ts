@@ -18,6 +18,26 @@ export interface WebhookSender {
 
 const fingerprintPattern = /^[0-9a-f]{64}$/;
 
+/** Parsing a certificate and checking its chain in node-forge's JavaScript RSA costs about a
+ *  millisecond; the outcome per certificate is kept this long. Registration, retirement and the
+ *  validity window are still read from the database on every request. */
+export const chainCheckCacheSeconds = 60;
+export const chainCheckCacheEntriesMax = 1000;
+// Per set of roots, so a process that serves several configurations never mixes their answers.
+const chainChecksByRoots = new WeakMap<object, Map<string, { trusted: boolean; until: number }>>();
+
+function chainsToTrustedRoot(fingerprint: string, pem: string, trustRoots: forge.pki.Certificate[], now: Date): boolean {
+  let chainChecks = chainChecksByRoots.get(trustRoots);
+  if (!chainChecks) chainChecksByRoots.set(trustRoots, (chainChecks = new Map()));
+  const cached = chainChecks.get(fingerprint);
+  if (cached && cached.until > now.getTime()) return cached.trusted;
+  const { cert } = parseCertificatePem(pem);
+  const trusted = chainsToRoot(cert, trustRoots, [], now);
+  if (chainChecks.size >= chainCheckCacheEntriesMax) chainChecks.clear();
+  chainChecks.set(fingerprint, { trusted, until: now.getTime() + chainCheckCacheSeconds * 1000 });
+  return trusted;
+}
+
 export async function authenticateWebhook(
   req: Request,
   rawBody: Buffer,
@@ -51,8 +71,7 @@ export async function authenticateWebhook(
   }
   if (cert.retired_at) return fail('certificate_retired', 'the certificate has been retired');
   if (now < cert.not_before || now > cert.not_after) return fail('certificate_expired', 'the certificate is outside its validity period');
-  const { cert: parsed } = parseCertificatePem(cert.pem);
-  if (!chainsToRoot(parsed, trustRoots, [], now)) return fail('certificate_untrusted', 'the certificate does not chain to a trusted root');
+  if (!chainsToTrustedRoot(fingerprint, cert.pem, trustRoots, now)) return fail('certificate_untrusted', 'the certificate does not chain to a trusted root');
   const problem = checkMessageSignature(
     { timestamp: req.get(timestampHeader), signature: req.get(signatureHeader) },
     rawBody,
