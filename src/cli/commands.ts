@@ -2,5 +2,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config';
 import { addSandboxCommand } from './sandbox';
+import { addReconcileCommand } from '../reconciliation/cli';
 
-export const extraCommands: ((program: Command) => void)[] = [(p) => addSandboxCommand(p, () => loadConfig())];
+export const extraCommands: ((program: Command) => void)[] = [(p) => addSandboxCommand(p, () => loadConfig()), (p) => addReconcileCommand(p, () => loadConfig())];

@@ -7,6 +7,7 @@ import { voucherRoutes } from '../vouchers/routes';
 import { depositRoutes } from '../deposits/routes';
 import { sectionLifecycleRoutes } from '../sections/routes';
 import { refundRoutes } from '../refunds/routes';
+import { reconciliationRoutes } from '../reconciliation/routes';
 import type { RouteDef } from './route';
 
-export const allRoutes: RouteDef<any, any, any>[] = [...registryRoutes, ...auditRoutes, ...voucherRoutes, ...guaranteeRoutes, ...depositRoutes, ...sectionLifecycleRoutes, ...refundRoutes];
+export const allRoutes: RouteDef<any, any, any>[] = [...registryRoutes, ...auditRoutes, ...voucherRoutes, ...guaranteeRoutes, ...depositRoutes, ...sectionLifecycleRoutes, ...refundRoutes, ...reconciliationRoutes];

@@ -1,0 +1,81 @@
+// `bidbond reconcile --bank ID --file F | --date D`: an operator's reconciliation of one day,
+// from a camt.053 file the bank delivered some other way, or pulled through the bank's adapter.
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import type { Config } from '../config';
+import { parseCamt053Stream } from '../banks/iso20022/camt053';
+import { isBusinessDate } from '../domain/time';
+import { ApiError } from '../errors';
+import { findBank } from '../registry/repo';
+import { createLogger, createRuntime, resolveInfrastructure, type Infrastructure } from '../runtime';
+import { reconcileFromBank, reconcileStream } from './service';
+import { presentSummary } from './report';
+import { statementBytesMax } from './statements';
+
+/** Exceptions printed on the terminal; the rest are in the report and its CSV. */
+export const cliExceptionsShownMax = 50;
+
+/** The database of a running `bidbond start` on this machine (its runtime.json), else the
+ *  configured or embedded one. The same rule as cli/main.ts, which this module cannot import
+ *  (main.ts parses the command line when loaded). */
+async function infrastructureFor(config: Config): Promise<Infrastructure> {
+  const file = path.join(config.dataDir, 'runtime.json');
+  if ((!config.DATABASE_URL || !config.REDIS_URL) && existsSync(file)) {
+    const running = JSON.parse(readFileSync(file, 'utf8')) as { databaseUrl: string; redisUrl: string; pid: number };
+    try {
+      process.kill(running.pid, 0);
+      return { databaseUrl: config.DATABASE_URL ?? running.databaseUrl, redisUrl: config.REDIS_URL ?? running.redisUrl, stop: async () => {} };
+    } catch {
+      // Not running any more: fall through to the configured or embedded services.
+    }
+  }
+  return resolveInfrastructure(config, createLogger(config));
+}
+
+export function addReconcileCommand(program: Command, config: () => Config): void {
+  program
+    .command('reconcile')
+    .description('reconcile a deposit bank\'s trust account for one day: --file <camt.053> or --date <YYYY-MM-DD> (pulled from the bank)')
+    .requiredOption('--bank <id>', 'the deposit bank (bnk_…)')
+    .option('--file <path>', 'a camt.053 statement (.001.08 or .001.02)')
+    .option('--date <date>', 'the business day to pull through the bank adapter (Asia/Shanghai)')
+    .action(async (o: { bank: string; file?: string; date?: string }) => {
+      if (!!o.file === !!o.date) throw new Error('give exactly one of --file <path> or --date <YYYY-MM-DD>');
+      if (o.date && !isBusinessDate(o.date)) throw new Error(`--date ${o.date} is not a date (YYYY-MM-DD)`);
+      if (o.file && statSync(o.file).size > statementBytesMax) throw new Error(`${o.file} is larger than ${statementBytesMax} bytes`);
+      const cfg = config();
+      const infra = await infrastructureFor(cfg);
+      const rt = await createRuntime(cfg, infra, { log: createLogger(cfg), migrate: true });
+      try {
+        const actor = { type: 'operator' as const, id: process.env.USER ?? 'cli' };
+        let outcome;
+        try {
+          if (o.file) {
+            const bank = await findBank(rt.db, o.bank);
+            if (!bank) throw new Error(`no bank ${o.bank}`);
+            outcome = await reconcileStream(rt.db, bank, createReadStream(o.file), parseCamt053Stream, { source: 'cli', actor });
+          } else {
+            outcome = await reconcileFromBank(rt, o.bank, o.date!, { source: 'cli', actor });
+          }
+        } catch (e) {
+          if (e instanceof ApiError) throw new Error(`${e.code}: ${e.message}`);
+          throw e;
+        }
+        const r = await rt.db('reconciliations').where({ id: outcome.reconciliationId }).first();
+        const s = presentSummary(r);
+        const out = process.stdout;
+        out.write(`${outcome.created ? 'reconciled' : 'already reconciled (same statement)'}: ${s.id}  ${s.statementDate}  ${s.status}\n`);
+        out.write(`  entries ${s.entries}, matched ${s.matched.count} (credits ${s.matched.credits}, debits ${s.matched.debits}, recovered ${s.matched.recovered})\n`);
+        out.write(`  closing balance: bank ${s.balances.closingBank}, ledger ${s.balances.closingLedger}, difference ${s.balances.difference} CNY\n`);
+        const ex = await rt.db('reconciliation_exceptions').where({ reconciliation_id: s.id }).orderBy('id').limit(cliExceptionsShownMax + 1);
+        out.write(`  exceptions ${s.exceptionCount}${ex.length ? ':' : ''}\n`);
+        for (const x of ex.slice(0, cliExceptionsShownMax)) out.write(`    #${x.id} ${x.kind} ${x.entry_ref} ${x.status}: ${x.detail}\n`);
+        if (ex.length > cliExceptionsShownMax) out.write(`    … see GET /v1/reconciliations/${s.id}\n`);
+        out.write(`  voucher ${s.voucherId}\n`);
+      } finally {
+        await rt.close();
+        await infra.stop();
+      }
+    });
+}
