@@ -15,6 +15,7 @@ import { buildOpenApi } from './openapi';
 import type { HandlerResult, RouteContext, RouteDef } from './route';
 import { authenticateWebhook } from './webhookAuth';
 import { translateDbError } from '../db/errors';
+import { registerRefundMetrics } from '../refunds/metrics';
 
 /** JSON bodies of the API: generous for any real request, small enough to refuse abuse. */
 export const jsonBodyBytesMax = 256 * 1024;
@@ -81,6 +82,8 @@ export function createApp(deps: AppDeps, routes: RouteDef<any, any, any>[]): exp
     const ok = Object.values(checks).every((v) => v === 'ok');
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not_ready', checks });
   });
+  // Domain gauges are read from PostgreSQL at scrape time, so every api process reports the same.
+  registerRefundMetrics(deps.metrics.registry, deps.db);
   app.get('/metrics', async (_req, res) => {
     res.set('Content-Type', deps.metrics.registry.contentType);
     res.send(await deps.metrics.registry.metrics());

@@ -14,7 +14,6 @@ import { accountNumberSchema, bankCodeSchema } from '../registry/schemas';
 import { actorOf } from '../registry/service';
 import { validateBankCode } from '../domain/bankCode';
 import { enqueueRefundSubmit } from './enqueue';
-import { registerRefundMetrics } from './metrics';
 import * as repo from './repo';
 
 const tags = ['refunds'];
@@ -164,8 +163,7 @@ export const refundRoutes: RouteDef<any, any, any>[] = [
       overdue: z.enum(['true', 'false']).optional(),
     }),
     response: listEnvelope(refundOut),
-    handler: async ({ tx, caller, query, deps }) => {
-      registerRefundMetrics(deps.metrics.registry, deps.db);
+    handler: async ({ tx, caller, query }) => {
       const q = tx('refunds');
       if (query.sectionId) q.where('section_id', query.sectionId);
       if (query.bidderId) q.where('bidder_id', query.bidderId);
@@ -179,8 +177,7 @@ export const refundRoutes: RouteDef<any, any, any>[] = [
   defineRoute({
     method: 'get', path: '/v1/refunds/:id', operationId: 'getRefund', summary: 'A refund with its attempts and the bank statuses', tags,
     access: { roles: ['centre', 'bidder', 'auditor'] }, params, response: refundOut,
-    handler: async ({ tx, caller, params, deps }) => {
-      registerRefundMetrics(deps.metrics.registry, deps.db);
+    handler: async ({ tx, caller, params }) => {
       const r = await visibleRefund(tx, caller, params.id);
       return presentRefund(r, { attempts: await repo.attemptsOf(tx, r.id), decisions: await repo.decisionsOf(tx, r.id) });
     },

@@ -199,6 +199,7 @@ describe('operations', () => {
     expect(ready.body.checks).toEqual({ database: 'ok', redis: 'ok' });
     const metrics = await request(app).get('/metrics');
     expect(metrics.text).toMatch(/bidbond_http_requests_total/);
+    expect(metrics.text).toMatch(/bidbond_refunds_overdue \d+/);
     const doc = await request(app).get('/v1/openapi.json');
     expect(doc.body.openapi).toBe('3.1.0');
     expect(doc.body.paths['/v1/sections'].post.requestBody.content['application/json'].schema.properties.depositAmount).toBeDefined();
