@@ -1,7 +1,7 @@
 // The seam between deciding a refund and executing it: a refund is scheduled (with its due
-// date) in the transaction of the event that owes it; the refunds worker submits it to the bank
-// and posts the ledger entries when money actually moves. Scheduling moves no money, so it
-// posts nothing.
+// date) in the transaction of the event that owes it, with the job that submits it; the refunds
+// worker sends it to the bank and posts the ledger entries when money actually moves.
+// Scheduling moves no money, so it posts nothing.
 import type { Knex } from 'knex';
 import { appendAudit, type Actor } from '../audit/service';
 import { assert } from '../errors';
@@ -12,6 +12,7 @@ import { newId } from '../domain/ids';
 import { formatAmount } from '../domain/money';
 import { businessDate } from '../domain/time';
 import * as repo from './repo';
+import { enqueueRefundSubmit } from '../refunds/enqueue';
 
 export interface ScheduleRefundInput {
   depositId: string;
@@ -68,5 +69,7 @@ export async function scheduleRefund(tx: Knex.Transaction, input: ScheduleRefund
     entityId: id,
     data: { depositId: deposit.id, reason: input.reason, principal: formatAmount(input.principalFen), dueBy, creditorAccount: credit.debtor_account },
   });
+  // Refunds are paid as soon as they are owed; the due date is the latest day, not the first.
+  await enqueueRefundSubmit(tx, id, 1);
   return { refund: inserted[0] as repo.RefundRow, created: true };
 }

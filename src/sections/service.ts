@@ -15,7 +15,6 @@ import { actorOf } from '../registry/service';
 import * as registryRepo from '../registry/repo';
 import type { SectionRow } from '../registry/repo';
 import { requestVoucher } from '../vouchers/requests';
-import { enqueueRefundSubmit } from '../refunds/enqueue';
 import { releaseGuaranteesForSection, secureGuaranteesAtOpening, type RosterGuarantee } from '../guarantees/lifecycle';
 import { isLegalSectionMove, rosterVerdict, sectionStatusAfter, type RosterStatus, type SectionEvent, type SectionStatus } from './rules';
 
@@ -185,8 +184,7 @@ async function depositsOwed(tx: Knex.Transaction, sectionId: string, statuses: s
 async function scheduleFor(tx: Knex.Transaction, deposits: DepositRow[], reason: RefundReason, eventAt: Date, actor: Actor): Promise<string[]> {
   const ids: string[] = [];
   for (const d of deposits) {
-    const { refund, created } = await scheduleRefund(tx, { depositId: d.id, reason, principalFen: d.amount_fen - d.excess_fen, eventAt, actor });
-    if (created) await enqueueRefundSubmit(tx, refund.id, 1);
+    const { refund } = await scheduleRefund(tx, { depositId: d.id, reason, principalFen: d.amount_fen - d.excess_fen, eventAt, actor });
     ids.push(refund.id);
   }
   return ids;
