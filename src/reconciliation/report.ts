@@ -74,7 +74,7 @@ function presentLine(x: any) {
 
 export function presentException(x: any) {
   return {
-    id: String(x.id), kind: x.kind, entryRef: x.entry_ref, amount: amount(x.amount_fen), detail: x.detail, status: x.status,
+    object: 'reconciliation_exception' as const, id: String(x.id), kind: x.kind, entryRef: x.entry_ref, amount: amount(x.amount_fen), detail: x.detail, status: x.status,
     decision: x.decision ?? null, note: x.note ?? null, correctionJournalId: x.correction_journal_id ?? null, resolvedBy: x.resolved_by ?? null, resolvedAt: iso(x.resolved_at),
     statementFacts: x.data && Object.keys(x.data).length ? x.data : null,
     ...(x.l_id !== undefined ? { bank: x.l_id ? bankSide(x) : null, ledger: x.l_id ? ledgerSide(x) : null, lineId: x.l_id ? String(x.l_id) : null } : {}),

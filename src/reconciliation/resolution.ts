@@ -68,7 +68,7 @@ export async function resolveException(tx: Knex.Transaction, caller: Caller, rec
     .returning('*');
   await appendAudit(tx, {
     actor, action: 'reconciliation.exception_resolved', entityType: 'reconciliation', entityId: reconciliationId,
-    data: { exceptionId: String(exceptionId), kind: ex.kind, entryRef: ex.entry_ref, decision: input.decision, note: input.note, correctionJournalId },
+    data: { reconciliationId, exceptionId: String(exceptionId), kind: ex.kind, entryRef: ex.entry_ref, decision: input.decision, note: input.note, correctionJournalId },
   });
   return row;
 }
