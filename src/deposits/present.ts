@@ -1,3 +1,4 @@
+import { presentRefund } from '../refunds/present';
 import type { Knex } from 'knex';
 import { formatAmount } from '../domain/money';
 import { depositAccount, postingsOf, type JournalRow } from '../ledger';
@@ -30,22 +31,6 @@ export const presentCredit = (c: CreditRow) => ({
   receivedAt: c.received_at.toISOString(),
 });
 
-export const presentRefund = (r: RefundRow) => ({
-  id: r.id,
-  object: 'refund' as const,
-  depositId: r.deposit_id,
-  sectionId: r.section_id,
-  bidderId: r.bidder_id,
-  bankId: r.bank_id,
-  reason: r.reason,
-  principal: formatAmount(r.principal_fen),
-  currency: 'CNY' as const,
-  status: r.status,
-  dueBy: r.due_by,
-  creditor: { accountNumber: r.creditor_account_number, name: r.creditor_account_name, bankCode: r.creditor_bank_code },
-  createdAt: r.created_at.toISOString(),
-});
-
 export const presentWithdrawal = (w: WithdrawalRow, refunds: RefundRow[]) => ({
   object: 'withdrawal' as const,
   sectionId: w.section_id,
@@ -53,7 +38,7 @@ export const presentWithdrawal = (w: WithdrawalRow, refunds: RefundRow[]) => ({
   withdrawnAt: w.withdrawn_at.toISOString(),
   afterDeadline: w.after_deadline,
   rule: w.after_deadline ? 'R10' : 'R9',
-  refunds: refunds.map(presentRefund),
+  refunds: refunds.map((r) => presentRefund(r)),
 });
 
 export function presentDepositSummary(d: DepositRow, c: CreditRow) {
@@ -98,5 +83,5 @@ export async function presentDepositDetail(tx: Knex | Knex.Transaction, d: Depos
       postings: postings.map((p) => ({ account: p.account, amount: formatAmount(p.amount_fen), side: p.amount_fen > 0n ? 'debit' : 'credit' })),
     });
   }
-  return { ...presentDepositSummary(d, c), refunds: refunds.map(presentRefund), ledger };
+  return { ...presentDepositSummary(d, c), refunds: refunds.map((r) => presentRefund(r)), ledger };
 }

@@ -1,3 +1,4 @@
+import type { RefundRow } from '../refunds/repo';
 import type { Tx } from '../db/knex';
 
 export type DepositStatus = 'received' | 'valid' | 'invalid' | 'suspense' | 'forfeited' | 'refunded';
@@ -49,21 +50,8 @@ export interface DepositRow {
   updated_at: Date;
 }
 
-export interface RefundRow {
-  id: string;
-  deposit_id: string;
-  section_id: string | null;
-  bidder_id: string | null;
-  bank_id: string;
-  reason: string;
-  principal_fen: bigint;
-  status: string;
-  due_by: string;
-  creditor_account_number: string;
-  creditor_account_name: string;
-  creditor_bank_code: string | null;
-  created_at: Date;
-}
+/** One refunds table, one row type: the refunds capability owns it. */
+export type { RefundRow };
 
 export interface WithdrawalRow {
   section_id: string;

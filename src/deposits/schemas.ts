@@ -1,3 +1,4 @@
+import { refundOut } from '../refunds/schemas';
 import { z } from 'zod';
 import { idParam, listQuery } from '../http/schemas';
 import { forfeitReasons } from './service';
@@ -42,21 +43,6 @@ export const creditOut = z.object({
   receivedAt: z.string(),
 });
 
-export const refundOut = z.object({
-  id: z.string(),
-  object: z.literal('refund'),
-  depositId: z.string(),
-  sectionId: z.string().nullable(),
-  bidderId: z.string().nullable(),
-  bankId: z.string(),
-  reason: z.string(),
-  principal: amount,
-  currency: z.literal('CNY'),
-  status: z.string(),
-  dueBy: z.string(),
-  creditor: party,
-  createdAt: z.string(),
-});
 
 export const depositOut = z.object({
   id: z.string(),

@@ -4,7 +4,6 @@ import { z } from 'zod';
 import type { Knex } from 'knex';
 import { appendAudit } from '../audit/service';
 import { Conflict, NotFound, Unprocessable } from '../errors';
-import { formatAmount } from '../domain/money';
 import { businessDate } from '../domain/time';
 import type { Caller } from '../http/auth';
 import { defineRoute, type RouteDef } from '../http/route';
@@ -15,12 +14,11 @@ import { actorOf } from '../registry/service';
 import { validateBankCode } from '../domain/bankCode';
 import { enqueueRefundSubmit } from './enqueue';
 import * as repo from './repo';
+import { presentRefund } from './present';
+import { refundOut, refundStatuses } from './schemas';
 
 const tags = ['refunds'];
 const params = z.strictObject({ id: idParam('rfd') });
-const refundStatuses = ['scheduled', 'submitted', 'settled', 'rejected', 'manual'] as const;
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
-const amount = (f: bigint | null) => (f === null ? null : formatAmount(f));
 
 export const retryBody = z.strictObject({
   /** What the person decided and why (R17): it is kept with the refund. */
@@ -28,122 +26,6 @@ export const retryBody = z.strictObject({
   /** Only with a recorded decision may a refund go to an account other than its source (R17). */
   account: z.strictObject({ number: accountNumberSchema, name: text(200), bankCode: bankCodeSchema }).optional(),
 });
-
-const attemptOut = z.object({
-  id: z.string(),
-  seq: z.number(),
-  status: z.string(),
-  endToEndId: z.string(),
-  messageId: z.string(),
-  amount: z.string(),
-  principal: z.string(),
-  interest: z.string(),
-  lateFee: z.string(),
-  valueDate: z.string(),
-  creditor: z.object({ number: z.string(), name: z.string(), bankCode: z.string().nullable() }),
-  bankStatus: z.string().nullable(),
-  reasonCode: z.string().nullable(),
-  reasonText: z.string().nullable(),
-  bankReference: z.string().nullable(),
-  sentAt: z.string().nullable(),
-  finishedAt: z.string().nullable(),
-  createdAt: z.string(),
-});
-export const refundOut = z.object({
-  id: z.string(),
-  object: z.literal('refund'),
-  depositId: z.string(),
-  sectionId: z.string().nullable(),
-  bidderId: z.string().nullable(),
-  bankId: z.string(),
-  reason: z.string(),
-  status: z.enum(refundStatuses),
-  dueBy: z.string(),
-  overdue: z.boolean(),
-  currency: z.literal('CNY'),
-  principal: z.string(),
-  interest: z.string().nullable(),
-  lateFee: z.string().nullable(),
-  total: z.string().nullable(),
-  valueDate: z.string().nullable(),
-  creditor: z.object({ number: z.string(), name: z.string(), bankCode: z.string().nullable() }),
-  attemptsCount: z.number(),
-  lastReasonCode: z.string().nullable(),
-  manualReason: z.string().nullable(),
-  settledAt: z.string().nullable(),
-  bankReference: z.string().nullable(),
-  createdAt: z.string(),
-  attempts: z.array(attemptOut).optional(),
-  decisions: z.array(z.object({ decision: z.string(), account: z.object({ number: z.string(), name: z.string(), bankCode: z.string().nullable() }).nullable(), decidedBy: z.string(), decidedAt: z.string() })).optional(),
-});
-
-/** Not settled by the end of its due date (Asia/Shanghai). */
-export function isOverdue(r: repo.RefundRow, now = new Date()): boolean {
-  return r.status !== 'settled' && r.due_by < businessDate(now);
-}
-
-export function presentAttempt(a: repo.AttemptRow) {
-  return {
-    id: a.id,
-    seq: a.seq,
-    status: a.status,
-    endToEndId: a.end_to_end_id,
-    messageId: a.message_id,
-    amount: formatAmount(a.amount_fen),
-    principal: formatAmount(a.principal_fen),
-    interest: formatAmount(a.interest_fen),
-    lateFee: formatAmount(a.late_fee_fen),
-    valueDate: a.value_date,
-    creditor: { number: a.creditor_account_number, name: a.creditor_account_name, bankCode: a.creditor_bank_code },
-    bankStatus: a.bank_status,
-    reasonCode: a.reason_code,
-    reasonText: a.reason_text,
-    bankReference: a.bank_reference,
-    sentAt: iso(a.sent_at),
-    finishedAt: iso(a.finished_at),
-    createdAt: a.created_at.toISOString(),
-  };
-}
-
-export function presentRefund(r: repo.RefundRow, extra: { attempts?: repo.AttemptRow[]; decisions?: repo.DecisionRow[] } = {}) {
-  const settled = r.interest_fen !== null && r.late_fee_fen !== null;
-  return {
-    id: r.id,
-    object: 'refund' as const,
-    depositId: r.deposit_id,
-    sectionId: r.section_id,
-    bidderId: r.bidder_id,
-    bankId: r.bank_id,
-    reason: r.reason,
-    status: r.status,
-    dueBy: r.due_by,
-    overdue: isOverdue(r),
-    currency: 'CNY' as const,
-    principal: formatAmount(r.principal_fen),
-    interest: amount(r.interest_fen),
-    lateFee: amount(r.late_fee_fen),
-    total: settled ? formatAmount(r.principal_fen + r.interest_fen! + r.late_fee_fen!) : null,
-    valueDate: r.value_date,
-    creditor: { number: r.creditor_account_number, name: r.creditor_account_name, bankCode: r.creditor_bank_code },
-    attemptsCount: r.attempts_count,
-    lastReasonCode: r.last_reason_code,
-    manualReason: r.manual_reason,
-    settledAt: iso(r.settled_at),
-    bankReference: r.bank_reference,
-    createdAt: r.created_at.toISOString(),
-    ...(extra.attempts ? { attempts: extra.attempts.map(presentAttempt) } : {}),
-    ...(extra.decisions
-      ? {
-          decisions: extra.decisions.map((d) => ({
-            decision: d.decision,
-            account: d.account_number ? { number: d.account_number, name: d.account_name!, bankCode: d.account_bank_code } : null,
-            decidedBy: d.decided_by,
-            decidedAt: d.decided_at.toISOString(),
-          })),
-        }
-      : {}),
-  };
-}
 
 /** A bidder sees only its own refunds; anyone else's answer 404. */
 async function visibleRefund(tx: Knex | Knex.Transaction, caller: Caller, id: string): Promise<repo.RefundRow> {
