@@ -14,6 +14,7 @@ import { startWorkers } from '../queue/worker';
 import { createLogger, createRuntime, resolveInfrastructure, type Infrastructure } from '../runtime';
 import { extraCommands } from './commands';
 import { startEmbeddedSandbox } from './sandbox';
+import { runDemoAgainst } from '../demo';
 
 /** A running `bidbond start` records where its embedded services listen, so that other
  *  commands (keys, migrate, demo) on the same machine reach the same database. */
@@ -90,8 +91,9 @@ async function startServing(
     log.info('worker started');
     closers.push(workers.close);
   }
+  let sandbox: Awaited<ReturnType<typeof startEmbeddedSandbox>> | undefined;
   if (opts.sandbox) {
-    const sandbox = await startEmbeddedSandbox(rt, infra.databaseUrl, apiUrl, log);
+    sandbox = await startEmbeddedSandbox(rt, infra.databaseUrl, apiUrl, log);
     closers.push(sandbox.close);
   }
   if (!config.isProduction && opts.api && !config.DATABASE_URL) await ensureNewcomerKey(rt.db, config, log);
@@ -106,6 +108,12 @@ async function startServing(
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+  if (opts.demo) {
+    // The demo's verdict is reported; the service keeps serving either way.
+    const summary = await runDemoAgainst({ rt, apiUrl, sandbox }).catch((e: Error) => void process.stderr.write(`bidbond: the demo failed: ${e.message}\n`));
+    if (!summary?.ok) process.exitCode = 1;
+    log.info({ url: apiUrl }, `demo finished; still serving at ${apiUrl} (docs at ${apiUrl}/docs)`);
+  }
 }
 
 /** On the embedded default, a centre key is made on first start and kept in the data
