@@ -11,7 +11,11 @@ export interface RuleCheck {
 /** R3: a deposit counts only if the bank booked it before the bid deadline (the booking time,
  *  not when we heard of it: a late notification of a timely payment is timely). */
 export function r3BookedBeforeDeadline(bookedAt: Date, bidDeadline: Date): RuleCheck {
-  const ok = bookedAt.getTime() < bidDeadline.getTime();
+  // Banks report booking times to the second: a booking stamped 10:00:00 happened somewhere in
+  // [10:00:00, 10:00:01). It was before the deadline only if that whole second was.
+  const secondPrecision = bookedAt.getTime() % 1000 === 0;
+  const latestPossibleMs = bookedAt.getTime() + (secondPrecision ? 999 : 0);
+  const ok = latestPossibleMs < bidDeadline.getTime();
   return {
     rule: 'R3',
     ok,

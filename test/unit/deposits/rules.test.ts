@@ -9,6 +9,16 @@ describe('deposit rules', () => {
     expect(r3BookedBeforeDeadline(new Date('2026-03-02T00:00:00Z'), deadline)).toMatchObject({ rule: 'R3', ok: false });
   });
 
+  it('R3 judges a booking stamped to the second by the whole of that second', () => {
+    const subSecondDeadline = new Date('2026-03-01T02:00:00.300Z');
+    // Stamped 02:00:00 by the bank: it may have been at 02:00:00.700, after the deadline.
+    expect(r3BookedBeforeDeadline(new Date('2026-03-01T02:00:00Z'), subSecondDeadline).ok).toBe(false);
+    expect(r3BookedBeforeDeadline(new Date('2026-03-01T01:59:59Z'), subSecondDeadline).ok).toBe(true);
+    // A bank that reports milliseconds is taken at its word.
+    expect(r3BookedBeforeDeadline(new Date('2026-03-01T02:00:00.200Z'), subSecondDeadline).ok).toBe(true);
+    expect(r3BookedBeforeDeadline(new Date('2026-03-01T02:00:00.300Z'), subSecondDeadline).ok).toBe(false);
+  });
+
   it('R4 waits while short, completes with the excess, and treats a credit after completion as all excess', () => {
     expect(r4Total({ requiredFen: 5000000n, securedFen: 0n, waitingFen: 0n, creditFen: 3000000n })).toMatchObject({ kind: 'short', totalFen: 3000000n });
     expect(r4Total({ requiredFen: 5000000n, securedFen: 0n, waitingFen: 3000000n, creditFen: 2000000n })).toMatchObject({ kind: 'complete', excessFen: 0n });
