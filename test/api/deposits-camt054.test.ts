@@ -8,7 +8,7 @@ import { buildCamt054 } from '../../src/banks/iso20022/camt054';
 import { bankCode, bearer, keyFor, startTestRuntime, testApp } from '../support/runtime';
 import { DepositWorld, entry, jsonNotification, randomDigits, type Bank } from './deposits.support';
 
-const samplesDir = path.resolve(__dirname, '../../../shared/iso20022/samples');
+const samplesDir = path.resolve(__dirname, '../fixtures/iso20022/samples');
 const camt054Samples = readdirSync(samplesDir).filter((f) => f.startsWith('camt.054'));
 
 let rt: Runtime;

@@ -11,7 +11,7 @@ import type { Runtime } from '../../src/runtime';
 import { DepositWorld, type Bank } from './deposits.support';
 import { bearer, keyFor, startTestRuntime, testApp } from '../support/runtime';
 
-const samples = path.resolve(__dirname, '../../../shared/iso20022/samples');
+const samples = path.resolve(__dirname, '../fixtures/iso20022/samples');
 
 let rt: Runtime;
 let app: Express;

@@ -11,7 +11,7 @@ import { camt053Chunks } from '../../../src/banks/iso20022/camt053';
 import type { StatusReport } from '../../../src/banks/types';
 import { account19, amountMaxFen, credit, longName, statementEntry, transferBatch, trustAccount } from '../../unit/banks/fixtures';
 
-const sharedIsoDir = path.resolve(__dirname, '../../../../shared/iso20022');
+const sharedIsoDir = path.resolve(__dirname, '../../fixtures/iso20022');
 const xsdDir = path.join(sharedIsoDir, 'xsd');
 let workDir: string;
 

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { startSandboxBank, type SandboxBank, type SandboxConfigInput } from '../../../src/banks/sandbox';
 import { checkMessageSignature } from '../../../src/pki/messageSignature';
 
-export const isoDir = path.resolve(__dirname, '../../../../shared/iso20022');
+export const isoDir = path.resolve(__dirname, '../../fixtures/iso20022');
 export const trustNumber = '110060123450001';
 export const trustName = '某市公共资源交易中心投标保证金专户';
 export const sandboxBankCode = '102100099996';

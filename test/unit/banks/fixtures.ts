@@ -4,7 +4,7 @@ import path from 'node:path';
 import { readFileSync, readdirSync } from 'node:fs';
 import type { CreditEntry, StatementEntry, TransferBatch } from '../../../src/banks/types';
 
-export const sharedIsoDir = path.resolve(__dirname, '../../../../shared/iso20022');
+export const sharedIsoDir = path.resolve(__dirname, '../../fixtures/iso20022');
 export const samplesDir = path.join(sharedIsoDir, 'samples');
 export const fixturesDir = path.resolve(__dirname, '../../fixtures/banks');
 
