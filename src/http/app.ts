@@ -15,6 +15,7 @@ import { buildOpenApi } from './openapi';
 import type { HandlerResult, RouteContext, RouteDef } from './route';
 import { authenticateWebhook } from './webhookAuth';
 import { translateDbError } from '../db/errors';
+import { recordedJobs } from '../queue/outbox';
 import { registerRefundMetrics } from '../refunds/metrics';
 
 /** JSON bodies of the API: generous for any real request, small enough to refuse abuse. */
@@ -165,8 +166,12 @@ function mountRoute(app: express.Express, deps: AppDeps, route: RouteDef<any, an
     const useIdempotency = (route.idempotent ?? ('roles' in route.access && route.method === 'post')) && idemKey !== undefined;
     if (transactional) {
       if (useIdempotency) validateIdempotencyKey(idemKey!);
+      let jobsRecorded = false;
       result = await deps.db.transaction(async (tx) => {
-        if (!useIdempotency) return run(tx);
+        const done = () => {
+          jobsRecorded = recordedJobs(tx);
+        };
+        if (!useIdempotency) return run(tx).finally(done);
         const stored = await runIdempotent(
           tx,
           { callerId: caller.keyId, key: idemKey!, method: req.method, path: req.path, fingerprint: requestFingerprint(req.method, req.path, body) },
@@ -175,9 +180,10 @@ function mountRoute(app: express.Express, deps: AppDeps, route: RouteDef<any, an
             return { status: r.status ?? route.successStatus ?? 200, body: r.body };
           },
         );
+        done();
         return { status: stored.status, body: stored.body, headers: stored.replayed ? { 'Idempotent-Replayed': 'true' } : {} };
       });
-      deps.outbox.kick();
+      if (jobsRecorded) deps.outbox.kick();
     } else {
       result = await run(deps.db);
     }

@@ -2,6 +2,7 @@
 // Bidbond-Certificate must be registered to the sender named in the path, within its validity,
 // chained to a configured root, and must verify the signature over "<timestamp>.<raw body>".
 // A failure records a security event and nothing else.
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { Request } from 'express';
 import type { Knex } from 'knex';
 import type forge from 'node-forge';
@@ -18,24 +19,29 @@ export interface WebhookSender {
 
 const fingerprintPattern = /^[0-9a-f]{64}$/;
 
-/** Parsing a certificate and checking its chain in node-forge's JavaScript RSA costs about a
- *  millisecond; the outcome per certificate is kept this long. Registration, retirement and the
+/** Parsing a certificate, checking its chain in node-forge's JavaScript RSA and reading its
+ *  public key cost about a millisecond or two; the outcome per certificate is kept this long. Registration, retirement and the
  *  validity window are still read from the database on every request. */
 export const chainCheckCacheSeconds = 60;
 export const chainCheckCacheEntriesMax = 1000;
+interface CheckedCertificate {
+  trusted: boolean;
+  publicKey: KeyObject;
+  until: number;
+}
 // Per set of roots, so a process that serves several configurations never mixes their answers.
-const chainChecksByRoots = new WeakMap<object, Map<string, { trusted: boolean; until: number }>>();
+const chainChecksByRoots = new WeakMap<object, Map<string, CheckedCertificate>>();
 
-function chainsToTrustedRoot(fingerprint: string, pem: string, trustRoots: forge.pki.Certificate[], now: Date): boolean {
+function checkedCertificate(fingerprint: string, pem: string, trustRoots: forge.pki.Certificate[], now: Date): CheckedCertificate {
   let chainChecks = chainChecksByRoots.get(trustRoots);
   if (!chainChecks) chainChecksByRoots.set(trustRoots, (chainChecks = new Map()));
   const cached = chainChecks.get(fingerprint);
-  if (cached && cached.until > now.getTime()) return cached.trusted;
+  if (cached && cached.until > now.getTime()) return cached;
   const { cert } = parseCertificatePem(pem);
-  const trusted = chainsToRoot(cert, trustRoots, [], now);
+  const checked = { trusted: chainsToRoot(cert, trustRoots, [], now), publicKey: createPublicKey(pem), until: now.getTime() + chainCheckCacheSeconds * 1000 };
   if (chainChecks.size >= chainCheckCacheEntriesMax) chainChecks.clear();
-  chainChecks.set(fingerprint, { trusted, until: now.getTime() + chainCheckCacheSeconds * 1000 });
-  return trusted;
+  chainChecks.set(fingerprint, checked);
+  return checked;
 }
 
 export async function authenticateWebhook(
@@ -71,11 +77,12 @@ export async function authenticateWebhook(
   }
   if (cert.retired_at) return fail('certificate_retired', 'the certificate has been retired');
   if (now < cert.not_before || now > cert.not_after) return fail('certificate_expired', 'the certificate is outside its validity period');
-  if (!chainsToTrustedRoot(fingerprint, cert.pem, trustRoots, now)) return fail('certificate_untrusted', 'the certificate does not chain to a trusted root');
+  const checked = checkedCertificate(fingerprint, cert.pem, trustRoots, now);
+  if (!checked.trusted) return fail('certificate_untrusted', 'the certificate does not chain to a trusted root');
   const problem = checkMessageSignature(
     { timestamp: req.get(timestampHeader), signature: req.get(signatureHeader) },
     rawBody,
-    cert.pem,
+    checked.publicKey,
     now,
   );
   if (problem) {

@@ -3,7 +3,7 @@
 //   Bidbond-Certificate: lowercase hex SHA-256 of the signer certificate's DER
 //   Bidbond-Signature:   base64 RSA-SHA256 (PKCS#1 v1.5) over "<timestamp>.<raw body bytes>"
 // Signing and verifying use Node's crypto; certificates are looked up and chained elsewhere.
-import { createPublicKey, sign as rsaSign, verify as rsaVerify } from 'node:crypto';
+import { createPublicKey, sign as rsaSign, verify as rsaVerify, type KeyObject } from 'node:crypto';
 
 export const timestampHeader = 'bidbond-timestamp';
 export const certificateHeader = 'bidbond-certificate';
@@ -38,12 +38,12 @@ export type SignatureFailure =
   | 'timestamp_out_of_tolerance'
   | 'signature_invalid';
 
-/** Checks the timestamp window and the RSA signature against the given certificate PEM.
- *  Returns null when both hold, or the reason they do not. */
+/** Checks the timestamp window and the RSA signature against the given certificate (PEM, or
+ *  its public key already parsed). Returns null when both hold, or the reason they do not. */
 export function checkMessageSignature(
   headers: { timestamp?: string; signature?: string },
   body: Buffer,
-  certificatePem: string,
+  certificate: string | KeyObject,
   now = new Date(),
 ): SignatureFailure | null {
   const { timestamp, signature } = headers;
@@ -53,7 +53,7 @@ export function checkMessageSignature(
   if (skewSeconds > signatureToleranceSeconds) return 'timestamp_out_of_tolerance';
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(signature) || signature.length > 2048) return 'signature_invalid';
   try {
-    const key = createPublicKey(certificatePem);
+    const key = typeof certificate === 'string' ? createPublicKey(certificate) : certificate;
     const ok = rsaVerify('sha256', signedPayload(timestamp, body), key, Buffer.from(signature, 'base64'));
     return ok ? null : 'signature_invalid';
   } catch {

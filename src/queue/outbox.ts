@@ -20,7 +20,15 @@ export interface JobRequest {
   delayMs?: number;
 }
 
+const transactionsWithJobs = new WeakSet<object>();
+
+/** Whether `tx` recorded jobs: only then is the relay worth waking after its commit. */
+export function recordedJobs(tx: object): boolean {
+  return transactionsWithJobs.has(tx);
+}
+
 export async function enqueueJob(tx: Tx, job: JobRequest): Promise<void> {
+  transactionsWithJobs.add(tx);
   await tx('outbox').insert({
     queue: job.queue,
     job_name: job.name,
