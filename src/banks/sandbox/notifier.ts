@@ -3,6 +3,7 @@
 // (signed) until the service answers 2xx, backing off exponentially up to a ceiling, and parks
 // a row after the configured number of attempts. The outbox lives in PostgreSQL, so retries
 // survive a restart and no credit is ever booked without its notification.
+import { PollingLoop } from './loop';
 import type { Knex } from 'knex';
 import type { CreditEntry } from '../types';
 import { buildCamt054 } from '../iso20022/camt054';
@@ -106,49 +107,18 @@ export function retryDelayMs(attempts: number, policy: { backoffBaseMs: number; 
   return Math.round(delay / 2 + (Math.random() * delay) / 2);
 }
 
-export class Notifier {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = false;
-  private again = false;
+export class Notifier extends PollingLoop {
   private warnedNoUrl = false;
 
-  constructor(private readonly ctx: SandboxContext) {}
-
-  start(): void {
-    this.schedule(0);
+  constructor(private readonly ctx: SandboxContext) {
+    super('notification', notifyPollIntervalMs, (m, e) => ctx.config.logger.error(m, e));
   }
 
   wake(): void {
-    if (this.stopped) return;
-    if (this.running) this.again = true;
-    else this.schedule(0);
+    this.wakeAfter(0);
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.running = this.tick()
-        .catch((e) => this.ctx.config.logger.error('sandbox bank: notification loop failed', e))
-        .finally(() => {
-          this.running = undefined;
-          const more = this.again;
-          this.again = false;
-          this.schedule(more ? 0 : notifyPollIntervalMs);
-        });
-    }, delayMs);
-    this.timer.unref?.();
-  }
-
-  private async tick(): Promise<void> {
+  protected override async tick(): Promise<void> {
     const url = this.ctx.config.notifyUrl;
     if (!url) {
       if (!this.warnedNoUrl) this.ctx.config.logger.warn('sandbox bank: SANDBOX_NOTIFY_URL is not set; credit notifications wait in the outbox');

@@ -2,6 +2,7 @@
 // of the trust account). They are recorded and acknowledged at once, then settled by a
 // background loop after settleDelayMs, one instruction per transaction, like a bank's batch
 // run. Each end-to-end id is paid at most once, whatever message it comes in.
+import { PollingLoop } from './loop';
 import type { Knex } from 'knex';
 import type { StatusReport, TransactionStatus, TransferBatch } from '../types';
 import { sameName } from '../../domain/names';
@@ -243,52 +244,17 @@ async function settleNextDue(ctx: SandboxContext): Promise<{ settled: boolean; n
   });
 }
 
-export class Settler {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = false;
-  private again = false;
-
-  constructor(private readonly ctx: SandboxContext) {}
-
-  start(): void {
-    this.schedule(0);
+export class Settler extends PollingLoop {
+  constructor(private readonly ctx: SandboxContext) {
+    super('settlement', settlePollIntervalMs, (m, e) => ctx.config.logger.error(m, e));
   }
 
   /** A new batch was recorded: look again once its settle delay has passed. */
   wake(): void {
-    if (this.stopped) return;
-    const t = setTimeout(() => {
-      if (this.running) this.again = true;
-      else this.schedule(0);
-    }, this.ctx.config.settleDelayMs);
-    t.unref?.();
+    this.wakeAfter(this.ctx.config.settleDelayMs);
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.running = this.tick()
-        .catch((e) => this.ctx.config.logger.error('sandbox bank: settlement loop failed', e))
-        .finally(() => {
-          this.running = undefined;
-          const more = this.again;
-          this.again = false;
-          this.schedule(more ? 0 : settlePollIntervalMs);
-        });
-    }, delayMs);
-    this.timer.unref?.();
-  }
-
-  private async tick(): Promise<void> {
+  protected override async tick(): Promise<void> {
     let notified = false;
     for (let i = 0; i < settleBatchMax && !this.stopped; i++) {
       const r = await settleNextDue(this.ctx);
