@@ -1,6 +1,7 @@
 // Who takes part in the demo and what each bidder will do, decided up front from the seed: the
 // same seed gives the same story (who pays late, who pays twice, which guarantee is wrong),
 // while names, USCCs and account numbers are fresh each run so runs never collide.
+import { seededRandom } from '../domain/random';
 import { randomBytes } from 'node:crypto';
 import { iso7064Mod1110CheckDigit } from '../domain/bankCode';
 import { usccCheckChar, usccCharset } from '../domain/uscc';
@@ -52,18 +53,6 @@ export interface PlannedBidder {
   basic: Account;
   /** The general account (一般存款账户) an R5 payer pays from. */
   other?: Account;
-}
-
-/** Deterministic decisions from the seed (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A valid CNAPS code: category, city, serial and the ISO 7064 MOD 11,10 check digit. */

@@ -2,6 +2,7 @@
 // exactly with the same seed and the same sequence of requests. Each kind of fault draws from
 // its own stream (derived from the seed and the kind's name), so that turning one fault on
 // does not shift the decisions of another.
+import { seededRandom } from '../../domain/random';
 import { SandboxError } from './errors';
 
 export interface FaultSettings {
@@ -88,18 +89,6 @@ function hash32(text: string): number {
   return h >>> 0;
 }
 
-/** mulberry32: small, fast, and good enough to spread decisions; not for cryptography. */
-function mulberry32(state: number): () => number {
-  let a = state >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export class FaultInjector {
   private current: FaultSettings = noFaults;
   private streams = new Map<FaultKind, () => number>();
@@ -116,7 +105,7 @@ export class FaultInjector {
   set(settings: FaultSettings): void {
     this.current = { ...settings };
     this.streams.clear();
-    for (const kind of faultKinds) this.streams.set(kind, mulberry32(hash32(`${settings.seed}:${kind}`)));
+    for (const kind of faultKinds) this.streams.set(kind, seededRandom(hash32(`${settings.seed}:${kind}`)));
   }
 
   /** True when this occurrence is hit by the fault. A zero rate draws nothing, so a campaign
