@@ -12,6 +12,9 @@ import { startSandboxBank, type SandboxBank } from '../../src/banks/sandbox';
 import { ensureDevPki } from '../../src/pki/devPki';
 import { issueCertificate } from '../../src/pki/certs';
 import { bearer, testDataDir, uniqueUscc } from '../support/runtime';
+import { freePort } from '../../src/db/embedded';
+export { freePort };
+export { waitFor } from '../support/wait';
 
 export const customerBankCode = '103100000026';
 export const trustBankCode = '102100099996';
@@ -22,23 +25,7 @@ export const digits = (n: number) => {
   return s;
 };
 
-export async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** Forwards the sandbox's notifications to the app, or swallows them (answering 200, so the
  *  bank believes it delivered) while `drop` is set. */

@@ -3,7 +3,7 @@
 // refund through the sandbox, polls it to a final status and settles it in the ledger. After
 // every scenario: each bidder got principal + interest exactly once, and the ledger agrees with
 // the bank.
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes, randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -22,6 +22,8 @@ import { refundJobHandlers, sweepRefunds } from '../../src/refunds/jobs';
 import { executorTiming, pollAttempt, submitRefund } from '../../src/refunds/executor';
 import { registerRefundMetrics } from '../../src/refunds/metrics';
 import { bearer, keyFor, startTestRuntime, testApp, testDataDir, uniqueUscc } from '../support/runtime';
+import { waitFor } from '../support/wait';
+import { freePort } from '../../src/db/embedded';
 
 const customerBankCode = '103100000026';
 const trustBankCode = '102100099996';
@@ -45,13 +47,6 @@ const digits = (n: number) => {
   return s;
 };
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 async function bankApi(method: string, pathname: string, body?: unknown) {
   const res = await fetch(`${sandbox.url}${pathname}`, {
@@ -70,15 +65,6 @@ async function bankApi(method: string, pathname: string, body?: unknown) {
   return json ?? text;
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000, intervalMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
 
 /** The run's database is shared with other test files: this file's workers act only on
  *  refunds at this file's bank, and leave everyone else's alone. */

@@ -20,6 +20,7 @@ import { ensureDevPki } from '../../src/pki/devPki';
 import type { Runtime } from '../../src/runtime';
 import { register } from 'tsx/cjs/api';
 import { bearer, keyFor, startTestRuntime, testApp, testDataDir, uniqueUscc } from '../support/runtime';
+import { waitFor } from '../support/wait';
 
 const repoRoot = path.resolve(__dirname, '../..');
 const customerBankCode = '103100000026';
@@ -35,15 +36,6 @@ let server: Server;
 let sandbox: SandboxBank;
 const children: ChildProcess[] = [];
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 40_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 function startWorkerProcess(): ChildProcess {
   const child = spawn(process.execPath, [path.join(repoRoot, 'bin/bidbond.js'), 'worker'], {

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startSandboxBank, type SandboxBank, type SandboxConfigInput } from '../../../src/banks/sandbox';
 import { checkMessageSignature } from '../../../src/pki/messageSignature';
+export { waitFor } from '../../support/wait';
 
 export const isoDir = path.resolve(__dirname, '../../fixtures/iso20022');
 export const trustNumber = '110060123450001';
@@ -94,15 +95,6 @@ export async function balanceOf(bank: { url: string }, number: string): Promise<
   return res.body.balance;
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 10_000, intervalMs = 25): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
 
 export interface ReceivedNotification {
   headers: IncomingHttpHeaders;
