@@ -202,6 +202,9 @@ describe('operations', () => {
     expect(metrics.text).toMatch(/bidbond_refunds_overdue \d+/);
     const doc = await request(app).get('/v1/openapi.json');
     expect(doc.body.openapi).toBe('3.1.0');
+    const docs = await request(app).get('/docs/').redirects(1);
+    expect(docs.status).toBe(200);
+    expect(docs.text).toMatch(/swagger-ui/i);
     expect(doc.body.paths['/v1/sections'].post.requestBody.content['application/json'].schema.properties.depositAmount).toBeDefined();
   });
 });
