@@ -154,7 +154,9 @@ function mountRoute(app: express.Express, deps: AppDeps, route: RouteDef<any, an
       if (!bodyMode.contentTypes.includes(ct)) throw new UnsupportedMediaType(bodyMode.contentTypes.join(' or '));
     }
 
-    const ctxBase = { req, res, body, query: query.data, params: params.data, caller, sender, rawBody, requestId, deps };
+    // Handlers log through the request's logger, so every line they write carries the request id.
+    const requestDeps = { ...deps, log: req.log ?? deps.log };
+    const ctxBase = { req, res, body, query: query.data, params: params.data, caller, sender, rawBody, requestId, deps: requestDeps };
     const run = async (tx: RouteContext['tx']) => {
       const out = await route.handler({ ...ctxBase, tx });
       const result: HandlerResult = isHandlerResult(out) ? out : { body: out };
