@@ -9,11 +9,22 @@ import { presentDepositAccount, presentDepositDetail, presentDepositSummary, pre
 import * as repo from './repo';
 import * as s from './schemas';
 import * as service from './service';
+import { returnSuspenseCredit } from './suspense';
+import { presentRefund } from '../refunds/present';
+import { refundOut } from '../refunds/schemas';
+import { text } from '../http/schemas';
 
 const tags = ['deposits'];
 const sectionParams = z.strictObject({ id: idParam('sec') });
 
 export const depositRoutes: RouteDef<any, any, any>[] = [
+  defineRoute({
+    method: 'post', path: '/v1/deposits/:id/return', operationId: 'returnSuspenseCredit',
+    summary: 'Return a credit held in suspense (R15) to the account it came from, with the decision on record', tags,
+    access: { roles: ['centre'] }, params: z.strictObject({ id: idParam('dep') }), body: z.strictObject({ decision: text(1000) }),
+    response: refundOut, successStatus: 201,
+    handler: async ({ tx, caller, params, body }) => presentRefund(await returnSuspenseCredit(tx as never, caller, params.id, body.decision)),
+  }),
   defineRoute({
     method: 'post', path: '/v1/sections/:id/deposit-accounts', operationId: 'openDepositAccount',
     summary: "The bidder's virtual sub-account (虚拟子账号) for this section; the same answer every time", tags,

@@ -1,8 +1,7 @@
 // R13 amounts of a refund, computed when it is submitted: the refund's value date is the
 // business date on which it is sent. Rate tables come from configuration when given.
-import { readFileSync } from 'node:fs';
-import type { Config } from '../config';
-import { defaultDepositRateTable, defaultLoanRateTable, interestFen, lateFeeFen, loadRateTable, rateOn, type RateTable } from '../domain/interest';
+import { interestFen, lateFeeFen, rateOn, type RateTable } from '../domain/interest';
+import { businessTables } from '../tables';
 import type { Regime } from '../domain/dueDates';
 import { daysBetween } from '../domain/time';
 
@@ -11,20 +10,11 @@ export interface RateTables {
   loan: RateTable;
 }
 
-const loaded = new Map<string, RateTable>();
-function tableFrom(file: string | undefined, fallback: RateTable): RateTable {
-  if (!file) return fallback;
-  let t = loaded.get(file);
-  if (!t) {
-    t = loadRateTable(JSON.parse(readFileSync(file, 'utf8')));
-    loaded.set(file, t);
-  }
-  return t;
-}
-
-/** BIDBOND_DEPOSIT_RATE_FILE / BIDBOND_LOAN_RATE_FILE, or the built-in PBoC tables. */
-export function rateTablesOf(config: Pick<Config, 'BIDBOND_DEPOSIT_RATE_FILE' | 'BIDBOND_LOAN_RATE_FILE'>): RateTables {
-  return { deposit: tableFrom(config.BIDBOND_DEPOSIT_RATE_FILE, defaultDepositRateTable), loan: tableFrom(config.BIDBOND_LOAN_RATE_FILE, defaultLoanRateTable) };
+/** The configured R13 tables (BIDBOND_DEPOSIT_RATE_FILE / BIDBOND_LOAN_RATE_FILE, or the
+ *  built-in ones), loaded and validated once at start. */
+export function rateTables(): RateTables {
+  const t = businessTables();
+  return { deposit: t.depositRates, loan: t.loanRates };
 }
 
 export interface RefundAmounts {
@@ -34,6 +24,10 @@ export interface RefundAmounts {
   totalFen: bigint;
   interestFrom: string;
   valueDate: string;
+}
+
+export function principalOnly(principalFen: bigint, valueDate: string): RefundAmounts {
+  return { principalFen, interestFen: 0n, lateFeeFen: 0n, totalFen: principalFen, interestFrom: valueDate, valueDate };
 }
 
 export function refundAmounts(args: { principalFen: bigint; creditValueDate: string; valueDate: string; dueBy: string; regime: Regime; rates: RateTables }): RefundAmounts {

@@ -26,7 +26,7 @@ import {
 } from '../ledger';
 import type { BankRow } from '../registry/repo';
 import type { Runtime } from '../runtime';
-import { rateTablesOf, refundAmounts } from './amounts';
+import { principalOnly, rateTables, refundAmounts } from './amounts';
 import { enqueueAttemptPoll, enqueueRefundSubmit } from './enqueue';
 import { settle } from './settle';
 import * as repo from './repo';
@@ -113,14 +113,11 @@ async function claim(rt: Runtime, refundId: string, now: Date): Promise<Claimed 
     const credit = await tx('credits').where({ id: deposit.credit_id }).first();
     const section = await tx('sections').where({ id: refund.section_id ?? deposit.section_id }).first('regime');
     const bank = (await tx<BankRow>('banks').where({ id: refund.bank_id }).first())!;
-    const amounts = refundAmounts({
-      principalFen: refund.principal_fen,
-      creditValueDate: credit.value_date,
-      valueDate: businessDate(now),
-      dueBy: refund.due_by,
-      regime: section.regime,
-      rates: rateTablesOf(rt.config),
-    });
+    // A credit returned from suspense secured no bid: no deposit interest is owed on it (R13
+    // speaks of bid deposits), only the money itself goes back.
+    const amounts = section
+      ? refundAmounts({ principalFen: refund.principal_fen, creditValueDate: credit.value_date, valueDate: businessDate(now), dueBy: refund.due_by, regime: section.regime, rates: rateTables() })
+      : principalOnly(refund.principal_fen, businessDate(now));
     // R17: where the money came from, unless a person recorded a decision for another account.
     const decided = await repo.latestAccountDecision(tx, refund.id);
     const creditor = decided

@@ -12,7 +12,7 @@ export interface RefundRow {
   section_id: string | null;
   bidder_id: string | null;
   bank_id: string;
-  reason: 'invalid' | 'excess' | 'withdrawal' | 'contract' | 'award_non_winner' | 'termination';
+  reason: 'invalid' | 'excess' | 'withdrawal' | 'contract' | 'award_non_winner' | 'termination' | 'suspense_return';
   principal_fen: bigint;
   status: RefundStatus;
   due_by: string;

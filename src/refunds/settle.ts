@@ -10,7 +10,7 @@ import { formatAmount } from '../domain/money';
 import { postJournal, refundsInFlightAccountSpec, trustAccountSpec } from '../ledger';
 import type { Runtime } from '../runtime';
 import { requestVoucher } from '../vouchers/requests';
-import { interestDetail, rateTablesOf } from './amounts';
+import { interestDetail, rateTables } from './amounts';
 import type * as repo from './repo';
 
 const voucherReason = {
@@ -20,6 +20,7 @@ const voucherReason = {
   termination: 'termination',
   excess: 'excess',
   invalid: 'invalid_deposit',
+  suspense_return: 'other',
 } as const;
 
 export async function settle(rt: Runtime, tx: Knex.Transaction, attempt: repo.AttemptRow, refund: repo.RefundRow, status: TransactionStatus, now: Date): Promise<'settled'> {
@@ -52,7 +53,7 @@ export async function settle(rt: Runtime, tx: Knex.Transaction, attempt: repo.At
   const deposit = await tx('deposits').where({ id: refund.deposit_id }).first();
   const bidder = refund.bidder_id ? await tx('bidders').where({ id: refund.bidder_id }).first() : undefined;
   const section = await tx('sections').where({ id: refund.section_id ?? deposit.section_id }).first('regime');
-  const rates = rateTablesOf(rt.config);
+  const rates = rateTables();
   const detail = interestDetail(
     rates,
     { principalFen: attempt.principal_fen, interestFen: attempt.interest_fen, lateFeeFen: attempt.late_fee_fen, totalFen: attempt.amount_fen, interestFrom: attempt.interest_from, valueDate: attempt.value_date },
@@ -69,7 +70,7 @@ export async function settle(rt: Runtime, tx: Knex.Transaction, attempt: repo.At
       depositId: refund.deposit_id,
       bidder: { name: bidder?.name ?? attempt.creditor_account_name, ...(bidder ? { uscc: bidder.uscc } : {}) },
       reason: voucherReason[refund.reason] ?? 'other',
-      rules: [refundDuePolicy(section.regime, refund.reason).rule, 'R13', 'R17'],
+      rules: section && refund.reason !== 'suspense_return' ? [refundDuePolicy(section.regime, refund.reason).rule, 'R13', 'R17'] : ['R15', 'R17'],
       payee: { name: attempt.creditor_account_name, number: attempt.creditor_account_number, ...(attempt.creditor_bank_code ? { bankCode: attempt.creditor_bank_code } : {}) },
       principalFen: attempt.principal_fen,
       interestFen: attempt.interest_fen,

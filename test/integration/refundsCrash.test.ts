@@ -8,17 +8,14 @@ import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { Client } from 'pg';
 import request from 'supertest';
 import type { Express } from 'express';
 import { startSandboxBank, type SandboxBank } from '../../src/banks/sandbox';
 import { freePort } from '../../src/db/embedded';
-import { createDb } from '../../src/db/knex';
-import { migrateLatest } from '../../src/db/migrate';
 import { parseAmount } from '../../src/domain/money';
 import { ensureDevPki } from '../../src/pki/devPki';
 import type { Runtime } from '../../src/runtime';
-import { register } from 'tsx/cjs/api';
+import { createIsolatedDatabase, type IsolatedDatabase } from '../support/isolatedDatabase';
 import { bearer, keyFor, startTestRuntime, testApp, testDataDir, uniqueUscc } from '../support/runtime';
 import { waitFor } from '../support/wait';
 
@@ -27,7 +24,7 @@ const customerBankCode = '103100000026';
 const trustBankCode = '102100099996';
 const digits = (n: number) => Array.from({ length: n }, (_, i) => (i === 0 ? 1 + randomInt(9) : randomInt(10))).join('');
 
-let dbName: string;
+let isolated: IsolatedDatabase;
 let dbUrl: string;
 let prefix: string;
 let rt: Runtime;
@@ -53,21 +50,9 @@ async function bankApi(method: string, p: string, body?: unknown) {
 }
 
 beforeAll(async () => {
-  const adminUrl = process.env.TEST_DATABASE_ADMIN_URL!;
-  dbName = `${process.env.TEST_DATABASE_NAME}_crash`;
-  const admin = new Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  await admin.end();
-  const u = new URL(adminUrl);
-  u.pathname = `/${dbName}`;
-  dbUrl = u.toString();
-  const unregister = register();
-  const db = createDb(dbUrl);
-  await migrateLatest(db);
-  await db.destroy();
-  unregister();
-  prefix = `${process.env.BIDBOND_QUEUE_PREFIX}crash`;
+  isolated = await createIsolatedDatabase('crash');
+  dbUrl = isolated.url;
+  prefix = isolated.queuePrefix;
   rt = await startTestRuntime({ DATABASE_URL: dbUrl, BIDBOND_QUEUE_PREFIX: prefix });
   app = testApp(rt);
   server = app.listen(0, '127.0.0.1');
@@ -79,10 +64,7 @@ afterAll(async () => {
   await sandbox?.close();
   await new Promise((r) => server?.close(r));
   await rt?.close();
-  const admin = new Client({ connectionString: process.env.TEST_DATABASE_ADMIN_URL });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-  await admin.end();
+  await isolated?.drop();
 });
 
 it('a worker killed between sending a refund and the bank\u2019s answer loses nothing and pays once', async () => {
