@@ -1,8 +1,8 @@
 // The embedded default for Redis: when REDIS_URL is unset, a redis-server from the PATH on a
 // free loopback port, persisting nothing outside the data directory. Without one, a clear
 // message that says what to install or set.
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Redis from 'ioredis';
 import { freePort } from '../db/embedded';
@@ -23,10 +23,24 @@ export interface EmbeddedRedis {
 
 export const redisStartTimeoutMs = 10_000;
 
+/** The first executable `name` in PATH, looked up without a shell. */
+export function findOnPath(name: string, pathVar = process.env.PATH ?? ''): string | undefined {
+  for (const dir of pathVar.split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
 export async function startEmbeddedRedis(dataDir: string): Promise<EmbeddedRedis> {
-  const which = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' });
-  const bin = which.stdout.trim();
-  if (which.status !== 0 || !bin) throw new RedisNotFound();
+  const bin = findOnPath('redis-server');
+  if (!bin) throw new RedisNotFound();
   const dir = path.join(dataDir, 'redis');
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
