@@ -208,3 +208,25 @@ describe('operations', () => {
     expect(doc.body.paths['/v1/sections'].post.requestBody.content['application/json'].schema.properties.depositAmount).toBeDefined();
   });
 });
+
+describe('rate limit', () => {
+  it('answers 429 with Retry-After once a key passes its requests per minute, and other keys go on', async () => {
+    const limited = await startTestRuntime({ BIDBOND_RATE_LIMIT_PER_MINUTE: '3' });
+    try {
+      const limitedApp = testApp(limited);
+      const key = await keyFor(limited, 'auditor');
+      // Eight requests: even if a minute boundary falls among them, one window sees more than three.
+      const responses = [];
+      for (let i = 0; i < 8; i++) responses.push(await request(limitedApp).get('/v1/audit?limit=1').set(bearer(key)));
+      expect(responses.slice(0, 3).map((r) => r.status)).toEqual([200, 200, 200]);
+      const refused = responses.find((r) => r.status === 429)!;
+      expect(refused).toBeDefined();
+      expect(refused.body.error.code).toBe('rate_limited');
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+      const other = await keyFor(limited, 'auditor');
+      expect((await request(limitedApp).get('/v1/audit?limit=1').set(bearer(other))).status).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+});
