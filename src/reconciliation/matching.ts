@@ -53,6 +53,10 @@ export async function matchStatement(tx: Knex.Transaction, s: MatchScope): Promi
     [rid, sid, sid],
   );
 
+  // The statement's rows were written in this transaction: without fresh statistics the planner
+  // takes 100,000 lines for a handful and picks nested loops over the whole ledger.
+  await tx.raw('ANALYZE statement_entries, reconciliation_lines');
+
   // 1. The bank's reference: credits (and corrections) carry it in their journal ref; a refund
   //    settlement carries it on its attempt.
   await tx.raw(
