@@ -43,6 +43,22 @@ export async function closeOneAccount(env: DemoEnv, w: World): Promise<void> {
   env.progress.line(`  ${b.name} closed its basic account after the opening: its refund cannot be paid there (R17)`);
 }
 
+/** R15: the credit a bidder sent to a mistyped sub-account is found in suspense, and the centre
+ *  decides to return it to where it came from (R17: the source account, the decision on record). */
+export async function returnSuspenseCredit(env: DemoEnv, w: World): Promise<string | undefined> {
+  if (!w.suspenseVirtualAccount) return undefined;
+  const held = (await listAll(w.centre, '/v1/deposits?status=suspense', listPagesMax)).find((d) => d.virtualAccount === w.suspenseVirtualAccount);
+  if (!held) throw new Error(`no suspense credit for ${w.suspenseVirtualAccount}`);
+  const refund = await w.centre.post(`/v1/deposits/${held.id}/return`, { decision: '付款人确认汇错子账号，原路退回 (the payer confirmed a mistyped sub-account; returned to its source)' });
+  env.progress.line(`  ¥${held.amount} held in suspense (sub-account ${w.suspenseVirtualAccount} unknown) returned to its source by the centre's decision (R15, R17)`);
+  return refund.id as string;
+}
+
+/** Waits for one refund to reach settled or manual handling. */
+export async function waitForRefund(w: World, refundId: string): Promise<void> {
+  await waitFor(`refund ${refundId} to finish`, async () => ['settled', 'manual'].includes((await w.centre.get(`/v1/refunds/${refundId}`)).status), refundsWaitMs, refundsPollMs);
+}
+
 export async function awardAndContract(env: DemoEnv, w: World, roster: any): Promise<string> {
   const winner = w.bidders.find((b) => b.behaviour === 'cash' && roster.entries.some((e: any) => e.bidderId === b.id && e.status === 'secured'));
   if (!winner) throw new Error('no secured cash bidder to award');

@@ -23,6 +23,7 @@ const reasonInWords: Readonly<Record<string, string>> = {
   withdrawal: 'withdrawal (R9)',
   termination: 'termination (R16)',
   award_non_winner: 'non-winners after the award (R11)',
+  suspense_return: 'returned from suspense by the centre\'s decision (R15, R17)',
 };
 
 const fen = (s: string | null | undefined) => (s ? parseAmount(s, { allowZero: true }) : 0n);
@@ -112,7 +113,7 @@ export function renderSummary(s: DemoSummary): string {
     const names = list.slice(0, namesPerRuleMax).map((n) => n.name).join('、') + (list.length > namesPerRuleMax ? ` and ${list.length - namesPerRuleMax} more` : '');
     add(`  ${rule} ×${list.length}: ${ruleInWords[rule] ?? rule} — ${names}`);
   }
-  if (s.suspense.virtualAccount) add(`  R15 ×1: ¥${s.suspense.amount} paid to unknown sub-account ${s.suspense.virtualAccount} is held in suspense for a person to identify.`);
+  if (s.suspense.virtualAccount) add(`  R15 ×1: ¥${s.suspense.amount} paid to unknown sub-account ${s.suspense.virtualAccount} was held in suspense, then returned to its source by the centre's recorded decision.`);
   add();
   add(`Refunds: ${s.refunds.count} (${Object.entries(s.refunds.byReason).map(([r, n]) => `${n} ${reasonInWords[r] ?? r}`).join(', ')}).`);
   add(`  paid: ${s.refunds.settled}; principal ${yuan(fen(s.refunds.principal))}, interest ${yuan(fen(s.refunds.interest))}${fen(s.refunds.lateFees) ? `, late fees ${yuan(fen(s.refunds.lateFees))}` : ''}; ${s.refunds.bankAttempts} bank attempts with faults on (${Object.entries(s.faults).map(([k, v]) => `${k} ${v}`).join(', ')}).`);

@@ -10,7 +10,7 @@ import type { Runtime } from '../runtime';
 import { demoBiddersDefault, planCast } from './cast';
 import { listAll } from './http';
 import { checkInvariants } from './invariants';
-import { awardAndContract, closeOneAccount, demoFaults, reconcileToday, refundDetails, switchFaults, verifyGuarantees, waitForRefunds } from './lifecycle';
+import { awardAndContract, closeOneAccount, demoFaults, reconcileToday, refundDetails, returnSuspenseCredit, switchFaults, verifyGuarantees, waitForRefund, waitForRefunds } from './lifecycle';
 import { createProgress } from './progress';
 import { buildSummary, renderSummary, type DemoSummary } from './report';
 import { createSection, deadlineLeadFor, listPagesMax, openBids, passDeadline, registerBidders, secureBids, setUpCentre, type DemoEnv, type World } from './scenario';
@@ -93,12 +93,14 @@ export async function runDemo(target: DemoTarget, opts: DemoOptions = {}): Promi
     await verifyGuarantees(env, w);
     await closeOneAccount(env, w);
     await awardAndContract(env, w, roster);
+    const suspenseRefundId = await returnSuspenseCredit(env, w);
 
     progress.line('4. Refunds');
     // Every deposit of the section owes exactly one refund (R4 excess, R15 returns, R11).
     const deposits = await listAll(w.centre, `/v1/deposits?sectionId=${w.section.id}`, listPagesMax);
     const listed = await waitForRefunds(env, w, deposits.length);
-    const refunds = await refundDetails(w, listed);
+    if (suspenseRefundId) await waitForRefund(w, suspenseRefundId);
+    const refunds = await refundDetails(w, [...listed, ...(suspenseRefundId ? [{ id: suspenseRefundId }] : [])]);
     await switchFaults(w, seed, false);
     faultsOn = false;
 
