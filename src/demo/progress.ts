@@ -13,6 +13,12 @@ export interface Progress {
 /** Without a terminal a long step still says how far it got, every this many percent. */
 const plainProgressPercentStep = 25;
 
+/** Elapsed time since `startedMs` as "12.3 s", in tenths, without floating-point formatting. */
+export function elapsed(startedMs: number): string {
+  const tenths = Math.round((Date.now() - startedMs) / 100);
+  return `${Math.floor(tenths / 10)}.${tenths % 10} s`;
+}
+
 export function createProgress(out: Writable & { isTTY?: boolean }, opts: { tty?: boolean } = {}): Progress {
   const tty = opts.tty ?? !!out.isTTY;
   const line = (text: string) => out.write(`${text}\n`);
@@ -20,7 +26,7 @@ export function createProgress(out: Writable & { isTTY?: boolean }, opts: { tty?
     line,
     step(title, total) {
       const started = Date.now();
-      const secs = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
+      const secs = () => elapsed(started);
       if (tty && total > 0) {
         const bar = new cliProgress.SingleBar(
           { format: `  ${title.padEnd(34)} {bar} {value}/{total}`, stream: out as NodeJS.WritableStream, hideCursor: true, clearOnComplete: true },

@@ -10,7 +10,7 @@ import { formatAmount } from '../domain/money';
 import { addCalendarDays, toBusinessDate } from '../domain/time';
 import { usccCharset, usccCheckChar } from '../domain/uscc';
 import { client, httpConcurrency, listAll, mapLimit, sleep, waitFor, type Client } from './http';
-import type { Progress } from './progress';
+import { elapsed, type Progress } from './progress';
 import {
   basicOpeningFen, bidValidityDays, depositFen, estimatedPriceFen, guaranteeBehaviours, issuingBankCode, shortPaymentFen,
   type Account, type Behaviour, type PlannedBidder,
@@ -257,7 +257,7 @@ export async function secureBids(env: DemoEnv, w: World): Promise<void> {
 export async function waitForCredits(env: DemoEnv, w: World, expected: number, what: string): Promise<void> {
   const started = Date.now();
   await waitFor(what, async () => (await listAll(w.centre, `/v1/deposits?sectionId=${w.section.id}`, listPagesMax)).length >= expected, creditsWaitMs, pollIntervalMs);
-  env.progress.line(`  ${what}: ${expected} credits to sub-accounts recorded (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  env.progress.line(`  ${what}: ${expected} credits to sub-accounts recorded (${elapsed(started)})`);
 }
 
 /** The deadline passes; the late payers pay anyway. */
