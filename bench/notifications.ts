@@ -15,8 +15,8 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { loadConfig } from '../src/config';
 import { createApiKey } from '../src/http/auth';
-import { createApp } from '../src/http/app';
-import { allRoutes } from '../src/http/routes';
+import { buildApi } from '../src/app/api';
+import { createRuntime } from '../src/app/runtime';
 import { migrateLatest } from '../src/db/migrate';
 import { createDb } from '../src/db/knex';
 import { iso7064Mod1110CheckDigit } from '../src/domain/bankCode';
@@ -24,7 +24,7 @@ import { usccCharset, usccCheckChar } from '../src/domain/uscc';
 import { issueCertificate } from '../src/pki/certs';
 import { ensureDevPki } from '../src/pki/devPki';
 import { signMessage } from '../src/pki/messageSignature';
-import { createLogger, createRuntime } from '../src/runtime';
+import { createLogger } from '../src/runtime';
 
 const notifications = Number(process.argv[2] ?? 2000);
 const concurrency = Number(process.argv[3] ?? 8);
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   await migrateLatest(migrateDb);
   await migrateDb.destroy();
   const rt = await createRuntime(config, { databaseUrl: url.toString(), redisUrl: config.REDIS_URL! }, { log: createLogger(config) });
-  const server = createApp(rt, allRoutes).listen(0, '127.0.0.1');
+  const server = buildApi(rt).listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   try {

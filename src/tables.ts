@@ -14,7 +14,8 @@ export interface BusinessTables {
   loanRates: RateTable;
 }
 
-let active: BusinessTables = { calendar: defaultCalendar, depositRates: defaultDepositRateTable, loanRates: defaultLoanRateTable };
+/** The built-in tables, for code and tests that run without a configuration. */
+export const defaultBusinessTables: BusinessTables = { calendar: defaultCalendar, depositRates: defaultDepositRateTable, loanRates: defaultLoanRateTable };
 
 function readJson(variable: string, file: string): unknown {
   try {
@@ -42,14 +43,4 @@ export function loadBusinessTables(config: Pick<Config, 'BIDBOND_CALENDAR_FILE' 
     depositRates: config.BIDBOND_DEPOSIT_RATE_FILE ? load('BIDBOND_DEPOSIT_RATE_FILE', config.BIDBOND_DEPOSIT_RATE_FILE, loadRateTable) : defaultDepositRateTable,
     loanRates: config.BIDBOND_LOAN_RATE_FILE ? load('BIDBOND_LOAN_RATE_FILE', config.BIDBOND_LOAN_RATE_FILE, loadRateTable) : defaultLoanRateTable,
   };
-}
-
-/** Loads the tables of this configuration and makes them the process's tables. */
-export function configureBusinessTables(config: Parameters<typeof loadBusinessTables>[0]): BusinessTables {
-  active = loadBusinessTables(config);
-  return active;
-}
-
-export function businessTables(): BusinessTables {
-  return active;
 }

@@ -2,7 +2,7 @@
 // cnh2h/); adding a bank with another protocol is one more folder and one more case here.
 //
 // The HTTP contract (the sandbox bank implements exactly this):
-//   iso20022 (and sandbox, which is the iso20022 adapter pointed at the simulator)
+//   iso20022 (also what a bank record with adapter `sandbox` speaks, see protocolOfAdapter)
 //     POST {endpoint}/iso20022/payments                 body pain.001.001.09 (application/xml)
 //          200 pain.002.001.10: GrpSts ACTC accepted, or RJCT with a reason (whole-file faults)
 //     GET  {endpoint}/iso20022/payments/{msgId}/status  200 pain.002.001.10 with transaction
@@ -16,18 +16,26 @@
 // status before sending anything again; so is an answer to a payment that cannot be read. Any
 // other 4xx means the bank refused the request without acting on it.
 // Every request is signed with conn.sign(body) when given (GETs sign the empty body).
-import type { BankAdapter, BankConnection } from './types';
+import type { BankAdapter, BankConnection, BankProtocol } from './types';
 import { isoAdapter } from './iso20022/adapter';
 import { cnh2hAdapter } from './cnh2h/adapter';
 
 export { bankRequestTimeoutMs, bankResponseBytesMax, completeStatusReport } from './http';
 export { notificationEventIdCharsMax, notificationTextCharsMax, parseNotification, parseServiceNotification } from './notifications';
 
+/** What a bank record's `adapter` may say: a protocol, or `sandbox`. */
+export type BankAdapterName = BankProtocol | 'sandbox';
+
+/** The protocol a bank record's adapter speaks. A sandbox bank record is the ISO 20022 adapter
+ *  pointed at a sandbox endpoint: the simulator is a bank like any other to the service. */
+export function protocolOfAdapter(adapter: BankAdapterName): BankProtocol {
+  return adapter === 'sandbox' ? 'iso20022' : adapter;
+}
+
 export function createBankAdapter(conn: BankConnection): BankAdapter {
   if (!/^https?:\/\//.test(conn.endpoint)) throw new Error(`assertion: bank endpoint must be an http(s) URL, got ${JSON.stringify(conn.endpoint)}`);
   switch (conn.protocol) {
     case 'iso20022':
-    case 'sandbox':
       return isoAdapter(conn);
     case 'cn-h2h':
       return cnh2hAdapter(conn);

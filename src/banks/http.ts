@@ -3,7 +3,7 @@
 // (BankUnreachable: ask for status before sending anything again).
 import { Readable } from 'node:stream';
 import { BankMessageInvalid, BankUnreachable, type BankConnection, type StatusReport } from './types';
-import { xmlBodyBytesMax } from './xml';
+import { xmlBodyBytesMax } from './xmlLimits';
 import { isoStatusOutcome } from './iso20022/pain002';
 
 /** How long we wait for a bank's answer (headers and, for whole documents, the body), and how

@@ -2,7 +2,7 @@
 // credit notice, or the service's own JSON shape (DESIGN's `{eventId, entries}`).
 import { BankMessageInvalid, type CreditEntry, type CreditNotification } from './types';
 import { parseAmount } from '../domain/money';
-import { notificationEntriesMax, xmlBodyBytesMax } from './xml';
+import { notificationEntriesMax, xmlBodyBytesMax } from './xmlLimits';
 import { parseCamt054 } from './iso20022/camt054';
 import { normalizeBankDate, normalizeBankDateTime } from './iso20022/time';
 import { cnh2hParseCreditNotice, cnh2hReadJson, cnh2hTransCodeCreditNotice } from './cnh2h/protocol';

@@ -3,7 +3,7 @@
 // field name of any protocol is known outside src/banks.
 import type { Readable } from 'node:stream';
 
-export type BankProtocol = 'iso20022' | 'cn-h2h' | 'sandbox';
+export type BankProtocol = 'iso20022' | 'cn-h2h';
 
 export interface AccountRef {
   /** Chinese domestic account numbers are strings: they keep leading zeros and run to 19+ digits. */

@@ -1,8 +1,8 @@
-// Operator commands contributed by the domains (sandbox bank, reconciliation, vouchers, demo).
+// Operator commands beside the processes: the sandbox bank, reconciliation, the demo.
 import type { Command } from 'commander';
 import { loadConfig } from '../config';
-import { addSandboxCommand } from './sandbox';
-import { addReconcileCommand } from '../reconciliation/cli';
-import { addDemoCommand } from '../demo';
+import { addSandboxCommand } from './sandboxBank';
+import { addReconcileCommand } from './reconcile';
+import { addDemoCommand } from './demo';
 
 export const extraCommands: ((program: Command) => void)[] = [(p) => addSandboxCommand(p, () => loadConfig()), (p) => addReconcileCommand(p, () => loadConfig()), addDemoCommand];

@@ -1,118 +1,44 @@
 // The bidbond command: processes (api, worker, sandbox-bank, or all together on the embedded
 // default), migrations, keys, and operator tasks.
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config';
 import { createDb } from '../db/knex';
 import { migrateLatest } from '../db/migrate';
 import { createApiKey, revokeApiKey, roles, type Role } from '../http/auth';
-import { createApp } from '../http/app';
-import { allRoutes } from '../http/routes';
 import { RedisNotFound } from '../queue/embeddedRedis';
-import { startWorkers } from '../queue/worker';
-import { createLogger, createRuntime, resolveInfrastructure, type Infrastructure } from '../runtime';
+import { startService, type ServiceParts } from '../app/process';
+import { connectInfrastructure } from '../app/runtime';
+import { createLogger } from '../runtime';
 import { extraCommands } from './commands';
-import { startEmbeddedSandbox } from './sandbox';
 import { runDemoAgainst } from '../demo';
-
-/** A running `bidbond start` records where its embedded services listen, so that other
- *  commands (keys, migrate, demo) on the same machine reach the same database. */
-function runtimeFile(config: Config): string {
-  return path.join(config.dataDir, 'runtime.json');
-}
-
-export async function connectInfrastructure(config: Config, log = createLogger(config)): Promise<Infrastructure> {
-  if (!config.DATABASE_URL || !config.REDIS_URL) {
-    const file = runtimeFile(config);
-    if (existsSync(file)) {
-      const running = JSON.parse(readFileSync(file, 'utf8')) as { databaseUrl: string; redisUrl: string; pid: number };
-      let alive = true;
-      try {
-        process.kill(running.pid, 0);
-      } catch {
-        alive = false;
-      }
-      if (alive) {
-        return { databaseUrl: config.DATABASE_URL ?? running.databaseUrl, redisUrl: config.REDIS_URL ?? running.redisUrl, stop: async () => {} };
-      }
-    }
-  }
-  return resolveInfrastructure(config, log);
-}
 
 export function fail(message: string): never {
   process.stderr.write(`bidbond: ${message}\n`);
   process.exit(1);
 }
 
-async function serve(opts: { api: boolean; worker: boolean; sandbox: boolean; demo: boolean }): Promise<void> {
+async function serve(parts: ServiceParts, opts: { demo: boolean }): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config);
-  const infra = await resolveInfrastructure(config, log);
-  const closers: (() => Promise<void>)[] = [];
-  try {
-    await startServing(config, log, infra, closers, opts);
-  } catch (e) {
-    for (const c of closers.reverse()) await c().catch(() => {});
-    await infra.stop();
-    throw e;
-  }
-}
-
-async function startServing(
-  config: Config,
-  log: ReturnType<typeof createLogger>,
-  infra: Infrastructure,
-  closers: (() => Promise<void>)[],
-  opts: { api: boolean; worker: boolean; sandbox: boolean; demo: boolean },
-): Promise<void> {
-  const rt = await createRuntime(config, infra, { log, migrate: true });
-  closers.push(() => rt.close());
-  if (!config.DATABASE_URL || !config.REDIS_URL) {
-    writeFileSync(runtimeFile(config), JSON.stringify({ databaseUrl: infra.databaseUrl, redisUrl: infra.redisUrl, pid: process.pid }), { mode: 0o600 });
-    closers.push(async () => rmSync(runtimeFile(config), { force: true }));
-  }
-  let apiUrl = '';
-  if (opts.api) {
-    const app = createApp(rt, allRoutes);
-    const server = app.listen(config.PORT, config.HOST);
-    await new Promise<void>((resolve, reject) => {
-      server.once('listening', resolve);
-      server.once('error', reject);
-    });
-    const addr = server.address();
-    apiUrl = `http://${config.HOST}:${typeof addr === 'object' && addr ? addr.port : config.PORT}`;
-    log.info({ url: apiUrl }, `api listening; docs at ${apiUrl}/docs`);
-    closers.push(() => new Promise<void>((r) => server.close(() => r())));
-  }
-  if (opts.worker) {
-    const workers = await startWorkers(rt, infra.redisUrl);
-    log.info('worker started');
-    closers.push(workers.close);
-  }
-  let sandbox: Awaited<ReturnType<typeof startEmbeddedSandbox>> | undefined;
-  if (opts.sandbox) {
-    sandbox = await startEmbeddedSandbox(rt, infra.databaseUrl, apiUrl, log);
-    closers.push(sandbox.close);
-  }
-  if (!config.isProduction && opts.api && !config.DATABASE_URL) await ensureNewcomerKey(rt.db, config, log);
+  const service = await startService(config, parts, { log, report: (line) => process.stderr.write(`bidbond: ${line}\n`) });
+  if (!config.isProduction && parts.api && !config.DATABASE_URL) await ensureNewcomerKey(service.rt.db, config, log);
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, 'shutting down');
-    for (const c of closers.reverse()) await c().catch((e) => log.warn({ err: (e as Error).message }, 'close failed'));
-    await infra.stop();
-    process.exit(0);
+    process.stderr.write(`bidbond: ${signal}: stopping\n`);
+    await service.stop();
+    process.exit(process.exitCode ?? 0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
   if (opts.demo) {
     // The demo's verdict is reported; the service keeps serving either way.
-    const summary = await runDemoAgainst({ rt, apiUrl, sandbox }).catch((e: Error) => void process.stderr.write(`bidbond: the demo failed: ${e.message}\n`));
+    const summary = await runDemoAgainst({ rt: service.rt, apiUrl: service.apiUrl, sandbox: service.sandbox }).catch((e: Error) => void process.stderr.write(`bidbond: the demo failed: ${e.message}\n`));
     if (!summary?.ok) process.exitCode = 1;
-    log.info({ url: apiUrl }, `demo finished; still serving at ${apiUrl} (docs at ${apiUrl}/docs)`);
+    log.info({ url: service.apiUrl }, `demo finished; still serving at ${service.apiUrl} (docs at ${service.apiUrl}/docs)`);
   }
 }
 
@@ -133,10 +59,10 @@ program
   .description('api, worker and sandbox bank in one process; embedded PostgreSQL and Redis when their URLs are unset')
   .option('--demo', 'run the demo of a whole section once the service is up')
   .option('--no-sandbox', 'do not start the sandbox bank')
-  .action((o: { demo?: boolean; sandbox: boolean }) => serve({ api: true, worker: true, sandbox: o.sandbox, demo: !!o.demo }));
+  .action((o: { demo?: boolean; sandbox: boolean }) => serve({ api: true, worker: true, sandbox: o.sandbox }, { demo: !!o.demo }));
 
-program.command('api').description('the HTTP API (PORT)').action(() => serve({ api: true, worker: false, sandbox: false, demo: false }));
-program.command('worker').description('the job worker').action(() => serve({ api: false, worker: true, sandbox: false, demo: false }));
+program.command('api').description('the HTTP API (PORT)').action(() => serve({ api: true, worker: false, sandbox: false }, { demo: false }));
+program.command('worker').description('the job worker').action(() => serve({ api: false, worker: true, sandbox: false }, { demo: false }));
 
 program
   .command('migrate')

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Writable } from 'node:stream';
 import type { Knex } from 'knex';
 import { ensureDevPki } from '../pki/devPki';
-import { defaultExecutorTiming, executorTiming, type ExecutorTiming } from '../refunds/executor';
+import { timingWith, type Timing } from '../timing';
 import type { Runtime } from '../runtime';
 import { demoBiddersDefault, planCast } from './cast';
 import { listAll } from './http';
@@ -20,14 +20,9 @@ export const demoSeedDefault = 20261127;
 
 /** The worker's refund timing while the demo runs: the production defaults wait minutes
  *  between polls and retries (a real bank's pace); the sandbox answers in milliseconds. */
-export const demoExecutorTiming: ExecutorTiming = {
-  bankTimeoutMs: 3_000,
-  pollDelayMs: 200,
-  pollDelayMaxMs: 1_000,
-  noRecordGraceMs: 3_000,
-  sendingStaleMs: 10_000,
-  retryDelayMs: 300,
-};
+export const demoTiming: Timing = timingWith({
+  refunds: { bankTimeoutMs: 3_000, pollDelayMs: 200, pollDelayMaxMs: 1_000, noRecordGraceMs: 3_000, sendingStaleMs: 10_000, retryDelayMs: 300 },
+});
 
 export interface DemoOptions {
   bidders?: number;
@@ -136,9 +131,9 @@ export async function runDemo(target: DemoTarget, opts: DemoOptions = {}): Promi
 export async function runDemoAgainst(args: { rt: Runtime; apiUrl: string; sandbox: { url: string; bankId: string } | undefined; out?: DemoTarget['out'] } & DemoOptions): Promise<DemoSummary> {
   if (!args.sandbox) throw new Error('the demo needs the sandbox bank: start without --no-sandbox');
   if (!args.apiUrl) throw new Error('the demo needs the api');
-  const savedTiming = { ...executorTiming };
+  const savedTiming = args.rt.timing;
   const savedLevel = args.rt.log.level;
-  Object.assign(executorTiming, demoExecutorTiming);
+  args.rt.timing = demoTiming;
   if (args.rt.log.levelVal < args.rt.log.levels.values.warn) args.rt.log.level = 'warn';
   try {
     return await runDemo(
@@ -146,7 +141,7 @@ export async function runDemoAgainst(args: { rt: Runtime; apiUrl: string; sandbo
       args,
     );
   } finally {
-    Object.assign(executorTiming, savedTiming.bankTimeoutMs ? savedTiming : defaultExecutorTiming);
+    args.rt.timing = savedTiming;
     args.rt.log.level = savedLevel;
   }
 }

@@ -3,9 +3,9 @@
 // per bank whatever message it arrives in, so a notification repeated in whole or in part
 // never credits anything twice.
 import type { Knex } from 'knex';
-import { createBankAdapter } from '../banks/adapters';
+import { createBankAdapter, protocolOfAdapter } from '../banks/adapters';
 import { BankMessageInvalid, type CreditNotification } from '../banks/types';
-import { xmlBodyBytesMax } from '../banks/xml';
+import { xmlBodyBytesMax } from '../banks/xmlLimits';
 import { appendAudit } from '../audit/service';
 import { BadRequest, NotFound } from '../errors';
 import type { WebhookSender } from '../http/webhookAuth';
@@ -29,7 +29,7 @@ export interface NotificationAnswer {
 
 export function parseBankNotification(bank: BankRow, rawBody: Buffer, contentType: string): CreditNotification {
   try {
-    return createBankAdapter({ protocol: bank.adapter, endpoint: bank.endpoint }).parseNotification(rawBody, contentType);
+    return createBankAdapter({ protocol: protocolOfAdapter(bank.adapter), endpoint: bank.endpoint }).parseNotification(rawBody, contentType);
   } catch (e) {
     if (e instanceof BankMessageInvalid) throw new BadRequest('bank_message_invalid', e.message);
     throw e;

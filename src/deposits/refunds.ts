@@ -6,7 +6,7 @@ import type { Knex } from 'knex';
 import { appendAudit, type Actor } from '../audit/service';
 import { assert } from '../errors';
 import type { Calendar } from '../domain/calendar';
-import { businessTables } from '../tables';
+import { defaultBusinessTables } from '../tables';
 import { refundDueDate, type RefundReason, type Regime } from '../domain/dueDates';
 import { newId } from '../domain/ids';
 import { formatAmount } from '../domain/money';
@@ -40,7 +40,7 @@ export async function scheduleRefund(tx: Knex.Transaction, input: ScheduleRefund
   const credit = (await repo.findCredit(tx, deposit.credit_id))!;
   const section = (await tx('sections').where({ id: deposit.section_id }).first('regime')) as { regime: Regime };
   const eventDate = typeof input.eventAt === 'string' ? input.eventAt : businessDate(input.eventAt);
-  const dueBy = refundDueDate({ regime: section.regime, eventDate, calendar: input.calendar ?? businessTables().calendar, reason: input.reason });
+  const dueBy = refundDueDate({ regime: section.regime, eventDate, calendar: input.calendar ?? defaultBusinessTables.calendar, reason: input.reason });
   const id = newId('rfd');
   const inserted = await tx('refunds')
     .insert({

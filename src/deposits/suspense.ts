@@ -13,7 +13,7 @@ import { depositAccountSpec, postJournal, suspenseAccountSpec } from '../ledger'
 import { enqueueRefundSubmit } from '../refunds/enqueue';
 import type { RefundRow } from '../refunds/repo';
 import { actorOf } from '../registry/service';
-import { businessTables } from '../tables';
+import { defaultBusinessTables } from '../tables';
 import * as repo from './repo';
 
 export async function returnSuspenseCredit(tx: Knex.Transaction, caller: Caller, depositId: string, decision: string, now = new Date()): Promise<RefundRow> {
@@ -45,7 +45,7 @@ export async function returnSuspenseCredit(tx: Knex.Transaction, caller: Caller,
       reason: 'suspense_return',
       principal_fen: d.amount_fen,
       // No rule sets a period for money nobody claimed; it goes back on the next working day.
-      due_by: businessTables().calendar.nextWorkingDay(businessDate(now)),
+      due_by: defaultBusinessTables.calendar.nextWorkingDay(businessDate(now)),
       creditor_account_number: credit.debtor_account,
       creditor_account_name: credit.debtor_name,
       creditor_bank_code: credit.debtor_bank_code,

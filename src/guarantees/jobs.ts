@@ -1,11 +1,12 @@
 // Job handlers of the guarantee capability, and its sweepers: messages to issuers, expiry.
-import { registerSweeper } from '../queue/housekeeping';
-import type { HandlerTable } from '../queue/jobs';
+import type { HandlerTable, Sweeper } from '../queue/handlers';
 import { handleSendJob, sweepIssuerMessages } from './messages';
 import { expireGuarantees } from './expiry';
 
-registerSweeper('issuerMessages', (rt) => sweepIssuerMessages(rt));
-registerSweeper('guaranteesExpired', (rt) => expireGuarantees(rt));
+export const guaranteeSweepers: Sweeper[] = [
+  { name: 'issuerMessages', run: (rt) => sweepIssuerMessages(rt) },
+  { name: 'guaranteesExpired', run: (rt) => expireGuarantees(rt) },
+];
 
 export const guaranteeJobHandlers: HandlerTable = {
   'issuer-messages': { send: handleSendJob },

@@ -16,14 +16,13 @@ import type { HandlerResult, RouteContext, RouteDef } from './route';
 import { authenticateWebhook } from './webhookAuth';
 import { translateDbError } from '../db/errors';
 import { recordedJobs } from '../queue/outbox';
-import { registerRefundMetrics } from '../refunds/metrics';
 
 /** JSON bodies of the API: generous for any real request, small enough to refuse abuse. */
 export const jsonBodyBytesMax = 256 * 1024;
 
 const requestIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
 
-const anonymous: Caller = { keyId: 'anonymous', role: 'centre' };
+const anonymous: Caller = { keyId: 'anonymous', role: 'none' };
 
 function isHandlerResult(v: unknown): v is HandlerResult {
   return typeof v === 'object' && v !== null && ('body' in v || 'sent' in v || 'status' in v) && !('object' in v);
@@ -83,8 +82,6 @@ export function createApp(deps: AppDeps, routes: RouteDef<any, any, any>[]): exp
     const ok = Object.values(checks).every((v) => v === 'ok');
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not_ready', checks });
   });
-  // Domain gauges are read from PostgreSQL at scrape time, so every api process reports the same.
-  registerRefundMetrics(deps.metrics.registry, deps.db);
   app.get('/metrics', async (_req, res) => {
     res.set('Content-Type', deps.metrics.registry.contentType);
     res.send(await deps.metrics.registry.metrics());
@@ -120,7 +117,7 @@ function mountRoute(app: express.Express, deps: AppDeps, route: RouteDef<any, an
     let sender: RouteContext['sender'];
     if ('roles' in route.access) {
       caller = await authenticate(req, deps.db);
-      if (!route.access.roles.includes(caller.role)) throw new NotFound('route', `${req.method} ${req.path}`);
+      if (caller.role === 'none' || !route.access.roles.includes(caller.role)) throw new NotFound('route', `${req.method} ${req.path}`);
       await enforceRateLimit(deps.redis, deps.config.BIDBOND_QUEUE_PREFIX, caller.keyId, deps.config.BIDBOND_RATE_LIMIT_PER_MINUTE);
     } else if ('webhook' in route.access) {
       sender = await authenticateWebhook(req, rawBody ?? Buffer.alloc(0), deps.db, deps.trustRoots, route.access.webhook, String(req.params.id));

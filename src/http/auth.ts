@@ -12,7 +12,9 @@ export type Role = (typeof roles)[number];
 
 export interface Caller {
   keyId: string;
-  role: Role;
+  /** `none` on public and signed routes: whoever calls them is no party of the API's roles, so a
+   *  check of the role there can never mistake a bank or a passer-by for the centre. */
+  role: Role | 'none';
   tendereeId?: string;
   bidderId?: string;
 }

@@ -6,6 +6,8 @@ import type { Config } from '../config';
 import type { Metrics } from './metrics';
 import type { Outbox } from '../queue/outbox';
 import type { ServiceSigner } from '../pki/serviceSigner';
+import type { BusinessTables } from '../tables';
+import type { Timing } from '../timing';
 
 /** Everything a request handler may use; built once per process and passed down. */
 export interface AppDeps {
@@ -20,4 +22,7 @@ export interface AppDeps {
   trustRoots: forge.pki.Certificate[];
   /** The service's own key: signs outgoing messages and vouchers. */
   signer: ServiceSigner;
+  /** R19 calendar and R13 rates, loaded and validated once at start. */
+  tables: BusinessTables;
+  timing: Timing;
 }

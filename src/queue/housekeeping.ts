@@ -1,23 +1,15 @@
 // The minute sweep. Redis may be emptied or a worker killed at any moment; the sweep looks in
 // PostgreSQL for work that is due, stuck or orphaned and hands it to the queues again, so
-// nothing is lost with Redis. Each domain adds its sweeper to `sweepers`.
-import type { Job } from 'bullmq';
+// nothing is lost with Redis. The domains' sweepers are given to it by the composition root.
 import { deleteExpiredIdempotencyKeys } from '../http/idempotency';
 import type { Runtime } from '../runtime';
-import type { JobHandler } from './jobs';
+import type { HandlerTable, Sweeper } from './handlers';
 import { outboxRetentionHours, relayOutboxOnce } from './outbox';
 
 export const sweepIntervalMs = 60_000;
 export const sweepSchedulerId = 'sweep-every-minute';
 
-export type Sweeper = (rt: Runtime) => Promise<number>;
-const sweepers: { name: string; run: Sweeper }[] = [];
-
-export function registerSweeper(name: string, run: Sweeper): void {
-  if (!sweepers.some((s) => s.name === name)) sweepers.push({ name, run });
-}
-
-export async function sweepOnce(rt: Runtime): Promise<Record<string, number>> {
+export async function sweepOnce(rt: Runtime, sweepers: readonly Sweeper[]): Promise<Record<string, number>> {
   const done: Record<string, number> = {};
   done.idempotencyKeysExpired = await deleteExpiredIdempotencyKeys(rt.db);
   done.outboxRelayed = await relayOutboxOnce(rt.db, rt.queues);
@@ -43,12 +35,15 @@ export async function scheduleSweep(rt: Runtime): Promise<void> {
   );
 }
 
-export const housekeepingHandlers: Partial<Record<'housekeeping', Record<string, JobHandler>>> = {
-  housekeeping: {
-    sweep: async (rt: Runtime, _job: Job) => {
-      const done = await sweepOnce(rt);
-      rt.log.debug({ done }, 'sweep finished');
-      return done;
+/** The housekeeping queue's one job: the sweep, over the sweepers it is given. */
+export function housekeepingJobs(sweepers: readonly Sweeper[]): HandlerTable {
+  return {
+    housekeeping: {
+      sweep: async (rt) => {
+        const done = await sweepOnce(rt, sweepers);
+        rt.log.debug({ done }, 'sweep finished');
+        return done;
+      },
     },
-  },
-};
+  };
+}

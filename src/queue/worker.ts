@@ -2,7 +2,7 @@
 // within our own time limit.
 import { UnrecoverableError, Worker } from 'bullmq';
 import type { Runtime } from '../runtime';
-import { allJobHandlers, type HandlerTable } from './jobs';
+import type { HandlerTable } from './handlers';
 import { scheduleSweep } from './housekeeping';
 import { workerConnection, type QueueName } from './queues';
 
@@ -14,7 +14,7 @@ export interface RunningWorkers {
   workers: Worker[];
 }
 
-export async function startWorkers(rt: Runtime, redisUrl: string, handlers: HandlerTable = allJobHandlers()): Promise<RunningWorkers> {
+export async function startWorkers(rt: Runtime, redisUrl: string, handlers: HandlerTable): Promise<RunningWorkers> {
   const workers: Worker[] = [];
   for (const [queue, table] of Object.entries(handlers) as [QueueName, HandlerTable[QueueName]][]) {
     const connection = workerConnection(redisUrl);

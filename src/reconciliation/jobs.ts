@@ -4,8 +4,7 @@
 // and enqueues any past day still without a reconciliation, so a lost Redis loses no day. A
 // job run twice finds the same statement already reconciled and does nothing (service.ts).
 import { UnrecoverableError, type Job } from 'bullmq';
-import { registerSweeper } from '../queue/housekeeping';
-import type { JobHandler } from '../queue/jobs';
+import type { JobHandler, Sweeper } from '../queue/handlers';
 import { jobIdFor } from '../queue/queues';
 import { addCalendarDays, businessDate, endOfBusinessDay, isBusinessDate } from '../domain/time';
 import { ApiError } from '../errors';
@@ -76,4 +75,4 @@ export async function sweepStatements(rt: Runtime, now = new Date()): Promise<nu
   return enqueued;
 }
 
-registerSweeper('statements', (rt) => sweepStatements(rt));
+export const reconciliationSweepers: Sweeper[] = [{ name: 'statements', run: (rt) => sweepStatements(rt) }];

@@ -18,7 +18,7 @@ import { Conflict, NotFound, ServiceUnavailable, Unprocessable, BadRequest } fro
 import { newId } from '../domain/ids';
 import { formatAmount } from '../domain/money';
 import { addCalendarDays, endOfBusinessDay, startOfBusinessDay } from '../domain/time';
-import { createBankAdapter } from '../banks/adapters';
+import { createBankAdapter, protocolOfAdapter } from '../banks/adapters';
 import { BankMessageInvalid, BankUnreachable, type CreditEntry } from '../banks/types';
 import { balanceOf, trustAccount } from '../ledger';
 import { creditJournalRef, recordCredit } from '../deposits/matching';
@@ -283,7 +283,7 @@ export const fmtDate = (d: Date | string) => (typeof d === 'string' ? d.slice(0,
 export async function reconcileFromBank(deps: { db: Knex; signer: ServiceSigner }, bankId: string, date: string, opts: Omit<ReconcileOptions, 'expectedDate'>): Promise<ReconcileOutcome> {
   const bank = await findBank(deps.db, bankId);
   if (!bank) throw new NotFound('bank', bankId);
-  const adapter = createBankAdapter({ protocol: bank.adapter, endpoint: bank.endpoint, sign: (b) => deps.signer.sign(b) });
+  const adapter = createBankAdapter({ protocol: protocolOfAdapter(bank.adapter), endpoint: bank.endpoint, sign: (b) => deps.signer.sign(b) });
   let stream: Readable;
   try {
     stream = await adapter.fetchStatement({ account: bank.trust_account_number, date });

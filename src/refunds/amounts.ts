@@ -1,7 +1,7 @@
 // R13 amounts of a refund, computed when it is submitted: the refund's value date is the
-// business date on which it is sent. Rate tables come from configuration when given.
+// business date on which it is sent. Rate tables come from the runtime.
 import { interestFen, lateFeeFen, rateOn, type RateTable } from '../domain/interest';
-import { businessTables } from '../tables';
+import type { BusinessTables } from '../tables';
 import type { Regime } from '../domain/dueDates';
 import { daysBetween } from '../domain/time';
 
@@ -10,10 +10,9 @@ export interface RateTables {
   loan: RateTable;
 }
 
-/** The configured R13 tables (BIDBOND_DEPOSIT_RATE_FILE / BIDBOND_LOAN_RATE_FILE, or the
- *  built-in ones), loaded and validated once at start. */
-export function rateTables(): RateTables {
-  const t = businessTables();
+/** The R13 tables of the runtime (BIDBOND_DEPOSIT_RATE_FILE / BIDBOND_LOAN_RATE_FILE, or the
+ *  built-in ones). */
+export function rateTables(t: BusinessTables): RateTables {
   return { deposit: t.depositRates, loan: t.loanRates };
 }
 

@@ -10,8 +10,8 @@
 //   4. the final status settles (Dr in flight / Cr trust) or reverses the reservation.
 // Every step is a guarded state change, so a job run twice, or by two workers, acts once.
 import { appendAudit } from '../audit/service';
-import { createBankAdapter } from '../banks/adapters';
-import { BankUnreachable, type BankAdapter, type BankProtocol, type TransactionStatus, type TransferBatch } from '../banks/types';
+import { createBankAdapter, protocolOfAdapter } from '../banks/adapters';
+import { BankUnreachable, type BankAdapter, type TransactionStatus, type TransferBatch } from '../banks/types';
 import { assert } from '../errors';
 import { newId } from '../domain/ids';
 import { formatAmount } from '../domain/money';
@@ -26,6 +26,7 @@ import {
 } from '../ledger';
 import type { BankRow } from '../registry/repo';
 import type { Runtime } from '../runtime';
+import type { RefundTiming } from '../timing';
 import { principalOnly, rateTables, refundAmounts } from './amounts';
 import { enqueueAttemptPoll, enqueueRefundSubmit } from './enqueue';
 import { settle } from './settle';
@@ -41,43 +42,18 @@ export const duplicateMessageReasons: readonly string[] = ['DU01', 'DUPL'];
 export const lateFeeExpenseAccountSpec: AccountSpec = { code: 'late_fee_expense', type: 'expense' };
 export const attemptErrorCharsMax = 500;
 
-export interface ExecutorTiming {
-  /** How long one request to the bank may take before its outcome counts as unknown. */
-  bankTimeoutMs: number;
-  /** First status poll after a send; doubles per poll up to pollDelayMaxMs. */
-  pollDelayMs: number;
-  pollDelayMaxMs: number;
-  /** How long a bank must keep saying "no record" of a message we may have sent before a new
-   *  attempt is safe: a request that timed out may still be arriving. */
-  noRecordGraceMs: number;
-  /** An attempt left in `sending` this long belongs to a worker that died mid-send. */
-  sendingStaleMs: number;
-  /** Pause before a new attempt after a transient rejection. */
-  retryDelayMs: number;
-}
-
-export const defaultExecutorTiming: ExecutorTiming = {
-  bankTimeoutMs: 30_000,
-  pollDelayMs: 5_000,
-  pollDelayMaxMs: 5 * 60_000,
-  noRecordGraceMs: 2 * 60_000,
-  sendingStaleMs: 2 * 60_000,
-  retryDelayMs: 60_000,
-};
-/** Process-wide timing; tests shorten it. */
-export const executorTiming: ExecutorTiming = { ...defaultExecutorTiming };
 const pollBackoffDoublingsMax = 6;
 
-export function pollDelayFor(polls: number): number {
-  return Math.min(executorTiming.pollDelayMs * 2 ** Math.min(polls, pollBackoffDoublingsMax), executorTiming.pollDelayMaxMs);
+export function pollDelayFor(timing: RefundTiming, polls: number): number {
+  return Math.min(timing.pollDelayMs * 2 ** Math.min(polls, pollBackoffDoublingsMax), timing.pollDelayMaxMs);
 }
 
 export function adapterFor(rt: Runtime, bank: BankRow): BankAdapter {
   return createBankAdapter({
-    protocol: bank.adapter as BankProtocol,
+    protocol: protocolOfAdapter(bank.adapter),
     endpoint: bank.endpoint,
     sign: (b) => rt.signer.sign(b),
-    timeoutMs: executorTiming.bankTimeoutMs,
+    timeoutMs: rt.timing.refunds.bankTimeoutMs,
   });
 }
 
@@ -116,7 +92,7 @@ async function claim(rt: Runtime, refundId: string, now: Date): Promise<Claimed 
     // A credit returned from suspense secured no bid: no deposit interest is owed on it (R13
     // speaks of bid deposits), only the money itself goes back.
     const amounts = section
-      ? refundAmounts({ principalFen: refund.principal_fen, creditValueDate: credit.value_date, valueDate: businessDate(now), dueBy: refund.due_by, regime: section.regime, rates: rateTables() })
+      ? refundAmounts({ principalFen: refund.principal_fen, creditValueDate: credit.value_date, valueDate: businessDate(now), dueBy: refund.due_by, regime: section.regime, rates: rateTables(rt.tables) })
       : principalOnly(refund.principal_fen, businessDate(now));
     // R17: where the money came from, unless a person recorded a decision for another account.
     const decided = await repo.latestAccountDecision(tx, refund.id);
@@ -155,7 +131,7 @@ async function claim(rt: Runtime, refundId: string, now: Date): Promise<Claimed 
         creditor_bank_code: creditor.bankCode ?? null,
         reserve_journal_id: reserve.journal.id,
         // If this worker dies before the bank answers, the sweep asks the bank after this.
-        next_poll_at: later(executorTiming.sendingStaleMs),
+        next_poll_at: later(rt.timing.refunds.sendingStaleMs),
       })
       .returning('*')) as repo.AttemptRow[];
     await appendAudit(tx, {
@@ -227,8 +203,8 @@ export async function submitRefund(rt: Runtime, refundId: string, now = new Date
   await rt.db.transaction(async (trx) => {
     const n = await trx('refund_attempts')
       .where({ id: c.attempt.id, status: 'sending' })
-      .update({ status: 'sent', sent_at: new Date(), bank_status: tx?.bankStatus ?? result.report?.groupStatus ?? null, next_poll_at: later(pollDelayFor(0)), updated_at: new Date() });
-    if (n === 1) await enqueueAttemptPoll(trx, c.attempt.id, 1, pollDelayFor(0));
+      .update({ status: 'sent', sent_at: new Date(), bank_status: tx?.bankStatus ?? result.report?.groupStatus ?? null, next_poll_at: later(pollDelayFor(rt.timing.refunds, 0)), updated_at: new Date() });
+    if (n === 1) await enqueueAttemptPoll(trx, c.attempt.id, 1, pollDelayFor(rt.timing.refunds, 0));
   });
   rt.outbox.kick();
   return 'sent';
@@ -239,8 +215,8 @@ async function markUnknown(rt: Runtime, attempt: repo.AttemptRow, e: unknown): P
   await rt.db.transaction(async (tx) => {
     const n = await tx('refund_attempts')
       .where({ id: attempt.id, status: 'sending' })
-      .update({ status: 'sent_unknown', unknown_since: new Date(), last_error: trimError(e), next_poll_at: later(pollDelayFor(0)), updated_at: new Date() });
-    if (n === 1) await enqueueAttemptPoll(tx, attempt.id, 1, pollDelayFor(0));
+      .update({ status: 'sent_unknown', unknown_since: new Date(), last_error: trimError(e), next_poll_at: later(pollDelayFor(rt.timing.refunds, 0)), updated_at: new Date() });
+    if (n === 1) await enqueueAttemptPoll(tx, attempt.id, 1, pollDelayFor(rt.timing.refunds, 0));
   });
   rt.outbox.kick();
 }
@@ -254,7 +230,7 @@ export async function pollAttempt(rt: Runtime, attemptId: string, now = new Date
   const attempt = await repo.findAttempt(rt.db, attemptId);
   if (!attempt || !repo.inFlightAttemptStatuses.includes(attempt.status)) return 'not_in_flight';
   // A worker may still be sending this one; its own answer decides.
-  if (attempt.status === 'sending' && now.getTime() - attempt.created_at.getTime() < executorTiming.sendingStaleMs) {
+  if (attempt.status === 'sending' && now.getTime() - attempt.created_at.getTime() < rt.timing.refunds.sendingStaleMs) {
     await reschedulePoll(rt, attempt, { lastError: null });
     return 'pending';
   }
@@ -273,14 +249,14 @@ export async function pollAttempt(rt: Runtime, attemptId: string, now = new Date
     // The bank never confirmed receipt and says it has no record. Only once that has held for
     // the grace period (a request that timed out may still be on its way) is a new attempt safe.
     const since = (attempt.unknown_since ?? attempt.created_at).getTime();
-    if (now.getTime() - since >= executorTiming.noRecordGraceMs) return applyStatus(rt, attemptId, status);
+    if (now.getTime() - since >= rt.timing.refunds.noRecordGraceMs) return applyStatus(rt, attemptId, status);
   }
   await reschedulePoll(rt, attempt, { bankStatus: status.bankStatus || null, lastError: null });
   return 'pending';
 }
 
 async function reschedulePoll(rt: Runtime, attempt: repo.AttemptRow, f: { bankStatus?: string | null; lastError: string | null }): Promise<void> {
-  const delay = pollDelayFor(attempt.polls + 1);
+  const delay = pollDelayFor(rt.timing.refunds, attempt.polls + 1);
   await rt.db.transaction(async (tx) => {
     const n = await tx('refund_attempts')
       .where({ id: attempt.id, polls: attempt.polls })
@@ -329,7 +305,7 @@ export async function applyStatus(rt: Runtime, attemptId: string, status: Transa
         ? `no settlement after ${refundAttemptsMax} attempts (last: ${status.reasonCode ?? finalStatus})`
         : null;
     await tx('refunds').where({ id: refund.id, status: 'submitted' }).update({ status: next, last_reason_code: status.reasonCode ?? null, manual_reason: manualReason, updated_at: now });
-    if (next === 'scheduled') await enqueueRefundSubmit(tx, refund.id, attempt.seq + 1, finalStatus === 'no_record' ? 0 : executorTiming.retryDelayMs);
+    if (next === 'scheduled') await enqueueRefundSubmit(tx, refund.id, attempt.seq + 1, finalStatus === 'no_record' ? 0 : rt.timing.refunds.retryDelayMs);
     await appendAudit(tx, {
       actor: { type: 'system' },
       action: next === 'manual' ? 'refund.manual' : 'refund.retry_scheduled',

@@ -1,8 +1,7 @@
 // Job handlers of the refunds and bank-status queues, and the minute sweep that re-enqueues
 // what PostgreSQL says is due, so an emptied Redis or a killed worker loses nothing.
 import { UnrecoverableError, type Job } from 'bullmq';
-import { registerSweeper } from '../queue/housekeeping';
-import type { JobHandler } from '../queue/jobs';
+import type { HandlerTable, Sweeper } from '../queue/handlers';
 import { defaultJobOptions, jobIdFor } from '../queue/queues';
 import type { Runtime } from '../runtime';
 import { bankStatusQueue, pollJobName, refundsQueue, submitJobName } from './enqueue';
@@ -18,7 +17,7 @@ function idFrom(job: Job, key: string, prefix: string): string {
   return id;
 }
 
-export const refundJobHandlers: Partial<Record<'refunds' | 'bank-status', Record<string, JobHandler>>> = {
+export const refundJobHandlers: HandlerTable = {
   refunds: { [submitJobName]: (rt: Runtime, job: Job) => submitRefund(rt, idFrom(job, 'refundId', 'rfd')) },
   'bank-status': { [pollJobName]: (rt: Runtime, job: Job) => pollAttempt(rt, idFrom(job, 'attemptId', 'att')) },
 };
@@ -44,4 +43,4 @@ export async function sweepRefunds(rt: Runtime, now = new Date()): Promise<numbe
   return scheduled.length + polls.length;
 }
 
-registerSweeper('refunds', (rt) => sweepRefunds(rt));
+export const refundSweepers: Sweeper[] = [{ name: 'refunds', run: (rt) => sweepRefunds(rt) }];

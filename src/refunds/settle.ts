@@ -53,7 +53,7 @@ export async function settle(rt: Runtime, tx: Knex.Transaction, attempt: repo.At
   const deposit = await tx('deposits').where({ id: refund.deposit_id }).first();
   const bidder = refund.bidder_id ? await tx('bidders').where({ id: refund.bidder_id }).first() : undefined;
   const section = await tx('sections').where({ id: refund.section_id ?? deposit.section_id }).first('regime');
-  const rates = rateTables();
+  const rates = rateTables(rt.tables);
   const detail = interestDetail(
     rates,
     { principalFen: attempt.principal_fen, interestFen: attempt.interest_fen, lateFeeFen: attempt.late_fee_fen, totalFen: attempt.amount_fen, interestFrom: attempt.interest_from, valueDate: attempt.value_date },

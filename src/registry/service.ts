@@ -15,7 +15,7 @@ import * as repo from './repo';
 import type { bankCreate, bidderCreate, issuerCreate, sectionCreate, tendereeCreate } from './schemas';
 
 export function actorOf(caller: Caller): Actor {
-  return { type: caller.role, id: caller.keyId };
+  return { type: caller.role === 'none' ? 'anonymous' : caller.role, id: caller.keyId };
 }
 
 function requireUscc(uscc: string, param: string): void {

@@ -4,8 +4,7 @@ import type { Job } from 'bullmq';
 import { UnrecoverableError } from 'bullmq';
 import type { Knex } from 'knex';
 import forge from 'node-forge';
-import type { JobHandler } from '../queue/jobs';
-import { registerSweeper } from '../queue/housekeeping';
+import type { HandlerTable, Sweeper } from '../queue/handlers';
 import { enqueueJob } from '../queue/outbox';
 import type { Runtime } from '../runtime';
 import { appendAudit } from '../audit/service';
@@ -138,7 +137,7 @@ export async function checkVoucherPdf(rt: Runtime, pdf: Buffer): Promise<Voucher
   };
 }
 
-registerSweeper('vouchersRequeued', async (rt) => {
+async function requeueStuckVouchers(rt: Runtime): Promise<number> {
   const stuck = await rt.db('vouchers')
     .where({ status: 'pending' })
     .where('created_at', '<', rt.db.raw(`now() - make_interval(secs => ?)`, [voucherStuckAfterSeconds]))
@@ -150,9 +149,11 @@ registerSweeper('vouchersRequeued', async (rt) => {
     for (const v of stuck) await enqueueJob(tx, { queue: 'vouchers', name: 'render', jobId: `render.${v.id}.${Date.now()}`, payload: { voucherId: v.id } });
   });
   return stuck.length;
-});
+}
 
-export const voucherJobHandlers: Partial<Record<'vouchers', Record<string, JobHandler>>> = {
+export const voucherSweepers: Sweeper[] = [{ name: 'vouchersRequeued', run: requeueStuckVouchers }];
+
+export const voucherJobHandlers: HandlerTable = {
   vouchers: {
     render: async (rt: Runtime, job: Job) => {
       const voucherId = String(job.data.voucherId ?? '');

@@ -7,7 +7,8 @@ import type { Runtime } from '../../src/runtime';
 import { loadRateTable, defaultDepositRateTable, defaultLoanRateTable } from '../../src/domain/interest';
 import { addCalendarDays, businessDate } from '../../src/domain/time';
 import { refundAmounts, percentOf } from '../../src/refunds/amounts';
-import { applyStatus, executorTiming, pollAttempt, refundAttemptsMax, submitRefund } from '../../src/refunds/executor';
+import { applyStatus, pollAttempt, refundAttemptsMax, submitRefund } from '../../src/refunds/executor';
+import { timingWith } from '../../src/timing';
 import { bearer, keyFor, startTestRuntime, testApp } from '../support/runtime';
 import { DepositWorld, entry, jsonNotification, type Bank } from './deposits.support';
 
@@ -19,8 +20,7 @@ let centre: string;
 
 beforeAll(async () => {
   // The bank here never answers (port 9): every send is an unknown outcome, quickly.
-  Object.assign(executorTiming, { bankTimeoutMs: 500, noRecordGraceMs: 0, retryDelayMs: 0 });
-  rt = await startTestRuntime();
+  rt = await startTestRuntime({}, { timing: timingWith({ refunds: { bankTimeoutMs: 500, noRecordGraceMs: 0, retryDelayMs: 0 } }) });
   app = testApp(rt);
   centre = await keyFor(rt, 'centre');
   w = new DepositWorld(rt, app, centre);

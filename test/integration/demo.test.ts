@@ -12,13 +12,14 @@ import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { loadConfig } from '../../src/config';
-import { createApp } from '../../src/http/app';
-import { allRoutes } from '../../src/http/routes';
-import { startWorkers, type RunningWorkers } from '../../src/queue/worker';
-import { createLogger, createRuntime, type Runtime } from '../../src/runtime';
-import { startEmbeddedSandbox } from '../../src/cli/sandbox';
+import { buildApi } from '../../src/app/api';
+import { createRuntime } from '../../src/app/runtime';
+import { startEmbeddedSandbox } from '../../src/app/sandbox';
+import { buildWorker } from '../../src/app/worker';
+import type { RunningWorkers } from '../../src/queue/worker';
+import { createLogger, type Runtime } from '../../src/runtime';
 import { runDemoAgainst, type DemoSummary } from '../../src/demo';
-import { defaultExecutorTiming, executorTiming } from '../../src/refunds/executor';
+import { defaultTiming } from '../../src/timing';
 import { testDataDir } from '../support/runtime';
 
 const run = promisify(execFile);
@@ -49,10 +50,10 @@ beforeAll(async () => {
   url.pathname = `/${dbName}`;
   const config = loadConfig({ ...process.env, DATABASE_URL: url.toString(), BIDBOND_QUEUE_PREFIX: `${process.env.BIDBOND_QUEUE_PREFIX}demo`, BIDBOND_DATA_DIR: testDataDir() });
   rt = await createRuntime(config, { databaseUrl: config.DATABASE_URL!, redisUrl: config.REDIS_URL! }, { log: createLogger(config), migrate: true });
-  server = createApp(rt, allRoutes).listen(0, '127.0.0.1');
+  server = buildApi(rt).listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  workers = await startWorkers(rt, config.REDIS_URL!);
+  workers = await buildWorker(rt, config.REDIS_URL!);
   // The same wiring as `bidbond start`: the sandbox registered as the deposit bank, signing
   // with the development PKI of the data directory.
   sandbox = await startEmbeddedSandbox(rt, config.DATABASE_URL!, apiUrl, rt.log);
@@ -86,7 +87,7 @@ describe('bidbond demo (12 bidders)', () => {
     );
     expect(printed).toMatch(/All checks passed/);
     // The worker's timing is put back for whoever runs after the demo.
-    expect(executorTiming).toEqual(defaultExecutorTiming);
+    expect(rt.timing).toEqual(defaultTiming);
   });
 
   it('the summary counts add up: every bidder is secured or rejected with a rule', () => {

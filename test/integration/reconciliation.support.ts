@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
 import type { Express } from 'express';
-import { startSandboxBank, type SandboxBank } from '../../src/banks/sandbox';
+import { startSandboxBank, type SandboxBank } from '../../src/sandbox-bank';
 import { ensureDevPki } from '../../src/pki/devPki';
 import { issueCertificate } from '../../src/pki/certs';
 import { bearer, testDataDir, uniqueUscc } from '../support/runtime';

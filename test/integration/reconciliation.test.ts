@@ -6,7 +6,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import type { Express } from 'express';
-import { createBankAdapter } from '../../src/banks/adapters';
+import { createBankAdapter, protocolOfAdapter } from '../../src/banks/adapters';
 import { businessDate } from '../../src/domain/time';
 import { postJournal, suspenseAccountSpec, trustAccountSpec } from '../../src/ledger';
 import type { Runtime } from '../../src/runtime';
@@ -60,7 +60,7 @@ async function payNotified(w: BankWorld, from: string, to: string, amount: strin
 
 async function statementXml(w: BankWorld): Promise<string> {
   const bank = await rt.db('banks').where({ id: w.bankId }).first();
-  const stream = await createBankAdapter({ protocol: bank.adapter, endpoint: bank.endpoint, sign: (b) => rt.signer.sign(b) }).fetchStatement({ account: w.trustNumber, date: today() });
+  const stream = await createBankAdapter({ protocol: protocolOfAdapter(bank.adapter), endpoint: bank.endpoint, sign: (b) => rt.signer.sign(b) }).fetchStatement({ account: w.trustNumber, date: today() });
   const parts: Buffer[] = [];
   for await (const c of stream) parts.push(c as Buffer);
   return Buffer.concat(parts).toString('utf8');

@@ -11,15 +11,16 @@ import path from 'node:path';
 import request from 'supertest';
 import type { Express } from 'express';
 import type { Job } from 'bullmq';
-import { startSandboxBank, type SandboxBank } from '../../src/banks/sandbox';
+import { startSandboxBank, type SandboxBank } from '../../src/sandbox-bank';
 import { ensureDevPki } from '../../src/pki/devPki';
 import { parseAmount, formatAmount } from '../../src/domain/money';
 import { addCalendarDays, businessDate } from '../../src/domain/time';
 import type { Runtime } from '../../src/runtime';
 import { startWorkers, type RunningWorkers } from '../../src/queue/worker';
-import type { HandlerTable, JobHandler } from '../../src/queue/jobs';
+import type { HandlerTable, JobHandler } from '../../src/queue/handlers';
 import { refundJobHandlers, sweepRefunds } from '../../src/refunds/jobs';
-import { executorTiming, pollAttempt, submitRefund } from '../../src/refunds/executor';
+import { pollAttempt, submitRefund } from '../../src/refunds/executor';
+import { timingWith } from '../../src/timing';
 import { registerRefundMetrics } from '../../src/refunds/metrics';
 import { bearer, keyFor, startTestRuntime, testApp, testDataDir, uniqueUscc } from '../support/runtime';
 import { waitFor } from '../support/wait';
@@ -81,8 +82,7 @@ function onlyOurBank(): HandlerTable {
 }
 
 beforeAll(async () => {
-  Object.assign(executorTiming, { bankTimeoutMs: 1_000, pollDelayMs: 150, pollDelayMaxMs: 1_000, noRecordGraceMs: 1_500, sendingStaleMs: 3_000, retryDelayMs: 100 });
-  rt = await startTestRuntime();
+  rt = await startTestRuntime({}, { timing: timingWith({ refunds: { bankTimeoutMs: 1_000, pollDelayMs: 150, pollDelayMaxMs: 1_000, noRecordGraceMs: 1_500, sendingStaleMs: 3_000, retryDelayMs: 100 } }) });
   app = testApp(rt);
   server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
@@ -361,7 +361,7 @@ describe('refunds through the sandbox bank', () => {
     expect(first.status).toBe('sent_unknown');
     // The bank has no record (404), but a request that timed out might still arrive: wait.
     expect(await pollAttempt(rt, first.id, new Date(first.unknown_since.getTime() + 10))).toBe('pending');
-    expect(await pollAttempt(rt, first.id, new Date(first.unknown_since.getTime() + executorTiming.noRecordGraceMs + 10))).toBe('no_record');
+    expect(await pollAttempt(rt, first.id, new Date(first.unknown_since.getTime() + rt.timing.refunds.noRecordGraceMs + 10))).toBe('no_record');
     expect(await submitRefund(rt, refundId)).toBe('sent');
     const second = await rt.db('refund_attempts').where({ refund_id: refundId, seq: 2 }).first();
     await waitFor('settled', async () => (await pollAttempt(rt, second.id)) === 'settled' || (await rt.db('refunds').where({ id: refundId }).first()).status === 'settled');

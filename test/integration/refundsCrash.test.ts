@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import request from 'supertest';
 import type { Express } from 'express';
-import { startSandboxBank, type SandboxBank } from '../../src/banks/sandbox';
+import { startSandboxBank, type SandboxBank } from '../../src/sandbox-bank';
 import { freePort } from '../../src/db/embedded';
 import { parseAmount } from '../../src/domain/money';
 import { ensureDevPki } from '../../src/pki/devPki';

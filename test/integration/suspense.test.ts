@@ -8,12 +8,13 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import request from 'supertest';
 import type { Express } from 'express';
-import { startSandboxBank, type SandboxBank } from '../../src/banks/sandbox';
+import { startSandboxBank, type SandboxBank } from '../../src/sandbox-bank';
 import { freePort } from '../../src/db/embedded';
 import { parseAmount } from '../../src/domain/money';
 import { ensureDevPki } from '../../src/pki/devPki';
-import { startWorkers, type RunningWorkers } from '../../src/queue/worker';
-import { executorTiming } from '../../src/refunds/executor';
+import type { RunningWorkers } from '../../src/queue/worker';
+import { buildWorker } from '../../src/app/worker';
+import { timingWith } from '../../src/timing';
 import type { Runtime } from '../../src/runtime';
 import { createIsolatedDatabase, type IsolatedDatabase } from '../support/isolatedDatabase';
 import { bearer, keyFor, startTestRuntime, testApp, testDataDir } from '../support/runtime';
@@ -28,13 +29,12 @@ let sandbox: SandboxBank;
 let workers: RunningWorkers;
 
 beforeAll(async () => {
-  Object.assign(executorTiming, { pollDelayMs: 150, pollDelayMaxMs: 1_000, retryDelayMs: 100 });
   isolated = await createIsolatedDatabase('suspense');
-  rt = await startTestRuntime({ DATABASE_URL: isolated.url, BIDBOND_QUEUE_PREFIX: isolated.queuePrefix });
+  rt = await startTestRuntime({ DATABASE_URL: isolated.url, BIDBOND_QUEUE_PREFIX: isolated.queuePrefix }, { timing: timingWith({ refunds: { pollDelayMs: 150, pollDelayMaxMs: 1_000, retryDelayMs: 100 } }) });
   app = testApp(rt);
   server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
-  workers = await startWorkers(rt, process.env.REDIS_URL!);
+  workers = await buildWorker(rt, process.env.REDIS_URL!);
 });
 
 afterAll(async () => {

@@ -6,9 +6,10 @@ import path from 'node:path';
 import type { Express } from 'express';
 import { loadConfig } from '../../src/config';
 import { createApiKey, type Role } from '../../src/http/auth';
-import { createApp } from '../../src/http/app';
-import { allRoutes } from '../../src/http/routes';
-import { createLogger, createRuntime, type Runtime } from '../../src/runtime';
+import { buildApi } from '../../src/app/api';
+import { createRuntime } from '../../src/app/runtime';
+import { createLogger, type Runtime } from '../../src/runtime';
+import type { Timing } from '../../src/timing';
 import { usccCheckChar, usccCharset } from '../../src/domain/uscc';
 import { iso7064Mod1110CheckDigit } from '../../src/domain/bankCode';
 
@@ -16,13 +17,13 @@ export function testDataDir(): string {
   return path.join(os.tmpdir(), `bidbond-test-${process.env.BIDBOND_QUEUE_PREFIX}-${process.env.JEST_WORKER_ID ?? '0'}`);
 }
 
-export async function startTestRuntime(env: Record<string, string> = {}): Promise<Runtime> {
+export async function startTestRuntime(env: Record<string, string> = {}, opts: { timing?: Timing } = {}): Promise<Runtime> {
   const config = loadConfig({ ...process.env, BIDBOND_DATA_DIR: testDataDir(), ...env });
-  return createRuntime(config, { databaseUrl: config.DATABASE_URL!, redisUrl: config.REDIS_URL! }, { log: createLogger(config) });
+  return createRuntime(config, { databaseUrl: config.DATABASE_URL!, redisUrl: config.REDIS_URL! }, { log: createLogger(config), timing: opts.timing });
 }
 
 export function testApp(rt: Runtime): Express {
-  return createApp(rt, allRoutes);
+  return buildApi(rt);
 }
 
 export async function keyFor(rt: Runtime, role: Role, ids: { tendereeId?: string; bidderId?: string } = {}): Promise<string> {

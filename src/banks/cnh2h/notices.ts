@@ -2,7 +2,7 @@
 import { BankMessageInvalid, type CreditEntry, type CreditNotification, type StatementEntry } from '../types';
 import { formatAmount } from '../../domain/money';
 import { compactDateTimeToIso, expandCompactDate, shanghaiParts } from '../iso20022/time';
-import { notificationEntriesMax } from '../xml';
+import { notificationEntriesMax } from '../xmlLimits';
 import { amount, arr, cnh2hParseRequestHead, cnh2hReadJson, obj, oneOf, optBankNo, optStr, requestHead, str } from './fields';
 import {
   cnh2hAccountCharsMax,

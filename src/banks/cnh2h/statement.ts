@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { BankMessageInvalid, type StatementEntry, type StatementHeader, type StatementSummary } from '../types';
 import { formatAmount } from '../../domain/money';
 import { expandCompactDate, shanghaiParts } from '../iso20022/time';
-import { statementEntriesMax } from '../xml';
+import { statementEntriesMax } from '../xmlLimits';
 import { cnh2hParseRequestHead, cnh2hParseResponseHead, cnh2hReadJson, count, obj, oneOf, optStr, requestHead, responseHead, str, total } from './fields';
 import { detailFromStatementEntry, parseDetail } from './notices';
 import {

@@ -1,6 +1,6 @@
 // Types, trade codes, return codes and limits of the cn-h2h interface (see protocol.ts for the
 // manual). Kept apart so every part of the codec can share them without import cycles.
-import { xmlBodyBytesMax } from '../xml';
+import { xmlBodyBytesMax } from '../xmlLimits';
 
 export const cnh2hTransCodeHeader = 'X-Trans-Code';
 export const cnh2hGatewayPath = '/cn-h2h/gateway';

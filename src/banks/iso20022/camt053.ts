@@ -12,16 +12,11 @@ import type { Readable } from 'node:stream';
 import type { StatementEntry, StatementHeader, StatementSummary } from '../types';
 import { BankMessageInvalid } from '../types';
 import { formatAmount } from '../../domain/money';
-import {
-  child,
-  escapeXml,
-  identifyMessage,
-  statementEntriesMax,
-  streamXml,
-  textAt,
-  type IsoMessageInfo,
-  type XmlElement,
-} from '../xml';
+import { statementEntriesMax } from '../xmlLimits';
+import { child, textAt, type XmlElement } from '../xmlRead';
+import { identifyMessage, type IsoMessageInfo } from '../xmlIsoMessage';
+import { streamXml } from '../xmlStream';
+import { escapeXml } from '../xmlWrite';
 import { accountXml, agentXml, assertAccount, assertId, isoNameCharsMax, isoRemittanceCharsMax, isoText, namespaceOf, readAccount, readAmount } from './common';
 import { readCamtEntry } from './camtEntry';
 import { formatShanghaiDateTime, normalizeBankDate, normalizeBankDateTime, shanghaiParts, startOfShanghaiDay } from './time';

@@ -9,7 +9,10 @@
 import type { CreditEntry, CreditNotification } from '../types';
 import { BankMessageInvalid } from '../types';
 import { formatAmount } from '../../domain/money';
-import { child, childrenNamed, escapeXml, identifyTree, parseXmlTree, requireText, notificationEntriesMax } from '../xml';
+import { notificationEntriesMax } from '../xmlLimits';
+import { child, childrenNamed, parseXmlTree, requireText } from '../xmlRead';
+import { identifyTree } from '../xmlIsoMessage';
+import { escapeXml } from '../xmlWrite';
 import { accountXml, agentXml, assertAccount, assertId, isoNameCharsMax, isoRemittanceCharsMax, isoText, namespaceOf, readAccount } from './common';
 import { readCamtEntry } from './camtEntry';
 import { formatShanghaiDateTime, normalizeBankDate, shanghaiParts } from './time';

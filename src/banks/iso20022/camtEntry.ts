@@ -15,7 +15,7 @@
 // The bank's AcctSvcrRef comes first because it is unique per booking at that bank, while an
 // EndToEndId is the payer's and is often NOTPROVIDED or repeated.
 import { BankMessageInvalid } from '../types';
-import { child, childrenNamed, textAt, type XmlElement } from '../xml';
+import { child, childrenNamed, textAt, type XmlElement } from '../xmlRead';
 import { readAccount, readAgentCode, readAmount, readPartyName } from './common';
 import { normalizeBankDate, normalizeBankDateTime, shanghaiParts, startOfShanghaiDay } from './time';
 

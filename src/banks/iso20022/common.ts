@@ -2,7 +2,8 @@
 // readers for the blocks that look the same in every message (amounts, accounts, agents).
 import { BankMessageInvalid } from '../types';
 import { parseBankDecimal } from '../../domain/money';
-import { child, childrenNamed, escapeXml, textAt, truncateToChars, type XmlElement } from '../xml';
+import { child, childrenNamed, textAt, type XmlElement } from '../xmlRead';
+import { escapeXml, truncateToChars } from '../xmlWrite';
 
 /** Max35Text: message ids, end-to-end ids, references. Ids are never truncated (they must stay
  *  unique), so a longer one is a programming error. */

@@ -12,7 +12,9 @@
 import type { CreditTransferIntent, TransferBatch } from '../types';
 import { BankMessageInvalid } from '../types';
 import { amountIntegerDigitsMax, formatAmount } from '../../domain/money';
-import { child, childrenNamed, escapeXml, parseXmlTree, textAt, identifyTree, requireText } from '../xml';
+import { child, childrenNamed, parseXmlTree, textAt, requireText } from '../xmlRead';
+import { identifyTree } from '../xmlIsoMessage';
+import { escapeXml } from '../xmlWrite';
 import {
   accountXml,
   agentXml,

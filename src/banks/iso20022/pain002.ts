@@ -9,7 +9,9 @@
 // code as final would either pay twice or never.
 import type { StatusReport, TransactionStatus, TransferOutcome } from '../types';
 import { BankMessageInvalid } from '../types';
-import { child, childrenNamed, escapeXml, identifyTree, parseXmlTree, requireText, textAt, type XmlElement } from '../xml';
+import { child, childrenNamed, parseXmlTree, requireText, textAt, type XmlElement } from '../xmlRead';
+import { identifyTree } from '../xmlIsoMessage';
+import { escapeXml } from '../xmlWrite';
 import {
   assertId,
   isoAdditionalInfoCharsMax,

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { createBankAdapter } from '../../../src/banks/adapters';
-import type { SandboxBank } from '../../../src/banks/sandbox';
+import type { SandboxBank } from '../../../src/sandbox-bank';
 import type { BankProtocol, StatementEntry, TransferBatch } from '../../../src/banks/types';
 import { formatAmount, parseAmount } from '../../../src/domain/money';
 import {

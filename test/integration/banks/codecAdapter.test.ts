@@ -2,7 +2,7 @@
 // sandbox bank is tested against the same contract elsewhere.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createBankAdapter, bankRequestTimeoutMs } from '../../../src/banks/adapters';
+import { createBankAdapter, bankRequestTimeoutMs, protocolOfAdapter } from '../../../src/banks/adapters';
 import { buildPain002 } from '../../../src/banks/iso20022/pain002';
 import { parsePain001 } from '../../../src/banks/iso20022/pain001';
 import { camt053Chunks } from '../../../src/banks/iso20022/camt053';
@@ -183,13 +183,13 @@ describe('iso20022 adapter', () => {
     await expect(a.parseStatement(stream, () => undefined)).rejects.toThrow(BankUnreachable);
   });
 
-  test('the sandbox protocol is the iso20022 adapter', async () => {
+  test('a sandbox bank record is the iso20022 adapter', async () => {
     handler = (_req, _body, res) => {
       res.writeHead(404);
       res.end();
     };
-    const a = createBankAdapter({ protocol: 'sandbox', endpoint });
-    expect(a.protocol).toBe('sandbox');
+    const a = createBankAdapter({ protocol: protocolOfAdapter('sandbox'), endpoint });
+    expect(a.protocol).toBe('iso20022');
     await a.getStatus('M1', []);
     expect(seen[0].url).toBe('/bank/iso20022/payments/M1/status');
   });

@@ -1,4 +1,4 @@
-import type { SandboxBank } from '../../../src/banks/sandbox';
+import type { SandboxBank } from '../../../src/sandbox-bank';
 import { parseCertificatePem } from '../../../src/pki/certs';
 import { api, balanceOf, openAccount, otherBankCode, sandboxBankCode, startTestBank, trustName, trustNumber, uniqueNumber } from './sandboxSupport';
 

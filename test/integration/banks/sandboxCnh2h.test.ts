@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { SandboxBank } from '../../../src/banks/sandbox';
+import type { SandboxBank } from '../../../src/sandbox-bank';
 import type { TransferBatch } from '../../../src/banks/types';
 import {
   cnh2hBuildPaymentRequest,

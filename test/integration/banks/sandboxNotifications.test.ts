@@ -1,4 +1,4 @@
-import type { SandboxBank } from '../../../src/banks/sandbox';
+import type { SandboxBank } from '../../../src/sandbox-bank';
 import { parseCamt054 } from '../../../src/banks/iso20022/camt054';
 import { cnh2hParseCreditNotice } from '../../../src/banks/cnh2h/protocol';
 import { parseCertificatePem } from '../../../src/pki/certs';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { SandboxBank } from '../../../src/banks/sandbox';
+import type { SandboxBank } from '../../../src/sandbox-bank';
 import type { StatementEntry, TransferBatch } from '../../../src/banks/types';
 import { buildPain001 } from '../../../src/banks/iso20022/pain001';
 import { parsePain002 } from '../../../src/banks/iso20022/pain002';

@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { startSandboxBank, type SandboxBank, type SandboxConfigInput } from '../../../src/banks/sandbox';
+import { startSandboxBank, type SandboxBank, type SandboxConfigInput } from '../../../src/sandbox-bank';
 import { checkMessageSignature } from '../../../src/pki/messageSignature';
 export { waitFor } from '../../support/wait';
 

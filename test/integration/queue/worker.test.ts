@@ -2,7 +2,8 @@ import type { Runtime } from '../../../src/runtime';
 import { requestVoucher } from '../../../src/vouchers/requests';
 import { startWorkers, type RunningWorkers } from '../../../src/queue/worker';
 import { voucherJobHandlers } from '../../../src/vouchers/service';
-import { housekeepingHandlers, sweepOnce } from '../../../src/queue/housekeeping';
+import { housekeepingJobs, sweepOnce } from '../../../src/queue/housekeeping';
+import { allSweepers } from '../../../src/app/worker';
 import { startTestRuntime } from '../../support/runtime';
 
 let rt: Runtime;
@@ -10,7 +11,7 @@ let workers: RunningWorkers;
 
 beforeAll(async () => {
   rt = await startTestRuntime();
-  workers = await startWorkers(rt, process.env.REDIS_URL!, { ...voucherJobHandlers, ...housekeepingHandlers });
+  workers = await startWorkers(rt, process.env.REDIS_URL!, { ...voucherJobHandlers, ...housekeepingJobs(allSweepers()) });
 });
 afterAll(async () => {
   await workers.close();
@@ -64,7 +65,7 @@ describe('jobs', () => {
       await tx('vouchers').where({ id: vid }).update({ created_at: tx.raw(`now() - interval '10 minutes'`) });
       return vid;
     });
-    const done = await sweepOnce(rt);
+    const done = await sweepOnce(rt, allSweepers());
     expect(done.vouchersRequeued).toBeGreaterThanOrEqual(1);
     rt.outbox.kick();
     await waitFor(async () => (await rt.db('vouchers').where({ id, status: 'signed' }).first()) ?? undefined);

@@ -1,6 +1,6 @@
 import { buildCamt054, parseCamt054, readCamt054Bookings } from '../../../src/banks/iso20022/camt054';
 import { BankMessageInvalid } from '../../../src/banks/types';
-import { notificationEntriesMax } from '../../../src/banks/xml';
+import { notificationEntriesMax } from '../../../src/banks/xmlLimits';
 import { account19, credit, fixture, sample, sampleNames, trustAccount } from './fixtures';
 
 describe('camt.054 samples', () => {

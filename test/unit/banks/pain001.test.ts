@@ -1,5 +1,5 @@
 import { buildPain001, parsePain001 } from '../../../src/banks/iso20022/pain001';
-import { parseXmlTree, textAt, child, childrenNamed } from '../../../src/banks/xml';
+import { parseXmlTree, textAt, child, childrenNamed } from '../../../src/banks/xmlRead';
 import { BankMessageInvalid } from '../../../src/banks/types';
 import { account19, amountMaxFen, longName, sample, transferBatch } from './fixtures';
 

@@ -1,14 +1,9 @@
 import { Readable } from 'node:stream';
 import { BankMessageInvalid } from '../../../src/banks/types';
-import {
-  identifyTree,
-  parseXmlTree,
-  sniffIsoMessage,
-  streamXml,
-  textAt,
-  xmlBodyBytesMax,
-  xmlDepthMax,
-} from '../../../src/banks/xml';
+import { xmlBodyBytesMax, xmlDepthMax } from '../../../src/banks/xmlLimits';
+import { parseXmlTree, textAt } from '../../../src/banks/xmlRead';
+import { identifyTree, sniffIsoMessage } from '../../../src/banks/xmlIsoMessage';
+import { streamXml } from '../../../src/banks/xmlStream';
 import { parseCamt054 } from '../../../src/banks/iso20022/camt054';
 import { parsePain002 } from '../../../src/banks/iso20022/pain002';
 import { parseCamt053Stream } from '../../../src/banks/iso20022/camt053';

@@ -5,10 +5,10 @@
 // survive a restart and no credit is ever booked without its notification.
 import { PollingLoop } from './loop';
 import type { Knex } from 'knex';
-import type { CreditEntry } from '../types';
-import { buildCamt054 } from '../iso20022/camt054';
-import { cnh2hBuildCreditNotice, cnh2hTransCodeCreditNotice, cnh2hTransCodeHeader } from '../cnh2h/protocol';
-import { signMessage } from '../../pki/messageSignature';
+import type { CreditEntry } from '../banks/types';
+import { buildCamt054 } from '../banks/iso20022/camt054';
+import { cnh2hBuildCreditNotice, cnh2hTransCodeCreditNotice, cnh2hTransCodeHeader } from '../banks/cnh2h/protocol';
+import { signMessage } from '../pki/messageSignature';
 import { table, type SandboxContext } from './context';
 import type { Booking } from './ledger';
 

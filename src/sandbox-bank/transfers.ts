@@ -1,7 +1,7 @@
 // POST /sandbox/transfers: a customer of the sandbox pays. The transfer is booked at once
 // (debit payer, credit payee) and, when the payee is the trust account or one of its virtual
 // sub-accounts, its notification to the service is queued in the same transaction.
-import { InvalidAmount, formatAmount, parseAmount } from '../../domain/money';
+import { InvalidAmount, formatAmount, parseAmount } from '../domain/money';
 import { table, type SandboxContext } from './context';
 import { SandboxError, TransferRejected, reasonCodes } from './errors';
 import { book, checkAccountNumber, endToEndIdLengthMax, findAccount, remittanceLengthMax } from './ledger';

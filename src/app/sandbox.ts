@@ -2,16 +2,13 @@
 // as a deposit bank on first start, so a newcomer has a bank to pay into at once.
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
-import type { Command } from 'commander';
 import type { Logger } from 'pino';
-import type { Config } from '../config';
 import { freePort } from '../db/embedded';
 import { createBank } from '../registry/service';
-import { devPkiPaths, ensureDevPki } from '../pki/devPki';
+import { ensureDevPki } from '../pki/devPki';
 import type { Runtime } from '../runtime';
 import { appendAudit } from '../audit/service';
-import { startSandboxBank } from '../banks/sandbox';
-import { runSandboxBankProcess } from '../banks/sandbox/main';
+import { startSandboxBank } from '../sandbox-bank';
 
 /** The development deposit bank: ICBC's head-office code, a trust account and a prefix for
  *  virtual sub-accounts. Production registers real banks with `POST /v1/banks`. */
@@ -59,23 +56,4 @@ export async function startEmbeddedSandbox(rt: Runtime, databaseUrl: string, api
   });
   log.info({ url: sandbox.url, bankId }, 'sandbox bank listening');
   return { url: sandbox.url, bankId, close: () => sandbox.close() };
-}
-
-export function addSandboxCommand(program: Command, config: () => Config): void {
-  program
-    .command('sandbox-bank')
-    .description('the sandbox bank simulator as its own process (SANDBOX_* environment; see README)')
-    .action(async () => {
-      const c = config();
-      const env = { ...process.env };
-      // Without its own key the sandbox signs with the development PKI of this data directory,
-      // so that the service (whose trust root is the same development root) accepts it.
-      if (!env.SANDBOX_SIGNING_KEY && !env.SANDBOX_SIGNING_CERT) {
-        const pki = devPkiPaths(path.join(c.dataDir, 'pki'));
-        ensureDevPki(pki.dir);
-        env.SANDBOX_SIGNING_KEY = pki.sandboxKey;
-        env.SANDBOX_SIGNING_CERT = pki.sandboxCert;
-      }
-      await runSandboxBankProcess(env);
-    });
 }

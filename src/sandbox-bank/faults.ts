@@ -2,7 +2,7 @@
 // exactly with the same seed and the same sequence of requests. Each kind of fault draws from
 // its own stream (derived from the seed and the kind's name), so that turning one fault on
 // does not shift the decisions of another.
-import { seededRandom } from '../../domain/random';
+import { seededRandom } from '../domain/random';
 import { SandboxError } from './errors';
 
 export interface FaultSettings {

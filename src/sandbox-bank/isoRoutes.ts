@@ -1,10 +1,10 @@
 // The ISO 20022 face of the bank: pain.001 in, pain.002 out; camt.053 statements.
 import express, { Router, type Request, type Response } from 'express';
-import { parsePain001 } from '../iso20022/pain001';
-import { buildPain002 } from '../iso20022/pain002';
-import { camt053Chunks } from '../iso20022/camt053';
-import { xmlBodyBytesMax } from '../xml';
-import type { StatusReport } from '../types';
+import { parsePain001 } from '../banks/iso20022/pain001';
+import { buildPain002 } from '../banks/iso20022/pain002';
+import { camt053Chunks } from '../banks/iso20022/camt053';
+import { xmlBodyBytesMax } from '../banks/xmlLimits';
+import type { StatusReport } from '../banks/types';
 import type { SandboxContext } from './context';
 import { SandboxError, reasonCodes } from './errors';
 import { HeldResponses, http500Fault } from './httpSupport';

@@ -1,37 +1,20 @@
 // `bidbond reconcile --bank ID --file F | --date D`: an operator's reconciliation of one day,
 // from a camt.053 file the bank delivered some other way, or pulled through the bank's adapter.
-import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
+import { createReadStream, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Config } from '../config';
 import { parseCamt053Stream } from '../banks/iso20022/camt053';
 import { isBusinessDate } from '../domain/time';
 import { ApiError } from '../errors';
 import { findBank } from '../registry/repo';
-import { createLogger, createRuntime, resolveInfrastructure, type Infrastructure } from '../runtime';
-import { reconcileFromBank, reconcileStream } from './service';
-import { presentSummary } from './report';
-import { statementBytesMax } from './statements';
+import { connectInfrastructure, createRuntime } from '../app/runtime';
+import { createLogger } from '../runtime';
+import { reconcileFromBank, reconcileStream } from '../reconciliation/service';
+import { presentSummary } from '../reconciliation/report';
+import { statementBytesMax } from '../reconciliation/statements';
 
 /** Exceptions printed on the terminal; the rest are in the report and its CSV. */
 export const cliExceptionsShownMax = 50;
-
-/** The database of a running `bidbond start` on this machine (its runtime.json), else the
- *  configured or embedded one. The same rule as cli/main.ts, which this module cannot import
- *  (main.ts parses the command line when loaded). */
-async function infrastructureFor(config: Config): Promise<Infrastructure> {
-  const file = path.join(config.dataDir, 'runtime.json');
-  if ((!config.DATABASE_URL || !config.REDIS_URL) && existsSync(file)) {
-    const running = JSON.parse(readFileSync(file, 'utf8')) as { databaseUrl: string; redisUrl: string; pid: number };
-    try {
-      process.kill(running.pid, 0);
-      return { databaseUrl: config.DATABASE_URL ?? running.databaseUrl, redisUrl: config.REDIS_URL ?? running.redisUrl, stop: async () => {} };
-    } catch {
-      // Not running any more: fall through to the configured or embedded services.
-    }
-  }
-  return resolveInfrastructure(config, createLogger(config));
-}
 
 export function addReconcileCommand(program: Command, config: () => Config): void {
   program
@@ -45,7 +28,7 @@ export function addReconcileCommand(program: Command, config: () => Config): voi
       if (o.date && !isBusinessDate(o.date)) throw new Error(`--date ${o.date} is not a date (YYYY-MM-DD)`);
       if (o.file && statSync(o.file).size > statementBytesMax) throw new Error(`${o.file} is larger than ${statementBytesMax} bytes`);
       const cfg = config();
-      const infra = await infrastructureFor(cfg);
+      const infra = await connectInfrastructure(cfg);
       const rt = await createRuntime(cfg, infra, { log: createLogger(cfg), migrate: true });
       try {
         const actor = { type: 'operator' as const, id: process.env.USER ?? 'cli' };

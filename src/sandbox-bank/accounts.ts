@@ -1,7 +1,7 @@
 // Opening, reading and closing accounts, and working out which account a payment to a given
 // number lands in (the trust account for its virtual sub-accounts).
 import type { Knex } from 'knex';
-import { InvalidAmount, parseAmount } from '../../domain/money';
+import { InvalidAmount, parseAmount } from '../domain/money';
 import { table, type SandboxContext } from './context';
 import { SandboxError } from './errors';
 import {

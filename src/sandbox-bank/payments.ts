@@ -4,8 +4,8 @@
 // run. Each end-to-end id is paid at most once, whatever message it comes in.
 import { PollingLoop } from './loop';
 import type { Knex } from 'knex';
-import type { StatusReport, TransactionStatus, TransferBatch } from '../types';
-import { sameName } from '../../domain/names';
+import type { StatusReport, TransactionStatus, TransferBatch } from '../banks/types';
+import { sameName } from '../domain/names';
 import { table, type SandboxContext } from './context';
 import { TransferRejected, reasonCodes, type ReasonCode } from './errors';
 import { book, findAccount, holdsBankCode, type Booking } from './ledger';

@@ -21,8 +21,8 @@ import {
   cnh2hTransCodeHeader,
   cnh2hTransCodePaymentStatus,
   cnh2hTransCodeStatementQuery,
-} from '../cnh2h/protocol';
-import type { StatusReport, TransferBatch } from '../types';
+} from '../banks/cnh2h/protocol';
+import type { StatusReport, TransferBatch } from '../banks/types';
 import type { SandboxContext } from './context';
 import { SandboxError, reasonCodes } from './errors';
 import { HeldResponses, http500Fault } from './httpSupport';

@@ -5,8 +5,8 @@
 import { createHash } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import type { Knex } from 'knex';
-import type { StatementEntry, StatementHeader } from '../types';
-import { shanghaiParts } from '../iso20022/time';
+import type { StatementEntry, StatementHeader } from '../banks/types';
+import { shanghaiParts } from '../banks/iso20022/time';
 import { table, type SandboxContext } from './context';
 import { SandboxError } from './errors';
 import type { AccountRow, EntryRow } from './ledger';

@@ -3,8 +3,8 @@
 // opposite directions cannot deadlock), checks, writes the entries and the new balances in
 // the caller's transaction: concurrent transfers can neither lose money nor overdraw.
 import type { Knex } from 'knex';
-import { shanghaiParts } from '../iso20022/time';
-import { formatAmount } from '../../domain/money';
+import { shanghaiParts } from '../banks/iso20022/time';
+import { formatAmount } from '../domain/money';
 import { table, type SandboxContext } from './context';
 import { SandboxError, TransferRejected, reasonCodes } from './errors';
 

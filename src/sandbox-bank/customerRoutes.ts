@@ -10,7 +10,7 @@ import { checkAccountNumber } from './ledger';
 import { closeAccount, getAccountView, openAccount, parseOpenAccount } from './accounts';
 import { customerTransfer, parseCustomerTransfer } from './transfers';
 import { outboxJson, type OutboxRow } from './notifier';
-import { formatAmount } from '../../domain/money';
+import { formatAmount } from '../domain/money';
 
 /** Customer API bodies are small JSON objects. */
 export const customerBodyBytesMax = 64 * 1024;

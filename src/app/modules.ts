@@ -1,0 +1,14 @@
+// Every domain of the service, in the order their routes are mounted. This list is the one
+// place that knows them all: the api is assembled from their routes, the worker from their jobs
+// and sweepers.
+import { audit } from '../audit';
+import { deposits } from '../deposits';
+import { guarantees } from '../guarantees';
+import type { DomainModule } from '../module';
+import { reconciliation } from '../reconciliation';
+import { refunds } from '../refunds';
+import { registry } from '../registry';
+import { sections } from '../sections';
+import { vouchers } from '../vouchers';
+
+export const domainModules: readonly DomainModule[] = [registry, audit, vouchers, guarantees, deposits, sections, refunds, reconciliation];
