@@ -2,6 +2,7 @@
 // place that knows them all: the api is assembled from their routes, the worker from their jobs
 // and sweepers.
 import { audit } from '../audit';
+import { calendar } from '../calendar';
 import { deposits } from '../deposits';
 import { guarantees } from '../guarantees';
 import type { DomainModule } from '../module';
@@ -11,4 +12,4 @@ import { registry } from '../registry';
 import { sections } from '../sections';
 import { vouchers } from '../vouchers';
 
-export const domainModules: readonly DomainModule[] = [registry, audit, vouchers, guarantees, deposits, sections, refunds, reconciliation];
+export const domainModules: readonly DomainModule[] = [registry, audit, calendar, vouchers, guarantees, deposits, sections, refunds, reconciliation];

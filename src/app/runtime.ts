@@ -6,7 +6,9 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import { createDb } from '../db/knex';
-import { loadBusinessTables, type BusinessTables } from '../tables';
+import { calendarDaysCoveredAhead, calendarDaysCoveredAheadMin, loadBusinessTables, type BusinessTables } from '../tables';
+import { refreshedTables } from '../calendar/service';
+import { businessDate } from '../domain/time';
 import { startEmbeddedPostgres } from '../db/embedded';
 import { migrateLatest } from '../db/migrate';
 import { createMetrics } from '../http/metrics';
@@ -98,17 +100,38 @@ export function loadSigner(config: Config) {
   return loadServiceSigner(dev.serviceP12, devP12Password);
 }
 
+/** How often a process re-reads the calendar years an operator loaded. */
+export const calendarRefreshIntervalMs = 60_000;
+
+async function withStoredYears(db: ReturnType<typeof createDb>, tables: BusinessTables, log: Logger): Promise<BusinessTables> {
+  try {
+    return await refreshedTables(db, tables);
+  } catch (e) {
+    log.warn({ err: (e as Error).message }, 'could not read the stored calendar years; using the configured calendar');
+    return tables;
+  }
+}
+
 export async function createRuntime(
   config: Config,
   infra: { databaseUrl: string; redisUrl: string },
   opts: { log?: Logger; migrate?: boolean; relayOutbox?: boolean; tables?: BusinessTables; timing?: Timing } = {},
 ): Promise<Runtime> {
   const log = opts.log ?? createLogger(config);
-  const tables = opts.tables ?? loadBusinessTables(config);
   const db = createDb(infra.databaseUrl);
   if (opts.migrate) {
     const applied = await migrateLatest(db);
     if (applied.length) log.info({ applied }, 'migrations applied');
+  }
+  const configuredTables = opts.tables ?? loadBusinessTables(config);
+  const startTables = await withStoredYears(db, configuredTables, log);
+  const today = businessDate(new Date());
+  const ahead = calendarDaysCoveredAhead(startTables.calendar, today);
+  const coverage = { coveredThrough: startTables.calendar.coveredThrough(today) ?? null, daysCoveredAhead: ahead };
+  if (ahead < calendarDaysCoveredAheadMin) {
+    log.warn(coverage, `the R19 calendar holds the official schedule for only ${ahead} more days: load the next year with \`bidbond calendar load FILE\`; working-day deadlines beyond it are provisional`);
+  } else {
+    log.info(coverage, 'R19 calendar coverage');
   }
   const redis = requestConnection(infra.redisUrl);
   redis.on('error', (e) => log.warn({ err: e.message }, 'redis (request path) error'));
@@ -119,7 +142,7 @@ export async function createRuntime(
     opts.relayOutbox === false
       ? { kick() {}, async stop() {} }
       : startOutboxRelay(db, queues, (e) => log.warn({ err: (e as Error).message }, 'outbox relay failed; will retry'));
-  return {
+  const rt: Runtime = {
     config,
     db,
     redis,
@@ -128,11 +151,12 @@ export async function createRuntime(
     outbox,
     trustRoots: loadTrustRoots(config),
     signer: loadSigner(config),
-    tables,
+    tables: startTables,
     timing: opts.timing ?? defaultTiming,
     queues,
     queueRedis,
     close: async () => {
+      clearInterval(refresh);
       await outbox.stop();
       await closeQueues(queues);
       queueRedis.disconnect();
@@ -140,4 +164,11 @@ export async function createRuntime(
       await db.destroy();
     },
   };
+  // A year loaded by another process (`bidbond calendar load`, POST /v1/calendar) reaches this
+  // one within the interval; the configured tables stay the base.
+  const refresh = setInterval(() => {
+    void withStoredYears(db, configuredTables, log).then((t) => (rt.tables = t));
+  }, calendarRefreshIntervalMs);
+  refresh.unref();
+  return rt;
 }

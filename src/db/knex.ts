@@ -12,6 +12,9 @@ pg.types.setTypeParser(int8ArrayOid as typeof int8Oid, (v: string) =>
 // Business dates stay strings ("2026-11-27"): a JS Date would shift them by the server's zone.
 const dateOid = 1082;
 pg.types.setTypeParser(dateOid, (v: string) => v);
+// A date[] holds bare YYYY-MM-DD elements, never quoted or containing commas.
+const dateArrayOid = 1182;
+pg.types.setTypeParser(dateArrayOid as typeof dateOid, (v: string) => (v === '{}' ? [] : v.slice(1, -1).split(',')));
 
 export type Db = Knex;
 export type Tx = Knex | Knex.Transaction;

@@ -21,6 +21,11 @@ export interface Calendar {
   nextWorkingDay(date: string): string;
   /** Whether the table holds the official schedule for `date`'s year. */
   covers(date: string): boolean;
+  /** The last day of the unbroken run of covered years that starts with `date`'s year, or
+   *  undefined when `date`'s own year is not covered. */
+  coveredThrough(date: string): string | undefined;
+  /** The validated table the calendar was made from, for merging another year in. */
+  readonly table: CalendarTable;
 }
 
 /** No schedule has ever had more than a handful of consecutive non-working days (the longest
@@ -83,6 +88,14 @@ export function createCalendar(table: CalendarTable): Calendar {
       epochDay(date);
       return years.has(Number(date.slice(0, 4)));
     },
+    coveredThrough(date: string): string | undefined {
+      epochDay(date);
+      let year = Number(date.slice(0, 4));
+      if (!years.has(year)) return undefined;
+      while (years.has(year + 1)) year += 1;
+      return `${year}-12-31`;
+    },
+    table: checked,
   };
 }
 

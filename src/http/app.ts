@@ -16,6 +16,9 @@ import type { HandlerResult, RouteContext, RouteDef } from './route';
 import { authenticateWebhook } from './webhookAuth';
 import { translateDbError } from '../db/errors';
 import { recordedJobs } from '../queue/outbox';
+import { businessDate } from '../domain/time';
+import { calendarDaysCoveredAhead, calendarDaysCoveredAheadMin } from '../tables';
+import client from 'prom-client';
 
 /** JSON bodies of the API: generous for any real request, small enough to refuse abuse. */
 export const jsonBodyBytesMax = 256 * 1024;
@@ -80,8 +83,14 @@ export function createApp(deps: AppDeps, routes: RouteDef<any, any, any>[]): exp
       deps.redis.ping().then(() => (checks.redis = 'ok'), () => (checks.redis = 'unavailable')),
     ]);
     const ok = Object.values(checks).every((v) => v === 'ok');
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not_ready', checks });
+    // A calendar running out is degraded, not down: deadlines past it are still computed (from
+    // weekends, marked provisional) while an operator loads the next year.
+    const today = businessDate(new Date());
+    const calendar = { coveredThrough: deps.tables.calendar.coveredThrough(today) ?? null, daysCoveredAhead: calendarDaysCoveredAhead(deps.tables.calendar, today) };
+    checks.calendar = calendar.daysCoveredAhead < calendarDaysCoveredAheadMin ? 'degraded' : 'ok';
+    res.status(ok ? 200 : 503).json({ status: !ok ? 'not_ready' : checks.calendar === 'ok' ? 'ready' : 'degraded', checks, calendar });
   });
+  registerCalendarGauge(deps);
   app.get('/metrics', async (_req, res) => {
     res.set('Content-Type', deps.metrics.registry.contentType);
     res.send(await deps.metrics.registry.metrics());
@@ -98,6 +107,18 @@ export function createApp(deps: AppDeps, routes: RouteDef<any, any, any>[]): exp
   app.use((req: Request, _res: Response, next: NextFunction) => next(new NotFound('route', `${req.method} ${req.path}`)));
   app.use(errorHandler(deps));
   return app;
+}
+
+function registerCalendarGauge(deps: AppDeps): void {
+  if (deps.metrics.registry.getSingleMetric('bidbond_calendar_days_covered_ahead')) return;
+  new client.Gauge({
+    name: 'bidbond_calendar_days_covered_ahead',
+    help: 'Days from today to the last day the R19 calendar holds the official schedule for (0: this year is not covered)',
+    registers: [deps.metrics.registry],
+    collect() {
+      this.set(calendarDaysCoveredAhead(deps.tables.calendar, businessDate(new Date())));
+    },
+  });
 }
 
 function mountRoute(app: express.Express, deps: AppDeps, route: RouteDef<any, any, any>): void {

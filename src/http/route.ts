@@ -74,3 +74,10 @@ export function defineRoute<B = undefined, Q = undefined, P = undefined>(def: Ro
 export function openApiPath(path: string): string {
   return path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 }
+
+/** The unit of work of a mutating route: the app runs every POST and DELETE in a transaction
+ *  (`transactional`), so a handler that writes asks for it by this name instead of casting. */
+export function transactionOf(tx: Knex | Knex.Transaction): Knex.Transaction {
+  if ((tx as Knex.Transaction).isTransaction !== true) throw new Error('assertion failed: a mutating route runs in a transaction');
+  return tx as Knex.Transaction;
+}

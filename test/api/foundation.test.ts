@@ -196,7 +196,9 @@ describe('operations', () => {
   it('reports health, readiness and metrics, and serves the OpenAPI document', async () => {
     expect((await request(app).get('/healthz')).status).toBe(200);
     const ready = await request(app).get('/readyz');
-    expect(ready.body.checks).toEqual({ database: 'ok', redis: 'ok' });
+    expect(ready.status).toBe(200);
+    expect(ready.body.checks).toEqual({ database: 'ok', redis: 'ok', calendar: expect.stringMatching(/^(ok|degraded)$/) });
+    expect(ready.body.status).toBe(ready.body.checks.calendar === 'ok' ? 'ready' : 'degraded');
     const metrics = await request(app).get('/metrics');
     expect(metrics.text).toMatch(/bidbond_http_requests_total/);
     expect(metrics.text).toMatch(/bidbond_refunds_overdue \d+/);
