@@ -1,6 +1,7 @@
 // Signed PDF vouchers: rendered and signed by a job, served and verified by routes.
 import type { DomainModule } from '../module';
+import { voucherJobHandlers, voucherSweepers } from './jobs';
+import { registerVoucherMetrics } from './metrics';
 import { voucherRoutes } from './routes';
-import { voucherJobHandlers, voucherSweepers } from './service';
 
-export const vouchers: DomainModule = { name: 'vouchers', routes: voucherRoutes, jobs: voucherJobHandlers, sweepers: voucherSweepers };
+export const vouchers: DomainModule = { name: 'vouchers', routes: voucherRoutes, jobs: voucherJobHandlers, sweepers: voucherSweepers, registerMetrics: registerVoucherMetrics };

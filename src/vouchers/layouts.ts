@@ -5,7 +5,23 @@ import { toChineseCapital } from '../domain/capital';
 import { formatAmount } from '../domain/money';
 import { shanghaiOffsetMinutes } from '../domain/time';
 import type { Column, Label, PageWriter } from './layoutPage';
-import type { BankAccountIdentity, GuaranteeIdentity, IssuerIdentity, PartyIdentity, SecurityKind, VoucherInput, VoucherKind } from './render';
+import type {
+  BankAccountIdentity,
+  ClaimNoticeData,
+  DepositReceiptData,
+  GuaranteeIdentity,
+  IssuerIdentity,
+  OpeningRosterData,
+  PartyIdentity,
+  ReconciliationReportData,
+  RefundVoucherData,
+  SecurityKind,
+  VerificationReportData,
+  VoucherDataByKind,
+  VoucherInput,
+  VoucherInputOf,
+  VoucherKind,
+} from './input';
 
 const titles: Record<VoucherKind, Label> = {
   deposit_receipt: { zh: '投标保证金收据', en: 'Bid deposit receipt' },
@@ -123,6 +139,7 @@ const exceptionKinds: Record<string, string> = {
   duplicate: '重复 Duplicate',
 };
 
+/** The title block and general section every voucher has, then the sections of its kind. */
 export async function layoutVoucherBody(w: PageWriter, input: VoucherInput): Promise<void> {
   const qr = new URL(input.verifyUrl);
   qr.searchParams.set('voucher', input.voucherId);
@@ -137,176 +154,181 @@ export async function layoutVoucherBody(w: PageWriter, input: VoucherInput): Pro
     qr.toString(),
   );
   commonBlock(w, input);
+  layoutKindSections(w, input);
+}
 
-  switch (input.kind) {
-    case 'deposit_receipt': {
-      const d = input.data;
-      w.heading(l('收款信息', 'Deposit'));
-      w.keyValues([
-        { label: l('保证金编号', 'Deposit ID'), value: d.depositId },
-        { label: l('投标人', 'Bidder'), value: party(d.bidder) },
-        { label: l('金额', 'Amount'), value: `${displayAmount(d.amountFen)}（${toChineseCapital(d.amountFen)}）`, bold: true },
-        { label: l('付款账户', 'Paid from'), value: account(d.payer) },
-        { label: l('收款虚拟子账号', 'Virtual sub-account'), value: d.virtualAccount },
-        { label: l('银行记账时间', 'Booked by bank at'), value: displayTime(d.bookedAt) },
-        { label: l('起息日', 'Value date'), value: displayTime(d.valueDate) },
-        { label: l('银行流水号', 'Bank entry reference'), value: d.bankEntryRef },
-        { label: l('附言', 'Remittance'), value: d.remittance ?? '—' },
-        { label: l('状态', 'Status'), value: depositStatus[d.status] ?? d.status },
-        { label: l('未通过规则', 'Failed rules'), value: d.failedRules.length ? d.failedRules.join(', ') : '—' },
-      ]);
-      w.paragraph('本收据证明上述款项已由银行记入投标保证金专户；保证金是否有效以核验规则为准，不符合要求的来款将原路退回。 This receipt attests that the bank booked the amount above into the deposit trust account; whether it secures the bid follows the rules shown, and a non-conforming payment is returned to its source.', { size: 8, color: 'grey' });
-      break;
-    }
-    case 'refund_voucher': {
-      const d = input.data;
-      if (d.principalFen + d.interestFen + d.lateFeeFen !== d.totalFen) {
-        throw new Error('assertion: refund total must equal principal + interest + late fee');
-      }
-      if (d.principalFen < 0n || d.interestFen < 0n || d.lateFeeFen < 0n) throw new Error('assertion: refund components must not be negative');
-      w.heading(l('退款信息', 'Refund'));
-      w.keyValues([
-        { label: l('退款编号', 'Refund ID'), value: d.refundId },
-        { label: l('保证金编号', 'Deposit ID'), value: d.depositId },
-        { label: l('投标人', 'Bidder'), value: party(d.bidder) },
-        { label: l('退款原因', 'Reason'), value: `${refundReasons[d.reason] ?? d.reason}${d.rules.length ? `（${d.rules.join(', ')}）` : ''}` },
-        { label: l('收款账户（原路）', 'Paid to (source account)'), value: account(d.payee) },
-        { label: l('应退日期', 'Due by'), value: displayTime(d.dueBy) },
-        { label: l('完成时间', 'Settled at'), value: d.settledAt ? displayTime(d.settledAt) : '—' },
-        { label: l('银行交易参考号', 'Bank reference'), value: d.bankReference ?? '—' },
-      ]);
-      w.heading(l('金额明细', 'Amounts'));
-      const columns: Column[] = [
-        { label: l('项目', 'Item'), share: 0.24 },
-        { label: l('计算依据', 'Basis'), share: 0.46 },
-        { label: l('金额', 'Amount'), share: 0.3, align: 'right', shrinkToFit: true },
-      ];
-      w.table(columns, [
-        ['本金 Principal', '已到账保证金 Deposit received', displayAmount(d.principalFen)],
-        [
-          '利息 Interest',
-          `${d.interest.valueDateFrom} 至 to ${d.interest.valueDateTo}，${d.interest.days} 天 days，年利率 annual ${d.interest.annualRatePercent}%，按 360 天/年 on a 360-day year`,
-          displayAmount(d.interestFen),
-        ],
-        ['逾期补偿 Late fee', d.lateFee ? `逾期 ${d.lateFee.days} 天 days late，年利率 annual ${d.lateFee.annualRatePercent}%` : '—', displayAmount(d.lateFeeFen)],
-        ['合计 Total', '', displayAmount(d.totalFen)],
-      ]);
-      w.keyValues([{ label: l('合计（大写）', 'Total in words'), value: toChineseCapital(d.totalFen), bold: true }]);
-      break;
-    }
-    case 'verification_report': {
-      const d = input.data;
-      w.heading(l('验真结论', 'Conclusion'));
-      w.keyValues([
-        { label: l('结论', 'Result'), value: d.authentic ? '真实有效 Authentic and in force' : '未通过验真 Not verified', bold: true },
-        { label: l('验真时间', 'Verified at'), value: displayTime(d.verifiedAt) },
-      ]);
-      w.heading(l('保函信息', 'Guarantee'));
-      w.keyValues(guaranteeRows(d.guarantee, d.issuer));
-      w.heading(l('核验项目', 'Checks'));
-      w.table(
-        [
-          { label: l('规则', 'Rule'), share: 0.12 },
-          { label: l('结果', 'Result'), share: 0.16 },
-          { label: l('说明', 'Detail'), share: 0.72 },
-        ],
-        d.checks.map((c) => [c.rule, yesNo(c.ok), c.detail]),
-      );
-      break;
-    }
-    case 'opening_roster': {
-      const d = input.data;
-      const secured = d.entries.filter((e) => e.status === 'secured').length;
-      w.heading(l('开标信息', 'Opening'));
-      w.keyValues([
-        { label: l('投标截止时间', 'Bid deadline'), value: displayTime(d.bidDeadline) },
-        { label: l('开标时间', 'Opened at'), value: displayTime(d.openedAt) },
-        { label: l('应缴保证金', 'Required security'), value: `${displayAmount(d.requiredDepositFen)}（${toChineseCapital(d.requiredDepositFen)}）` },
-        { label: l('投标人数 / 已担保', 'Bidders / secured'), value: `${d.entries.length} / ${secured}` },
-      ]);
-      w.heading(l('核验结果', 'Roster'));
-      w.table(
-        [
-          { label: l('序号', 'No.'), share: 0.06 },
-          { label: l('投标人', 'Bidder'), share: 0.28 },
-          { label: l('担保方式', 'Security'), share: 0.12 },
-          { label: l('金额', 'Amount'), share: 0.22, align: 'right', shrinkToFit: true },
-          { label: l('状态', 'Status'), share: 0.12 },
-          { label: l('凭据 / 规则', 'Reference / rules'), share: 0.2 },
-        ],
-        d.entries.map((e, i) => [
-          String(i + 1),
-          party(e.bidder),
-          rosterSecurity[e.security] ?? e.security,
-          e.amountFen === undefined ? '—' : displayAmount(e.amountFen),
-          rosterStatus[e.status] ?? e.status,
-          [e.reference, e.rules.length ? e.rules.join(', ') : undefined].filter(Boolean).join('\n') || '—',
-        ]),
-      );
-      w.paragraph('现金保证金与有效电子保函具有同等效力（R8）。 A valid guarantee has the same effect as cash (R8).', { size: 8, color: 'grey' });
-      break;
-    }
-    case 'claim_notice': {
-      const d = input.data;
-      w.heading(l('索赔事项', 'Claim'));
-      w.keyValues([
-        { label: l('索赔编号', 'Claim ID'), value: d.claimId },
-        { label: l('致（出函机构）', 'To (issuer)'), value: d.issuer.name },
-        { label: l('索赔金额', 'Amount claimed'), value: `${displayAmount(d.claimAmountFen)}（${toChineseCapital(d.claimAmountFen)}）`, bold: true },
-        { label: l('索赔事由', 'Ground (R12)'), value: claimGrounds[d.ground] ?? d.ground },
-        { label: l('具体说明', 'Statement'), value: d.reasonText },
-        { label: l('决定人', 'Decided by'), value: d.decidedBy },
-        { label: l('决定时间', 'Decided at'), value: displayTime(d.decidedAt) },
-        { label: l('收款账户', 'Pay to'), value: d.paymentAccount ? account(d.paymentAccount) : '—' },
-      ]);
-      w.heading(l('所涉保函', 'Guarantee concerned'));
-      w.keyValues(guaranteeRows(d.guarantee, d.issuer));
-      w.paragraph('请贵方按保函约定的期限和方式履行付款义务。 Please pay under the terms of the guarantee within the period it sets.', { size: 8, color: 'grey' });
-      break;
-    }
-    case 'reconciliation_report': {
-      const d = input.data;
-      const difference = d.balances.closingBankFen - d.balances.closingLedgerFen;
-      w.heading(l('对账概要', 'Summary'));
-      w.keyValues([
-        { label: l('对账编号', 'Reconciliation ID'), value: d.reconciliationId },
-        { label: l('开户银行', 'Bank'), value: `${d.bank.name}  行号 CNAPS ${d.bank.bankCode}` },
-        { label: l('保证金专户', 'Trust account'), value: `${d.trustAccount.name}  账号 A/C ${d.trustAccount.number}` },
-        { label: l('对账日', 'Statement date'), value: d.statementDate },
-        { label: l('已匹配笔数', 'Matched entries'), value: String(d.matched.count) },
-        { label: l('例外笔数', 'Exceptions'), value: String(d.exceptions.length) },
-        { label: l('结论', 'Result'), value: difference === 0n && d.exceptions.length === 0 ? '账实相符 Balanced' : '存在差异 Differences found', bold: true },
-      ]);
-      w.heading(l('余额', 'Balances'));
-      const amountColumns: Column[] = [
-        { label: l('项目', 'Item'), share: 0.6 },
-        { label: l('金额', 'Amount'), share: 0.4, align: 'right', shrinkToFit: true },
-      ];
-      w.table(amountColumns, [
-        ['期初余额 Opening balance', displayAmount(d.balances.openingFen)],
-        ['匹配贷方合计 Matched credits', displayAmount(d.matched.creditsFen)],
-        ['匹配借方合计 Matched debits', displayAmount(d.matched.debitsFen)],
-        ['银行期末余额 Closing balance (bank)', displayAmount(d.balances.closingBankFen)],
-        ['账务期末余额 Closing balance (ledger)', displayAmount(d.balances.closingLedgerFen)],
-        ['差额 Difference (bank − ledger)', displayAmount(difference)],
-      ]);
-      w.heading(l('例外事项', 'Exceptions'));
-      if (d.exceptions.length === 0) w.paragraph('无 None');
-      else
-        w.table(
-          [
-            { label: l('类型', 'Kind'), share: 0.2 },
-            { label: l('流水号', 'Entry ref'), share: 0.22 },
-            { label: l('金额', 'Amount'), share: 0.23, align: 'right', shrinkToFit: true },
-            { label: l('说明', 'Detail'), share: 0.35 },
-          ],
-          d.exceptions.map((e) => [exceptionKinds[e.kind] ?? e.kind, e.entryRef, displayAmount(e.amountFen), e.detail]),
-        );
-      break;
-    }
-    default: {
-      const never: never = input;
-      throw new Error(`assertion: unknown voucher kind ${(never as { kind: string }).kind}`);
-    }
+function layoutKindSections<K extends VoucherKind>(w: PageWriter, input: VoucherInputOf<K>): void {
+  // The kind comes from the database too, where only a CHECK constraint stands behind the type.
+  if (!Object.hasOwn(kindLayouts, input.kind)) throw new Error(`assertion: unknown voucher kind ${String(input.kind)}`);
+  kindLayouts[input.kind](w, input.data);
+}
+
+type KindLayout<K extends VoucherKind> = (w: PageWriter, data: VoucherDataByKind[K]) => void;
+
+const kindLayouts: { [K in VoucherKind]: KindLayout<K> } = {
+  deposit_receipt: layoutDepositReceipt,
+  refund_voucher: layoutRefundVoucher,
+  verification_report: layoutVerificationReport,
+  opening_roster: layoutOpeningRoster,
+  claim_notice: layoutClaimNotice,
+  reconciliation_report: layoutReconciliationReport,
+};
+
+function layoutDepositReceipt(w: PageWriter, d: DepositReceiptData): void {
+  w.heading(l('收款信息', 'Deposit'));
+  w.keyValues([
+    { label: l('保证金编号', 'Deposit ID'), value: d.depositId },
+    { label: l('投标人', 'Bidder'), value: party(d.bidder) },
+    { label: l('金额', 'Amount'), value: `${displayAmount(d.amountFen)}（${toChineseCapital(d.amountFen)}）`, bold: true },
+    { label: l('付款账户', 'Paid from'), value: account(d.payer) },
+    { label: l('收款虚拟子账号', 'Virtual sub-account'), value: d.virtualAccount },
+    { label: l('银行记账时间', 'Booked by bank at'), value: displayTime(d.bookedAt) },
+    { label: l('起息日', 'Value date'), value: displayTime(d.valueDate) },
+    { label: l('银行流水号', 'Bank entry reference'), value: d.bankEntryRef },
+    { label: l('附言', 'Remittance'), value: d.remittance ?? '—' },
+    { label: l('状态', 'Status'), value: depositStatus[d.status] ?? d.status },
+    { label: l('未通过规则', 'Failed rules'), value: d.failedRules.length ? d.failedRules.join(', ') : '—' },
+  ]);
+  w.paragraph('本收据证明上述款项已由银行记入投标保证金专户；保证金是否有效以核验规则为准，不符合要求的来款将原路退回。 This receipt attests that the bank booked the amount above into the deposit trust account; whether it secures the bid follows the rules shown, and a non-conforming payment is returned to its source.', { size: 8, color: 'grey' });
+}
+
+function layoutRefundVoucher(w: PageWriter, d: RefundVoucherData): void {
+  if (d.principalFen + d.interestFen + d.lateFeeFen !== d.totalFen) {
+    throw new Error('assertion: refund total must equal principal + interest + late fee');
   }
+  if (d.principalFen < 0n || d.interestFen < 0n || d.lateFeeFen < 0n) throw new Error('assertion: refund components must not be negative');
+  w.heading(l('退款信息', 'Refund'));
+  w.keyValues([
+    { label: l('退款编号', 'Refund ID'), value: d.refundId },
+    { label: l('保证金编号', 'Deposit ID'), value: d.depositId },
+    { label: l('投标人', 'Bidder'), value: party(d.bidder) },
+    { label: l('退款原因', 'Reason'), value: `${refundReasons[d.reason] ?? d.reason}${d.rules.length ? `（${d.rules.join(', ')}）` : ''}` },
+    { label: l('收款账户（原路）', 'Paid to (source account)'), value: account(d.payee) },
+    { label: l('应退日期', 'Due by'), value: displayTime(d.dueBy) },
+    { label: l('完成时间', 'Settled at'), value: d.settledAt ? displayTime(d.settledAt) : '—' },
+    { label: l('银行交易参考号', 'Bank reference'), value: d.bankReference ?? '—' },
+  ]);
+  w.heading(l('金额明细', 'Amounts'));
+  const columns: Column[] = [
+    { label: l('项目', 'Item'), share: 0.24 },
+    { label: l('计算依据', 'Basis'), share: 0.46 },
+    { label: l('金额', 'Amount'), share: 0.3, align: 'right', shrinkToFit: true },
+  ];
+  w.table(columns, [
+    ['本金 Principal', '已到账保证金 Deposit received', displayAmount(d.principalFen)],
+    [
+      '利息 Interest',
+      `${d.interest.valueDateFrom} 至 to ${d.interest.valueDateTo}，${d.interest.days} 天 days，年利率 annual ${d.interest.annualRatePercent}%，按 360 天/年 on a 360-day year`,
+      displayAmount(d.interestFen),
+    ],
+    ['逾期补偿 Late fee', d.lateFee ? `逾期 ${d.lateFee.days} 天 days late，年利率 annual ${d.lateFee.annualRatePercent}%` : '—', displayAmount(d.lateFeeFen)],
+    ['合计 Total', '', displayAmount(d.totalFen)],
+  ]);
+  w.keyValues([{ label: l('合计（大写）', 'Total in words'), value: toChineseCapital(d.totalFen), bold: true }]);
+}
+
+function layoutVerificationReport(w: PageWriter, d: VerificationReportData): void {
+  w.heading(l('验真结论', 'Conclusion'));
+  w.keyValues([
+    { label: l('结论', 'Result'), value: d.authentic ? '真实有效 Authentic and in force' : '未通过验真 Not verified', bold: true },
+    { label: l('验真时间', 'Verified at'), value: displayTime(d.verifiedAt) },
+  ]);
+  w.heading(l('保函信息', 'Guarantee'));
+  w.keyValues(guaranteeRows(d.guarantee, d.issuer));
+  w.heading(l('核验项目', 'Checks'));
+  w.table(
+    [
+      { label: l('规则', 'Rule'), share: 0.12 },
+      { label: l('结果', 'Result'), share: 0.16 },
+      { label: l('说明', 'Detail'), share: 0.72 },
+    ],
+    d.checks.map((c) => [c.rule, yesNo(c.ok), c.detail]),
+  );
+}
+
+function layoutOpeningRoster(w: PageWriter, d: OpeningRosterData): void {
+  const secured = d.entries.filter((e) => e.status === 'secured').length;
+  w.heading(l('开标信息', 'Opening'));
+  w.keyValues([
+    { label: l('投标截止时间', 'Bid deadline'), value: displayTime(d.bidDeadline) },
+    { label: l('开标时间', 'Opened at'), value: displayTime(d.openedAt) },
+    { label: l('应缴保证金', 'Required security'), value: `${displayAmount(d.requiredDepositFen)}（${toChineseCapital(d.requiredDepositFen)}）` },
+    { label: l('投标人数 / 已担保', 'Bidders / secured'), value: `${d.entries.length} / ${secured}` },
+  ]);
+  w.heading(l('核验结果', 'Roster'));
+  w.table(
+    [
+      { label: l('序号', 'No.'), share: 0.06 },
+      { label: l('投标人', 'Bidder'), share: 0.28 },
+      { label: l('担保方式', 'Security'), share: 0.12 },
+      { label: l('金额', 'Amount'), share: 0.22, align: 'right', shrinkToFit: true },
+      { label: l('状态', 'Status'), share: 0.12 },
+      { label: l('凭据 / 规则', 'Reference / rules'), share: 0.2 },
+    ],
+    d.entries.map((e, i) => [
+      String(i + 1),
+      party(e.bidder),
+      rosterSecurity[e.security] ?? e.security,
+      e.amountFen === undefined ? '—' : displayAmount(e.amountFen),
+      rosterStatus[e.status] ?? e.status,
+      [e.reference, e.rules.length ? e.rules.join(', ') : undefined].filter(Boolean).join('\n') || '—',
+    ]),
+  );
+  w.paragraph('现金保证金与有效电子保函具有同等效力（R8）。 A valid guarantee has the same effect as cash (R8).', { size: 8, color: 'grey' });
+}
+
+function layoutClaimNotice(w: PageWriter, d: ClaimNoticeData): void {
+  w.heading(l('索赔事项', 'Claim'));
+  w.keyValues([
+    { label: l('索赔编号', 'Claim ID'), value: d.claimId },
+    { label: l('致（出函机构）', 'To (issuer)'), value: d.issuer.name },
+    { label: l('索赔金额', 'Amount claimed'), value: `${displayAmount(d.claimAmountFen)}（${toChineseCapital(d.claimAmountFen)}）`, bold: true },
+    { label: l('索赔事由', 'Ground (R12)'), value: claimGrounds[d.ground] ?? d.ground },
+    { label: l('具体说明', 'Statement'), value: d.reasonText },
+    { label: l('决定人', 'Decided by'), value: d.decidedBy },
+    { label: l('决定时间', 'Decided at'), value: displayTime(d.decidedAt) },
+    { label: l('收款账户', 'Pay to'), value: d.paymentAccount ? account(d.paymentAccount) : '—' },
+  ]);
+  w.heading(l('所涉保函', 'Guarantee concerned'));
+  w.keyValues(guaranteeRows(d.guarantee, d.issuer));
+  w.paragraph('请贵方按保函约定的期限和方式履行付款义务。 Please pay under the terms of the guarantee within the period it sets.', { size: 8, color: 'grey' });
+}
+
+function layoutReconciliationReport(w: PageWriter, d: ReconciliationReportData): void {
+  const difference = d.balances.closingBankFen - d.balances.closingLedgerFen;
+  w.heading(l('对账概要', 'Summary'));
+  w.keyValues([
+    { label: l('对账编号', 'Reconciliation ID'), value: d.reconciliationId },
+    { label: l('开户银行', 'Bank'), value: `${d.bank.name}  行号 CNAPS ${d.bank.bankCode}` },
+    { label: l('保证金专户', 'Trust account'), value: `${d.trustAccount.name}  账号 A/C ${d.trustAccount.number}` },
+    { label: l('对账日', 'Statement date'), value: d.statementDate },
+    { label: l('已匹配笔数', 'Matched entries'), value: String(d.matched.count) },
+    { label: l('例外笔数', 'Exceptions'), value: String(d.exceptions.length) },
+    { label: l('结论', 'Result'), value: difference === 0n && d.exceptions.length === 0 ? '账实相符 Balanced' : '存在差异 Differences found', bold: true },
+  ]);
+  w.heading(l('余额', 'Balances'));
+  const amountColumns: Column[] = [
+    { label: l('项目', 'Item'), share: 0.6 },
+    { label: l('金额', 'Amount'), share: 0.4, align: 'right', shrinkToFit: true },
+  ];
+  w.table(amountColumns, [
+    ['期初余额 Opening balance', displayAmount(d.balances.openingFen)],
+    ['匹配贷方合计 Matched credits', displayAmount(d.matched.creditsFen)],
+    ['匹配借方合计 Matched debits', displayAmount(d.matched.debitsFen)],
+    ['银行期末余额 Closing balance (bank)', displayAmount(d.balances.closingBankFen)],
+    ['账务期末余额 Closing balance (ledger)', displayAmount(d.balances.closingLedgerFen)],
+    ['差额 Difference (bank − ledger)', displayAmount(difference)],
+  ]);
+  w.heading(l('例外事项', 'Exceptions'));
+  if (d.exceptions.length === 0) w.paragraph('无 None');
+  else
+    w.table(
+      [
+        { label: l('类型', 'Kind'), share: 0.2 },
+        { label: l('流水号', 'Entry ref'), share: 0.22 },
+        { label: l('金额', 'Amount'), share: 0.23, align: 'right', shrinkToFit: true },
+        { label: l('说明', 'Detail'), share: 0.35 },
+      ],
+      d.exceptions.map((e) => [exceptionKinds[e.kind] ?? e.kind, e.entryRef, displayAmount(e.amountFen), e.detail]),
+    );
 }

@@ -6,8 +6,10 @@ import type { Knex } from 'knex';
 import { canonicalJson, toJsonSafe } from '../audit/canonical';
 import { newId } from '../domain/ids';
 import { enqueueJob } from '../queue/outbox';
+import type { VoucherKind } from './input';
+import * as repo from './repo';
 
-export type VoucherKind = 'deposit_receipt' | 'refund_voucher' | 'verification_report' | 'opening_roster' | 'claim_notice' | 'reconciliation_report';
+export type { VoucherKind } from './input';
 
 export interface VoucherRequest {
   kind: VoucherKind;
@@ -26,23 +28,20 @@ export async function requestVoucher(tx: Knex.Transaction, req: VoucherRequest):
   const data = toJsonSafe(req.data) as Record<string, unknown>;
   const recordSha256 = createHash('sha256').update(canonicalJson({ kind: req.kind, subjectType: req.subjectType, subjectId: req.subjectId, data })).digest('hex');
   const id = newId('vch');
-  const inserted = await tx('vouchers')
-    .insert({
-      id,
-      kind: req.kind,
-      subject_type: req.subjectType,
-      subject_id: req.subjectId,
-      section_id: req.sectionId ?? null,
-      bidder_id: req.bidderId ?? null,
-      data: JSON.stringify(data),
-      record_sha256: recordSha256,
-    })
-    .onConflict(['kind', 'subject_type', 'subject_id'])
-    .ignore()
-    .returning('id');
-  if (inserted.length === 0) {
-    const existing = await tx('vouchers').where({ kind: req.kind, subject_type: req.subjectType, subject_id: req.subjectId }).first('id');
-    return existing.id;
+  const inserted = await repo.insertVoucher(tx, {
+    id,
+    kind: req.kind,
+    subject_type: req.subjectType,
+    subject_id: req.subjectId,
+    section_id: req.sectionId ?? null,
+    bidder_id: req.bidderId ?? null,
+    data,
+    record_sha256: recordSha256,
+  });
+  if (!inserted) {
+    const existing = await repo.findVoucherIdOf(tx, req.kind, req.subjectType, req.subjectId);
+    if (!existing) throw new Error(`assertion: voucher ${req.kind} of ${req.subjectType} ${req.subjectId} conflicted but is not on record`);
+    return existing;
   }
   await enqueueJob(tx, { queue: 'vouchers', name: 'render', jobId: `render.${id}`, payload: { voucherId: id } });
   return id;

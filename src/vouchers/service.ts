@@ -1,103 +1,136 @@
-// Rendering and signing vouchers off the request path, and checking a PDF against the record.
+// Vouchers' use cases: reading them as a caller may, rendering and signing them off the request
+// path with a bounded number of attempts, and checking a PDF against the record.
 import { createHash } from 'node:crypto';
-import type { Job } from 'bullmq';
 import { UnrecoverableError } from 'bullmq';
-import type { Knex } from 'knex';
 import forge from 'node-forge';
-import type { HandlerTable, Sweeper } from '../queue/handlers';
+import { appendAudit, listAuditEvents } from '../audit/service';
+import type { Tx } from '../db/knex';
+import { NotFound } from '../errors';
+import type { Caller } from '../http/auth';
+import type { AppDeps } from '../http/deps';
 import { enqueueJob } from '../queue/outbox';
 import type { Runtime } from '../runtime';
-import { appendAudit } from '../audit/service';
-import { composeVoucherData } from './compose';
-import { renderVoucher, type VoucherInput } from './render';
+import { composeVoucherInput } from './compose';
+import { renderVoucher } from './render';
+import * as repo from './repo';
 import { signPdf } from './sign';
-import { verifyPdf, type VerifyResult } from './verify';
+import { verifyPdf } from './verify';
 
-/** A voucher still pending this long after its request is handed to the queue again. */
+/** Rendering is deterministic in the voucher's data: an attempt that failed this often will fail
+ *  again, and the voucher is marked failed for a person to look at instead of being retried for
+ *  ever. */
+export const voucherRenderAttemptsMax = 5;
+/** A pending voucher this long after its request is handed to the queue again. */
 export const voucherStuckAfterSeconds = 120;
 export const voucherSweepBatchSize = 500;
+export const voucherErrorCharsMax = 500;
 
-export interface VoucherRow {
-  id: string;
-  kind: VoucherInput['kind'];
-  subject_type: string;
-  subject_id: string;
-  section_id: string | null;
-  bidder_id: string | null;
-  data: Record<string, unknown>;
-  record_sha256: string;
-  status: 'pending' | 'signed' | 'failed';
-  pdf: Buffer | null;
-  pdf_sha256: string | null;
-  signer_subject: string | null;
-  signed_at: Date | null;
-  error: string | null;
-  created_at: Date;
+// ---- reading ---------------------------------------------------------------------------------
+
+/** The centre and auditors see every voucher; a bidder the ones about itself. */
+function visibleTo(caller: Caller, v: repo.VoucherRow): boolean {
+  if (caller.role === 'centre' || caller.role === 'auditor') return true;
+  return caller.role === 'bidder' && v.bidder_id !== null && v.bidder_id === caller.bidderId;
 }
 
-/** Amounts were frozen as decimal strings of fen (jsonb has no bigint); keys ending in `Fen`
- *  are read back as bigint, exactly. */
-export function reviveFen(value: unknown, key = ''): unknown {
-  if (Array.isArray(value)) return value.map((v) => reviveFen(v));
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, reviveFen(v, k)]));
-  }
-  if (key.endsWith('Fen') && typeof value === 'string' && /^-?\d{1,19}$/.test(value)) return BigInt(value);
-  return value;
+export async function findVisibleVoucher(tx: Tx, caller: Caller, id: string): Promise<repo.VoucherRow> {
+  const v = await repo.findVoucher(tx, id);
+  if (!v || !visibleTo(caller, v)) throw new NotFound('voucher', id);
+  return v;
 }
 
-async function sectionIdentity(db: Knex, sectionId: string | null) {
-  if (!sectionId) return undefined;
-  const s = await db('sections as s').join('tenderees as t', 't.id', 's.tenderee_id').where('s.id', sectionId).first('s.*', 't.name as tenderee_name', 't.uscc as tenderee_uscc');
-  if (!s) return undefined;
-  return { projectCode: s.project_code, sectionCode: s.section_code, sectionName: s.name, tenderee: { name: s.tenderee_name, uscc: s.tenderee_uscc } };
+export async function findVisibleSignedPdf(tx: Tx, caller: Caller, id: string): Promise<{ id: string; pdf: Buffer; pdfSha256: string }> {
+  const v = await repo.findVoucher(tx, id);
+  if (!v || !visibleTo(caller, v) || v.status !== 'signed' || !v.pdf || !v.pdf_sha256) throw new NotFound('signed voucher', id);
+  return { id: v.id, pdf: v.pdf, pdfSha256: v.pdf_sha256 };
 }
 
-export function verifyUrlFor(rt: Pick<Runtime, 'config'>, voucherId: string): string {
-  const base = rt.config.BIDBOND_PUBLIC_URL ?? `http://${rt.config.HOST}:${rt.config.PORT}`;
-  return `${base.replace(/\/$/, '')}/v1/vouchers/${voucherId}`;
-}
+// ---- rendering and signing -------------------------------------------------------------------
 
-export async function composeVoucherInput(rt: Runtime, row: VoucherRow): Promise<VoucherInput> {
-  return {
-    kind: row.kind,
-    voucherId: row.id,
-    issuedAt: row.created_at.toISOString(),
-    centre: { name: rt.config.BIDBOND_CENTRE_NAME },
-    section: await sectionIdentity(rt.db, row.section_id),
-    verifyUrl: verifyUrlFor(rt, row.id),
-    recordSha256: row.record_sha256,
-    data: await composeVoucherData(rt.db, row.kind, reviveFen(row.data) as Record<string, unknown>, row.created_at),
-  } as VoucherInput;
-}
-
-/** Renders and signs one voucher. Claims nothing until the end: the final UPDATE only applies
- *  to a row still pending, so two runs of the same job store one PDF. */
+/** Renders and signs a voucher not yet signed. Claims nothing until the end: the final UPDATE
+ *  only applies to a row not yet signed, so two runs of the same job store one PDF. */
 export async function renderAndSign(rt: Runtime, voucherId: string): Promise<'signed' | 'already' | 'missing'> {
-  const row = (await rt.db('vouchers').where({ id: voucherId }).first()) as VoucherRow | undefined;
+  const row = await repo.findVoucher(rt.db, voucherId);
   if (!row) return 'missing';
   if (row.status === 'signed') return 'already';
+  return signVoucher(rt, row);
+}
+
+async function signVoucher(rt: Runtime, row: repo.VoucherRow): Promise<'signed' | 'already'> {
   const input = await composeVoucherInput(rt, row);
   const unsigned = await renderVoucher(input);
   const signedAt = new Date();
   const pdf = Buffer.from(await signPdf(unsigned, rt.signer, { signedAt, reason: `bidbond ${row.kind} ${row.id}`, location: rt.config.BIDBOND_CENTRE_NAME }));
   const pdfSha256 = createHash('sha256').update(pdf).digest('hex');
   return rt.db.transaction(async (tx) => {
-    const n = await tx('vouchers')
-      .where({ id: voucherId })
-      .whereIn('status', ['pending', 'failed'])
-      .update({ status: 'signed', pdf, pdf_sha256: pdfSha256, signer_subject: rt.signer.subject, signed_at: signedAt, error: null });
-    if (n === 0) return 'already' as const;
+    if (!(await repo.storeSignedPdf(tx, row.id, { pdf, pdfSha256, signerSubject: rt.signer.subject, signedAt }))) return 'already' as const;
     await appendAudit(tx, {
       actor: { type: 'system' },
       action: 'voucher.signed',
       entityType: 'voucher',
-      entityId: voucherId,
+      entityId: row.id,
       data: { kind: row.kind, subjectType: row.subject_type, subjectId: row.subject_id, pdfSha256, recordSha256: row.record_sha256, signer: rt.signer.fingerprint },
     });
     return 'signed' as const;
   });
 }
+
+/** One render attempt of a pending voucher, counted in the database before it starts. The
+ *  attempt that reaches `voucherRenderAttemptsMax` without a PDF marks the voucher failed and
+ *  throws UnrecoverableError, so that neither BullMQ nor the sweep tries again. */
+export async function attemptRender(rt: Runtime, voucherId: string): Promise<'signed' | 'already' | 'missing' | 'failed'> {
+  const row = await repo.claimRenderAttempt(rt.db, voucherId);
+  if (!row) {
+    const current = await repo.findVoucher(rt.db, voucherId);
+    if (!current) return 'missing';
+    return current.status === 'failed' ? 'failed' : 'already';
+  }
+  // More attempts than allowed were started: the last one never returned (its worker died, say
+  // out of memory on this voucher), so another could only end the same way.
+  if (row.render_attempts > voucherRenderAttemptsMax) {
+    const error = `render attempt ${row.render_attempts - 1} did not finish${row.error ? `; the one before: ${row.error}` : ''}`.slice(0, voucherErrorCharsMax);
+    await recordRenderFailure(rt, row, error);
+    throw new UnrecoverableError(`voucher ${row.id} failed after ${voucherRenderAttemptsMax} render attempts`);
+  }
+  try {
+    return await signVoucher(rt, row);
+  } catch (e) {
+    const error = (e instanceof Error ? e.message : String(e)).slice(0, voucherErrorCharsMax);
+    if ((await recordRenderFailure(rt, row, error)) === 'failed') {
+      throw new UnrecoverableError(`voucher ${row.id} failed after ${voucherRenderAttemptsMax} render attempts: ${error}`);
+    }
+    throw e;
+  }
+}
+
+async function recordRenderFailure(rt: Runtime, row: repo.VoucherRow, error: string): Promise<repo.VoucherStatus | undefined> {
+  return rt.db.transaction(async (tx) => {
+    const after = await repo.recordRenderError(tx, row.id, error, voucherRenderAttemptsMax);
+    if (after?.status === 'failed') {
+      await appendAudit(tx, {
+        actor: { type: 'system' },
+        action: 'voucher.failed',
+        entityType: 'voucher',
+        entityId: row.id,
+        data: { kind: row.kind, subjectType: row.subject_type, subjectId: row.subject_id, recordSha256: row.record_sha256, renderAttempts: after.render_attempts, error },
+      });
+    }
+    return after?.status;
+  });
+}
+
+/** Hands pending vouchers to the queue again (their job may have been lost with Redis); failed
+ *  ones are left alone. */
+export async function requeueStuckVouchers(rt: Runtime): Promise<number> {
+  const ids = await repo.stalePendingVoucherIds(rt.db, voucherStuckAfterSeconds, voucherSweepBatchSize);
+  if (ids.length === 0) return 0;
+  await rt.db.transaction(async (tx) => {
+    for (const id of ids) await enqueueJob(tx, { queue: 'vouchers', name: 'render', jobId: `render.${id}.${Date.now()}`, payload: { voucherId: id } });
+  });
+  return ids.length;
+}
+
+// ---- checking --------------------------------------------------------------------------------
 
 export interface VoucherCheck {
   valid: boolean;
@@ -111,19 +144,19 @@ export interface VoucherCheck {
   matchesRecord: boolean;
 }
 
-export async function checkVoucherPdf(rt: Runtime, pdf: Buffer): Promise<VoucherCheck> {
+export async function checkVoucherPdf(deps: Pick<AppDeps, 'db' | 'trustRoots' | 'signer'>, pdf: Buffer): Promise<VoucherCheck> {
   // Vouchers chain to the service's own signing chain, which need not be among the roots that
   // issuers' and banks' certificates chain to.
-  const roots = [...rt.trustRoots.map((c) => forge.pki.certificateToPem(c)), ...rt.signer.chainPems];
-  const r: VerifyResult = verifyPdf(pdf, roots);
+  const roots = [...deps.trustRoots.map((c) => forge.pki.certificateToPem(c)), ...deps.signer.chainPems];
+  const r = verifyPdf(pdf, roots);
   const sha = createHash('sha256').update(pdf).digest('hex');
   let matchesRecord = false;
   if (r.voucherId) {
-    const row = await rt.db('vouchers').where({ id: r.voucherId, status: 'signed' }).first('pdf_sha256');
-    const audited = row
-      ? await rt.db('audit_events').where({ entity_type: 'voucher', entity_id: r.voucherId, action: 'voucher.signed' }).first('data')
+    const recorded = await repo.signedPdfSha256(deps.db, r.voucherId);
+    const audited = recorded
+      ? (await listAuditEvents(deps.db, { limit: 1, entityType: 'voucher', entityId: r.voucherId, action: 'voucher.signed' })).data[0]
       : undefined;
-    matchesRecord = !!row && row.pdf_sha256 === sha && (audited?.data as { pdfSha256?: string } | undefined)?.pdfSha256 === sha;
+    matchesRecord = recorded === sha && (audited?.data as { pdfSha256?: string } | undefined)?.pdfSha256 === sha;
   }
   return {
     valid: r.valid,
@@ -136,34 +169,3 @@ export async function checkVoucherPdf(rt: Runtime, pdf: Buffer): Promise<Voucher
     matchesRecord,
   };
 }
-
-async function requeueStuckVouchers(rt: Runtime): Promise<number> {
-  const stuck = await rt.db('vouchers')
-    .where({ status: 'pending' })
-    .where('created_at', '<', rt.db.raw(`now() - make_interval(secs => ?)`, [voucherStuckAfterSeconds]))
-    .orderBy('created_at')
-    .limit(voucherSweepBatchSize)
-    .select('id');
-  if (stuck.length === 0) return 0;
-  await rt.db.transaction(async (tx) => {
-    for (const v of stuck) await enqueueJob(tx, { queue: 'vouchers', name: 'render', jobId: `render.${v.id}.${Date.now()}`, payload: { voucherId: v.id } });
-  });
-  return stuck.length;
-}
-
-export const voucherSweepers: Sweeper[] = [{ name: 'vouchersRequeued', run: requeueStuckVouchers }];
-
-export const voucherJobHandlers: HandlerTable = {
-  vouchers: {
-    render: async (rt: Runtime, job: Job) => {
-      const voucherId = String(job.data.voucherId ?? '');
-      if (!/^vch_/.test(voucherId)) throw new UnrecoverableError(`bad voucher id ${voucherId}`);
-      try {
-        return await renderAndSign(rt, voucherId);
-      } catch (e) {
-        await rt.db('vouchers').where({ id: voucherId, status: 'pending' }).update({ error: String((e as Error).message).slice(0, 500) });
-        throw e;
-      }
-    },
-  },
-};

@@ -160,7 +160,7 @@ function findOrCreateSignatureField(doc: PDFDocument): { widget: PDFDict; widget
  *  since the document's subset holds only the glyphs its pages use; one weight, because each
  *  embedded subset costs milliseconds at save). */
 async function appearanceStream(doc: PDFDocument, width: number, height: number, lines: { text: string; size: number }[]): Promise<PDFRef> {
-  doc.registerFontkit(fontkitForPdfLib as never);
+  doc.registerFontkit(fontkitForPdfLib);
   const font = await doc.embedFont(loadFontBytes('regular'), { subset: true });
   const red = rgb(0.75, 0.1, 0.1);
   const ops: PDFOperator[] = [pushGraphicsState(), setLineWidth(1.2), setStrokingRgbColor(red.red, red.green, red.blue), rectangle(1, 1, width - 2, height - 2), stroke()];

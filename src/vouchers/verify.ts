@@ -40,6 +40,20 @@ const oids = {
 
 class Invalid extends Error {}
 
+// node-forge's fromDer takes an options object as well as the `strict` flag that @types/node-forge
+// declares (asn1.js: strict, parseAllBytes, decodeBitStrings, maxDepth).
+declare module 'node-forge' {
+  namespace asn1 {
+    interface FromDerOptions {
+      strict?: boolean;
+      parseAllBytes?: boolean;
+      decodeBitStrings?: boolean;
+      maxDepth?: number;
+    }
+    function fromDer(bytes: Bytes | util.ByteBuffer, options?: FromDerOptions): Asn1;
+  }
+}
+
 export function verifyPdf(bytes: Uint8Array, trustRoots: string[]): VerifyResult {
   const result: VerifyResult = { valid: false, coversWholeFile: false, trusted: false };
   try {
@@ -118,7 +132,7 @@ const bytesOf = (node: forge.asn1.Asn1 | undefined, what: string): Buffer => {
 
 function parseSignedData(cmsDer: Buffer): ParsedSignedData {
   // parseAllBytes off: the placeholder is zero-padded after the DER.
-  const root = asn1.fromDer(forge.util.createBuffer(cmsDer.toString('binary')), { parseAllBytes: false } as never);
+  const root = asn1.fromDer(forge.util.createBuffer(cmsDer.toString('binary')), { parseAllBytes: false });
   const [contentType, explicit] = children(root, 'ContentInfo');
   if (oidOf(contentType) !== oids.signedData) throw new Invalid('the signature is not a CMS SignedData');
   const signedData = children(children(explicit, 'content')[0], 'SignedData');

@@ -6,7 +6,9 @@ import request from 'supertest';
 import type { Express } from 'express';
 import type { Runtime } from '../../src/runtime';
 import { requestVoucher } from '../../src/vouchers/requests';
-import { renderAndSign } from '../../src/vouchers/service';
+import { voucherJobHandlers } from '../../src/vouchers/jobs';
+import { renderAndSign, voucherRenderAttemptsMax } from '../../src/vouchers/service';
+import { renderJob, requestUnrenderableVoucher, unrenderableError } from '../integration/vouchers/unrenderable';
 import { devPkiPaths } from '../../src/pki/devPki';
 import { bankCode, bearer, keyFor, startTestRuntime, testApp, testDataDir, uniqueUscc } from '../support/runtime';
 
@@ -129,6 +131,27 @@ describe('vouchers on record', () => {
       }),
     ]);
     for (const id of ids) expect(await renderAndSign(rt, id)).toBe('signed');
+  });
+
+  it('shows a voucher that could not be rendered as failed, with its error to the centre and without it to the bidder, and counts it in /metrics', async () => {
+    const bidder = await aBidder();
+    const id = await requestUnrenderableVoucher(rt, { bidderId: bidder.id });
+    const pending = await request(app).get(`/v1/vouchers/${id}`).set(bearer(centre));
+    expect(pending.body).toMatchObject({ status: 'pending', renderAttempts: 0, error: null });
+
+    for (let attempt = 1; attempt <= voucherRenderAttemptsMax; attempt++) await expect(voucherJobHandlers.vouchers!.render(rt, renderJob(id))).rejects.toThrow(unrenderableError);
+
+    const seenByCentre = await request(app).get(`/v1/vouchers/${id}`).set(bearer(centre));
+    expect(seenByCentre.status).toBe(200);
+    expect(seenByCentre.body).toMatchObject({ status: 'failed', renderAttempts: voucherRenderAttemptsMax, pdfSha256: null, signedAt: null });
+    expect(seenByCentre.body.error).toMatch(unrenderableError);
+    const seenByBidder = await request(app).get(`/v1/vouchers/${id}`).set(bearer(await keyFor(rt, 'bidder', { bidderId: bidder.id })));
+    expect(seenByBidder.body).toMatchObject({ status: 'failed', error: null });
+    expect((await request(app).get(`/v1/vouchers/${id}/pdf`).set(bearer(centre))).status).toBe(404);
+
+    const metrics = await request(app).get('/metrics');
+    expect(Number(/^bidbond_vouchers_failed (\d+)$/m.exec(metrics.text)?.[1])).toBeGreaterThanOrEqual(1);
+    expect(metrics.text).toMatch(/^bidbond_vouchers_pending \d+$/m);
   });
 
   it('answers garbage and empty bodies with valid:false, not a crash', async () => {

@@ -1,7 +1,10 @@
+import { UnrecoverableError } from 'bullmq';
 import type { Runtime } from '../../../src/runtime';
 import { requestVoucher } from '../../../src/vouchers/requests';
 import { startWorkers, type RunningWorkers } from '../../../src/queue/worker';
-import { voucherJobHandlers } from '../../../src/vouchers/service';
+import { voucherJobHandlers } from '../../../src/vouchers/jobs';
+import { voucherRenderAttemptsMax } from '../../../src/vouchers/service';
+import { renderJob, requestUnrenderableVoucher, unrenderableError } from '../vouchers/unrenderable';
 import { housekeepingJobs, sweepOnce } from '../../../src/queue/housekeeping';
 import { allSweepers } from '../../../src/app/worker';
 import { startTestRuntime } from '../../support/runtime';
@@ -79,6 +82,51 @@ describe('jobs', () => {
     expect(results.sort()).toEqual(['already', 'signed']);
     const events = await rt.db('audit_events').where({ entity_id: id, action: 'voucher.signed' });
     expect(events).toHaveLength(1);
+  });
+
+  it('gives up on a voucher that cannot be rendered after voucherRenderAttemptsMax attempts: failed with its error, audited once, never requeued', async () => {
+    const id = await requestUnrenderableVoucher(rt);
+    const render = voucherJobHandlers.vouchers!.render;
+    for (let attempt = 1; attempt < voucherRenderAttemptsMax; attempt++) {
+      await expect(render(rt, renderJob(id))).rejects.toThrow(unrenderableError);
+      expect(await rt.db('vouchers').where({ id }).first()).toMatchObject({ status: 'pending', render_attempts: attempt, error: expect.stringMatching(unrenderableError) });
+    }
+    const last = render(rt, renderJob(id));
+    // Unrecoverable, so that BullMQ does not retry it either.
+    await expect(last).rejects.toBeInstanceOf(UnrecoverableError);
+    await expect(last).rejects.toThrow(unrenderableError);
+    expect(await rt.db('vouchers').where({ id }).first()).toMatchObject({ status: 'failed', render_attempts: voucherRenderAttemptsMax, error: expect.stringMatching(unrenderableError), pdf: null });
+
+    const events = await rt.db('audit_events').where({ entity_type: 'voucher', entity_id: id, action: 'voucher.failed' });
+    expect(events).toHaveLength(1);
+    expect(events[0].data).toMatchObject({ kind: 'refund_voucher', renderAttempts: voucherRenderAttemptsMax, error: expect.stringMatching(unrenderableError) });
+
+    // A job still queued for it does nothing.
+    await expect(render(rt, renderJob(id))).resolves.toBe('failed');
+    expect((await rt.db('vouchers').where({ id }).first()).render_attempts).toBe(voucherRenderAttemptsMax);
+
+    // Only the clock is moved: the sweep hands on vouchers older than voucherStuckAfterSeconds.
+    await rt.db('vouchers').where({ id }).update({ created_at: rt.db.raw(`now() - interval '10 minutes'`) });
+    await sweepOnce(rt, allSweepers());
+    expect(await rt.db('outbox').where('job_id', 'like', `render.${id}.%`)).toHaveLength(0);
+    expect(await rt.db('audit_events').where({ entity_id: id, action: 'voucher.failed' })).toHaveLength(1);
+  });
+
+  it('counts an attempt that never finished: after voucherRenderAttemptsMax of them the next run marks the voucher failed without rendering', async () => {
+    const id = await requestUnrenderableVoucher(rt);
+    // A worker whose database connection breaks once the attempt is counted: it can neither store
+    // a PDF nor record an error, as if it had died mid-render.
+    const lost = new Error('Connection terminated unexpectedly');
+    const db = new Proxy(rt.db, { get: (target, key, receiver) => (key === 'transaction' ? () => Promise.reject(lost) : Reflect.get(target, key, receiver)) });
+    const dying = { ...rt, db } as Runtime;
+    const render = voucherJobHandlers.vouchers!.render;
+    for (let attempt = 1; attempt <= voucherRenderAttemptsMax; attempt++) await expect(render(dying, renderJob(id))).rejects.toBe(lost);
+    expect(await rt.db('vouchers').where({ id }).first()).toMatchObject({ status: 'pending', render_attempts: voucherRenderAttemptsMax, error: null });
+
+    await expect(render(rt, renderJob(id))).rejects.toBeInstanceOf(UnrecoverableError);
+    const row = await rt.db('vouchers').where({ id }).first();
+    expect(row).toMatchObject({ status: 'failed', render_attempts: voucherRenderAttemptsMax + 1, error: expect.stringMatching(/did not finish/) });
+    expect(await rt.db('audit_events').where({ entity_id: id, action: 'voucher.failed' })).toHaveLength(1);
   });
 
   it('schedules the minute sweep as a BullMQ job scheduler', async () => {

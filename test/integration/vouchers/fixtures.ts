@@ -1,7 +1,7 @@
 // Sample voucher inputs for every kind, plain and at the limits (the longest names we accept,
 // the largest amount the money module allows, a roster that spans pages).
 import { createHash } from 'node:crypto';
-import type { VoucherInput, VoucherKind } from '../../../src/vouchers/render';
+import type { VoucherInput, VoucherKind } from '../../../src/vouchers/input';
 
 export const amountFenMax = 99999999999999999n; // 999,999,999,999,999.99
 

@@ -1,0 +1,169 @@
+// What a voucher is rendered from: the identity every voucher carries and the facts each kind
+// shows. A module of its own because render.ts calls layouts.ts and both need these types.
+//
+// Amounts are bigint fen; times and dates are ISO-8601 strings (instants with an offset,
+// business dates as YYYY-MM-DD), shown in Asia/Shanghai.
+
+export interface PartyIdentity {
+  name: string;
+  /** 统一社会信用代码 */
+  uscc?: string;
+}
+
+export interface SectionIdentity {
+  projectCode: string;
+  projectName?: string;
+  sectionCode: string;
+  sectionName: string;
+  tenderee?: PartyIdentity;
+}
+
+export interface BankAccountIdentity {
+  name: string;
+  number: string;
+  /** 12-digit CNAPS code */
+  bankCode?: string;
+  bankName?: string;
+}
+
+export interface VoucherCommon {
+  voucherId: string;
+  issuedAt: string;
+  /** The operator issuing the voucher (the trading centre). */
+  centre: PartyIdentity;
+  section?: SectionIdentity;
+  /** Where `POST /v1/vouchers/verify` (or a page that calls it) lives; encoded in the QR code. */
+  verifyUrl: string;
+  /** Lowercase hex SHA-256 of the database record the voucher attests; printed and encoded in
+   *  the QR code so a reader can compare the paper against the record. */
+  recordSha256: string;
+}
+
+export type SecurityKind = 'bank' | 'insurance' | 'guarantor';
+
+export interface DepositReceiptData {
+  depositId: string;
+  bidder: PartyIdentity;
+  amountFen: bigint;
+  bookedAt: string;
+  valueDate: string;
+  virtualAccount: string;
+  payer: BankAccountIdentity;
+  bankEntryRef: string;
+  remittance?: string;
+  status: 'received' | 'valid' | 'invalid' | 'suspense';
+  /** Rule ids the deposit failed (R3, R4, R5…), empty when valid. */
+  failedRules: string[];
+}
+
+export interface RefundVoucherData {
+  refundId: string;
+  depositId: string;
+  bidder: PartyIdentity;
+  reason: 'withdrawal' | 'contract_signed' | 'not_awarded' | 'termination' | 'excess' | 'invalid_deposit' | 'other';
+  /** Rule ids that required the refund (R9, R11, R16…). */
+  rules: string[];
+  payee: BankAccountIdentity;
+  principalFen: bigint;
+  interestFen: bigint;
+  lateFeeFen: bigint;
+  /** Must equal principal + interest + late fee; asserted when rendering. */
+  totalFen: bigint;
+  interest: { valueDateFrom: string; valueDateTo: string; days: number; annualRatePercent: string };
+  lateFee?: { days: number; annualRatePercent: string };
+  dueBy: string;
+  settledAt?: string;
+  bankReference?: string;
+}
+
+export interface GuaranteeIdentity {
+  number: string;
+  kind: SecurityKind;
+  amountFen: bigint;
+  validFrom: string;
+  validTo: string;
+  issuedAt: string;
+  applicant: PartyIdentity;
+  beneficiary: PartyIdentity;
+  projectCode: string;
+  sectionCode: string;
+  status: string;
+  documentSha256?: string;
+}
+
+export interface IssuerIdentity {
+  name: string;
+  kind: SecurityKind;
+  bankCode?: string;
+  certificateFingerprint?: string;
+}
+
+export interface VerificationReportData {
+  guarantee: GuaranteeIdentity;
+  issuer: IssuerIdentity;
+  authentic: boolean;
+  verifiedAt: string;
+  checks: { rule: string; ok: boolean; detail: string }[];
+}
+
+export interface OpeningRosterData {
+  openedAt: string;
+  bidDeadline: string;
+  requiredDepositFen: bigint;
+  entries: {
+    bidder: PartyIdentity;
+    security: 'cash' | 'guarantee' | 'none';
+    status: 'secured' | 'insufficient' | 'invalid' | 'missing';
+    /** Credited total or guaranteed amount; absent when nothing was found. */
+    amountFen?: bigint;
+    /** Deposit ids or the guarantee number. */
+    reference?: string;
+    rules: string[];
+  }[];
+}
+
+export interface ClaimNoticeData {
+  claimId: string;
+  guarantee: GuaranteeIdentity;
+  issuer: IssuerIdentity;
+  claimAmountFen: bigint;
+  /** The R12 ground. */
+  ground: 'withdrawal_after_deadline' | 'refused_to_sign' | 'conditions_at_signing' | 'no_performance_security' | 'false_documents';
+  reasonText: string;
+  decidedBy: string;
+  decidedAt: string;
+  paymentAccount?: BankAccountIdentity;
+}
+
+export interface ReconciliationReportData {
+  reconciliationId: string;
+  bank: { name: string; bankCode: string };
+  trustAccount: { number: string; name: string };
+  statementDate: string;
+  balances: { openingFen: bigint; closingBankFen: bigint; closingLedgerFen: bigint };
+  matched: { count: number; creditsFen: bigint; debitsFen: bigint };
+  exceptions: {
+    kind: 'missing_in_ledger' | 'missing_in_bank' | 'amount_mismatch' | 'duplicate';
+    entryRef: string;
+    amountFen: bigint;
+    detail: string;
+  }[];
+}
+
+/** Each kind and the data it shows. */
+export interface VoucherDataByKind {
+  deposit_receipt: DepositReceiptData;
+  refund_voucher: RefundVoucherData;
+  verification_report: VerificationReportData;
+  opening_roster: OpeningRosterData;
+  claim_notice: ClaimNoticeData;
+  reconciliation_report: ReconciliationReportData;
+}
+
+export type VoucherKind = keyof VoucherDataByKind;
+
+/** A voucher of kind K; with K a union, one member per kind, so that `kind` narrows `data`. */
+export type VoucherInputOf<K extends VoucherKind> = { [P in K]: VoucherCommon & { kind: P; data: VoucherDataByKind[P] } }[K];
+export type VoucherInput = VoucherInputOf<VoucherKind>;
+
+export const voucherKinds: readonly VoucherKind[] = ['deposit_receipt', 'refund_voucher', 'verification_report', 'opening_roster', 'claim_notice', 'reconciliation_report'];

@@ -1,0 +1,157 @@
+// Queries on vouchers, and the reads of parties, sections and guarantees a voucher shows; each
+// takes the unit of work.
+import type { Tx } from '../db/knex';
+import type { VoucherKind } from './input';
+
+export type VoucherStatus = 'pending' | 'signed' | 'failed';
+
+export interface VoucherRow {
+  id: string;
+  kind: VoucherKind;
+  subject_type: string;
+  subject_id: string;
+  section_id: string | null;
+  bidder_id: string | null;
+  data: Record<string, unknown>;
+  record_sha256: string;
+  status: VoucherStatus;
+  pdf: Buffer | null;
+  pdf_sha256: string | null;
+  signer_subject: string | null;
+  signed_at: Date | null;
+  /** The last render attempt's error; kept once the voucher is failed. */
+  error: string | null;
+  /** Render attempts started, counted before each so that one that never returns counts too. */
+  render_attempts: number;
+  created_at: Date;
+}
+
+// ---- vouchers --------------------------------------------------------------------------------
+
+export const findVoucher = (tx: Tx, id: string) => tx<VoucherRow>('vouchers').where({ id }).first() as Promise<VoucherRow | undefined>;
+
+export type NewVoucher = Pick<VoucherRow, 'id' | 'kind' | 'subject_type' | 'subject_id' | 'section_id' | 'bidder_id' | 'data' | 'record_sha256'>;
+
+/** One voucher per kind and subject: false when that voucher is already on record. */
+export async function insertVoucher(tx: Tx, row: NewVoucher): Promise<boolean> {
+  const inserted = await tx('vouchers')
+    .insert({ ...row, data: JSON.stringify(row.data) })
+    .onConflict(['kind', 'subject_type', 'subject_id'])
+    .ignore()
+    .returning('id');
+  return inserted.length > 0;
+}
+
+export async function findVoucherIdOf(tx: Tx, kind: VoucherKind, subjectType: string, subjectId: string): Promise<string | undefined> {
+  const row = await tx('vouchers').where({ kind, subject_type: subjectType, subject_id: subjectId }).first('id');
+  return row?.id;
+}
+
+/** Counts one more render attempt of a pending voucher; undefined when it is not pending. */
+export async function claimRenderAttempt(tx: Tx, id: string): Promise<VoucherRow | undefined> {
+  const [row] = await tx('vouchers')
+    .where({ id, status: 'pending' })
+    .update({ render_attempts: tx.raw('render_attempts + 1') })
+    .returning('*');
+  return row as VoucherRow | undefined;
+}
+
+/** Stores the signed PDF unless another run already did. A failed voucher may still be signed
+ *  by a run that started before it failed: the PDF is then the better record. */
+export async function storeSignedPdf(tx: Tx, id: string, signed: { pdf: Buffer; pdfSha256: string; signerSubject: string; signedAt: Date }): Promise<boolean> {
+  const n = await tx('vouchers')
+    .where({ id })
+    .whereIn('status', ['pending', 'failed'])
+    .update({ status: 'signed', pdf: signed.pdf, pdf_sha256: signed.pdfSha256, signer_subject: signed.signerSubject, signed_at: signed.signedAt, error: null });
+  return n > 0;
+}
+
+/** Records a failed attempt of a pending voucher; it becomes failed once `attemptsMax` attempts
+ *  were made. Undefined when the voucher is no longer pending. */
+export async function recordRenderError(tx: Tx, id: string, error: string, attemptsMax: number): Promise<Pick<VoucherRow, 'status' | 'render_attempts'> | undefined> {
+  const [row] = await tx('vouchers')
+    .where({ id, status: 'pending' })
+    .update({ error, status: tx.raw(`CASE WHEN render_attempts >= ? THEN 'failed' ELSE status END`, [attemptsMax]) })
+    .returning(['status', 'render_attempts']);
+  return row;
+}
+
+/** Pending vouchers requested longer ago than `olderThanSeconds`, oldest first. */
+export async function stalePendingVoucherIds(tx: Tx, olderThanSeconds: number, limit: number): Promise<string[]> {
+  const rows = await tx('vouchers')
+    .where({ status: 'pending' })
+    .where('created_at', '<', tx.raw(`now() - make_interval(secs => ?)`, [olderThanSeconds]))
+    .orderBy('created_at')
+    .limit(limit)
+    .select('id');
+  return rows.map((r: { id: string }) => r.id);
+}
+
+export async function signedPdfSha256(tx: Tx, id: string): Promise<string | undefined> {
+  const row = await tx('vouchers').where({ id, status: 'signed' }).first('pdf_sha256');
+  return row?.pdf_sha256;
+}
+
+/** Served by the partial indexes on pending and on failed vouchers. */
+export async function countVouchersWithStatus(tx: Tx, status: 'pending' | 'failed'): Promise<number> {
+  const row = await tx('vouchers').where({ status }).count<{ n: string }>('* as n').first();
+  return Number(row?.n ?? 0);
+}
+
+// ---- what a voucher shows of other records ---------------------------------------------------
+
+export interface PartyRow {
+  name: string;
+  uscc: string;
+}
+
+export const findParty = (tx: Tx, table: 'bidders' | 'tenderees', id: string) => tx(table).where({ id }).first('name', 'uscc') as Promise<PartyRow | undefined>;
+
+export interface SectionIdentityRow {
+  project_code: string;
+  section_code: string;
+  name: string;
+  tenderee_name: string;
+  tenderee_uscc: string;
+}
+
+export const findSectionIdentity = (tx: Tx, sectionId: string) =>
+  tx('sections as s')
+    .join('tenderees as t', 't.id', 's.tenderee_id')
+    .where('s.id', sectionId)
+    .first('s.project_code', 's.section_code', 's.name', 't.name as tenderee_name', 't.uscc as tenderee_uscc') as Promise<SectionIdentityRow | undefined>;
+
+export interface GuaranteeIdentityRow {
+  issuer_id: string;
+  number: string;
+  kind: 'bank' | 'insurance' | 'guarantor';
+  amount_fen: bigint;
+  valid_from: string;
+  valid_to: string;
+  issued_at: Date;
+  applicant_name: string;
+  applicant_uscc: string;
+  beneficiary_name: string;
+  beneficiary_uscc: string;
+  project_code: string;
+  section_code: string;
+  status: string;
+  document_sha256: string;
+  certificate_fingerprint: string;
+}
+
+export const findGuaranteeIdentity = (tx: Tx, guaranteeId: string) =>
+  tx('guarantees')
+    .where({ id: guaranteeId })
+    .first(
+      'issuer_id', 'number', 'kind', 'amount_fen', 'valid_from', 'valid_to', 'issued_at', 'applicant_name', 'applicant_uscc', 'beneficiary_name',
+      'beneficiary_uscc', 'project_code', 'section_code', 'status', 'document_sha256', 'certificate_fingerprint',
+    ) as Promise<GuaranteeIdentityRow | undefined>;
+
+export interface IssuerIdentityRow {
+  name: string;
+  kind: 'bank' | 'insurance' | 'guarantor';
+  bank_code: string | null;
+}
+
+export const findIssuerIdentity = (tx: Tx, issuerId: string) => tx('issuers').where({ id: issuerId }).first('name', 'kind', 'bank_code') as Promise<IssuerIdentityRow | undefined>;
