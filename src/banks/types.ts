@@ -65,8 +65,37 @@ export interface SubmitResult {
   report?: StatusReport;
 }
 
-/** One incoming credit, as a bank notifies it. */
-export interface CreditEntry {
+/** Why a payment of ours came back (退汇), as the payee's bank reported it. */
+export interface ReturnInfo {
+  /** ISO 20022 ExternalReturnReason1Code (AC04 closed account, AC01 no such account, BE01 name
+   *  mismatch...); cn-h2h's own codes are mapped onto these, like status reasons. */
+  reasonCode: string;
+  /** The end-to-end id of the payment that came back, as we sent it. */
+  originalEndToEndId?: string;
+  additionalInfo?: string;
+}
+
+/** What a booking is beyond its direction, where the bank says so. Shared by notified entries
+ *  and statement lines, so both describe the same booking the same way. */
+export interface BookingDetails {
+  /** ISO 20022 bank transaction code as "Domain/Family/SubFamily": PMNT/RCDT/DMCT a transfer
+   *  received, PMNT/ICDT/DMCT one sent, PMNT/ICDT/RRTN a payment of ours returned,
+   *  ACMT/MCOP/INTR interest. cn-h2h's tranType is mapped onto the same codes. Absent when the
+   *  bank gives none (or only a proprietary one). */
+  bankTransactionCode?: string;
+  /** The bank gave the booking date without a time: bookedAt is then the start of that day in
+   *  Beijing, not the moment of booking (so it must not decide a deadline to the minute). */
+  bookingDateOnly?: boolean;
+  /** Reversal indicator (RvslInd, cn-h2h revFlag): the booking undoes an earlier one. */
+  reversal?: boolean;
+  /** On a reversal: the bank's reference of the booking it undoes (the original's entryRef). */
+  originalEntryRef?: string;
+  /** On a returned payment: the reason and the end-to-end id of the payment returned. */
+  returnInfo?: ReturnInfo;
+}
+
+/** One incoming credit, as a bank notifies it (in `reversals`, a credit being taken back). */
+export interface CreditEntry extends BookingDetails {
   /** The bank's unique reference for the booking (AcctSvcrRef or its fallbacks). */
   entryRef: string;
   /** The account credited: for a deposit, the virtual sub-account the bidder paid to. */
@@ -88,9 +117,14 @@ export interface CreditNotification {
   credits: CreditEntry[];
   /** Entries read but not credits (debits, pending, reversals): counted, never acted on. */
   ignored: number;
+  /** Booked reversals of earlier credits (a DBIT entry with RvslInd true; cn-h2h drCrFlag D with
+   *  revFlag 1), each with `reversal: true` and `originalEntryRef`: the credit's own fields
+   *  (virtual account, payer) describe the money taken back. Present only when there are any;
+   *  they are counted in `ignored` as well, since they are not credits. */
+  reversals?: CreditEntry[];
 }
 
-export interface StatementEntry {
+export interface StatementEntry extends BookingDetails {
   entryRef: string;
   direction: 'credit' | 'debit';
   amountFen: bigint;
@@ -102,8 +136,6 @@ export interface StatementEntry {
   account?: string;
   counterparty: { name?: string; accountNumber?: string; bankCode?: string };
   remittance?: string;
-  /** Reversal indicator (RvslInd): a booking that undoes an earlier one. */
-  reversal?: boolean;
 }
 
 export interface StatementHeader {

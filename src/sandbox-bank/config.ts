@@ -2,6 +2,7 @@
 // from the environment (DESIGN.md "Banks"); tests build the same object directly. Every limit
 // the simulator applies is a named constant here so that a reader finds them in one place.
 import path from 'node:path';
+import { InvalidRateTable, percentToMillionths } from '../domain/interest';
 
 export type SandboxNotifyProtocol = 'iso20022' | 'cn-h2h';
 
@@ -32,6 +33,13 @@ export interface SandboxConfig {
   timeoutHangMs: number;
   /** How long a settled instruction hit by lostStatusRate still reports as pending. */
   lostStatusMs: number;
+  /** Annual rate of the demand-deposit interest paid on the trust account each quarter, as a
+   *  percent string ("0.35"), read as millionths of one like the service's rate tables. */
+  interestRatePercent: string;
+  interestRateMillionths: bigint;
+  /** The time the quarterly 结息 check goes by (bookings always use the database's clock):
+   *  tests move it to a 结息 day instead of waiting for one. */
+  clock: () => Date;
   logger: SandboxLogger;
 }
 
@@ -77,6 +85,8 @@ export const notifyRequestTimeoutMsDefault = 10_000;
 /** Longer than any sensible client timeout (the adapters use tens of seconds). */
 export const timeoutHangMsDefault = 65_000;
 export const lostStatusMsDefault = 3_000;
+/** The PBoC benchmark rate for demand deposits (活期), which banks' own rates are quoted from. */
+export const interestRatePercentDefault = '0.35';
 
 /** Upper bounds on what configuration may ask for, so a typo cannot stall the simulator. */
 export const settleDelayMsMax = 10 * 60_000;
@@ -91,7 +101,7 @@ export class SandboxConfigError extends Error {
   }
 }
 
-export type SandboxConfigInput = Partial<Omit<SandboxConfig, 'notify'>> & {
+export type SandboxConfigInput = Partial<Omit<SandboxConfig, 'notify' | 'interestRateMillionths'>> & {
   databaseUrl: string;
   notify?: Partial<NotifyRetryPolicy>;
 };
@@ -125,6 +135,14 @@ export function normalizeSandboxConfig(input: SandboxConfigInput): SandboxConfig
       throw new SandboxConfigError(`SANDBOX_NOTIFY_URL is not a URL: ${JSON.stringify(input.notifyUrl)}`);
     }
   }
+  const interestRatePercent = input.interestRatePercent ?? interestRatePercentDefault;
+  let interestRateMillionths: bigint;
+  try {
+    interestRateMillionths = percentToMillionths(interestRatePercent);
+  } catch (e) {
+    if (e instanceof InvalidRateTable) throw new SandboxConfigError(`SANDBOX_INTEREST_RATE_PERCENT: ${e.message}`);
+    throw e;
+  }
   const notify: NotifyRetryPolicy = {
     backoffBaseMs: boundedInt(input.notify?.backoffBaseMs ?? notifyBackoffBaseMsDefault, 'notify.backoffBaseMs', 1, 3_600_000),
     backoffMaxMs: boundedInt(input.notify?.backoffMaxMs ?? notifyBackoffMaxMsDefault, 'notify.backoffMaxMs', 1, 24 * 3_600_000),
@@ -148,6 +166,9 @@ export function normalizeSandboxConfig(input: SandboxConfigInput): SandboxConfig
     notify,
     timeoutHangMs: boundedInt(input.timeoutHangMs ?? timeoutHangMsDefault, 'timeoutHangMs', 0, 3_600_000),
     lostStatusMs: boundedInt(input.lostStatusMs ?? lostStatusMsDefault, 'lostStatusMs', 0, 3_600_000),
+    interestRatePercent,
+    interestRateMillionths,
+    clock: input.clock ?? (() => new Date()),
     // LOG_LEVEL=silent is what the test setup sets for every process.
     logger: input.logger ?? (process.env.LOG_LEVEL === 'silent' ? silentLogger : consoleLogger),
   };
@@ -170,7 +191,7 @@ function nonEmpty(value: string | undefined): string | undefined {
  * SANDBOX_PROTOCOL, SANDBOX_DATABASE_URL or DATABASE_URL, SANDBOX_SCHEMA, SANDBOX_DATA_DIR,
  * SANDBOX_SIGNING_KEY / SANDBOX_SIGNING_CERT, SANDBOX_SETTLE_DELAY_MS, SANDBOX_NOTIFY_BACKOFF_MS,
  * SANDBOX_NOTIFY_BACKOFF_MAX_MS, SANDBOX_NOTIFY_ATTEMPTS_MAX, SANDBOX_TIMEOUT_HANG_MS,
- * SANDBOX_LOST_STATUS_MS, SANDBOX_HOST.
+ * SANDBOX_LOST_STATUS_MS, SANDBOX_INTEREST_RATE_PERCENT, SANDBOX_HOST.
  */
 export function sandboxConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SandboxConfig {
   const trustNumber = nonEmpty(env.SANDBOX_TRUST_ACCOUNT);
@@ -201,5 +222,6 @@ export function sandboxConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Sand
     },
     timeoutHangMs: intFromEnv(env, 'SANDBOX_TIMEOUT_HANG_MS'),
     lostStatusMs: intFromEnv(env, 'SANDBOX_LOST_STATUS_MS'),
+    interestRatePercent: nonEmpty(env.SANDBOX_INTEREST_RATE_PERCENT),
   });
 }

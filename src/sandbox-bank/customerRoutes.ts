@@ -10,6 +10,9 @@ import { checkAccountNumber } from './ledger';
 import { closeAccount, getAccountView, openAccount, parseOpenAccount } from './accounts';
 import { customerTransfer, parseCustomerTransfer } from './transfers';
 import { outboxJson, type OutboxRow } from './notifier';
+import { parseReversal, reverseTransfer } from './reversals';
+import { parseReturn, returnPayment } from './returns';
+import { parseInterest, postInterest } from './interest';
 import { formatAmount } from '../domain/money';
 
 /** Customer API bodies are small JSON objects. */
@@ -55,6 +58,21 @@ export function customerRoutes(ctx: SandboxContext): Router {
   router.post('/sandbox/transfers', async (req: Request, res: Response) => {
     const input = parseCustomerTransfer(req.body, req.get('Idempotency-Key') ?? undefined);
     const result = await customerTransfer(ctx, input);
+    res.status(result.replayed ? 200 : 201).json(result);
+  });
+
+  // The bank acting on its own: taking back a credit (冲正), a payee's bank returning a payment
+  // (退汇), interest (结息). Each is booked, notified like a credit and on the statement.
+  router.post('/sandbox/reversals', async (req: Request, res: Response) => {
+    res.status(201).json(await reverseTransfer(ctx, parseReversal(req.body)));
+  });
+
+  router.post('/sandbox/returns', async (req: Request, res: Response) => {
+    res.status(201).json(await returnPayment(ctx, parseReturn(req.body)));
+  });
+
+  router.post('/sandbox/interest', async (req: Request, res: Response) => {
+    const result = await postInterest(ctx, parseInterest(req.body, req.get('Idempotency-Key') ?? undefined));
     res.status(result.replayed ? 200 : 201).json(result);
   });
 
@@ -120,6 +138,8 @@ export function customerRoutes(ctx: SandboxContext): Router {
         transferRef: r.transfer_ref,
         bookedAt: r.booked_at ? (r.booked_at as Date).toISOString() : null,
         externalPayee: r.external_payee,
+        // lateArrivalRate: in the bank's queue, unknown to a status inquiry, until then.
+        queuedUntil: r.visible_after ? (r.visible_after as Date).toISOString() : null,
       })),
     });
   });

@@ -19,22 +19,30 @@ export interface FaultSettings {
   noticeDelayMs: number;
   /** Share of requests to the bank protocol endpoints answered 500 without acting. */
   http500Rate: number;
+  /** Share of payment instructions acknowledged on receipt but held in the bank's queue for
+   *  lateArrivalMs: no record of them for a status inquiry, and unsettled, until then. */
+  lateArrivalRate: number;
+  lateArrivalMs: number;
 }
 
-export const faultKinds = ['reject', 'timeout', 'lostStatus', 'duplicateNotice', 'http500'] as const;
+export const faultKinds = ['reject', 'timeout', 'lostStatus', 'duplicateNotice', 'http500', 'lateArrival'] as const;
 export type FaultKind = (typeof faultKinds)[number];
 
-const rateFields = ['rejectRate', 'timeoutRate', 'lostStatusRate', 'duplicateNoticeRate', 'http500Rate'] as const;
+const rateFields = ['rejectRate', 'timeoutRate', 'lostStatusRate', 'duplicateNoticeRate', 'http500Rate', 'lateArrivalRate'] as const;
 const rateOf: Record<FaultKind, (typeof rateFields)[number]> = {
   reject: 'rejectRate',
   timeout: 'timeoutRate',
   lostStatus: 'lostStatusRate',
   duplicateNotice: 'duplicateNoticeRate',
   http500: 'http500Rate',
+  lateArrival: 'lateArrivalRate',
 };
 
 /** A notification held back longer than this is a different test (an outage), not a delay. */
 export const noticeDelayMsMax = 10 * 60_000;
+/** A bank's queue that holds an instruction longer than an hour is an outage, not a late
+ *  arrival; a campaign that needs one stops the simulator instead. */
+export const lateArrivalMsMax = 60 * 60_000;
 export const faultSeedMax = 2 ** 32 - 1;
 
 export const noFaults: FaultSettings = Object.freeze({
@@ -45,6 +53,8 @@ export const noFaults: FaultSettings = Object.freeze({
   duplicateNoticeRate: 0,
   noticeDelayMs: 0,
   http500Rate: 0,
+  lateArrivalRate: 0,
+  lateArrivalMs: 0,
 });
 
 /** Checks a POST /sandbox/faults body. Fields left out are zero: a POST states the whole
@@ -54,7 +64,7 @@ export function parseFaultSettings(body: unknown): FaultSettings {
     throw new SandboxError(400, 'invalid_request', 'fault settings must be a JSON object');
   }
   const input = body as Record<string, unknown>;
-  const known = new Set<string>(['seed', 'noticeDelayMs', ...rateFields]);
+  const known = new Set<string>(['seed', 'noticeDelayMs', 'lateArrivalMs', ...rateFields]);
   for (const key of Object.keys(input)) {
     if (!known.has(key)) throw new SandboxError(400, 'invalid_request', `unknown fault setting ${JSON.stringify(key)}`, key);
   }
@@ -76,6 +86,11 @@ export function parseFaultSettings(body: unknown): FaultSettings {
     throw new SandboxError(400, 'invalid_request', `noticeDelayMs must be an integer from 0 to ${noticeDelayMsMax}`, 'noticeDelayMs');
   }
   settings.noticeDelayMs = delay;
+  const late = input.lateArrivalMs ?? 0;
+  if (typeof late !== 'number' || !Number.isInteger(late) || late < 0 || late > lateArrivalMsMax) {
+    throw new SandboxError(400, 'invalid_request', `lateArrivalMs must be an integer from 0 to ${lateArrivalMsMax}`, 'lateArrivalMs');
+  }
+  settings.lateArrivalMs = late;
   return settings;
 }
 
@@ -119,6 +134,10 @@ export class FaultInjector {
 
   get noticeDelayMs(): number {
     return this.current.noticeDelayMs;
+  }
+
+  get lateArrivalMs(): number {
+    return this.current.lateArrivalMs;
   }
 }
 

@@ -1,5 +1,5 @@
-// The simulated bank's books: accounts with bigint fen balances and one entry row per booking.
-// A booking locks every account it touches (in account-number order, so two transfers in
+// The simulated bank's books: accounts with bigint fen balances and one entry row per booking
+// side. A booking locks every account it touches (in account-number order, so two transfers in
 // opposite directions cannot deadlock), checks, writes the entries and the new balances in
 // the caller's transaction: concurrent transfers can neither lose money nor overdraw.
 import type { Knex } from 'knex';
@@ -19,6 +19,11 @@ export const endToEndIdLengthMax = 35;
 export const accountEntriesMax = 500;
 
 export type Direction = 'credit' | 'debit';
+/** What a booking is: a transfer between accounts, the bank's reversal of one (冲正), a payment
+ *  returned by the payee's bank (退汇) or interest the bank pays (结息). */
+export type EntryKind = 'transfer' | 'reversal' | 'return' | 'interest';
+/** Who set it going: a customer through the customer API, a payment file, or the bank itself. */
+export type Origin = 'customer' | 'payment' | 'bank';
 
 export interface AccountRow {
   number: string;
@@ -47,9 +52,13 @@ export interface EntryRow {
   addressed_account: string | null;
   end_to_end_id: string | null;
   remittance: string | null;
-  origin: 'customer' | 'payment';
+  origin: Origin;
   booked_at: Date;
   value_date: string;
+  kind: EntryKind;
+  reverses_ref: string | null;
+  return_reason: string | null;
+  booking_date_only: boolean;
 }
 
 export interface Party {
@@ -71,6 +80,8 @@ export interface BookingRequest {
   endToEndId?: string;
   remittance?: string;
   origin: 'customer' | 'payment';
+  /** The bank reports this booking by its date only. */
+  bookingDateOnly?: boolean;
 }
 
 export interface Booking {
@@ -81,6 +92,49 @@ export interface Booking {
   credit?: EntryRow;
   debtor: AccountRow;
   creditor?: AccountRow;
+}
+
+/** One side of a posting: a sandbox account and how its entry describes the other party. */
+export interface PostingSide {
+  account: string;
+  /** Omitted: the account on the other side, when there is one (else no counterparty: the
+   *  bank's own interest). A party without a bank code takes the other side's. */
+  counterparty?: Party;
+  /** The number the payer addressed, when it differs from the account (a virtual sub-account). */
+  addressedAccount?: string;
+  /** On a reversal: the ref of the entry on this account that it undoes. */
+  reversesRef?: string;
+}
+
+export interface PostingRequest {
+  kind: EntryKind;
+  origin: Origin;
+  amountFen: bigint;
+  /** Omitted: the money comes from outside the bank's accounts (another bank through the
+   *  clearing system, or the bank itself) and only the credit is booked here. */
+  debit?: PostingSide;
+  /** Omitted: the money leaves the bank (a payee at another bank). */
+  credit?: PostingSide;
+  endToEndId?: string;
+  remittance?: string;
+  returnReason?: string;
+  bookingDateOnly?: boolean;
+  /** The value date when it is not the business day of the booking (interest is value-dated
+   *  on its 结息 day). */
+  valueDate?: string;
+  /** A customer's payment needs open accounts (AC04); the bank unwinding its own booking does
+   *  not, as a return to a since-closed account still takes the money back. */
+  requireOpen: boolean;
+}
+
+export interface Posting {
+  transferRef: string;
+  bookedAt: Date;
+  valueDate: string;
+  debit?: EntryRow;
+  credit?: EntryRow;
+  /** Every account touched, as it stands after the posting. */
+  accounts: Map<string, AccountRow>;
 }
 
 export function checkAccountNumber(value: unknown, param: string): string {
@@ -113,22 +167,33 @@ function transferRefOf(ctx: SandboxContext, serial: bigint, at: Date): string {
   return `SBX${ctx.instanceTag}${shanghaiParts(at).compactDate}${serial.toString().padStart(10, '0')}`;
 }
 
-/** Books one transfer: debit (and credit, when the payee is here) in the caller's transaction.
- *  Throws TransferRejected (AC04 closed, AM04 funds) without writing anything. */
-export async function book(tx: Knex.Transaction, ctx: SandboxContext, req: BookingRequest): Promise<Booking> {
+function counterpartyColumns(given: Party | undefined, other: AccountRow | undefined) {
+  if (!given && !other) return { counterparty_number: null, counterparty_name: null, counterparty_bank_code: null };
+  return {
+    counterparty_number: given?.accountNumber ?? other!.number,
+    counterparty_name: given?.name ?? other!.name,
+    counterparty_bank_code: given ? (given.bankCode ?? other?.bank_code ?? null) : other!.bank_code,
+  };
+}
+
+/** Posts one booking: a debit, a credit or both, in the caller's transaction. Locks every
+ *  account touched (in number order), then checks, then writes the entries and the new
+ *  balances. Throws TransferRejected (AC01 unknown, AC04 closed, AM04 funds) without writing. */
+export async function post(tx: Knex.Transaction, ctx: SandboxContext, req: PostingRequest): Promise<Posting> {
   if (req.amountFen <= 0n) throw new Error('assertion: a booking moves a positive amount');
-  if (req.creditAccount === req.debitAccount) throw new TransferRejected(reasonCodes.AG01, 'an account cannot pay itself');
-  const locked = await lockAccounts(tx, ctx, req.creditAccount ? [req.debitAccount, req.creditAccount] : [req.debitAccount]);
-  const debtor = locked.get(req.debitAccount);
-  if (!debtor) throw new TransferRejected(reasonCodes.AC01, `account ${req.debitAccount} does not exist`);
-  if (debtor.status !== 'open') throw new TransferRejected(reasonCodes.AC04, `account ${debtor.number} is closed`);
-  let creditor: AccountRow | undefined;
-  if (req.creditAccount) {
-    creditor = locked.get(req.creditAccount);
-    if (!creditor) throw new TransferRejected(reasonCodes.AC01, `account ${req.creditAccount} does not exist`);
-    if (creditor.status !== 'open') throw new TransferRejected(reasonCodes.AC04, `account ${creditor.number} is closed`);
+  if (!req.debit && !req.credit) throw new Error('assertion: a booking has a debit, a credit or both');
+  if (req.debit && req.credit && req.debit.account === req.credit.account) throw new TransferRejected(reasonCodes.AG01, 'an account cannot pay itself');
+  const numbers = [req.debit?.account, req.credit?.account].filter((n): n is string => n !== undefined);
+  const locked = await lockAccounts(tx, ctx, numbers);
+  const debtor = req.debit ? locked.get(req.debit.account) : undefined;
+  const creditor = req.credit ? locked.get(req.credit.account) : undefined;
+  // The debtor is checked first: a payer learns about its own account before the payee's.
+  for (const [side, row] of [[req.debit, debtor], [req.credit, creditor]] as const) {
+    if (!side) continue;
+    if (!row) throw new TransferRejected(reasonCodes.AC01, `account ${side.account} does not exist`);
+    if (req.requireOpen && row.status !== 'open') throw new TransferRejected(reasonCodes.AC04, `account ${row.number} is closed`);
   }
-  if (debtor.balance_fen < req.amountFen) {
+  if (debtor && debtor.balance_fen < req.amountFen) {
     throw new TransferRejected(reasonCodes.AM04, `insufficient funds in ${debtor.number}: balance ${formatAmount(debtor.balance_fen)}, needed ${formatAmount(req.amountFen)}`);
   }
   // The database's clock, read after the locks: per account, booking times then follow the
@@ -136,7 +201,7 @@ export async function book(tx: Knex.Transaction, ctx: SandboxContext, req: Booki
   // from here to commit is time the accounts stay locked, so the writes are batched.
   const { rows } = await tx.raw(`SELECT clock_timestamp() AS now, nextval('"${ctx.config.schema}".booking_seq') AS serial`);
   const bookedAt = rows[0].now as Date;
-  const valueDate = shanghaiParts(bookedAt).date;
+  const valueDate = req.valueDate ?? shanghaiParts(bookedAt).date;
   const transferRef = transferRefOf(ctx, rows[0].serial as bigint, bookedAt);
   const common = {
     transfer_ref: transferRef,
@@ -146,50 +211,95 @@ export async function book(tx: Knex.Transaction, ctx: SandboxContext, req: Booki
     origin: req.origin,
     booked_at: bookedAt,
     value_date: valueDate,
+    kind: req.kind,
+    return_reason: req.returnReason ?? null,
+    booking_date_only: req.bookingDateOnly ?? false,
   };
-  const debitBalance = debtor.balance_fen - req.amountFen;
-  const creditBalance = creditor ? creditor.balance_fen + req.amountFen : undefined;
-  const newEntries: Record<string, unknown>[] = [
-    {
+  const newEntries: Record<string, unknown>[] = [];
+  const balances: [string, bigint][] = [];
+  if (req.debit && debtor) {
+    const balance = debtor.balance_fen - req.amountFen;
+    balances.push([debtor.number, balance]);
+    newEntries.push({
       ...common,
       ref: `${transferRef}D`,
       account_number: debtor.number,
       direction: 'debit',
-      balance_after_fen: debitBalance,
-      counterparty_number: req.payee.accountNumber,
-      counterparty_name: req.payee.name,
-      counterparty_bank_code: req.payee.bankCode ?? creditor?.bank_code ?? null,
-      addressed_account: null,
-    },
-  ];
-  if (creditor) {
+      balance_after_fen: balance,
+      ...counterpartyColumns(req.debit.counterparty, creditor),
+      addressed_account: req.debit.addressedAccount ?? null,
+      reverses_ref: req.debit.reversesRef ?? null,
+    });
+  }
+  if (req.credit && creditor) {
+    const balance = creditor.balance_fen + req.amountFen;
+    balances.push([creditor.number, balance]);
     newEntries.push({
       ...common,
       ref: `${transferRef}C`,
       account_number: creditor.number,
       direction: 'credit',
-      balance_after_fen: creditBalance,
-      counterparty_number: debtor.number,
-      counterparty_name: debtor.name,
-      counterparty_bank_code: debtor.bank_code,
-      addressed_account: req.addressedAccount ?? creditor.number,
+      balance_after_fen: balance,
+      ...counterpartyColumns(req.credit.counterparty, debtor),
+      addressed_account: req.credit.addressedAccount ?? creditor.number,
+      reverses_ref: req.credit.reversesRef ?? null,
     });
   }
   const written = (await tx(table(ctx, 'entries')).insert(newEntries).returning('*')) as EntryRow[];
-  const debit = written.find((e) => e.direction === 'debit')!;
-  const credit = written.find((e) => e.direction === 'credit');
-  const balances: [string, bigint][] = [[debtor.number, debitBalance]];
-  if (creditor) balances.push([creditor.number, creditBalance!]);
   await tx.raw(
     `UPDATE ?? AS a SET balance_fen = v.balance FROM (VALUES ${balances.map(() => '(?, ?::bigint)').join(', ')}) AS v(number, balance) WHERE a.number = v.number`,
     [table(ctx, 'accounts'), ...balances.flatMap(([n, b]) => [n, b.toString()])],
   );
-  if (creditor) creditor = { ...creditor, balance_fen: creditBalance! };
-  // Postcondition: money left one account and, inside the bank, arrived in exactly one other.
-  if (debit.amount_fen !== req.amountFen || (credit && credit.amount_fen !== debit.amount_fen)) {
-    throw new Error('assertion: debit and credit of one booking differ');
+  const debit = written.find((e) => e.direction === 'debit');
+  const credit = written.find((e) => e.direction === 'credit');
+  // Postcondition: each side asked for was written once, for the amount asked.
+  if (!!debit !== !!req.debit || !!credit !== !!req.credit || written.length !== numbers.length || written.some((e) => e.amount_fen !== req.amountFen)) {
+    throw new Error('assertion: a booking wrote other entries than it was asked for');
   }
-  return { transferRef, bookedAt, valueDate, debit, credit, debtor: { ...debtor, balance_fen: debitBalance }, creditor };
+  const after = new Map(locked);
+  for (const [number, balance] of balances) after.set(number, { ...locked.get(number)!, balance_fen: balance });
+  return { transferRef, bookedAt, valueDate, debit, credit, accounts: after };
+}
+
+/** Books one transfer: debit (and credit, when the payee is here) in the caller's transaction.
+ *  Throws TransferRejected (AC04 closed, AM04 funds) without writing anything. */
+export async function book(tx: Knex.Transaction, ctx: SandboxContext, req: BookingRequest): Promise<Booking> {
+  const posting = await post(tx, ctx, {
+    kind: 'transfer',
+    origin: req.origin,
+    amountFen: req.amountFen,
+    debit: { account: req.debitAccount, counterparty: req.payee },
+    credit: req.creditAccount ? { account: req.creditAccount, addressedAccount: req.addressedAccount } : undefined,
+    endToEndId: req.endToEndId,
+    remittance: req.remittance,
+    bookingDateOnly: req.bookingDateOnly,
+    requireOpen: true,
+  });
+  return {
+    transferRef: posting.transferRef,
+    bookedAt: posting.bookedAt,
+    valueDate: posting.valueDate,
+    debit: posting.debit!,
+    credit: posting.credit,
+    debtor: posting.accounts.get(req.debitAccount)!,
+    creditor: req.creditAccount ? posting.accounts.get(req.creditAccount) : undefined,
+  };
+}
+
+/** The ISO 20022 bank transaction code of an entry, which both protocols report (cn-h2h as its
+ *  tranType). A reversal keeps the code of what it undoes; RvslInd says it is undone. */
+export function bankTransactionCodeOfEntry(e: Pick<EntryRow, 'kind' | 'direction'>): string {
+  switch (e.kind) {
+    case 'transfer':
+      return e.direction === 'credit' ? 'PMNT/RCDT/DMCT' : 'PMNT/ICDT/DMCT';
+    case 'reversal':
+      return e.direction === 'debit' ? 'PMNT/RCDT/DMCT' : 'PMNT/ICDT/DMCT';
+    case 'return':
+      // The payer's side gets its own payment back; the payee's side gives back one received.
+      return e.direction === 'credit' ? 'PMNT/ICDT/RRTN' : 'PMNT/RCDT/RRTN';
+    case 'interest':
+      return 'ACMT/MCOP/INTR';
+  }
 }
 
 export function entryJson(e: EntryRow) {
@@ -206,6 +316,10 @@ export function entryJson(e: EntryRow) {
     balanceAfter: formatAmount(e.balance_after_fen),
     bookedAt: e.booked_at.toISOString(),
     valueDate: e.value_date,
+    kind: e.kind,
+    reversesRef: e.reverses_ref,
+    returnReason: e.return_reason,
+    bookingDateOnly: e.booking_date_only,
   };
 }
 

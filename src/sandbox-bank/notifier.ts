@@ -1,7 +1,7 @@
-// Credit notifications to the service. A booking into the trust account writes its
-// notification to an outbox row in the booking's own transaction; this loop pushes due rows
-// (signed) until the service answers 2xx, backing off exponentially up to a ceiling, and parks
-// a row after the configured number of attempts. The outbox lives in PostgreSQL, so retries
+// Notifications to the service. A booking into the trust account (or the bank's reversal of
+// one) writes its notification to an outbox row in the booking's own transaction; this loop
+// pushes due rows (signed) until the service answers 2xx, backing off exponentially up to a
+// ceiling, and parks a row after the configured number of attempts. The outbox lives in PostgreSQL, so retries
 // survive a restart and no credit is ever booked without its notification.
 import { PollingLoop } from './loop';
 import type { Knex } from 'knex';
@@ -10,7 +10,7 @@ import { buildCamt054 } from '../banks/iso20022/camt054';
 import { cnh2hBuildCreditNotice, cnh2hTransCodeCreditNotice, cnh2hTransCodeHeader } from '../banks/cnh2h/protocol';
 import { signMessage } from '../pki/messageSignature';
 import { table, type SandboxContext } from './context';
-import type { Booking } from './ledger';
+import { bankTransactionCodeOfEntry, type AccountRow, type Booking, type EntryRow } from './ledger';
 
 /** Rows claimed per poll; also the number of deliveries in flight at once. */
 export const notifyBatchMax = 16;
@@ -42,31 +42,48 @@ export interface OutboxRow {
   delivered_at: Date | null;
 }
 
-export function creditEntryOf(booking: Booking): CreditEntry {
-  const credit = booking.credit;
-  if (!credit) throw new Error('assertion: only a booking with a credit is notified');
+/** The entry of a trust-account booking as the service is told of it: a credit (a deposit, a
+ *  returned payment, interest) or the reversal of one. */
+export function notifiedEntryOf(e: EntryRow): { entry: CreditEntry; reversal: boolean } {
+  const reversal = e.kind === 'reversal';
+  // Only money into the trust account, and the bank taking such money back, is notified.
+  if (reversal !== (e.direction === 'debit')) throw new Error(`assertion: entry ${e.ref} (${e.kind}, ${e.direction}) is not notified`);
   const entry: CreditEntry = {
-    entryRef: credit.ref,
-    virtualAccount: credit.addressed_account ?? credit.account_number,
-    amountFen: credit.amount_fen,
+    entryRef: e.ref,
+    virtualAccount: e.addressed_account ?? e.account_number,
+    amountFen: e.amount_fen,
     currency: 'CNY',
-    bookedAt: credit.booked_at.toISOString(),
-    valueDate: credit.value_date,
-    debtor: { name: booking.debtor.name, accountNumber: booking.debtor.number, bankCode: booking.debtor.bank_code },
+    bookedAt: e.booked_at.toISOString(),
+    valueDate: e.value_date,
+    debtor: { name: e.counterparty_name ?? '', accountNumber: e.counterparty_number ?? '' },
+    bankTransactionCode: bankTransactionCodeOfEntry(e),
   };
-  if (credit.remittance) entry.remittance = credit.remittance;
-  if (credit.end_to_end_id) entry.endToEndId = credit.end_to_end_id;
-  return entry;
+  if (e.counterparty_bank_code) entry.debtor.bankCode = e.counterparty_bank_code;
+  if (e.remittance) entry.remittance = e.remittance;
+  if (e.end_to_end_id) entry.endToEndId = e.end_to_end_id;
+  if (e.booking_date_only) entry.bookingDateOnly = true;
+  if (reversal) {
+    if (!e.reverses_ref) throw new Error(`assertion: reversal ${e.ref} names no original`);
+    entry.reversal = true;
+    entry.originalEntryRef = e.reverses_ref;
+  }
+  if (e.kind === 'return') {
+    if (!e.return_reason) throw new Error(`assertion: return ${e.ref} has no reason`);
+    entry.returnInfo = { reasonCode: e.return_reason };
+    if (e.end_to_end_id) entry.returnInfo.originalEndToEndId = e.end_to_end_id;
+  }
+  return { entry, reversal };
 }
 
-function renderNotification(ctx: SandboxContext, messageId: string, booking: Booking, createdAt: Date): { contentType: string; body: string } {
-  const creditor = booking.creditor!;
-  const credits = [creditEntryOf(booking)];
+function renderNotification(ctx: SandboxContext, messageId: string, e: EntryRow, account: AccountRow, createdAt: Date): { contentType: string; body: string } {
+  const { entry, reversal } = notifiedEntryOf(e);
+  const credits = reversal ? [] : [entry];
+  const reversals = reversal ? [entry] : [];
   if (ctx.config.protocol === 'cn-h2h') {
-    const notice = cnh2hBuildCreditNotice({ messageId, account: creditor.number, credits }, { now: createdAt });
+    const notice = cnh2hBuildCreditNotice({ messageId, account: account.number, credits, reversals }, { now: createdAt });
     return { contentType: 'application/json; charset=utf-8', body: JSON.stringify(notice) };
   }
-  const xml = buildCamt054({ messageId, createdAt, account: creditor.number, accountName: creditor.name, credits });
+  const xml = buildCamt054({ messageId, createdAt, account: account.number, accountName: account.name, credits, reversals });
   return { contentType: 'application/xml; charset=utf-8', body: xml };
 }
 
@@ -76,19 +93,21 @@ export function notificationMessageIdOf(transferRef: string): string {
   return `SBXN${transferRef}`;
 }
 
-/** Queues the notification of a credit into the trust account, in the booking's transaction.
- *  The duplicateNoticeRate and noticeDelayMs faults are decided here and stored with the row. */
-export async function enqueueCreditNotification(tx: Knex.Transaction, ctx: SandboxContext, booking: Booking): Promise<string> {
-  const messageId = notificationMessageIdOf(booking.transferRef);
-  const { contentType, body } = renderNotification(ctx, messageId, booking, booking.bookedAt);
-  const firstAt = new Date(booking.bookedAt.getTime() + ctx.faults.noticeDelayMs);
+/** Queues the notification of a trust-account entry (see notifiedEntryOf), in the booking's
+ *  transaction. The duplicateNoticeRate and noticeDelayMs faults are decided here and stored
+ *  with the row. */
+export async function enqueueNotification(tx: Knex.Transaction, ctx: SandboxContext, entry: EntryRow, account: AccountRow): Promise<string> {
+  if (entry.account_number !== account.number || account.kind !== 'trust') throw new Error('assertion: only the trust account\'s entries are notified');
+  const messageId = notificationMessageIdOf(entry.transfer_ref);
+  const { contentType, body } = renderNotification(ctx, messageId, entry, account, entry.booked_at);
+  const firstAt = new Date(entry.booked_at.getTime() + ctx.faults.noticeDelayMs);
   const copies = ctx.faults.roll('duplicateNotice') ? 2 : 1;
   const rows = [];
   for (let copy = 1; copy <= copies; copy++) {
     rows.push({
       message_id: messageId,
       copy,
-      entry_ref: booking.credit!.ref,
+      entry_ref: entry.ref,
       protocol: ctx.config.protocol,
       content_type: contentType,
       body,
@@ -98,6 +117,12 @@ export async function enqueueCreditNotification(tx: Knex.Transaction, ctx: Sandb
   }
   await tx(table(ctx, 'notification_outbox')).insert(rows);
   return messageId;
+}
+
+/** A credit into the trust account (a deposit) booked by a transfer. */
+export async function enqueueCreditNotification(tx: Knex.Transaction, ctx: SandboxContext, booking: Booking): Promise<string> {
+  if (!booking.credit || !booking.creditor) throw new Error('assertion: only a booking with a credit is notified');
+  return enqueueNotification(tx, ctx, booking.credit, booking.creditor);
 }
 
 /** Exponential backoff with equal jitter, capped at backoffMaxMs (the named ceiling). */

@@ -11,6 +11,8 @@ import { TransferRejected, reasonCodes, type ReasonCode } from './errors';
 import { book, findAccount, holdsBankCode, type Booking } from './ledger';
 import { resolvePayee } from './accounts';
 import { enqueueCreditNotification } from './notifier';
+import { interestRetryMs, payQuarterlyInterest } from './interest';
+import { businessDate } from '../domain/time';
 
 /** Transactions in one submitted file; a bigger file is refused whole (FF01). */
 export const paymentBatchTransfersMax = 10_000;
@@ -56,6 +58,7 @@ interface InstructionRow {
   transfer_ref: string | null;
   booked_at: Date | null;
   external_payee: boolean | null;
+  visible_after: Date | null;
 }
 
 export type IntakeResult =
@@ -88,26 +91,34 @@ export async function receiveBatch(ctx: SandboxContext, batch: TransferBatch, pr
     else if (debtor.status !== 'open') groupReject = { code: reasonCodes.AC04, text: `debtor account ${debtor.number} is closed` };
     const now = new Date();
     const settleAfter = new Date(now.getTime() + ctx.config.settleDelayMs);
+    // lateArrivalRate: the instruction reaches the bank's books only after lateArrivalMs and is
+    // then settled like any other, settleDelayMs later.
+    const arrivesAt = new Date(now.getTime() + ctx.faults.lateArrivalMs);
+    const lateSettleAfter = new Date(arrivesAt.getTime() + ctx.config.settleDelayMs);
     // Fault decisions per transaction, in file order: the same seed and the same files give
-    // the same rejects and late statuses.
-    const rows = batch.transfers.map((t) => ({
-      message_id: batch.messageId,
-      end_to_end_id: t.endToEndId,
-      debtor_account: batch.debtor.accountNumber,
-      amount_fen: t.amountFen,
-      currency: t.currency,
-      creditor_number: t.creditor.accountNumber,
-      creditor_name: t.creditor.name,
-      creditor_bank_code: t.creditor.bankCode ?? null,
-      remittance: t.remittance || null,
-      status: groupReject ? 'rejected' : 'pending',
-      reason_code: groupReject?.code ?? null,
-      reason_text: groupReject?.text ?? null,
-      fault_reject: groupReject ? false : ctx.faults.roll('reject'),
-      status_lag_ms: groupReject ? 0 : ctx.faults.roll('lostStatus') ? ctx.config.lostStatusMs : 0,
-      settle_after: settleAfter,
-      finished_at: groupReject ? now : null,
-    }));
+    // the same rejects, late statuses and late arrivals.
+    const rows = batch.transfers.map((t) => {
+      const late = !groupReject && ctx.faults.roll('lateArrival');
+      return {
+        message_id: batch.messageId,
+        end_to_end_id: t.endToEndId,
+        debtor_account: batch.debtor.accountNumber,
+        amount_fen: t.amountFen,
+        currency: t.currency,
+        creditor_number: t.creditor.accountNumber,
+        creditor_name: t.creditor.name,
+        creditor_bank_code: t.creditor.bankCode ?? null,
+        remittance: t.remittance || null,
+        status: groupReject ? 'rejected' : 'pending',
+        reason_code: groupReject?.code ?? null,
+        reason_text: groupReject?.text ?? null,
+        fault_reject: groupReject ? false : ctx.faults.roll('reject'),
+        status_lag_ms: groupReject ? 0 : ctx.faults.roll('lostStatus') ? ctx.config.lostStatusMs : 0,
+        settle_after: late ? lateSettleAfter : settleAfter,
+        visible_after: late ? arrivesAt : null,
+        finished_at: groupReject ? now : null,
+      };
+    });
     const instructions = table(ctx, 'payment_instructions');
     const ids: bigint[] = [];
     for (let i = 0; i < rows.length; i += insertChunkRows) {
@@ -120,23 +131,32 @@ export async function receiveBatch(ctx: SandboxContext, batch: TransferBatch, pr
     } else {
       await claimEndToEndIds(tx, ctx, batch.debtor.accountNumber, rows.map((r, i) => ({ id: ids[i], endToEndId: r.end_to_end_id })), now);
     }
-    const report = await statusReportIn(tx, ctx, batch.messageId, []);
+    // The answer to the submission acknowledges every instruction, late arrivals included.
+    const report = await statusReportIn(tx, ctx, batch.messageId, [], { asReceived: true });
     return { kind: 'recorded', report: report!, groupRejected: !!groupReject };
   });
   if (result.kind === 'recorded' && !result.groupRejected) ctx.wakeSettler();
   return result;
 }
 
-/** The first instruction to claim an end-to-end id keeps it; the others are rejected DUPL. */
+/** The first instruction to claim an end-to-end id keeps it while it is pending or paid; the
+ *  others are rejected DUPL, as a bank refuses a repeated 业务参考号. An instruction the bank
+ *  rejected moved no money, so its id may be sent again (a payer's retry after an AC04 or a
+ *  transient refusal) and the new instruction takes the claim over. */
 async function claimEndToEndIds(tx: Knex.Transaction, ctx: SandboxContext, debtorAccount: string, items: { id: bigint; endToEndId: string }[], now: Date): Promise<void> {
   const registry = table(ctx, 'end_to_end_ids');
   const won = new Set<bigint>();
-  for (let i = 0; i < items.length; i += insertChunkRows) {
-    const chunk = items.slice(i, i + insertChunkRows);
+  // Within one file the first instruction with an id claims it; a repeat in the same file loses.
+  const seen = new Set<string>();
+  const firsts = items.filter((it) => !seen.has(it.endToEndId) && seen.add(it.endToEndId));
+  for (let i = 0; i < firsts.length; i += insertChunkRows) {
+    const chunk = firsts.slice(i, i + insertChunkRows);
+    const instructions = table(ctx, 'payment_instructions');
     const claimed: { instruction_id: bigint }[] = await tx(registry)
       .insert(chunk.map((it) => ({ debtor_account: debtorAccount, end_to_end_id: it.endToEndId, instruction_id: it.id })))
       .onConflict(['debtor_account', 'end_to_end_id'])
-      .ignore()
+      .merge(['instruction_id'])
+      .where(tx.raw(`EXISTS (SELECT 1 FROM ${instructions} p WHERE p.id = ${registry}.instruction_id AND p.status = 'rejected')`))
       .returning('instruction_id');
     for (const c of claimed) won.add(c.instruction_id);
   }
@@ -148,8 +168,16 @@ async function claimEndToEndIds(tx: Knex.Transaction, ctx: SandboxContext, debto
   }
 }
 
+/** lateArrivalRate: still in the bank's queue, so its books have no record of it. A duplicate
+ *  refused on receipt (DUPL) was answered then and stays visible. */
+function inQueue(row: InstructionRow, now: Date): boolean {
+  return row.status === 'pending' && row.visible_after !== null && now.getTime() < row.visible_after.getTime();
+}
+
 function transactionStatus(row: InstructionRow, now: Date): TransactionStatus {
   const base = { endToEndId: row.end_to_end_id };
+  // "No record": pain.002 leaves it out, cn-h2h says status 3 (unknown).
+  if (inQueue(row, now)) return { ...base, outcome: 'unknown', bankStatus: '' };
   if (row.status === 'pending') return { ...base, outcome: 'pending', bankStatus: 'ACSP' };
   // lostStatusRate: the outcome exists but the status service lags behind the books.
   if (row.finished_at && now.getTime() < row.finished_at.getTime() + row.status_lag_ms) return { ...base, outcome: 'pending', bankStatus: 'PDNG' };
@@ -162,25 +190,45 @@ function transactionStatus(row: InstructionRow, now: Date): TransactionStatus {
   return t;
 }
 
-/** What the bank can say about a message now, or undefined when it never received it. */
+/** What the bank can say about a message now, or undefined when it has no record of it (never
+ *  received, or every instruction of it still queued by the lateArrival fault). */
 export async function statusReport(ctx: SandboxContext, messageId: string, endToEndIds: string[]): Promise<StatusReport | undefined> {
-  return statusReportIn(ctx.db, ctx, messageId, endToEndIds);
+  return statusReportIn(ctx.db, ctx, messageId, endToEndIds, { asReceived: false });
 }
 
-async function statusReportIn(db: Knex | Knex.Transaction, ctx: SandboxContext, messageId: string, endToEndIds: string[]): Promise<StatusReport | undefined> {
+async function statusReportIn(
+  db: Knex | Knex.Transaction,
+  ctx: SandboxContext,
+  messageId: string,
+  endToEndIds: string[],
+  opts: { asReceived: boolean },
+): Promise<StatusReport | undefined> {
   const message: MessageRow | undefined = await db(table(ctx, 'payment_messages')).where({ message_id: messageId }).first();
   if (!message) return undefined;
-  let query = db(table(ctx, 'payment_instructions')).where({ message_id: messageId }).orderBy('id');
+  const now = new Date();
+  const instructions = table(ctx, 'payment_instructions');
+  let queued = 0;
+  if (!opts.asReceived) {
+    const { rows: counts } = await db.raw(
+      `SELECT count(*) FILTER (WHERE status = 'pending' AND visible_after > ?)::int AS queued, count(*)::int AS total FROM ?? WHERE message_id = ?`,
+      [now, instructions, messageId],
+    );
+    queued = counts[0].queued as number;
+    if (queued === counts[0].total) return undefined;
+  }
+  let query = db(instructions).where({ message_id: messageId }).orderBy('id');
   if (endToEndIds.length > 0) query = query.whereIn('end_to_end_id', endToEndIds.slice(0, statusFilterIdsMax));
   const rows: InstructionRow[] = await query;
-  const now = new Date();
-  const transactions = rows.map((r) => transactionStatus(r, now));
+  const transactions = rows.map((r) => (opts.asReceived && r.status === 'pending' ? { endToEndId: r.end_to_end_id, outcome: 'pending' as const, bankStatus: 'ACSP' } : transactionStatus(r, now)));
   const report: StatusReport = { messageId: newReportMessageId('R'), originalMessageId: messageId, transactions };
   if (message.group_status === 'RJCT') {
     report.groupStatus = 'RJCT';
     report.groupReasonCode = message.group_reason_code ?? undefined;
     return report;
   }
+  // With part of the file unknown to the books the bank cannot speak for the whole file; a
+  // reader then takes each instruction missing from the report as unknown, not as the group's.
+  if (queued > 0) return report;
   const outcomes = new Set(transactions.map((t) => t.outcome));
   if (outcomes.has('pending') || transactions.length === 0) report.groupStatus = 'ACTC';
   else if (outcomes.size === 1 && outcomes.has('settled')) report.groupStatus = 'ACSC';
@@ -245,6 +293,10 @@ async function settleNextDue(ctx: SandboxContext): Promise<{ settled: boolean; n
 }
 
 export class Settler extends PollingLoop {
+  /** The Beijing date interest was last checked for, and when a failed check may be retried. */
+  private interestCheckedOn: string | undefined;
+  private interestRetryAt = 0;
+
   constructor(private readonly ctx: SandboxContext) {
     super('settlement', settlePollIntervalMs, (m, e) => ctx.config.logger.error(m, e));
   }
@@ -263,5 +315,21 @@ export class Settler extends PollingLoop {
       if (i === settleBatchMax - 1) this.again = true;
     }
     if (notified) this.ctx.wakeNotifier();
+    await this.payInterestWhenDue();
+  }
+
+  /** The quarter's 结息 run, like the bank's other batch work: checked once each business day
+   *  (at start and when the date turns); a failure is logged and retried a while later without
+   *  holding up settlement. */
+  private async payInterestWhenDue(): Promise<void> {
+    const today = businessDate(this.ctx.config.clock());
+    if (this.stopped || today === this.interestCheckedOn || Date.now() < this.interestRetryAt) return;
+    try {
+      await payQuarterlyInterest(this.ctx, today);
+      this.interestCheckedOn = today;
+    } catch (e) {
+      this.interestRetryAt = Date.now() + interestRetryMs;
+      this.ctx.config.logger.error('sandbox bank: quarterly interest failed', e);
+    }
   }
 }

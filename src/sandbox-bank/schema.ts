@@ -46,10 +46,28 @@ function ddl(s: string): string[] {
       addressed_account text,
       end_to_end_id text,
       remittance text,
-      origin text NOT NULL CHECK (origin IN ('customer', 'payment')),
+      origin text NOT NULL CONSTRAINT entries_origin_kinds CHECK (origin IN ('customer', 'payment', 'bank')),
       booked_at timestamptz NOT NULL,
       value_date date NOT NULL
     )`,
+    // Columns added after the first schemas were made: ADD COLUMN IF NOT EXISTS brings an older
+    // schema up to date at start, and a constant default costs no table rewrite.
+    // kind: a transfer, a bank's reversal of one (冲正), a payment returned by the payee's bank
+    // (退汇) or interest (结息); what the notices and statements report the entry as.
+    `ALTER TABLE "${s}".entries ADD COLUMN IF NOT EXISTS kind text NOT NULL DEFAULT 'transfer'
+      CONSTRAINT entries_kind CHECK (kind IN ('transfer', 'reversal', 'return', 'interest'))`,
+    // On a reversal: the ref of the entry on the same account that it undoes.
+    `ALTER TABLE "${s}".entries ADD COLUMN IF NOT EXISTS reverses_ref text`,
+    `ALTER TABLE "${s}".entries ADD COLUMN IF NOT EXISTS return_reason text`,
+    // The bank reports this booking by its date only (BookgDt/Dt, cn-h2h without tranTime).
+    `ALTER TABLE "${s}".entries ADD COLUMN IF NOT EXISTS booking_date_only boolean NOT NULL DEFAULT false`,
+    // A schema made before the bank booked on its own account allowed two origins only.
+    `DO $$ BEGIN
+       IF EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = '"${s}".entries'::regclass AND conname = 'entries_origin_check') THEN
+         ALTER TABLE "${s}".entries DROP CONSTRAINT entries_origin_check;
+         ALTER TABLE "${s}".entries ADD CONSTRAINT entries_origin_kinds CHECK (origin IN ('customer', 'payment', 'bank'));
+       END IF;
+     END $$`,
     `CREATE INDEX IF NOT EXISTS entries_account_booked ON "${s}".entries (account_number, booked_at, seq)`,
     `CREATE INDEX IF NOT EXISTS entries_account_seq ON "${s}".entries (account_number, seq)`,
     `CREATE INDEX IF NOT EXISTS entries_transfer ON "${s}".entries (transfer_ref)`,
@@ -67,6 +85,7 @@ function ddl(s: string): string[] {
       notified boolean NOT NULL,
       booked_at timestamptz NOT NULL
     )`,
+    `ALTER TABLE "${s}".customer_transfers ADD COLUMN IF NOT EXISTS booking_date_only boolean NOT NULL DEFAULT false`,
     `CREATE TABLE IF NOT EXISTS "${s}".payment_messages (
       message_id text PRIMARY KEY,
       protocol text NOT NULL CHECK (protocol IN ('iso20022', 'cn-h2h')),
@@ -103,6 +122,9 @@ function ddl(s: string): string[] {
       CHECK ((status = 'pending') = (finished_at IS NULL)),
       CHECK (status <> 'rejected' OR reason_code IS NOT NULL)
     )`,
+    // lateArrivalRate: until then the instruction is in the bank's queue, not in its books, and
+    // a status inquiry finds no record of it. Null for every other instruction.
+    `ALTER TABLE "${s}".payment_instructions ADD COLUMN IF NOT EXISTS visible_after timestamptz`,
     `CREATE INDEX IF NOT EXISTS payment_instructions_message ON "${s}".payment_instructions (message_id, id)`,
     `CREATE INDEX IF NOT EXISTS payment_instructions_due ON "${s}".payment_instructions (settle_after, id) WHERE status = 'pending'`,
     // A real bank pays an end-to-end id once: the first instruction to claim it here wins and
@@ -112,6 +134,35 @@ function ddl(s: string): string[] {
       end_to_end_id text NOT NULL,
       instruction_id bigint NOT NULL,
       PRIMARY KEY (debtor_account, end_to_end_id)
+    )`,
+    // One reversal per transfer, one return per settled instruction: the keys hold even if two
+    // requests race past the row locks that normally make the second wait and find the first.
+    `CREATE TABLE IF NOT EXISTS "${s}".reversals (
+      original_transfer_ref text PRIMARY KEY,
+      reversal_transfer_ref text NOT NULL UNIQUE,
+      created_at timestamptz NOT NULL DEFAULT now()
+    )`,
+    `CREATE TABLE IF NOT EXISTS "${s}".payment_returns (
+      instruction_id bigint PRIMARY KEY REFERENCES "${s}".payment_instructions (id),
+      debtor_account text NOT NULL,
+      end_to_end_id text NOT NULL,
+      reason_code text NOT NULL,
+      return_transfer_ref text NOT NULL UNIQUE,
+      created_at timestamptz NOT NULL DEFAULT now()
+    )`,
+    // Interest credited: by hand (an idempotency key, when given, answers a repeat) or on a
+    // quarter's 结息 day (the quarter is the key, so a restart never pays a quarter twice).
+    `CREATE TABLE IF NOT EXISTS "${s}".interest_postings (
+      id bigserial PRIMARY KEY,
+      account_number text NOT NULL,
+      quarter text UNIQUE,
+      idempotency_key text UNIQUE,
+      amount_fen bigint NOT NULL CHECK (amount_fen >= 0),
+      -- Null when the quarter's interest came to nothing and nothing was booked.
+      transfer_ref text,
+      created_at timestamptz NOT NULL DEFAULT now(),
+      CHECK (quarter IS NULL OR idempotency_key IS NULL),
+      CHECK (transfer_ref IS NOT NULL OR amount_fen = 0)
     )`,
     `CREATE TABLE IF NOT EXISTS "${s}".notification_outbox (
       id bigserial PRIMARY KEY,

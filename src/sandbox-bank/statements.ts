@@ -9,7 +9,7 @@ import type { StatementEntry, StatementHeader } from '../banks/types';
 import { shanghaiParts } from '../banks/iso20022/time';
 import { table, type SandboxContext } from './context';
 import { SandboxError } from './errors';
-import type { AccountRow, EntryRow } from './ledger';
+import { bankTransactionCodeOfEntry, type AccountRow, type EntryRow } from './ledger';
 import { newReportMessageId } from './payments';
 
 /** Entries read from the database at a time while streaming: memory stays bounded however
@@ -70,6 +70,18 @@ function toStatementEntry(e: EntryRow): StatementEntry {
   if (e.counterparty_bank_code) entry.counterparty.bankCode = e.counterparty_bank_code;
   if (e.remittance) entry.remittance = e.remittance;
   if (e.end_to_end_id) entry.endToEndId = e.end_to_end_id;
+  // Described as its notification described it: a statement line and the notice of the same
+  // booking must be recognisably the same booking.
+  entry.bankTransactionCode = bankTransactionCodeOfEntry(e);
+  if (e.booking_date_only) entry.bookingDateOnly = true;
+  if (e.kind === 'reversal') {
+    entry.reversal = true;
+    if (e.reverses_ref) entry.originalEntryRef = e.reverses_ref;
+  }
+  if (e.kind === 'return' && e.return_reason) {
+    entry.returnInfo = { reasonCode: e.return_reason };
+    if (e.end_to_end_id) entry.returnInfo.originalEndToEndId = e.end_to_end_id;
+  }
   return entry;
 }
 

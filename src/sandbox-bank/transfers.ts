@@ -1,14 +1,13 @@
 // POST /sandbox/transfers: a customer of the sandbox pays. The transfer is booked at once
 // (debit payer, credit payee) and, when the payee is the trust account or one of its virtual
 // sub-accounts, its notification to the service is queued in the same transaction.
-import { InvalidAmount, formatAmount, parseAmount } from '../domain/money';
+import { formatAmount } from '../domain/money';
+import { amountField, checkIdempotencyKey, optionalBooleanField, strictBody } from './bodies';
 import { table, type SandboxContext } from './context';
 import { SandboxError, TransferRejected, reasonCodes } from './errors';
 import { book, checkAccountNumber, endToEndIdLengthMax, findAccount, remittanceLengthMax } from './ledger';
 import { resolvePayee } from './accounts';
 import { enqueueCreditNotification, notificationMessageIdOf } from './notifier';
-
-export const idempotencyKeyLengthMax = 200;
 
 export interface CustomerTransferInput {
   fromAccount: string;
@@ -16,31 +15,33 @@ export interface CustomerTransferInput {
   amountFen: bigint;
   remittance?: string;
   endToEndId?: string;
+  /** The notice (and statement) report the booking date without a time, as some banks do. */
+  bookingDateOnly: boolean;
   idempotencyKey?: string;
 }
 
+const transferFields = ['fromAccount', 'toAccount', 'amount', 'remittance', 'endToEndId', 'bookingDateOnly'] as const;
+
 export function parseCustomerTransfer(body: unknown, idempotencyKey: string | undefined): CustomerTransferInput {
-  if (typeof body !== 'object' || body === null) throw new SandboxError(400, 'invalid_request', 'body must be a JSON object');
-  const b = body as Record<string, unknown>;
+  const b = strictBody(body, transferFields);
   const fromAccount = checkAccountNumber(b.fromAccount, 'fromAccount');
   const toAccount = checkAccountNumber(b.toAccount, 'toAccount');
-  let amountFen: bigint;
-  try {
-    amountFen = parseAmount(b.amount as string);
-  } catch (e) {
-    if (e instanceof InvalidAmount) throw new SandboxError(400, 'invalid_request', `amount: ${e.message}`, 'amount');
-    throw e;
-  }
+  const amountFen = amountField(b, 'amount');
   if (b.remittance !== undefined && (typeof b.remittance !== 'string' || b.remittance.length > remittanceLengthMax)) {
     throw new SandboxError(400, 'invalid_request', `remittance must be a string of at most ${remittanceLengthMax} characters`, 'remittance');
   }
   if (b.endToEndId !== undefined && (typeof b.endToEndId !== 'string' || !/^[\x21-\x7e]+$/.test(b.endToEndId) || b.endToEndId.length > endToEndIdLengthMax)) {
     throw new SandboxError(400, 'invalid_request', `endToEndId must be 1-${endToEndIdLengthMax} printable ASCII characters`, 'endToEndId');
   }
-  if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > idempotencyKeyLengthMax)) {
-    throw new SandboxError(400, 'invalid_request', `Idempotency-Key must be 1-${idempotencyKeyLengthMax} characters`);
-  }
-  return { fromAccount, toAccount, amountFen, remittance: b.remittance as string | undefined, endToEndId: b.endToEndId as string | undefined, idempotencyKey };
+  return {
+    fromAccount,
+    toAccount,
+    amountFen,
+    remittance: b.remittance as string | undefined,
+    endToEndId: b.endToEndId as string | undefined,
+    bookingDateOnly: optionalBooleanField(b, 'bookingDateOnly') ?? false,
+    idempotencyKey: checkIdempotencyKey(idempotencyKey),
+  };
 }
 
 interface CustomerTransferRow {
@@ -56,6 +57,7 @@ interface CustomerTransferRow {
   credit_ref: string;
   notified: boolean;
   booked_at: Date;
+  booking_date_only: boolean;
 }
 
 function transferJson(row: CustomerTransferRow, notificationMessageId: string | null) {
@@ -73,6 +75,7 @@ function transferJson(row: CustomerTransferRow, notificationMessageId: string | 
     creditRef: row.credit_ref,
     notified: row.notified,
     notificationMessageId,
+    bookingDateOnly: row.booking_date_only,
   };
 }
 
@@ -107,6 +110,7 @@ export async function customerTransfer(ctx: SandboxContext, input: CustomerTrans
       endToEndId: input.endToEndId,
       remittance: input.remittance,
       origin: 'customer',
+      bookingDateOnly: input.bookingDateOnly,
     });
     const messageId = payee.kind === 'trust' ? await enqueueCreditNotification(tx, ctx, booking) : null;
     const [row]: CustomerTransferRow[] = await tx(transfers)
@@ -123,6 +127,7 @@ export async function customerTransfer(ctx: SandboxContext, input: CustomerTrans
         credit_ref: booking.credit!.ref,
         notified: messageId !== null,
         booked_at: booking.bookedAt,
+        booking_date_only: input.bookingDateOnly,
       })
       .returning('*');
     return { row, replayed: false, messageId };

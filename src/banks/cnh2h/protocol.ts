@@ -28,7 +28,7 @@
  *   B2E0001 batch payment (批量转账)       enterprise -> bank
  *   B2E0002 payment status query           enterprise -> bank
  *   B2E0003 account detail query for a day enterprise -> bank (answer is NDJSON, see below)
- *   E2B0001 incoming credit notice (来账通知) bank -> enterprise
+ *   E2B0001 account notice (来账/冲正/退汇/结息通知) bank -> enterprise
  *
  * B2E0001 batch payment, request body
  *   batchNo      our batch number (= ISO MsgId), unique per submission, never reused, max 32
@@ -70,9 +70,19 @@
  *                the trailer proves the stream was not cut short; its totals must match
  *   A refused query (e.g. E1001 unknown account) is one plain JSON envelope (application/json).
  *
- * E2B0001 credit notice, request body (bank -> enterprise, only booked credits are pushed,
+ * E2B0001 account notice, request body (bank -> enterprise; only booked entries are pushed,
  * but the enterprise must still read drCrFlag and revFlag)
  *   noticeNo     the notice's unique id (our message id for de-duplication), max 32
+ *   noticeType   what the notice reports, one kind per notice; absent = "01":
+ *                "01" 来账 incoming credits (details C; D or revFlag "1" details, which this
+ *                     type never carried on purpose, are ignored as before)
+ *                "02" 冲正 the bank takes back credits it booked: details D, revFlag "1",
+ *                     origBankSerialNo = the bankSerialNo of the credit (and its notice), the
+ *                     credit's subAcctNo, bizSerialNo and counterparty repeated
+ *                "03" 退汇 a payment of ours returned by the payee's bank: details C, tranType
+ *                     RTN, rtnCode, bizSerialNo = the end-to-end id of the payment returned
+ *                "04" 结息 interest credited by the bank: details C, tranType INT
+ *                a detail that contradicts the notice's type is a format error
  *   acctNo       the enterprise's main account
  *   details[]    ACCOUNT DETAIL, at most notificationEntriesMax
  *
@@ -80,13 +90,20 @@
  *   bankSerialNo  the bank's unique booking reference (same in notice and statement), max 35
  *   drCrFlag      "C" credit (money in) / "D" debit
  *   tranAmt       decimal string, > 0;  ccy "CNY"
- *   tranDate      booking date YYYYMMDD;  tranTime HHmmss (Beijing)
+ *   tranDate      booking date YYYYMMDD;  tranTime HHmmss (Beijing), absent when the bank reports
+ *                 the booking date only
  *   valueDate     YYYYMMDD
  *   subAcctNo     the (virtual) sub-account the payer addressed, when not the main account
  *   oppAcctNo, oppAcctName, oppBankNo   counterparty account, name, CNAPS code
  *   postscript    附言 as the payer wrote it
  *   bizSerialNo   the enterprise's end-to-end id, on bookings of its own payments
  *   revFlag       "1" the booking reverses an earlier one (冲正), else "0"
+ *   origBankSerialNo  on a reversal: the bankSerialNo of the booking it reverses
+ *   tranType      交易类型, optional: "TRF" transfer, "RTN" 退汇 (return of a payment), "INT" 结息
+ *                 (interest); a reversal keeps its original's type
+ *   rtnCode       on a RTN detail, required: the return reason as a detail error code (E1004
+ *                 account closed, E1001 no such account, E1010 name mismatch; an ISO code where
+ *                 the bank has none);  rtnMsg  optional text, max 200
  *
  * RETURN AND ERROR CODES (retCode for whole requests, errCode for details)
  *   000000 ok;  E1001 account does not exist;  E1004 account closed;  E1005 insufficient funds;

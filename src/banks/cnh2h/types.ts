@@ -55,6 +55,21 @@ export function cnh2hErrorCode(isoReason: string): string {
   return isoReasonToCnh2hError[isoReason] ?? isoReason;
 }
 
+/** Notice types of E2B0001 (body.noticeType); absent means an incoming credit, the only kind
+ *  the bank pushed before the others were added. */
+export const cnh2hNoticeTypeCredit = '01';
+export const cnh2hNoticeTypeReversal = '02';
+export const cnh2hNoticeTypeReturn = '03';
+export const cnh2hNoticeTypeInterest = '04';
+export const cnh2hNoticeTypes = [cnh2hNoticeTypeCredit, cnh2hNoticeTypeReversal, cnh2hNoticeTypeReturn, cnh2hNoticeTypeInterest] as const;
+export type Cnh2hNoticeType = (typeof cnh2hNoticeTypes)[number];
+
+/** Transaction types (tranType) of an account detail, and the ISO 20022 bank transaction code
+ *  each one means; which family depends on the side the original booking was on. */
+export const cnh2hTranTypeTransfer = 'TRF';
+export const cnh2hTranTypeReturn = 'RTN';
+export const cnh2hTranTypeInterest = 'INT';
+
 /** The bank's manual caps a batch at 1,000 details; larger batches must be split by the caller. */
 export const cnh2hPaymentDetailsMax = 1000;
 /** Field lengths in characters (Unicode code points, as the bank counts them for UTF-8). */
@@ -141,7 +156,8 @@ export interface Cnh2hAccountDetail {
   tranAmt: string;
   ccy: string;
   tranDate: string;
-  tranTime: string;
+  /** Absent when the bank reports the booking date only. */
+  tranTime?: string;
   valueDate: string;
   subAcctNo?: string;
   oppAcctNo?: string;
@@ -150,9 +166,14 @@ export interface Cnh2hAccountDetail {
   postscript?: string;
   bizSerialNo?: string;
   revFlag: '0' | '1';
+  tranType?: string;
+  origBankSerialNo?: string;
+  rtnCode?: string;
+  rtnMsg?: string;
 }
 export interface Cnh2hCreditNoticeBody {
   noticeNo: string;
+  noticeType?: Cnh2hNoticeType;
   acctNo: string;
   details: Cnh2hAccountDetail[];
 }

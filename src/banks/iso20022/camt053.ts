@@ -5,7 +5,8 @@
 //
 // Read: .001.08 and .001.02; opening balance OPBD (or PRCD, the previous day's closing, which
 // some banks send instead), closing CLBD, each signed by its CdtDbtInd; ElctrncSeqNb, else
-// LglSeqNb; entries in both directions with their reversal indicator. Only booked entries are
+// LglSeqNb; entries in both directions with their reversal indicator (and the reference of the
+// booking a reversal undoes), bank transaction code and return information. Only booked entries are
 // delivered (Sts BOOK, or no status at all): pending and informational lines do not move the
 // balance and must not be reconciled as if they had.
 import type { Readable } from 'node:stream';
@@ -19,6 +20,7 @@ import { streamXml } from '../xmlStream';
 import { escapeXml } from '../xmlWrite';
 import { accountXml, agentXml, assertAccount, assertId, isoNameCharsMax, isoRemittanceCharsMax, isoText, namespaceOf, readAccount, readAmount } from './common';
 import { readCamtEntry } from './camtEntry';
+import { bankTransactionCodeXml, bookingDateXml, defaultBankTransactionCode, returnInfoXml } from './camtWrite';
 import { formatShanghaiDateTime, normalizeBankDate, normalizeBankDateTime, shanghaiParts, startOfShanghaiDay } from './time';
 
 export const camt053Namespace = namespaceOf('camt.053.001.08');
@@ -55,14 +57,20 @@ function entryXml(e: StatementEntry, statementAccount: string): string {
     ? party('Dbtr', cp.name) + (cp.accountNumber ? `<DbtrAcct>${accountXml(cp.accountNumber)}</DbtrAcct>` : '') + `<CdtrAcct>${accountXml(own)}</CdtrAcct>`
     : `<DbtrAcct>${accountXml(own)}</DbtrAcct>` + party('Cdtr', cp.name) + (cp.accountNumber ? `<CdtrAcct>${accountXml(cp.accountNumber)}</CdtrAcct>` : '');
   const agents = cp.bankCode ? `<RltdAgts><${credit ? 'DbtrAgt' : 'CdtrAgt'}>${agentXml(cp.bankCode)}</${credit ? 'DbtrAgt' : 'CdtrAgt'}></RltdAgts>` : '';
+  // A reversal carries the references of the booking it undoes in TxDtls/Refs, as its
+  // notification did, while the entry keeps its own AcctSvcrRef: no reference repeats in a
+  // statement (a repeat reads as a duplicate line).
+  if (e.originalEntryRef) assertId(e.originalEntryRef, 'originalEntryRef');
+  const txRef = escapeXml(e.reversal && e.originalEntryRef ? e.originalEntryRef : e.entryRef);
   return (
     `<Ntry>${amt}<CdtDbtInd>${ind}</CdtDbtInd>${e.reversal ? '<RvslInd>true</RvslInd>' : ''}<Sts><Cd>BOOK</Cd></Sts>` +
-    `<BookgDt><DtTm>${formatShanghaiDateTime(new Date(e.bookedAt))}</DtTm></BookgDt>` +
+    bookingDateXml(e.bookedAt, e.bookingDateOnly) +
     `<ValDt><Dt>${normalizeBankDate(e.valueDate, 'valueDate')}</Dt></ValDt><AcctSvcrRef>${ref}</AcctSvcrRef>` +
-    `<BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>${credit ? 'RCDT' : 'ICDT'}</Cd><SubFmlyCd>DMCT</SubFmlyCd></Fmly></Domn></BkTxCd>` +
-    `<NtryDtls><TxDtls><Refs><AcctSvcrRef>${ref}</AcctSvcrRef>${e.endToEndId ? `<EndToEndId>${escapeXml(e.endToEndId)}</EndToEndId>` : ''}</Refs>` +
+    bankTransactionCodeXml(e.bankTransactionCode ?? defaultBankTransactionCode(e.direction, e.reversal)) +
+    `<NtryDtls><TxDtls><Refs><AcctSvcrRef>${txRef}</AcctSvcrRef>${e.endToEndId ? `<EndToEndId>${escapeXml(e.endToEndId)}</EndToEndId>` : ''}</Refs>` +
     `${amt}<CdtDbtInd>${ind}</CdtDbtInd><RltdPties>${parties}</RltdPties>${agents}` +
     (e.remittance?.trim() ? `<RmtInf><Ustrd>${isoText(e.remittance, isoRemittanceCharsMax)}</Ustrd></RmtInf>` : '') +
+    (e.returnInfo ? returnInfoXml(e.returnInfo) : '') +
     '</TxDtls></NtryDtls></Ntry>'
   );
 }
@@ -220,6 +228,10 @@ export async function parseCamt053Stream(
             if (acct) entry.account = acct;
             if (b.endToEndId) entry.endToEndId = b.endToEndId;
             if (b.remittance) entry.remittance = b.remittance;
+            if (b.bankTransactionCode) entry.bankTransactionCode = b.bankTransactionCode;
+            if (b.bookingDateOnly) entry.bookingDateOnly = true;
+            if (b.originalEntryRef) entry.originalEntryRef = b.originalEntryRef;
+            if (b.returnInfo) entry.returnInfo = b.returnInfo;
             if (b.direction === 'credit') creditTotalFen += b.amountFen;
             else debitTotalFen += b.amountFen;
             await onEntry(entry);

@@ -5,7 +5,11 @@
 // (Sts/Cd or Sts = BOOK), credit (CdtDbtInd CRDT) and not a reversal. Everything else (debits,
 // pending or informational entries, reversals) is counted in `ignored`: acting on a pending
 // credit could refund money that never settles, and a reversal undoes a credit rather than
-// adding one.
+// adding one. Booked debit reversals (a credit taken back) are also listed in `reversals`, so
+// that the credit they undo can be found by its reference.
+//
+// What a credit is (a deposit, a payment of ours returned with RtrInf, interest) is told by its
+// bank transaction code and return information, which are read into the entry as they stand.
 import type { CreditEntry, CreditNotification } from '../types';
 import { BankMessageInvalid } from '../types';
 import { formatAmount } from '../../domain/money';
@@ -14,43 +18,68 @@ import { child, childrenNamed, parseXmlTree, requireText } from '../xmlRead';
 import { identifyTree } from '../xmlIsoMessage';
 import { escapeXml } from '../xmlWrite';
 import { accountXml, agentXml, assertAccount, assertId, isoNameCharsMax, isoRemittanceCharsMax, isoText, namespaceOf, readAccount } from './common';
-import { readCamtEntry } from './camtEntry';
-import { formatShanghaiDateTime, normalizeBankDate, shanghaiParts } from './time';
+import { bankTransactionCodeXml, bookingDateXml, defaultBankTransactionCode, returnInfoXml } from './camtWrite';
+import { readCamtEntry, type CamtBooking } from './camtEntry';
+import { normalizeBankDate, formatShanghaiDateTime, shanghaiParts } from './time';
 
 export const camt054Namespace = namespaceOf('camt.054.001.08');
 /** CashAccount39/Nm is Max70Text. */
 export const isoAccountNameCharsMax = 70;
 
-function creditXml(c: CreditEntry): string {
+/** One notified booking. A credit is CRDT with the payer as debtor and the (virtual) account
+ *  paid to as creditor account; a reversal of a credit is DBIT with RvslInd, the same parties
+ *  in their debit places (the money goes back to the payer), and the original's AcctSvcrRef and
+ *  EndToEndId in TxDtls/Refs beside its own AcctSvcrRef at entry level. */
+function entryXml(c: CreditEntry, reversal: boolean): string {
+  const what = reversal ? 'reversal' : 'credit';
   assertId(c.entryRef, 'entryRef');
   assertAccount(c.virtualAccount, `virtualAccount of ${c.entryRef}`);
-  if (c.amountFen <= 0n) throw new Error(`assertion: credit ${c.entryRef} must be positive`);
+  if (c.amountFen <= 0n) throw new Error(`assertion: ${what} ${c.entryRef} must be positive`);
   if (c.endToEndId) assertId(c.endToEndId, 'endToEndId');
+  if (reversal && !c.originalEntryRef) throw new Error(`assertion: reversal ${c.entryRef} must name the credit it undoes`);
+  if (c.originalEntryRef) assertId(c.originalEntryRef, 'originalEntryRef');
+  if (!reversal && c.reversal) throw new Error(`assertion: ${c.entryRef} is a reversal, not a credit`);
+  const ind = reversal ? 'DBIT' : 'CRDT';
   const amt = `<Amt Ccy="${escapeXml(c.currency)}">${formatAmount(c.amountFen)}</Amt>`;
   const ref = escapeXml(c.entryRef);
-  const debtor =
-    (c.debtor.name.trim() ? `<Dbtr><Pty><Nm>${isoText(c.debtor.name, isoNameCharsMax)}</Nm></Pty></Dbtr>` : '') +
-    (c.debtor.accountNumber ? `<DbtrAcct>${accountXml(c.debtor.accountNumber)}</DbtrAcct>` : '');
+  const payerName = c.debtor.name.trim() ? `<Pty><Nm>${isoText(c.debtor.name, isoNameCharsMax)}</Nm></Pty>` : '';
+  const payerAcct = c.debtor.accountNumber ? accountXml(c.debtor.accountNumber) : '';
+  // Schema order in TransactionParties6: Dbtr, DbtrAcct, ..., Cdtr, CdtrAcct.
+  const parties = reversal
+    ? `<DbtrAcct>${accountXml(c.virtualAccount)}</DbtrAcct>` + (payerName ? `<Cdtr>${payerName}</Cdtr>` : '') + (payerAcct ? `<CdtrAcct>${payerAcct}</CdtrAcct>` : '')
+    : (payerName ? `<Dbtr>${payerName}</Dbtr>` : '') + (payerAcct ? `<DbtrAcct>${payerAcct}</DbtrAcct>` : '') + `<CdtrAcct>${accountXml(c.virtualAccount)}</CdtrAcct>`;
+  const agentTag = reversal ? 'CdtrAgt' : 'DbtrAgt';
+  const txRef = escapeXml(reversal ? c.originalEntryRef! : c.entryRef);
   return (
-    `<Ntry>${amt}<CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>` +
-    `<BookgDt><DtTm>${formatShanghaiDateTime(new Date(c.bookedAt))}</DtTm></BookgDt>` +
+    `<Ntry>${amt}<CdtDbtInd>${ind}</CdtDbtInd>${reversal ? '<RvslInd>true</RvslInd>' : ''}<Sts><Cd>BOOK</Cd></Sts>` +
+    bookingDateXml(c.bookedAt, c.bookingDateOnly) +
     `<ValDt><Dt>${normalizeBankDate(c.valueDate, 'valueDate')}</Dt></ValDt>` +
     `<AcctSvcrRef>${ref}</AcctSvcrRef>` +
-    '<BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>DMCT</SubFmlyCd></Fmly></Domn></BkTxCd>' +
+    bankTransactionCodeXml(c.bankTransactionCode ?? defaultBankTransactionCode(reversal ? 'debit' : 'credit', reversal)) +
     '<NtryDtls><TxDtls>' +
-    `<Refs><AcctSvcrRef>${ref}</AcctSvcrRef><EndToEndId>${c.endToEndId ? escapeXml(c.endToEndId) : 'NOTPROVIDED'}</EndToEndId></Refs>` +
-    `${amt}<CdtDbtInd>CRDT</CdtDbtInd>` +
-    `<RltdPties>${debtor}<CdtrAcct>${accountXml(c.virtualAccount)}</CdtrAcct></RltdPties>` +
-    (c.debtor.bankCode ? `<RltdAgts><DbtrAgt>${agentXml(c.debtor.bankCode)}</DbtrAgt></RltdAgts>` : '') +
+    `<Refs><AcctSvcrRef>${txRef}</AcctSvcrRef><EndToEndId>${c.endToEndId ? escapeXml(c.endToEndId) : 'NOTPROVIDED'}</EndToEndId></Refs>` +
+    `${amt}<CdtDbtInd>${ind}</CdtDbtInd>` +
+    `<RltdPties>${parties}</RltdPties>` +
+    (c.debtor.bankCode ? `<RltdAgts><${agentTag}>${agentXml(c.debtor.bankCode)}</${agentTag}></RltdAgts>` : '') +
     (c.remittance?.trim() ? `<RmtInf><Ustrd>${isoText(c.remittance, isoRemittanceCharsMax)}</Ustrd></RmtInf>` : '') +
+    (c.returnInfo ? returnInfoXml(c.returnInfo) : '') +
     '</TxDtls></NtryDtls></Ntry>'
   );
 }
 
-export function buildCamt054(n: { messageId: string; createdAt: Date; account: string; accountName?: string; credits: CreditEntry[] }): string {
+export function buildCamt054(n: {
+  messageId: string;
+  createdAt: Date;
+  account: string;
+  accountName?: string;
+  credits: CreditEntry[];
+  /** Credits taken back (see CreditNotification.reversals): written as DBIT entries with RvslInd. */
+  reversals?: CreditEntry[];
+}): string {
   assertId(n.messageId, 'messageId');
   assertAccount(n.account, 'account');
-  if (n.credits.length > notificationEntriesMax) throw new Error(`assertion: at most ${notificationEntriesMax} credits per notification`);
+  const reversals = n.reversals ?? [];
+  if (n.credits.length + reversals.length > notificationEntriesMax) throw new Error(`assertion: at most ${notificationEntriesMax} entries per notification`);
   const created = formatShanghaiDateTime(n.createdAt);
   const name = n.accountName?.trim() ? `<Nm>${isoText(n.accountName, isoAccountNameCharsMax)}</Nm>` : '';
   return [
@@ -59,9 +88,39 @@ export function buildCamt054(n: { messageId: string; createdAt: Date; account: s
     `<GrpHdr><MsgId>${escapeXml(n.messageId)}</MsgId><CreDtTm>${created}</CreDtTm></GrpHdr>`,
     `<Ntfctn><Id>${escapeXml(n.messageId)}</Id><CreDtTm>${created}</CreDtTm>`,
     `<Acct>${accountXml(n.account)}<Ccy>CNY</Ccy>${name}</Acct>`,
-    ...n.credits.map(creditXml),
+    ...n.credits.map((c) => entryXml(c, false)),
+    ...reversals.map((c) => entryXml(c, true)),
     '</Ntfctn></BkToCstmrDbtCdtNtfctn></Document>\n',
   ].join('');
+}
+
+/** The notified entry of a booking: the account it names (the virtual sub-account for a
+ *  deposit; for a reversal, the one the credit went to) and the payer as its debtor. */
+function notifiedEntry(b: CamtBooking & { entryRef: string; bookedAt: string }, notifiedAccount: string): CreditEntry {
+  const entry: CreditEntry = {
+    entryRef: b.entryRef,
+    // The bank books every deposit into the one trust account named in Ntfctn/Acct, but
+    // the bidder paid to a virtual sub-account, and the bank reports that number as the
+    // transaction's creditor account. That number is what ties the money to a bidder and
+    // a tender, so it wins; the notified account is only the fallback.
+    virtualAccount: b.ownAccount ?? notifiedAccount,
+    amountFen: b.amountFen,
+    currency: b.currency,
+    bookedAt: b.bookedAt,
+    valueDate: b.valueDate ?? shanghaiParts(new Date(b.bookedAt)).date,
+    debtor: { name: b.counterparty.name ?? '', accountNumber: b.counterparty.accountNumber ?? '' },
+  };
+  if (b.counterparty.bankCode) entry.debtor.bankCode = b.counterparty.bankCode;
+  if (b.remittance) entry.remittance = b.remittance;
+  if (b.endToEndId) entry.endToEndId = b.endToEndId;
+  if (b.bankTransactionCode) entry.bankTransactionCode = b.bankTransactionCode;
+  if (b.bookingDateOnly) entry.bookingDateOnly = true;
+  if (b.returnInfo) entry.returnInfo = b.returnInfo;
+  if (b.reversal) {
+    entry.reversal = true;
+    if (b.originalEntryRef) entry.originalEntryRef = b.originalEntryRef;
+  }
+  return entry;
 }
 
 export function parseCamt054(xml: string | Buffer): CreditNotification {
@@ -69,6 +128,7 @@ export function parseCamt054(xml: string | Buffer): CreditNotification {
   const { message } = identifyTree(root, 'camt.054');
   const messageId = requireText(child(message, 'GrpHdr'), 'camt.054 GrpHdr', 'MsgId');
   const credits: CreditEntry[] = [];
+  const reversals: CreditEntry[] = [];
   let ignored = 0;
   let seen = 0;
   const ntfctns = childrenNamed(message, 'Ntfctn');
@@ -84,31 +144,20 @@ export function parseCamt054(xml: string | Buffer): CreditNotification {
       for (const b of bookings) {
         if (b.direction !== 'credit' || b.status !== 'BOOK' || b.reversal) {
           ignored += 1;
+          // Listed only when it can be acted on; one without a reference or a date stays just
+          // ignored, as every reversal was before they were listed.
+          if (b.direction === 'debit' && b.status === 'BOOK' && b.reversal && b.entryRef && b.bookedAt) {
+            reversals.push(notifiedEntry({ ...b, entryRef: b.entryRef, bookedAt: b.bookedAt }, notifiedAccount));
+          }
           continue;
         }
         if (!b.entryRef) throw new BankMessageInvalid(`${where}: a booked credit without any reference (AcctSvcrRef, NtryRef, UETR, EndToEndId)`);
         if (!b.bookedAt) throw new BankMessageInvalid(`${where}: a booked credit without BookgDt`);
-        const credit: CreditEntry = {
-          entryRef: b.entryRef,
-          // The bank books every deposit into the one trust account named in Ntfctn/Acct, but
-          // the bidder paid to a virtual sub-account, and the bank reports that number as the
-          // transaction's creditor account. That number is what ties the money to a bidder and
-          // a tender, so it wins; the notified account is only the fallback.
-          virtualAccount: b.ownAccount ?? notifiedAccount,
-          amountFen: b.amountFen,
-          currency: b.currency,
-          bookedAt: b.bookedAt,
-          valueDate: b.valueDate ?? shanghaiParts(new Date(b.bookedAt)).date,
-          debtor: { name: b.counterparty.name ?? '', accountNumber: b.counterparty.accountNumber ?? '' },
-        };
-        if (b.counterparty.bankCode) credit.debtor.bankCode = b.counterparty.bankCode;
-        if (b.remittance) credit.remittance = b.remittance;
-        if (b.endToEndId) credit.endToEndId = b.endToEndId;
-        credits.push(credit);
+        credits.push(notifiedEntry({ ...b, entryRef: b.entryRef, bookedAt: b.bookedAt }, notifiedAccount));
       }
     });
   }
-  return { messageId, credits, ignored };
+  return reversals.length ? { messageId, credits, ignored, reversals } : { messageId, credits, ignored };
 }
 
 /** Every booking of a notification, credits and the rest alike (for tests and diagnostics). */

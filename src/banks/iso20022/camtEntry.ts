@@ -14,7 +14,12 @@
 //                       (n = 1-based position), then UETR, then EndToEndId
 // The bank's AcctSvcrRef comes first because it is unique per booking at that bank, while an
 // EndToEndId is the payer's and is often NOTPROVIDED or repeated.
-import { BankMessageInvalid } from '../types';
+//
+// A reversal (RvslInd true) names the booking it undoes by the original's references. Banks put
+// them in TxDtls/Refs while the entry keeps its own AcctSvcrRef (what the sandbox writes, so a
+// statement never repeats a reference), or repeat them at entry level; the original's
+// reference is therefore TxDtls/Refs/AcctSvcrRef, else the entry's AcctSvcrRef, else NtryRef.
+import { BankMessageInvalid, type ReturnInfo } from '../types';
 import { child, childrenNamed, textAt, type XmlElement } from '../xmlRead';
 import { readAccount, readAgentCode, readAmount, readPartyName } from './common';
 import { normalizeBankDate, normalizeBankDateTime, shanghaiParts, startOfShanghaiDay } from './time';
@@ -35,6 +40,14 @@ export interface CamtBooking {
   ownAccount?: string;
   counterparty: { name?: string; accountNumber?: string; bankCode?: string };
   remittance?: string;
+  /** "Domain/Family/SubFamily" from BkTxCd/Domn (the transaction's own, else the entry's). */
+  bankTransactionCode?: string;
+  /** BookgDt carried a date without a time. */
+  bookingDateOnly?: boolean;
+  /** On a reversal: the reference of the booking it undoes. */
+  originalEntryRef?: string;
+  /** TxDtls/RtrInf: the payment came back. */
+  returnInfo?: ReturnInfo;
 }
 
 function direction(code: string | undefined, where: string): 'credit' | 'debit' {
@@ -43,7 +56,7 @@ function direction(code: string | undefined, where: string): 'credit' | 'debit' 
   throw new BankMessageInvalid(`${where}: CdtDbtInd ${JSON.stringify(code ?? '')} is neither CRDT nor DBIT`);
 }
 
-function readDateChoice(el: XmlElement | undefined, what: string): { at?: string; date?: string } {
+function readDateChoice(el: XmlElement | undefined, what: string): { at?: string; date?: string; dateOnly?: boolean } {
   if (!el) return {};
   const dtTm = textAt(el, 'DtTm');
   if (dtTm) {
@@ -54,9 +67,29 @@ function readDateChoice(el: XmlElement | undefined, what: string): { at?: string
   if (dt) {
     // Some banks write Dt with an offset ("2025-02-28+08:00"), which xs:date allows.
     const date = normalizeBankDate(dt.slice(0, 10), what);
-    return { at: startOfShanghaiDay(date, what), date };
+    return { at: startOfShanghaiDay(date, what), date, dateOnly: true };
   }
   return {};
+}
+
+/** BkTxCd/Domn as "PMNT/RCDT/DMCT"; a proprietary code alone says nothing we could compare. */
+function bankTransactionCodeOf(el: XmlElement | undefined): string | undefined {
+  const domain = textAt(el, 'BkTxCd', 'Domn', 'Cd');
+  const family = textAt(el, 'BkTxCd', 'Domn', 'Fmly', 'Cd');
+  const subFamily = textAt(el, 'BkTxCd', 'Domn', 'Fmly', 'SubFmlyCd');
+  return domain && family && subFamily ? `${domain}/${family}/${subFamily}` : undefined;
+}
+
+function returnInfoOf(tx: XmlElement | undefined, endToEndId: string | undefined): ReturnInfo | undefined {
+  const rtr = child(tx, 'RtrInf');
+  if (!rtr) return undefined;
+  const info: ReturnInfo = { reasonCode: textAt(rtr, 'Rsn', 'Cd') ?? textAt(rtr, 'Rsn', 'Prtry') ?? 'NARR' };
+  if (endToEndId) info.originalEndToEndId = endToEndId;
+  const lines = childrenNamed(rtr, 'AddtlInf')
+    .map((l) => l.text.trim())
+    .filter((t) => t !== '');
+  if (lines.length) info.additionalInfo = lines.join(' ');
+  return info;
 }
 
 function notProvided(v: string | undefined): string | undefined {
@@ -110,11 +143,20 @@ export function readCamtEntry(ntry: XmlElement, where: string): CamtBooking[] {
       ...partiesOf(tx, dir),
     };
     if (booked.at) b.bookedAt = booked.at;
+    if (booked.dateOnly) b.bookingDateOnly = true;
     if (value.date) b.valueDate = value.date;
     const e2e = notProvided(textAt(tx, 'Refs', 'EndToEndId'));
     if (e2e) b.endToEndId = e2e;
     const rmt = remittanceOf(tx);
     if (rmt) b.remittance = rmt;
+    const code = bankTransactionCodeOf(tx) ?? bankTransactionCodeOf(ntry);
+    if (code) b.bankTransactionCode = code;
+    if (reversal) {
+      const original = textAt(tx, 'Refs', 'AcctSvcrRef') ?? entryAcctSvcrRef ?? ntryRef;
+      if (original) b.originalEntryRef = original;
+    }
+    const rtr = returnInfoOf(tx, e2e);
+    if (rtr) b.returnInfo = rtr;
     return b;
   };
 

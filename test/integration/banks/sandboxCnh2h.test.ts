@@ -95,6 +95,37 @@ describe('sandbox bank: cn-h2h gateway', () => {
     expect((await gateway('B2E0001', badTotal)).head.retCode).toBe('E9002');
   });
 
+  test('lateArrivalRate: a queued batch is acknowledged, then unknown to B2E0002 (E3001, or detail status 3) until it settles', async () => {
+    const fault = await api(bank, 'POST', '/sandbox/faults', { seed: 8, lateArrivalRate: 1, lateArrivalMs: 1_500 });
+    expect(fault.status).toBe(200);
+    const queuedPayee = uniqueNumber();
+    await openAccount(bank, queuedPayee, '排队公司', '0.00');
+    const toQueued = (amountFen: bigint) => ({ ...to('排队公司', amountFen), creditor: { accountNumber: queuedPayee, name: '排队公司', bankCode: otherBankCode } });
+    const whole = batchOf([toQueued(100n), toQueued(200n)]);
+    const answer = await gateway('B2E0001', cnh2hBuildPaymentRequest(whole));
+    expect([answer.head.retCode, answer.body.batchStatus, answer.body.details.map((d: any) => d.status)]).toEqual(['000000', '2', ['2', '2']]);
+    expect((await gateway('B2E0002', cnh2hBuildStatusQuery(whole.messageId))).head.retCode).toBe('E3001');
+
+    await api(bank, 'POST', '/sandbox/faults', { seed: 8, lateArrivalRate: 0.5, lateArrivalMs: 1_500 });
+    const part = batchOf(Array.from({ length: 8 }, () => toQueued(1n)));
+    await gateway('B2E0001', cnh2hBuildPaymentRequest(part));
+    const view = await api(bank, 'GET', `/sandbox/payments/${part.messageId}`);
+    const queued = view.body.instructions.map((i: any) => i.queuedUntil !== null);
+    expect(queued).toContain(true);
+    expect(queued).toContain(false);
+    const raw = await gateway('B2E0002', cnh2hBuildStatusQuery(part.messageId));
+    expect(raw.body.batchStatus).toBe('2');
+    expect(raw.body.details.map((d: any) => d.status === '3')).toEqual(queued);
+    const report = cnh2hParseStatusResponse(raw);
+    expect(report.transactions.filter((t) => t.outcome === 'unknown')).toHaveLength(queued.filter(Boolean).length);
+    await api(bank, 'POST', '/sandbox/faults', {});
+
+    for (const b of [whole, part]) {
+      await waitFor('settlement after the queue', async () => (await gateway('B2E0002', cnh2hBuildStatusQuery(b.messageId))).body?.batchStatus === '0');
+    }
+    expect(await balanceOf(bank, queuedPayee)).toBe('3.08');
+  });
+
   test('a statement query for an account the bank does not hold is E1001', async () => {
     const res = await gateway('B2E0003', { head: { transCode: 'B2E0003', reqSeqNo: 'S1', transDate: '20260101', transTime: '120000', custNo: '' }, body: { acctNo: uniqueNumber(), queryDate: '20260101' } });
     expect(res.head.retCode).toBe('E1001');

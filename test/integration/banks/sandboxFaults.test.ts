@@ -3,8 +3,10 @@ import type { SandboxBank } from '../../../src/sandbox-bank';
 import type { StatusReport, TransferBatch } from '../../../src/banks/types';
 import { buildPain001 } from '../../../src/banks/iso20022/pain001';
 import { parsePain002 } from '../../../src/banks/iso20022/pain002';
+import { createBankAdapter } from '../../../src/banks/adapters';
 import {
   api,
+  assertValidXml,
   balanceOf,
   NotificationReceiver,
   openAccount,
@@ -21,6 +23,8 @@ import {
 
 let bank: SandboxBank;
 let receiver: NotificationReceiver;
+const fen = (s: string) => BigInt(s.replace('.', ''));
+const adapter = () => createBankAdapter({ protocol: 'iso20022', endpoint: bank.url, timeoutMs: 5_000 });
 let funder: string;
 let payee: string;
 
@@ -87,8 +91,13 @@ describe('sandbox bank: fault injection', () => {
       duplicateNoticeRate: 0,
       noticeDelayMs: 0,
       http500Rate: 0,
+      lateArrivalRate: 0,
+      lateArrivalMs: 0,
     });
     expect((await api(bank, 'POST', '/sandbox/faults', { rejectRate: 1.5 })).status).toBe(400);
+    expect((await api(bank, 'POST', '/sandbox/faults', { lateArrivalRate: -0.1 })).status).toBe(400);
+    expect((await api(bank, 'POST', '/sandbox/faults', { lateArrivalMs: 3_600_001 })).body.error).toMatchObject({ param: 'lateArrivalMs' });
+    expect((await api(bank, 'POST', '/sandbox/faults', { lateArrivalMs: '500' })).status).toBe(400);
     expect((await api(bank, 'POST', '/sandbox/faults', { rejectRatio: 0.1 })).status).toBe(400);
     expect((await api(bank, 'POST', '/sandbox/faults', { seed: -1 })).status).toBe(400);
     const set = await setFaults({ seed: 7, rejectRate: 0.25 });
@@ -150,6 +159,71 @@ describe('sandbox bank: fault injection', () => {
       return got.length ? got : undefined;
     });
     expect(n.at - new Date(paid.body.bookedAt).getTime()).toBeGreaterThanOrEqual(390);
+  });
+
+  test('lateArrivalRate: the file is acknowledged, but the bank has no record of its instructions and pays nothing for lateArrivalMs; then they settle', async () => {
+    await setFaults({ seed: 4, lateArrivalRate: 1, lateArrivalMs: 1_500 });
+    const before = fen(await balanceOf(bank, payee));
+    const batch = batchOf(2, 300n);
+    const answer = await postXml(bank, '/iso20022/payments', buildPain001(batch));
+    assertValidXml(answer.text, 'pain.002.001.10');
+    const ack = parsePain002(answer.text);
+    expect(ack.groupStatus).toBe('ACTC');
+    expect(ack.transactions.map((t) => [t.outcome, t.bankStatus])).toEqual([['pending', 'ACSP'], ['pending', 'ACSP']]);
+    // Asked about, the bank knows nothing of it: the same answer as for a file never received.
+    expect((await status(batch.messageId)).code).toBe(404);
+    expect((await adapter().getStatus(batch.messageId, [batch.transfers[0].endToEndId])).transactions).toEqual([
+      { endToEndId: batch.transfers[0].endToEndId, outcome: 'unknown', bankStatus: '' },
+    ]);
+    const view = await api(bank, 'GET', `/sandbox/payments/${batch.messageId}`);
+    expect(view.body.instructions.map((i: any) => [i.status, typeof i.queuedUntil])).toEqual([['pending', 'string'], ['pending', 'string']]);
+    // Sent again under a new message id because the status said unknown: the bank did receive
+    // the first, so the repeat is refused DUPL at once and only the first is ever paid.
+    const resent: TransferBatch = { ...batchOf(0), transfers: batch.transfers };
+    const resentAck = parsePain002((await postXml(bank, '/iso20022/payments', buildPain001(resent))).text);
+    expect(resentAck.transactions.map((t) => t.reasonCode)).toEqual(['DUPL', 'DUPL']);
+    expect(fen(await balanceOf(bank, payee))).toBe(before);
+
+    const done = await finalStatus(batch.messageId);
+    expect(done).toMatchObject({ groupStatus: 'ACSC' });
+    expect(done.transactions.map((t) => t.bankStatus)).toEqual(['ACSC', 'ACSC']);
+    expect(fen(await balanceOf(bank, payee)) - before).toBe(600n);
+    const queued = new Date(view.body.instructions[0].queuedUntil).getTime();
+    const booked = new Date((await api(bank, 'GET', `/sandbox/payments/${batch.messageId}`)).body.instructions[0].bookedAt).getTime();
+    expect(booked).toBeGreaterThanOrEqual(queued);
+  });
+
+  test('lateArrivalRate below 1: the report leaves out the queued instructions and gives no group status, so they read as unknown', async () => {
+    await setFaults({ seed: 21, lateArrivalRate: 0.5, lateArrivalMs: 3_000 });
+    const batch = batchOf(12, 1n);
+    await postXml(bank, '/iso20022/payments', buildPain001(batch));
+    const view = await api(bank, 'GET', `/sandbox/payments/${batch.messageId}`);
+    const queued = new Set<string>(view.body.instructions.filter((i: any) => i.queuedUntil).map((i: any) => i.endToEndId));
+    expect(queued.size).toBeGreaterThan(0);
+    expect(queued.size).toBeLessThan(12);
+    const visible = await waitFor('the visible ones to settle', async () => {
+      const { report } = await status(batch.messageId);
+      return report && report.transactions.every((t) => t.outcome === 'settled') ? report : undefined;
+    });
+    expect(visible.groupStatus).toBeUndefined();
+    assertValidXml(await (await fetch(`${bank.url}/iso20022/payments/${batch.messageId}/status`)).text(), 'pain.002.001.10');
+    expect(visible.transactions.map((t) => t.endToEndId).sort()).toEqual(batch.transfers.map((t) => t.endToEndId).filter((e) => !queued.has(e)).sort());
+    const asked = await adapter().getStatus(batch.messageId, batch.transfers.map((t) => t.endToEndId));
+    for (const t of asked.transactions) expect(t.outcome).toBe(queued.has(t.endToEndId) ? 'unknown' : 'settled');
+    // The same seed queues the same instructions again.
+    await setFaults({ seed: 21, lateArrivalRate: 0.5, lateArrivalMs: 3_000 });
+    const again = batchOf(12, 1n);
+    await postXml(bank, '/iso20022/payments', buildPain001(again));
+    const againView = await api(bank, 'GET', `/sandbox/payments/${again.messageId}`);
+    expect(againView.body.instructions.map((i: any) => !!i.queuedUntil)).toEqual(view.body.instructions.map((i: any) => !!i.queuedUntil));
+    // Then every one of them settles, and the whole file is reported again.
+    for (const messageId of [batch.messageId, again.messageId]) {
+      const all = await waitFor('every instruction to settle', async () => {
+        const { report } = await status(messageId);
+        return report && report.transactions.length === 12 && report.transactions.every((t) => t.outcome === 'settled') ? report : undefined;
+      });
+      expect(all.groupStatus).toBe('ACSC');
+    }
   });
 
   test('http500Rate: the protocol endpoints answer 500 without acting; the customer API is not affected', async () => {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SandboxBank } from '../../../src/sandbox-bank';
 import { buildPain001 } from '../../../src/banks/iso20022/pain001';
+import { createDb } from '../../../src/db/knex';
 import { parsePain002 } from '../../../src/banks/iso20022/pain002';
 import {
   api,
@@ -74,5 +75,62 @@ describe('sandbox bank: state survives a restart', () => {
     // A repeat of the file after the restart is still recognised.
     const again = parsePain002((await postXml(second, '/iso20022/payments', buildPain001(batch))).text);
     expect(again).toMatchObject({ groupStatus: 'RJCT', groupReasonCode: 'DU01' });
+  });
+
+  test('a schema made before reversals, returns and interest is brought up to date at start, its bookings kept', async () => {
+    const schema = uniqueSchema();
+    const first = await startTestBank({ schema });
+    const payer = uniqueNumber();
+    await openAccount(first, payer, '甲公司', '50.00');
+    const paid = await api(first, 'POST', '/sandbox/transfers', { fromAccount: payer, toAccount: `${virtualPrefix}00000000631`, amount: '20.00' });
+    await first.close();
+    // What the previous simulator's schema looked like: no kinds, two origins, no new tables.
+    const db = createDb(process.env.DATABASE_URL!, { poolMax: 1 });
+    try {
+      await db.raw(`ALTER TABLE "${schema}".entries DROP COLUMN kind, DROP COLUMN reverses_ref, DROP COLUMN return_reason, DROP COLUMN booking_date_only,
+        DROP CONSTRAINT entries_origin_kinds, ADD CONSTRAINT entries_origin_check CHECK (origin IN ('customer', 'payment'))`);
+      await db.raw(`ALTER TABLE "${schema}".customer_transfers DROP COLUMN booking_date_only`);
+      await db.raw(`ALTER TABLE "${schema}".payment_instructions DROP COLUMN visible_after`);
+      await db.raw(`DROP TABLE "${schema}".reversals, "${schema}".payment_returns, "${schema}".interest_postings`);
+    } finally {
+      await db.destroy();
+    }
+    const second = await startTestBank({ schema });
+    banks.push(second);
+    expect((await api(second, 'GET', `/sandbox/accounts/${payer}`)).body.entries).toEqual([expect.objectContaining({ ref: paid.body.debitRef, kind: 'transfer', bookingDateOnly: false })]);
+    const reversed = await api(second, 'POST', '/sandbox/reversals', { ref: paid.body.ref });
+    expect(reversed.status).toBe(201);
+    expect(await balanceOf(second, payer)).toBe('50.00');
+  });
+
+  test('a late arrival stays queued across a restart, unknown to status inquiries, and then settles once', async () => {
+    const schema = uniqueSchema();
+    const first = await startTestBank({ schema });
+    banks.push(first);
+    const funder = uniqueNumber();
+    const payee = uniqueNumber();
+    await openAccount(first, funder, '甲公司', '10.00');
+    await openAccount(first, payee, '乙公司', '0.00');
+    await api(first, 'POST', '/sandbox/transfers', { fromAccount: funder, toAccount: trustNumber, amount: '10.00' });
+    expect((await api(first, 'POST', '/sandbox/faults', { seed: 3, lateArrivalRate: 1, lateArrivalMs: 2_500 })).status).toBe(200);
+    const batch = {
+      messageId: `LATE${randomBytes(6).toString('hex')}`,
+      createdAt: new Date(),
+      requestedExecutionDate: new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10),
+      debtor: { accountNumber: trustNumber, name: trustName, bankCode: sandboxBankCode },
+      transfers: [{ endToEndId: `E${randomBytes(6).toString('hex')}`, amountFen: 400n, currency: 'CNY' as const, creditor: { accountNumber: payee, name: '乙公司', bankCode: otherBankCode }, remittance: '退还' }],
+    };
+    expect(parsePain002((await postXml(first, '/iso20022/payments', buildPain001(batch))).text).groupStatus).toBe('ACTC');
+    await first.close();
+
+    const second = await startTestBank({ schema });
+    banks.push(second);
+    expect((await api(second, 'GET', '/sandbox/faults')).body).toMatchObject({ seed: 3, lateArrivalRate: 1, lateArrivalMs: 2_500 });
+    expect((await fetch(`${second.url}/iso20022/payments/${batch.messageId}/status`)).status).toBe(404);
+    expect(await balanceOf(second, payee)).toBe('0.00');
+    await waitFor('the queued payment to settle', async () => (await balanceOf(second, payee)) === '4.00');
+    const report = parsePain002(await (await fetch(`${second.url}/iso20022/payments/${batch.messageId}/status`)).text());
+    expect(report).toMatchObject({ groupStatus: 'ACSC', transactions: [{ outcome: 'settled' }] });
+    expect(await balanceOf(second, trustNumber)).toBe('6.00');
   });
 });

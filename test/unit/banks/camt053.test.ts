@@ -51,6 +51,8 @@ describe('camt.053 samples', () => {
         counterparty: {},
         remittance: 'T-2025-0042 BIDDEP 7781',
         reversal: false,
+        bankTransactionCode: 'PMNT/RCDT/DMCT',
+        bookingDateOnly: true,
       },
     ]);
   });
@@ -156,12 +158,16 @@ describe('camt.053 streaming', () => {
 
   test('what we build reads back: entry fields and a debit balance', async () => {
     const e1 = statementEntry(1, { endToEndId: 'RFD-BID-1' });
-    const e2 = statementEntry(3, { reversal: true });
+    const e2 = statementEntry(3, { reversal: true, originalEntryRef: 'BK0000000001' });
     const { entries, summary } = await collect([...camt053Chunks(header, [e1, e2])].join(''));
     expect(summary.openingBalanceFen).toBe(-12_345n);
     expect(summary.closingBalanceFen).toBe(100_000_000_00n);
     expect(summary.sequenceNumber).toBe('59');
-    expect(entries).toEqual([{ ...e1, reversal: false }, e2]);
+    // A debit that reverses a credit keeps the credit's code (received transfer).
+    expect(entries).toEqual([
+      { ...e1, reversal: false, bankTransactionCode: 'PMNT/RCDT/DMCT' },
+      { ...e2, bankTransactionCode: 'PMNT/RCDT/DMCT' },
+    ]);
   });
 
   test('a document cut short is refused, even after some entries were delivered', async () => {
