@@ -1,7 +1,9 @@
 // A bidbond process from its parts: infrastructure (the embedded PostgreSQL and Redis on the
 // development default), the runtime, then the api, the worker and the sandbox bank as asked.
-// Parts start in that order and stop in the reverse one, so the api stops taking requests and the
-// worker drains before the database and Redis they use go away; each stop prints one line.
+// The api, the worker and the sandbox bank stop first, in that order: the api stops taking
+// requests, the worker drains the jobs that may still call the bank, then the bank stops. The
+// infrastructure they all use stops after them, last-started first, the embedded services last.
+// Each stop prints one line.
 import type { Server } from 'node:http';
 import { rmSync, writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
@@ -27,7 +29,7 @@ export interface RunningService {
   /** Empty when the api is not part of this process. */
   apiUrl: string;
   sandbox?: { url: string; bankId: string };
-  /** Stops every part in the reverse order of their start; safe to call twice. */
+  /** Stops the services, then what they use; a second call waits for the first. */
   stop(): Promise<void>;
 }
 
@@ -36,10 +38,22 @@ interface Part {
   stop(): Promise<void>;
 }
 
-/** Stops parts last-started first; one line per part, and a failing stop does not keep the
- *  others running. */
-async function stopParts(parts: Part[], report: (line: string) => void): Promise<void> {
-  for (const part of [...parts].reverse()) {
+/** What a process has started: the infrastructure the services use, and the services. */
+interface Started {
+  foundations: Part[];
+  services: Part[];
+}
+
+/** How long the api lets requests in flight finish before cutting their connections. */
+export const apiCloseGraceMs = 10_000;
+
+/** Stops the services in the order they started, then the foundations last-started first; one
+ *  line per part, and a failing stop does not keep the others running. */
+async function stopParts(started: Started, report: (line: string) => void): Promise<void> {
+  const order = [...started.services, ...[...started.foundations].reverse()];
+  started.services.length = 0;
+  started.foundations.length = 0;
+  for (const part of order) {
     try {
       await part.stop();
       report(`stopped ${part.name}`);
@@ -47,7 +61,6 @@ async function stopParts(parts: Part[], report: (line: string) => void): Promise
       report(`stopping ${part.name} failed: ${(e as Error).message}`);
     }
   }
-  parts.length = 0;
 }
 
 function listen(app: ReturnType<typeof buildApi>, config: Config): Promise<Server> {
@@ -66,15 +79,16 @@ export async function startService(
   const log = opts.log ?? createLogger(config);
   const report = opts.report ?? ((line: string) => log.info(line));
   const modules = opts.modules ?? domainModules;
-  const started: Part[] = [];
+  const started: Started = { foundations: [], services: [] };
+  const embedded = !config.DATABASE_URL || !config.REDIS_URL;
   try {
     const infra = await resolveInfrastructure(config, log);
-    started.push({ name: 'embedded services', stop: () => infra.stop() });
+    if (embedded) started.foundations.push({ name: 'embedded services', stop: () => infra.stop() });
     const rt = await createRuntime(config, infra, { log, migrate: true, timing: opts.timing });
-    started.push({ name: 'runtime (database pool, Redis, queues)', stop: () => rt.close() });
-    if (!config.DATABASE_URL || !config.REDIS_URL) {
+    started.foundations.push({ name: 'runtime (database pool, Redis, queues)', stop: () => rt.close() });
+    if (embedded) {
       writeFileSync(runtimeFile(config), JSON.stringify({ databaseUrl: infra.databaseUrl, redisUrl: infra.redisUrl, pid: process.pid }), { mode: 0o600 });
-      started.push({ name: 'runtime file', stop: async () => rmSync(runtimeFile(config), { force: true }) });
+      started.foundations.push({ name: 'runtime file', stop: async () => rmSync(runtimeFile(config), { force: true }) });
     }
     let apiUrl = '';
     if (parts.api) {
@@ -82,11 +96,15 @@ export async function startService(
       const addr = server.address();
       apiUrl = `http://${config.HOST}:${typeof addr === 'object' && addr ? addr.port : config.PORT}`;
       log.info({ url: apiUrl }, `api listening; docs at ${apiUrl}/docs`);
-      started.push({
+      started.services.push({
         name: 'api',
         stop: () =>
           new Promise<void>((resolve) => {
-            server.close(() => resolve());
+            const cut = setTimeout(() => server.closeAllConnections(), apiCloseGraceMs);
+            server.close(() => {
+              clearTimeout(cut);
+              resolve();
+            });
             // Keep-alive connections idle between requests would hold the close open.
             server.closeIdleConnections();
           }),
@@ -95,15 +113,16 @@ export async function startService(
     if (parts.worker) {
       const workers = await buildWorker(rt, infra.redisUrl, modules);
       log.info('worker started');
-      started.push({ name: 'worker', stop: () => workers.close() });
+      started.services.push({ name: 'worker', stop: () => workers.close() });
     }
     let sandbox: RunningService['sandbox'];
     if (parts.sandbox) {
       const s = await startEmbeddedSandbox(rt, infra.databaseUrl, apiUrl, log);
       sandbox = { url: s.url, bankId: s.bankId };
-      started.push({ name: 'sandbox bank', stop: () => s.close() });
+      started.services.push({ name: 'sandbox bank', stop: () => s.close() });
     }
-    return { rt, infra, apiUrl, sandbox, stop: () => stopParts(started, report) };
+    let stopping: Promise<void> | undefined;
+    return { rt, infra, apiUrl, sandbox, stop: () => (stopping ??= stopParts(started, report)) };
   } catch (e) {
     await stopParts(started, () => {});
     throw e;

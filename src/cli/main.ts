@@ -1,6 +1,7 @@
 // The bidbond command: processes (api, worker, sandbox-bank, or all together on the embedded
 // default), migrations, keys, and operator tasks.
 import { existsSync, writeFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config';
@@ -19,24 +20,58 @@ export function fail(message: string): never {
   process.exit(1);
 }
 
+/** The signals that ask a process to stop: Ctrl-C, `kill`, a closed terminal. */
+const stopSignals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+type StopSignal = (typeof stopSignals)[number];
+
+/** Exiting, rather than dying by the signal, runs the exit hooks that stop the embedded
+ *  PostgreSQL and Redis: they run in process groups of their own, so no terminal signal
+ *  reaches them. */
+function exitOnSignal(signal: StopSignal): never {
+  process.exit(128 + osConstants.signals[signal]);
+}
+
+/** Other commands exit at once on a stop signal; `serve` drains first. */
+let onStopSignal: (signal: StopSignal) => void = exitOnSignal;
+for (const signal of stopSignals) process.on(signal, () => onStopSignal(signal));
+
 async function serve(parts: ServiceParts, opts: { demo: boolean }): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config);
-  const service = await startService(config, parts, { log, report: (line) => process.stderr.write(`bidbond: ${line}\n`) });
-  if (!config.isProduction && parts.api && !config.DATABASE_URL) await ensureNewcomerKey(service.rt.db, config, log);
+  const report = (line: string) => process.stderr.write(`bidbond: ${line}\n`);
+  let stopRequested: (signal: StopSignal) => void = () => {};
+  const stopSignal = new Promise<StopSignal>((resolve) => (stopRequested = resolve));
   let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
+  onStopSignal = (signal) => {
+    // A second signal is an operator who will not wait for the drain.
+    if (stopping) {
+      report(`${signal} again: exiting without waiting`);
+      exitOnSignal(signal);
+    }
     stopping = true;
-    process.stderr.write(`bidbond: ${signal}: stopping\n`);
+    report(`${signal}: stopping`);
+    stopRequested(signal);
+  };
+  // A signal during the start is acted on once the start is done, so that what has started
+  // is stopped in order.
+  const service = await startService(config, parts, { log, report });
+  const ready = (async () => {
+    if (!stopping && !config.isProduction && parts.api && !config.DATABASE_URL) await ensureNewcomerKey(service.rt.db, config, log);
+  })();
+  void stopSignal.then(async () => {
+    // The newcomer key is written before the database pool it uses is closed.
+    await ready.catch(() => {});
     await service.stop();
     process.exit(process.exitCode ?? 0);
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  if (opts.demo) {
-    // The demo's verdict is reported; the service keeps serving either way.
-    const summary = await runDemoAgainst({ rt: service.rt, apiUrl: service.apiUrl, sandbox: service.sandbox }).catch((e: Error) => void process.stderr.write(`bidbond: the demo failed: ${e.message}\n`));
+  });
+  await ready;
+  if (opts.demo && !stopping) {
+    // The demo's verdict is reported; the service keeps serving either way. A demo cut short by a
+    // stop has no verdict.
+    const summary = await runDemoAgainst({ rt: service.rt, apiUrl: service.apiUrl, sandbox: service.sandbox }).catch((e: Error) => {
+      if (!stopping) report(`the demo failed: ${e.message}`);
+    });
+    if (stopping) return;
     if (!summary?.ok) process.exitCode = 1;
     log.info({ url: service.apiUrl }, `demo finished; still serving at ${service.apiUrl} (docs at ${service.apiUrl}/docs)`);
   }

@@ -1,11 +1,11 @@
 // The embedded default for Redis: when REDIS_URL is unset, a redis-server from the PATH on a
 // free loopback port, persisting nothing outside the data directory. Without one, a clear
-// message that says what to install or set.
-import { spawn } from 'node:child_process';
-import { accessSync, constants, mkdirSync } from 'node:fs';
+// message that says what to install or set. Like the embedded PostgreSQL, it runs in its own
+// process group, so a terminal's Ctrl-C does not take it away from the worker while it drains.
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Redis from 'ioredis';
-import { freePort } from '../db/embedded';
+import { findOnPath, freePort, spawnOwned } from '../db/embedded';
 
 export class RedisNotFound extends Error {
   constructor() {
@@ -22,21 +22,9 @@ export interface EmbeddedRedis {
 }
 
 export const redisStartTimeoutMs = 10_000;
-
-/** The first executable `name` in PATH, looked up without a shell. */
-export function findOnPath(name: string, pathVar = process.env.PATH ?? ''): string | undefined {
-  for (const dir of pathVar.split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
+/** Nothing is saved on shutdown (`--save ''`), so a SIGTERM ends it at once; the bound is for a
+ *  server that hangs. */
+export const redisStopGraceMs = 10_000;
 
 export async function startEmbeddedRedis(dataDir: string): Promise<EmbeddedRedis> {
   const bin = findOnPath('redis-server');
@@ -44,14 +32,9 @@ export async function startEmbeddedRedis(dataDir: string): Promise<EmbeddedRedis
   const dir = path.join(dataDir, 'redis');
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
-  const child = spawn(
-    bin,
-    ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction', '--protected-mode', 'yes'],
-    { stdio: 'ignore' },
-  );
-  // If this process dies without closing, the redis-server it started must not outlive it.
-  const killChild = () => child.kill('SIGTERM');
-  process.once('exit', killChild);
+  // The pid file says which process serves this data directory, for an operator (or a test).
+  const args = ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--pidfile', path.join(dir, 'redis-server.pid'), '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction', '--protected-mode', 'yes'];
+  const server = spawnOwned(bin, args, { spawn: { stdio: 'ignore' }, stopSignal: 'SIGTERM', forceSignal: 'SIGKILL', stopGraceMs: redisStopGraceMs });
   const url = `redis://127.0.0.1:${port}`;
   const deadline = Date.now() + redisStartTimeoutMs;
   for (;;) {
@@ -64,18 +47,13 @@ export async function startEmbeddedRedis(dataDir: string): Promise<EmbeddedRedis
       break;
     } catch {
       probe.disconnect();
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`redis-server did not start on port ${port}`);
+      if (Date.now() > deadline || !server.running()) {
+        await server.stop();
+        const why = server.spawnError()?.message;
+        throw new Error(`redis-server did not start on port ${port}${why ? ` (${why})` : ''}`);
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  return {
-    url,
-    stop: async () => {
-      process.off('exit', killChild);
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        await new Promise((r) => child.once('exit', r));
-      }
-    },
-  };
+  return { url, stop: () => server.stop() };
 }
