@@ -18,6 +18,7 @@ import { Readable } from 'node:stream';
 import { camt053Chunks } from '../src/banks/iso20022/camt053';
 import type { StatementEntry } from '../src/banks/types';
 import { createDb } from '../src/db/knex';
+import { defaultBusinessTables } from '../src/tables';
 import { migrateLatest } from '../src/db/migrate';
 import { reconcileStream } from '../src/reconciliation/service';
 import { statementInsertBatchRows } from '../src/reconciliation/statements';
@@ -69,7 +70,7 @@ async function main(): Promise<void> {
     let rssPeak = process.memoryUsage().rss;
     const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 50);
     const t0 = performance.now();
-    const out = await reconcileStream(db, bank, createReadStream(file), parseCamt053Stream, { source: 'cli', actor: { type: 'operator', id: 'bench' } });
+    const out = await reconcileStream({ db, tables: defaultBusinessTables }, bank, createReadStream(file), parseCamt053Stream, { source: 'cli', actor: { type: 'operator', id: 'bench' } });
     const reconcileMs = performance.now() - t0;
     clearInterval(sampler);
     const r = await db('reconciliations').where({ id: out.reconciliationId }).first();

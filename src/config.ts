@@ -1,5 +1,9 @@
-// The one place the environment is read. A bad value stops the start with a message that names
-// the variable; nothing else in the code looks at process.env.
+// The service's settings are read from the environment here and nowhere else; a bad value stops
+// the start with a message that names the variable. What else reads process.env is not a setting
+// of the service: the sandbox bank's own configuration (SANDBOX_*, sandbox-bank/config.ts), PATH
+// to find the programs the embedded default runs (redis-server, setpriv), the environment handed
+// on to child processes (openssl, the sandbox bank), and the CLI's LOG_LEVEL for its own error
+// output and USER to name the operator on record.
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -41,6 +45,15 @@ export const envSchema = z.object({
   /** Time of day (Asia/Shanghai, HH:MM) at which each bank's statement is fetched. */
   BIDBOND_STATEMENT_TIME: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM').default('06:00'),
   BIDBOND_TRUST_PROXY: flag,
+  /** Refund timing against the banks (milliseconds); see src/timing.ts. Unset: the defaults. */
+  BIDBOND_BANK_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).optional(),
+  BIDBOND_REFUND_POLL_DELAY_MS: z.coerce.number().int().min(10).max(3_600_000).optional(),
+  BIDBOND_REFUND_POLL_DELAY_MAX_MS: z.coerce.number().int().min(10).max(86_400_000).optional(),
+  BIDBOND_REFUND_NO_RECORD_GRACE_MS: z.coerce.number().int().min(0).max(86_400_000).optional(),
+  BIDBOND_REFUND_SENDING_STALE_MS: z.coerce.number().int().min(100).max(86_400_000).optional(),
+  BIDBOND_REFUND_RETRY_DELAY_MS: z.coerce.number().int().min(0).max(86_400_000).optional(),
+  BIDBOND_REFUND_RETRY_AFTER_NO_RECORD_MS: z.coerce.number().int().min(0).max(30 * 86_400_000).optional(),
+  BIDBOND_REFUND_STATUS_HORIZON_MS: z.coerce.number().int().min(1000).max(90 * 86_400_000).optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;

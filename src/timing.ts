@@ -14,6 +14,14 @@ export interface RefundTiming {
   sendingStaleMs: number;
   /** Pause before a new attempt after a transient rejection. */
   retryDelayMs: number;
+  /** After a bank said "no record" of an instruction, how long before a new attempt is sent:
+   *  far longer than any bank's queue, so an instruction that was only late has surfaced by
+   *  then (and the new attempt, carrying the same end-to-end id, is refused as a duplicate if
+   *  it has not). */
+  retryAfterNoRecordMs: number;
+  /** How long an instruction may stay without a final status before a person must look
+   *  (manual handling, `status_unknown`). */
+  statusHorizonMs: number;
 }
 
 export interface Timing {
@@ -27,6 +35,8 @@ export const defaultRefundTiming: RefundTiming = {
   noRecordGraceMs: 2 * 60_000,
   sendingStaleMs: 2 * 60_000,
   retryDelayMs: 60_000,
+  retryAfterNoRecordMs: 6 * 3600_000,
+  statusHorizonMs: 48 * 3600_000,
 };
 
 export const defaultTiming: Timing = { refunds: defaultRefundTiming };
@@ -34,4 +44,30 @@ export const defaultTiming: Timing = { refunds: defaultRefundTiming };
 /** The defaults with some values replaced. */
 export function timingWith(overrides: { refunds?: Partial<RefundTiming> } = {}): Timing {
   return { refunds: { ...defaultRefundTiming, ...overrides.refunds } };
+}
+
+/** Timing from the configuration: each BIDBOND_*_MS variable that is set replaces its default. */
+export function timingFromEnv(env: {
+  BIDBOND_BANK_TIMEOUT_MS?: number;
+  BIDBOND_REFUND_POLL_DELAY_MS?: number;
+  BIDBOND_REFUND_POLL_DELAY_MAX_MS?: number;
+  BIDBOND_REFUND_NO_RECORD_GRACE_MS?: number;
+  BIDBOND_REFUND_SENDING_STALE_MS?: number;
+  BIDBOND_REFUND_RETRY_DELAY_MS?: number;
+  BIDBOND_REFUND_RETRY_AFTER_NO_RECORD_MS?: number;
+  BIDBOND_REFUND_STATUS_HORIZON_MS?: number;
+}): Timing {
+  const set = <K extends keyof RefundTiming>(k: K, v: number | undefined) => (v === undefined ? {} : { [k]: v });
+  return timingWith({
+    refunds: {
+      ...set('bankTimeoutMs', env.BIDBOND_BANK_TIMEOUT_MS),
+      ...set('pollDelayMs', env.BIDBOND_REFUND_POLL_DELAY_MS),
+      ...set('pollDelayMaxMs', env.BIDBOND_REFUND_POLL_DELAY_MAX_MS),
+      ...set('noRecordGraceMs', env.BIDBOND_REFUND_NO_RECORD_GRACE_MS),
+      ...set('sendingStaleMs', env.BIDBOND_REFUND_SENDING_STALE_MS),
+      ...set('retryDelayMs', env.BIDBOND_REFUND_RETRY_DELAY_MS),
+      ...set('retryAfterNoRecordMs', env.BIDBOND_REFUND_RETRY_AFTER_NO_RECORD_MS),
+      ...set('statusHorizonMs', env.BIDBOND_REFUND_STATUS_HORIZON_MS),
+    },
+  });
 }

@@ -19,7 +19,7 @@ import { startEmbeddedRedis } from '../queue/embeddedRedis';
 import { startOutboxRelay } from '../queue/outbox';
 import { closeQueues, createQueues, requestConnection, workerConnection } from '../queue/queues';
 import { createLogger, type Runtime } from '../runtime';
-import { defaultTiming, type Timing } from '../timing';
+import { timingFromEnv, type Timing } from '../timing';
 
 export interface Infrastructure {
   databaseUrl: string;
@@ -152,7 +152,7 @@ export async function createRuntime(
     trustRoots: loadTrustRoots(config),
     signer: loadSigner(config),
     tables: startTables,
-    timing: opts.timing ?? defaultTiming,
+    timing: opts.timing ?? timingFromEnv(config),
     queues,
     queueRedis,
     close: async () => {

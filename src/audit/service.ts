@@ -6,6 +6,7 @@ import { isTransaction } from '../db/tx';
 import { newId } from '../domain/ids';
 import { canonicalJson, toJsonSafe } from './canonical';
 import * as repo from './repo';
+import type { AuditListQuery } from './schemas';
 
 export const genesisHash = '0'.repeat(64);
 /** Rows read per round while verifying, so the check runs in bounded memory on any log size. */
@@ -127,17 +128,16 @@ export async function verifyChain(tx: Tx): Promise<ChainCheck> {
   }
 }
 
-export function presentAuditEvent(r: repo.AuditRow) {
-  return {
-    object: 'audit_event',
-    seq: r.seq.toString(),
-    id: r.id,
-    at: r.at.toISOString(),
-    actor: { type: r.actor_type, id: r.actor_id },
-    action: r.action,
-    entity: r.entity_type ? { type: r.entity_type, id: r.entity_id } : null,
-    data: r.data,
-    prevHash: r.prev_hash,
-    hash: r.hash,
-  };
+/** A page of the log, oldest first; the cursor is the last `seq` returned. */
+export async function listAuditEvents(tx: Tx, query: AuditListQuery): Promise<{ object: 'list'; data: repo.AuditRow[]; hasMore: boolean; nextCursor: string | null }> {
+  const rows = await repo.listEvents(tx, {
+    afterSeq: query.cursor === undefined ? undefined : BigInt(query.cursor),
+    limit: query.limit + 1,
+    entityType: query.entityType,
+    entityId: query.entityId,
+    action: query.action,
+  });
+  const page = rows.slice(0, query.limit);
+  const hasMore = rows.length > query.limit;
+  return { object: 'list', data: page, hasMore, nextCursor: hasMore ? page[page.length - 1].seq.toString() : null };
 }

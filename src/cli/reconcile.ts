@@ -10,7 +10,7 @@ import { findBank } from '../registry/repo';
 import { connectInfrastructure, createRuntime } from '../app/runtime';
 import { createLogger } from '../runtime';
 import { reconcileFromBank, reconcileStream } from '../reconciliation/service';
-import { presentSummary } from '../reconciliation/report';
+import { presentSummary } from '../reconciliation/present';
 import { statementBytesMax } from '../reconciliation/statements';
 
 /** Exceptions printed on the terminal; the rest are in the report and its CSV. */
@@ -37,7 +37,7 @@ export function addReconcileCommand(program: Command, config: () => Config): voi
           if (o.file) {
             const bank = await findBank(rt.db, o.bank);
             if (!bank) throw new Error(`no bank ${o.bank}`);
-            outcome = await reconcileStream(rt.db, bank, createReadStream(o.file), parseCamt053Stream, { source: 'cli', actor });
+            outcome = await reconcileStream(rt, bank, createReadStream(o.file), parseCamt053Stream, { source: 'cli', actor });
           } else {
             outcome = await reconcileFromBank(rt, o.bank, o.date!, { source: 'cli', actor });
           }

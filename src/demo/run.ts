@@ -21,7 +21,7 @@ export const demoSeedDefault = 20261127;
 /** The worker's refund timing while the demo runs: the production defaults wait minutes
  *  between polls and retries (a real bank's pace); the sandbox answers in milliseconds. */
 export const demoTiming: Timing = timingWith({
-  refunds: { bankTimeoutMs: 3_000, pollDelayMs: 200, pollDelayMaxMs: 1_000, noRecordGraceMs: 3_000, sendingStaleMs: 10_000, retryDelayMs: 300 },
+  refunds: { bankTimeoutMs: 3_000, pollDelayMs: 200, pollDelayMaxMs: 1_000, noRecordGraceMs: 3_000, sendingStaleMs: 10_000, retryDelayMs: 300, retryAfterNoRecordMs: 3_000 },
 });
 
 export interface DemoOptions {

@@ -5,15 +5,16 @@
 import type { Knex } from 'knex';
 import { appendAudit } from '../audit/service';
 import { assert } from '../errors';
+import type { Calendar } from '../domain/calendar';
 import { newId } from '../domain/ids';
 import { formatAmount } from '../domain/money';
 import type { CreditEntry } from '../banks/types';
-import type { BankRow, BidderRow, SectionRow } from '../registry/repo';
-import { depositAccountSpec, postJournal, suspenseAccountSpec, trustAccountSpec } from '../ledger';
+import { findBidder, findSection, type BankRow, type BidderRow, type SectionRow } from '../registry/repo';
+import { depositAccountSpec, postJournal, suspenseAccountSpec, trustAccountSpec, type AccountSpec } from '../ledger';
+import { scheduleRefund } from '../refunds/service';
 import { requestVoucher } from '../vouchers/requests';
 import * as repo from './repo';
-import { r3BookedBeforeDeadline, r4Currency, r4Total, r5FromBasicAccount, type RuleCheck } from './rules';
-import { scheduleRefund } from './refunds';
+import { r3BookedBeforeDeadline, r4Currency, r4Total, r5FromBasicAccount, type R4Outcome, type RuleCheck } from './rules';
 
 const bankActor = (bankId: string) => ({ type: 'bank' as const, id: bankId });
 
@@ -22,104 +23,147 @@ export const creditJournalRef = (bankId: string, entryRef: string) => `${bankId}
 
 export type RecordOutcome = { kind: 'duplicate' } | { kind: 'recorded'; depositId: string; status: repo.DepositStatus };
 
-export async function recordCredit(tx: Knex.Transaction, bank: BankRow, messageId: string, entry: CreditEntry): Promise<RecordOutcome> {
+/** Records one bank entry as a deposit; `calendar` dates the refunds it owes (R19). */
+export async function recordCredit(tx: Knex.Transaction, calendar: Calendar, bank: BankRow, messageId: string, entry: CreditEntry): Promise<RecordOutcome> {
+  const credit = await claimEntry(tx, bank, messageId, entry);
+  if (!credit) return { kind: 'duplicate' };
+  const account = await repo.lockDepositAccountByNumber(tx, bank.id, entry.virtualAccount);
+  if (!account) return holdInSuspense(tx, bank, entry, credit);
+  const section = (await findSection(tx, account.section_id))!;
+  const bidder = (await findBidder(tx, account.bidder_id))!;
+  const matched: Matched = { bank, entry, credit, section, bidder, depositId: newId('dep') };
+  const verdict = await judge(tx, matched);
+  await post(tx, matched, verdict);
+  await scheduleRefundsOwed(tx, calendar, matched, verdict);
+  return { kind: 'recorded', depositId: matched.depositId, status: verdict.status };
+}
+
+interface ClaimedEntry {
+  creditId: string;
+  bookedAt: Date;
+}
+
+interface Matched {
+  bank: BankRow;
+  entry: CreditEntry;
+  credit: ClaimedEntry;
+  section: SectionRow;
+  bidder: BidderRow;
+  depositId: string;
+}
+
+/** The entry's credits row, or undefined when the entry is on record already: one repeated in
+ *  this or any later message, or arriving in two messages at once, is recorded once. */
+async function claimEntry(tx: Knex.Transaction, bank: BankRow, messageId: string, entry: CreditEntry): Promise<ClaimedEntry | undefined> {
   assert(entry.amountFen > 0n, `credit ${entry.entryRef} is positive`);
   const bookedAt = new Date(entry.bookedAt);
   assert(!Number.isNaN(bookedAt.getTime()), `credit ${entry.entryRef} has a booking time`);
   const creditId = newId('crd');
-  // Keyed by the bank's own entry reference: an entry repeated in this or any later message,
-  // or arriving in two messages at once, is recorded once (the second insert waits for the
-  // first to commit and then does nothing).
-  const inserted = await tx('credits')
-    .insert({
-      id: creditId,
-      bank_id: bank.id,
-      entry_ref: entry.entryRef,
-      message_id: messageId,
-      virtual_account: entry.virtualAccount,
-      amount_fen: entry.amountFen,
-      currency: entry.currency,
-      booked_at: bookedAt,
-      value_date: entry.valueDate,
-      debtor_name: entry.debtor.name,
-      debtor_account: entry.debtor.accountNumber,
-      debtor_bank_code: entry.debtor.bankCode ?? null,
-      remittance: entry.remittance ?? null,
-      end_to_end_id: entry.endToEndId ?? null,
-    })
-    .onConflict(['bank_id', 'entry_ref'])
-    .ignore()
-    .returning('id');
-  if (inserted.length === 0) return { kind: 'duplicate' };
+  const inserted = await repo.insertCredit(tx, {
+    id: creditId,
+    bank_id: bank.id,
+    entry_ref: entry.entryRef,
+    message_id: messageId,
+    virtual_account: entry.virtualAccount,
+    amount_fen: entry.amountFen,
+    currency: entry.currency,
+    booked_at: bookedAt,
+    value_date: entry.valueDate,
+    debtor_name: entry.debtor.name,
+    debtor_account: entry.debtor.accountNumber,
+    debtor_bank_code: entry.debtor.bankCode ?? null,
+    remittance: entry.remittance ?? null,
+    end_to_end_id: entry.endToEndId ?? null,
+  });
+  return inserted ? { creditId, bookedAt } : undefined;
+}
 
-  const account = await repo.lockDepositAccountByNumber(tx, bank.id, entry.virtualAccount);
+/** R15: nobody to credit. The money is in the trust account, owed to someone a person must
+ *  identify; nothing is returned automatically. */
+async function holdInSuspense(tx: Knex.Transaction, bank: BankRow, entry: CreditEntry, credit: ClaimedEntry): Promise<RecordOutcome> {
   const depositId = newId('dep');
-  if (!account) {
-    // R15: nobody to credit. The money is in the trust account, owed to someone a person must
-    // identify; nothing is returned automatically.
-    await tx('deposits').insert({
-      id: depositId, credit_id: creditId, bank_id: bank.id, virtual_account: entry.virtualAccount, amount_fen: entry.amountFen, status: 'suspense',
-      checks: JSON.stringify([{ rule: 'R15', ok: false, detail: `no sub-account ${entry.virtualAccount} at this bank` }]),
-    });
-    await postCredit(tx, bank, entry, suspenseAccountSpec(bank.id), `credit ${entry.entryRef} to unknown account ${entry.virtualAccount}: suspense`);
-    await appendAudit(tx, { actor: bankActor(bank.id), action: 'deposit.suspense', entityType: 'deposit', entityId: depositId, data: { creditId, entryRef: entry.entryRef, virtualAccount: entry.virtualAccount, amount: formatAmount(entry.amountFen) } });
-    return { kind: 'recorded', depositId, status: 'suspense' };
-  }
+  await repo.insertDeposit(tx, {
+    id: depositId, credit_id: credit.creditId, bank_id: bank.id, virtual_account: entry.virtualAccount, amount_fen: entry.amountFen, status: 'suspense',
+    checks: [{ rule: 'R15', ok: false, detail: `no sub-account ${entry.virtualAccount} at this bank` }],
+  });
+  await postCredit(tx, bank, entry, suspenseAccountSpec(bank.id), `credit ${entry.entryRef} to unknown account ${entry.virtualAccount}: suspense`);
+  await appendAudit(tx, { actor: bankActor(bank.id), action: 'deposit.suspense', entityType: 'deposit', entityId: depositId, data: { creditId: credit.creditId, entryRef: entry.entryRef, virtualAccount: entry.virtualAccount, amount: formatAmount(entry.amountFen) } });
+  return { kind: 'recorded', depositId, status: 'suspense' };
+}
 
-  const section = (await tx<SectionRow>('sections').where({ id: account.section_id }).first())!;
-  const bidder = (await tx<BidderRow>('bidders').where({ id: account.bidder_id }).first())!;
+type Verdict =
+  /** Failed R3, R4 (currency) or R5: it never secures the bid and goes back whole (R15). */
+  | { status: 'invalid'; checks: RuleCheck[]; failed: string[] }
+  /** Passed, but the bidder's total is still short (R4): it waits for a top-up. */
+  | { status: 'received'; checks: RuleCheck[]; r4: Extract<R4Outcome, { kind: 'short' }> }
+  /** Passed and the total reaches the requirement: the waiting credits become valid with it. */
+  | { status: 'valid'; checks: RuleCheck[]; r4: Exclude<R4Outcome, { kind: 'short' }>; waiting: repo.DepositRow[] };
+
+async function judge(tx: Knex.Transaction, m: Matched): Promise<Verdict> {
   const checks: RuleCheck[] = [
-    r3BookedBeforeDeadline(bookedAt, section.bid_deadline),
-    r5FromBasicAccount(entry.debtor, { number: bidder.basic_account_number, name: bidder.basic_account_name }),
+    r3BookedBeforeDeadline(m.credit.bookedAt, m.section.bid_deadline),
+    r5FromBasicAccount(m.entry.debtor, { number: m.bidder.basic_account_number, name: m.bidder.basic_account_name }),
   ];
-  const currencyCheck = r4Currency(entry.currency);
+  const currencyCheck = r4Currency(m.entry.currency);
   if (currencyCheck) checks.push(currencyCheck);
-  const base = { id: depositId, credit_id: creditId, bank_id: bank.id, section_id: section.id, bidder_id: bidder.id, virtual_account: entry.virtualAccount, amount_fen: entry.amountFen };
-  const memo = `credit ${entry.entryRef} ${formatAmount(entry.amountFen)} to ${entry.virtualAccount} (${section.id}/${bidder.id})`;
-
   const failed = checks.filter((c) => !c.ok).map((c) => c.rule);
-  if (failed.length > 0) {
-    await tx('deposits').insert({ ...base, status: 'invalid', checks: JSON.stringify(checks), failed_rules: failed });
-    await postCredit(tx, bank, entry, depositAccountSpec(depositId, bank.id, section.id), memo);
-    await appendAudit(tx, { actor: bankActor(bank.id), action: 'deposit.invalid', entityType: 'deposit', entityId: depositId, data: { creditId, sectionId: section.id, bidderId: bidder.id, amount: formatAmount(entry.amountFen), rules: failed, checks } });
-    // R15: a credit that fails R3/R4/R5 goes back to its source automatically.
-    await scheduleRefund(tx, { depositId, reason: 'invalid', principalFen: entry.amountFen, eventAt: bookedAt });
-    return { kind: 'recorded', depositId, status: 'invalid' };
-  }
+  if (failed.length > 0) return { status: 'invalid', checks, failed };
 
-  const others = (await repo.depositsOf(tx, section.id, bidder.id)).filter((d) => d.status === 'valid' || d.status === 'received');
+  const others = (await repo.depositsOf(tx, m.section.id, m.bidder.id)).filter((d) => d.status === 'valid' || d.status === 'received');
   const securedFen = others.filter((d) => d.status === 'valid').reduce((s, d) => s + d.amount_fen - d.excess_fen, 0n);
   const waiting = others.filter((d) => d.status === 'received');
   const waitingFen = waiting.reduce((s, d) => s + d.amount_fen, 0n);
-  const r4 = r4Total({ requiredFen: section.deposit_amount_fen, securedFen, waitingFen, creditFen: entry.amountFen });
+  const r4 = r4Total({ requiredFen: m.section.deposit_amount_fen, securedFen, waitingFen, creditFen: m.entry.amountFen });
   checks.push(r4.check);
-  const now = new Date();
-  if (r4.kind === 'short') {
-    await tx('deposits').insert({ ...base, status: 'received', checks: JSON.stringify(checks) });
-    await postCredit(tx, bank, entry, depositAccountSpec(depositId, bank.id, section.id), memo);
-    await appendAudit(tx, { actor: bankActor(bank.id), action: 'deposit.received', entityType: 'deposit', entityId: depositId, data: { creditId, sectionId: section.id, bidderId: bidder.id, amount: formatAmount(entry.amountFen), total: formatAmount(r4.totalFen), required: formatAmount(section.deposit_amount_fen) } });
-    return { kind: 'recorded', depositId, status: 'received' };
+  if (r4.kind === 'short') return { status: 'received', checks, r4 };
+  return { status: 'valid', checks, r4, waiting };
+}
+
+/** The deposit row, its ledger journal and audit events, and the receipts of what became valid. */
+async function post(tx: Knex.Transaction, m: Matched, v: Verdict): Promise<void> {
+  const { bank, entry, section, bidder, depositId } = m;
+  const base = { id: depositId, credit_id: m.credit.creditId, bank_id: bank.id, section_id: section.id, bidder_id: bidder.id, virtual_account: entry.virtualAccount, amount_fen: entry.amountFen };
+  const memo = `credit ${entry.entryRef} ${formatAmount(entry.amountFen)} to ${entry.virtualAccount} (${section.id}/${bidder.id})`;
+  const liability = depositAccountSpec(depositId, bank.id, section.id);
+  const ids = { creditId: m.credit.creditId, sectionId: section.id, bidderId: bidder.id };
+
+  if (v.status === 'invalid') {
+    await repo.insertDeposit(tx, { ...base, status: 'invalid', checks: v.checks, failed_rules: v.failed });
+    await postCredit(tx, bank, entry, liability, memo);
+    await appendAudit(tx, { actor: bankActor(bank.id), action: 'deposit.invalid', entityType: 'deposit', entityId: depositId, data: { ...ids, amount: formatAmount(entry.amountFen), rules: v.failed, checks: v.checks } });
+    return;
   }
-  await tx('deposits').insert({ ...base, status: 'valid', excess_fen: r4.excessFen, valid_at: now, checks: JSON.stringify(checks) });
-  await postCredit(tx, bank, entry, depositAccountSpec(depositId, bank.id, section.id), memo);
+  if (v.status === 'received') {
+    await repo.insertDeposit(tx, { ...base, status: 'received', checks: v.checks });
+    await postCredit(tx, bank, entry, liability, memo);
+    await appendAudit(tx, { actor: bankActor(bank.id), action: 'deposit.received', entityType: 'deposit', entityId: depositId, data: { ...ids, amount: formatAmount(entry.amountFen), total: formatAmount(v.r4.totalFen), required: formatAmount(section.deposit_amount_fen) } });
+    return;
+  }
+  const now = new Date();
+  await repo.insertDeposit(tx, { ...base, status: 'valid', excess_fen: v.r4.excessFen, valid_at: now, checks: v.checks });
+  await postCredit(tx, bank, entry, liability, memo);
   const nowValid = [depositId];
-  for (const d of waiting) {
-    const n = await tx('deposits').where({ id: d.id, status: 'received' }).update({
-      status: 'valid', valid_at: now, updated_at: now,
-      checks: JSON.stringify([...d.checks.filter((c) => c.rule !== 'R4'), { rule: 'R4', ok: true, detail: `topped up by ${depositId}: ${r4.check.detail}` }]),
-    });
+  for (const d of v.waiting) {
+    const checks = [...d.checks.filter((c) => c.rule !== 'R4'), { rule: 'R4', ok: true, detail: `topped up by ${depositId}: ${v.r4.check.detail}` }];
+    const n = await repo.markToppedUp(tx, d.id, checks, now);
     assert(n === 1, `waiting deposit ${d.id} is still received`);
     nowValid.push(d.id);
   }
   for (const id of nowValid) {
-    await appendAudit(tx, { actor: bankActor(bank.id), action: 'deposit.valid', entityType: 'deposit', entityId: id, data: { sectionId: section.id, bidderId: bidder.id, total: formatAmount(r4.totalFen), required: formatAmount(section.deposit_amount_fen) } });
+    await appendAudit(tx, { actor: bankActor(bank.id), action: 'deposit.valid', entityType: 'deposit', entityId: id, data: { sectionId: section.id, bidderId: bidder.id, total: formatAmount(v.r4.totalFen), required: formatAmount(section.deposit_amount_fen) } });
     await requestReceipt(tx, id);
   }
-  if (r4.excessFen > 0n) await scheduleRefund(tx, { depositId, reason: 'excess', principalFen: r4.excessFen, eventAt: bookedAt });
-  return { kind: 'recorded', depositId, status: 'valid' };
 }
 
-async function postCredit(tx: Knex.Transaction, bank: BankRow, entry: CreditEntry, liability: ReturnType<typeof suspenseAccountSpec>, memo: string): Promise<void> {
+/** R15: a credit that fails R3/R4/R5 goes back to its source automatically, and so does the
+ *  part of a valid one above the requirement (R4). */
+async function scheduleRefundsOwed(tx: Knex.Transaction, calendar: Calendar, m: Matched, v: Verdict): Promise<void> {
+  const eventAt = m.credit.bookedAt;
+  if (v.status === 'invalid') await scheduleRefund(tx, calendar, { depositId: m.depositId, reason: 'invalid', principalFen: m.entry.amountFen, eventAt });
+  if (v.status === 'valid' && v.r4.excessFen > 0n) await scheduleRefund(tx, calendar, { depositId: m.depositId, reason: 'excess', principalFen: v.r4.excessFen, eventAt });
+}
+
+async function postCredit(tx: Knex.Transaction, bank: BankRow, entry: CreditEntry, liability: AccountSpec, memo: string): Promise<void> {
   const posted = await postJournal(tx, {
     kind: 'credit',
     ref: creditJournalRef(bank.id, entry.entryRef),
@@ -160,14 +204,14 @@ async function requestReceipt(tx: Knex.Transaction, depositId: string): Promise<
 }
 
 /** For the opening: credits still short of the requirement at the deadline never secured the
- *  bid (R4) and go back to where they came from. */
-export async function invalidateShortDeposits(tx: Knex.Transaction, sectionId: string, at = new Date()): Promise<string[]> {
-  const waiting = (await tx<repo.DepositRow>('deposits').where({ section_id: sectionId, status: 'received' }).forUpdate()) as repo.DepositRow[];
+ *  bid (R4) and go back to where they came from, due by `calendar` (R19). */
+export async function invalidateShortDeposits(tx: Knex.Transaction, calendar: Calendar, sectionId: string, at = new Date()): Promise<string[]> {
+  const waiting = await repo.lockReceivedDepositsOf(tx, sectionId);
   for (const d of waiting) {
     const checks = [...d.checks.filter((c) => c.rule !== 'R4'), { rule: 'R4', ok: false, detail: 'the total was short of the required amount at the deadline' }];
-    await tx('deposits').where({ id: d.id }).update({ status: 'invalid', failed_rules: ['R4'], checks: JSON.stringify(checks), updated_at: at });
+    await repo.markInvalid(tx, d.id, { failedRules: ['R4'], checks, now: at });
     await appendAudit(tx, { actor: { type: 'system' }, action: 'deposit.invalid', entityType: 'deposit', entityId: d.id, data: { sectionId, bidderId: d.bidder_id, rules: ['R4'] } });
-    await scheduleRefund(tx, { depositId: d.id, reason: 'invalid', principalFen: d.amount_fen, eventAt: at });
+    await scheduleRefund(tx, calendar, { depositId: d.id, reason: 'invalid', principalFen: d.amount_fen, eventAt: at });
   }
   return waiting.map((d) => d.id);
 }

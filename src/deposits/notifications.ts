@@ -8,6 +8,7 @@ import { BankMessageInvalid, type CreditNotification } from '../banks/types';
 import { xmlBodyBytesMax } from '../banks/xmlLimits';
 import { appendAudit } from '../audit/service';
 import { BadRequest, NotFound } from '../errors';
+import type { Calendar } from '../domain/calendar';
 import type { WebhookSender } from '../http/webhookAuth';
 import { onceForEvent } from '../http/webhookReplay';
 import { findBank, type BankRow } from '../registry/repo';
@@ -38,6 +39,7 @@ export function parseBankNotification(bank: BankRow, rawBody: Buffer, contentTyp
 
 export async function receiveNotification(
   tx: Knex.Transaction,
+  calendar: Calendar,
   sender: WebhookSender,
   rawBody: Buffer,
   contentType: string,
@@ -48,7 +50,7 @@ export async function receiveNotification(
   return onceForEvent(tx, sender, notification.messageId, rawBody, async () => {
     const answer: NotificationAnswer = { object: 'notification_receipt', messageId: notification.messageId, accepted: 0, duplicates: 0, ignored: notification.ignored, depositIds: [] };
     for (const credit of notification.credits) {
-      const outcome = await recordCredit(tx, bank, notification.messageId, credit);
+      const outcome = await recordCredit(tx, calendar, bank, notification.messageId, credit);
       if (outcome.kind === 'duplicate') answer.duplicates += 1;
       else {
         answer.accepted += 1;

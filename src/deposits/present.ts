@@ -1,9 +1,9 @@
-import { presentRefund } from '../refunds/present';
-import type { Knex } from 'knex';
+// Deposits as the API shows them.
 import { formatAmount } from '../domain/money';
-import { depositAccount, postingsOf, type JournalRow } from '../ledger';
-import { creditJournalRef } from './matching';
-import type { CreditRow, DepositAccountRow, DepositRow, RefundRow, WithdrawalRow } from './repo';
+import { presentRefund } from '../refunds/present';
+import type { RefundRow } from '../refunds/repo';
+import type { CreditRow, DepositAccountRow, DepositRow, WithdrawalRow } from './repo';
+import type { DepositDetail, Forfeiture } from './service';
 
 export const presentDepositAccount = (a: DepositAccountRow) => ({
   object: 'deposit_account' as const,
@@ -64,24 +64,27 @@ export function presentDepositSummary(d: DepositRow, c: CreditRow) {
 }
 
 /** The deposit with its refunds and every ledger posting of the journals that touched it. */
-export async function presentDepositDetail(tx: Knex | Knex.Transaction, d: DepositRow, c: CreditRow, refunds: RefundRow[]) {
-  const journals = (await tx<JournalRow>('journals')
-    .where(function () {
-      this.where({ kind: 'credit', ref: creditJournalRef(c.bank_id, c.entry_ref) }).orWhereIn('id', function () {
-        this.select('journal_id').from('postings').where('account', depositAccount(d.id));
-      });
-    })
-    .orderBy('id')) as JournalRow[];
-  const ledger = [];
-  for (const j of journals) {
-    const postings = await postingsOf(tx, j.id);
-    ledger.push({
+export function presentDepositDetail(d: DepositDetail) {
+  return {
+    ...presentDepositSummary(d.deposit, d.credit),
+    refunds: d.refunds.map((r) => presentRefund(r)),
+    ledger: d.ledger.map(({ journal: j, postings }) => ({
       journalId: j.id,
       kind: j.kind,
       memo: j.memo,
       postedAt: j.posted_at.toISOString(),
       postings: postings.map((p) => ({ account: p.account, amount: formatAmount(p.amount_fen), side: p.amount_fen > 0n ? 'debit' : 'credit' })),
-    });
-  }
-  return { ...presentDepositSummary(d, c), refunds: refunds.map((r) => presentRefund(r)), ledger };
+    })),
+  };
 }
+
+export const presentForfeiture = (f: Forfeiture) => ({
+  object: 'forfeiture' as const,
+  sectionId: f.sectionId,
+  bidderId: f.bidderId,
+  reason: f.reason,
+  decidedBy: f.decidedBy,
+  decidedAt: f.decidedAt.toISOString(),
+  rule: 'R12' as const,
+  deposits: f.forfeited.map((d) => ({ depositId: d.depositId, amount: formatAmount(d.amountFen) })),
+});

@@ -1,5 +1,17 @@
-import type { RefundRow } from '../refunds/repo';
+// Queries on virtual sub-accounts, credits, deposits and withdrawals; each takes the unit of work
+// first. Every write to these tables is here, so each status change is a guarded UPDATE in one
+// place.
+import type { Knex } from 'knex';
 import type { Tx } from '../db/knex';
+import type { JournalRow } from '../ledger';
+import type { DepositScope } from './rules';
+
+/** A rule's verdict as kept on the deposit (R3, R4, R5, and R15 for suspense). */
+export interface StoredCheck {
+  rule: string;
+  ok: boolean;
+  detail: string;
+}
 
 export type DepositStatus = 'received' | 'valid' | 'invalid' | 'suspense' | 'forfeited' | 'refunded';
 
@@ -40,7 +52,7 @@ export interface DepositRow {
   amount_fen: bigint;
   excess_fen: bigint;
   status: DepositStatus;
-  checks: { rule: string; ok: boolean; detail: string }[];
+  checks: StoredCheck[];
   failed_rules: string[];
   forfeit_reason: string | null;
   forfeited_by: string | null;
@@ -50,9 +62,6 @@ export interface DepositRow {
   updated_at: Date;
 }
 
-/** One refunds table, one row type: the refunds capability owns it. */
-export type { RefundRow };
-
 export interface WithdrawalRow {
   section_id: string;
   bidder_id: string;
@@ -61,17 +70,115 @@ export interface WithdrawalRow {
   recorded_by: string;
 }
 
+// ---- sub-accounts ----------------------------------------------------------------------------
+
 export const findDepositAccount = (tx: Tx, sectionId: string, bidderId: string) =>
   tx<DepositAccountRow>('deposit_accounts').where({ section_id: sectionId, bidder_id: bidderId }).first();
 /** Locks the sub-account: credits of one bidder for one section are matched one at a time, so
  *  two top-ups arriving together see each other's amounts (R4). */
 export const lockDepositAccountByNumber = (tx: Tx, bankId: string, virtualAccount: string) =>
   tx<DepositAccountRow>('deposit_accounts').where({ virtual_account: virtualAccount, bank_id: bankId }).forUpdate().first();
-export const findDeposit = (tx: Tx, id: string) => tx<DepositRow>('deposits').where({ id }).first();
+
+export async function nextVirtualAccountSerial(tx: Knex.Transaction): Promise<bigint> {
+  const [{ serial }] = (await tx.raw("SELECT nextval('virtual_account_serial_seq') AS serial")).rows as { serial: bigint }[];
+  return serial;
+}
+
+/** One sub-account per bidder and section: undefined when another request made it first. */
+export async function insertDepositAccount(tx: Knex.Transaction, row: Omit<DepositAccountRow, 'created_at'>): Promise<DepositAccountRow | undefined> {
+  const inserted = (await tx('deposit_accounts').insert(row).onConflict(['section_id', 'bidder_id']).ignore().returning('*')) as DepositAccountRow[];
+  return inserted[0];
+}
+
+// ---- credits ---------------------------------------------------------------------------------
+
 export const findCredit = (tx: Tx, id: string) => tx<CreditRow>('credits').where({ id }).first();
+
+/** Keyed by the bank's own entry reference: false when the entry is already on record (the
+ *  second of two concurrent inserts waits for the first to commit, then does nothing). */
+export async function insertCredit(tx: Knex.Transaction, row: Omit<CreditRow, 'received_at'>): Promise<boolean> {
+  const inserted = await tx('credits').insert(row).onConflict(['bank_id', 'entry_ref']).ignore().returning('id');
+  return inserted.length > 0;
+}
+
+// ---- deposits --------------------------------------------------------------------------------
+
+export const findDeposit = (tx: Tx, id: string) => tx<DepositRow>('deposits').where({ id }).first();
+export const lockDeposit = (tx: Knex.Transaction, id: string) => tx<DepositRow>('deposits').where({ id }).forUpdate().first();
 export const depositsOf = (tx: Tx, sectionId: string, bidderId: string) =>
   tx<DepositRow>('deposits').where({ section_id: sectionId, bidder_id: bidderId }).orderBy('id') as unknown as Promise<DepositRow[]>;
-export const refundsOfDeposit = (tx: Tx, depositId: string) =>
-  tx<RefundRow>('refunds').where({ deposit_id: depositId }).orderBy('id') as unknown as Promise<RefundRow[]>;
+export const lockValidDepositsOf = (tx: Knex.Transaction, sectionId: string, bidderId: string) =>
+  tx<DepositRow>('deposits').where({ section_id: sectionId, bidder_id: bidderId, status: 'valid' }).forUpdate() as unknown as Promise<DepositRow[]>;
+export const lockReceivedDepositsOf = (tx: Knex.Transaction, sectionId: string) =>
+  tx<DepositRow>('deposits').where({ section_id: sectionId, status: 'received' }).forUpdate() as unknown as Promise<DepositRow[]>;
+
+export interface DepositFilter {
+  sectionId?: string;
+  bidderId?: string;
+  status?: DepositStatus;
+}
+
+/** The deposits a scope may see (R18), matching a filter, for keyset pagination on deposits.id. */
+export function depositsWhere(tx: Tx, scope: DepositScope, f: DepositFilter = {}): Knex.QueryBuilder {
+  const q = tx('deposits').select('deposits.*');
+  if (scope.kind === 'bidder') q.where('deposits.bidder_id', scope.bidderId);
+  if (scope.kind === 'tenderee') {
+    q.whereIn('deposits.section_id', function () {
+      this.select('id').from('sections').where('tenderee_id', scope.tendereeId).whereNotNull('opened_at');
+    });
+  }
+  if (f.sectionId) q.where('deposits.section_id', f.sectionId);
+  if (f.bidderId) q.where('deposits.bidder_id', f.bidderId);
+  if (f.status) q.where('deposits.status', f.status);
+  return q;
+}
+
+export const findDepositIn = (tx: Tx, scope: DepositScope, id: string) =>
+  depositsWhere(tx, scope).where('deposits.id', id).first() as Promise<DepositRow | undefined>;
+
+export type NewDeposit = Pick<DepositRow, 'id' | 'credit_id' | 'bank_id' | 'virtual_account' | 'amount_fen' | 'status'> &
+  Partial<Pick<DepositRow, 'section_id' | 'bidder_id' | 'excess_fen' | 'valid_at' | 'failed_rules'>> & { checks: StoredCheck[] };
+
+export async function insertDeposit(tx: Knex.Transaction, row: NewDeposit): Promise<void> {
+  await tx('deposits').insert({ ...row, checks: JSON.stringify(row.checks) });
+}
+
+/** received → valid: a later credit brought the total to the requirement. */
+export async function markToppedUp(tx: Knex.Transaction, id: string, checks: StoredCheck[], now: Date): Promise<number> {
+  return tx('deposits').where({ id, status: 'received' }).update({ status: 'valid', valid_at: now, updated_at: now, checks: JSON.stringify(checks) });
+}
+
+export async function markInvalid(tx: Knex.Transaction, id: string, f: { failedRules: string[]; checks: StoredCheck[]; now: Date }): Promise<number> {
+  return tx('deposits').where({ id }).update({ status: 'invalid', failed_rules: f.failedRules, checks: JSON.stringify(f.checks), updated_at: f.now });
+}
+
+export async function markForfeited(tx: Knex.Transaction, id: string, f: { reason: string; decidedBy: string; now: Date }): Promise<number> {
+  return tx('deposits').where({ id, status: 'valid' }).update({ status: 'forfeited', forfeit_reason: f.reason, forfeited_by: f.decidedBy, forfeited_at: f.now, updated_at: f.now });
+}
+
+/** The refund of what the deposit secured has settled. */
+export async function markDepositRefunded(tx: Knex.Transaction, id: string, now: Date): Promise<number> {
+  return tx('deposits').where({ id }).whereIn('status', ['valid', 'received']).update({ status: 'refunded', updated_at: now });
+}
+
+/** Every journal that moved this deposit's money: the credit's own and any posting to its
+ *  liability account, in the order they were posted. */
+export const journalsOfDeposit = (tx: Tx, depositAccount: string, creditJournalRef: string) =>
+  tx<JournalRow>('journals')
+    .where(function () {
+      this.where({ kind: 'credit', ref: creditJournalRef }).orWhereIn('id', function () {
+        this.select('journal_id').from('postings').where('account', depositAccount);
+      });
+    })
+    .orderBy('id') as unknown as Promise<JournalRow[]>;
+
+// ---- withdrawals -----------------------------------------------------------------------------
+
 export const findWithdrawal = (tx: Tx, sectionId: string, bidderId: string) =>
   tx<WithdrawalRow>('withdrawals').where({ section_id: sectionId, bidder_id: bidderId }).first();
+
+/** The first withdrawal is the bidder's written notice: undefined when one is on record. */
+export async function insertWithdrawal(tx: Knex.Transaction, row: WithdrawalRow): Promise<WithdrawalRow | undefined> {
+  const inserted = (await tx('withdrawals').insert(row).onConflict(['section_id', 'bidder_id']).ignore().returning('*')) as WithdrawalRow[];
+  return inserted[0];
+}

@@ -1,47 +1,43 @@
-import { z } from 'zod';
-import { NotFound } from '../errors';
-import { formatAmount } from '../domain/money';
-import { defineRoute, type RouteDef } from '../http/route';
-import { idParam, listEnvelope } from '../http/schemas';
-import { paginate } from '../http/pagination';
-import { notificationBodyBytesMax, notificationContentTypes, receiveNotification } from './notifications';
-import { presentDepositAccount, presentDepositDetail, presentDepositSummary, presentWithdrawal } from './present';
-import * as repo from './repo';
-import * as s from './schemas';
-import * as service from './service';
-import { returnSuspenseCredit } from './suspense';
+// Cash deposits over HTTP: sub-accounts, the deposit banks' credit notifications (signed),
+// withdrawals, forfeiture, suspense returns and reading. Parsing and access here; the use cases
+// are in the services, which take the R19 calendar of the runtime at the time of the request.
+import { defineRoute, transactionOf, type RouteDef } from '../http/route';
+import { listEnvelope } from '../http/schemas';
 import { presentRefund } from '../refunds/present';
 import { refundOut } from '../refunds/schemas';
-import { text } from '../http/schemas';
+import { notificationBodyBytesMax, notificationContentTypes, receiveNotification } from './notifications';
+import { presentDepositAccount, presentDepositDetail, presentDepositSummary, presentForfeiture, presentWithdrawal } from './present';
+import * as s from './schemas';
+import * as service from './service';
 
 const tags = ['deposits'];
-const sectionParams = z.strictObject({ id: idParam('sec') });
 
 export const depositRoutes: RouteDef<any, any, any>[] = [
   defineRoute({
     method: 'post', path: '/v1/deposits/:id/return', operationId: 'returnSuspenseCredit',
     summary: 'Return a credit held in suspense (R15) to the account it came from, with the decision on record', tags,
-    access: { roles: ['centre'] }, params: z.strictObject({ id: idParam('dep') }), body: z.strictObject({ decision: text(1000) }),
+    access: { roles: ['centre'] }, params: s.depositParams, body: s.suspenseReturnBody,
     response: refundOut, successStatus: 201,
-    handler: async ({ tx, caller, params, body }) => presentRefund(await returnSuspenseCredit(tx as never, caller, params.id, body.decision)),
+    handler: async ({ tx, deps, caller, params, body }) =>
+      presentRefund(await service.returnSuspenseCredit(transactionOf(tx), deps.tables.calendar, caller, params.id, body.decision)),
   }),
   defineRoute({
     method: 'post', path: '/v1/sections/:id/deposit-accounts', operationId: 'openDepositAccount',
     summary: "The bidder's virtual sub-account (虚拟子账号) for this section; the same answer every time", tags,
-    access: { roles: ['centre', 'bidder'] }, params: sectionParams, body: s.depositAccountCreate, response: s.depositAccountOut,
+    access: { roles: ['centre', 'bidder'] }, params: s.sectionParams, body: s.depositAccountCreate, response: s.depositAccountOut,
     handler: async ({ tx, caller, params, body }) => {
-      const { account, created } = await service.openDepositAccount(tx as never, caller, params.id, body.bidderId);
+      const { account, created } = await service.openDepositAccount(transactionOf(tx), caller, params.id, body.bidderId);
       return { status: created ? 201 : 200, body: presentDepositAccount(account) };
     },
   }),
   defineRoute({
     method: 'post', path: '/v1/banks/:id/notifications', operationId: 'receiveBankNotification',
     summary: 'Incoming credits from a deposit bank (camt.054, cn-h2h notice or JSON), signed by the bank', tags,
-    access: { webhook: 'bank' }, params: z.strictObject({ id: idParam('bnk') }),
+    access: { webhook: 'bank' }, params: s.bankParams,
     bodyMode: { kind: 'raw', maxBytes: notificationBodyBytesMax, contentTypes: notificationContentTypes },
     response: s.notificationOut,
-    handler: async ({ tx, sender, rawBody, req }) => {
-      const r = await receiveNotification(tx as never, sender!, rawBody ?? Buffer.alloc(0), req.get('content-type') ?? '');
+    handler: async ({ tx, deps, sender, rawBody, req }) => {
+      const r = await receiveNotification(transactionOf(tx), deps.tables.calendar, sender!, rawBody ?? Buffer.alloc(0), req.get('content-type') ?? '');
       return { status: r.status, body: r.body, headers: 'replayed' in r && r.replayed ? { 'Idempotent-Replayed': 'true' } : {} };
     },
   }),
@@ -49,48 +45,28 @@ export const depositRoutes: RouteDef<any, any, any>[] = [
     method: 'get', path: '/v1/deposits', operationId: 'listDeposits', summary: 'Deposits (sealed from tenderees until opening, R18)', tags,
     access: { roles: ['centre', 'tenderee', 'bidder', 'auditor'] }, query: s.depositListQuery, response: listEnvelope(s.depositOut),
     handler: async ({ tx, caller, query }) => {
-      const q = service.visibilityFilter(tx('deposits').select('deposits.*'), caller);
-      if (query.sectionId) q.where('deposits.section_id', query.sectionId);
-      if (query.bidderId) q.where('deposits.bidder_id', query.bidderId);
-      if (query.status) q.where('deposits.status', query.status);
-      return paginate(q, { ...query, idColumn: 'deposits.id' }, async (d: repo.DepositRow) => presentDepositSummary(d, (await repo.findCredit(tx, d.credit_id))!));
+      const page = await service.listDeposits(tx, caller, query);
+      return { ...page, data: page.data.map(({ deposit, credit }) => presentDepositSummary(deposit, credit)) };
     },
   }),
   defineRoute({
     method: 'get', path: '/v1/deposits/:id', operationId: 'getDeposit', summary: 'A deposit with its credit, rule results, refunds and ledger postings', tags,
-    access: { roles: ['centre', 'tenderee', 'bidder', 'auditor'] }, params: z.strictObject({ id: idParam('dep') }), response: s.depositDetailOut,
-    handler: async ({ tx, caller, params }) => {
-      const d = await service.getVisibleDeposit(tx, caller, params.id);
-      const c = await repo.findCredit(tx, d.credit_id);
-      if (!c) throw new NotFound('deposit', params.id);
-      return presentDepositDetail(tx, d, c, await repo.refundsOfDeposit(tx, d.id));
-    },
+    access: { roles: ['centre', 'tenderee', 'bidder', 'auditor'] }, params: s.depositParams, response: s.depositDetailOut,
+    handler: async ({ tx, caller, params }) => presentDepositDetail(await service.getVisibleDeposit(tx, caller, params.id)),
   }),
   defineRoute({
     method: 'post', path: '/v1/sections/:id/withdrawals', operationId: 'withdrawBid',
     summary: 'Withdraw a bid: refunded within R9 before the deadline, forfeitable after it (R10)', tags,
-    access: { roles: ['centre', 'bidder'] }, params: sectionParams, body: s.withdrawalCreate, response: s.withdrawalOut, successStatus: 201,
-    handler: async ({ tx, caller, params, body }) => {
-      const { withdrawal, refunds } = await service.withdraw(tx as never, caller, params.id, body.bidderId);
+    access: { roles: ['centre', 'bidder'] }, params: s.sectionParams, body: s.withdrawalCreate, response: s.withdrawalOut, successStatus: 201,
+    handler: async ({ tx, deps, caller, params, body }) => {
+      const { withdrawal, refunds } = await service.withdraw(transactionOf(tx), deps.tables.calendar, caller, params.id, body.bidderId);
       return presentWithdrawal(withdrawal, refunds);
     },
   }),
   defineRoute({
     method: 'post', path: '/v1/sections/:id/forfeitures', operationId: 'forfeitDeposit',
     summary: 'Forfeit a bidder\'s deposit for an R12 reason (不予退还)', tags,
-    access: { roles: ['centre'] }, params: sectionParams, body: s.forfeitureCreate, response: s.forfeitureOut, successStatus: 201,
-    handler: async ({ tx, caller, params, body }) => {
-      const r = await service.forfeit(tx as never, caller, params.id, body.bidderId, body.reason);
-      return {
-        object: 'forfeiture' as const,
-        sectionId: r.sectionId,
-        bidderId: r.bidderId,
-        reason: r.reason,
-        decidedBy: r.decidedBy,
-        decidedAt: r.decidedAt.toISOString(),
-        rule: 'R12' as const,
-        deposits: r.forfeited.map((f) => ({ depositId: f.depositId, amount: formatAmount(f.amountFen) })),
-      };
-    },
+    access: { roles: ['centre'] }, params: s.sectionParams, body: s.forfeitureCreate, response: s.forfeitureOut, successStatus: 201,
+    handler: async ({ tx, caller, params, body, deps }) => presentForfeiture(await service.forfeit(transactionOf(tx), deps.tables.calendar, caller, params.id, body.bidderId, body.reason)),
   }),
 ];

@@ -1,6 +1,9 @@
 // The checks a cash deposit passes or fails, each named by its rule id. Pure: no I/O, no clock.
+import { assert } from '../errors';
 import { formatAmount } from '../domain/money';
+import { checkR3BeforeDeadline } from '../domain/rules';
 import { normalizeName, sameName } from '../domain/names';
+import type { Caller } from '../http/auth';
 
 export interface RuleCheck {
   rule: 'R3' | 'R4' | 'R5';
@@ -11,18 +14,7 @@ export interface RuleCheck {
 /** R3: a deposit counts only if the bank booked it before the bid deadline (the booking time,
  *  not when we heard of it: a late notification of a timely payment is timely). */
 export function r3BookedBeforeDeadline(bookedAt: Date, bidDeadline: Date): RuleCheck {
-  // Banks report booking times to the second: a booking stamped 10:00:00 happened somewhere in
-  // [10:00:00, 10:00:01). It was before the deadline only if that whole second was.
-  const secondPrecision = bookedAt.getTime() % 1000 === 0;
-  const latestPossibleMs = bookedAt.getTime() + (secondPrecision ? 999 : 0);
-  const ok = latestPossibleMs < bidDeadline.getTime();
-  return {
-    rule: 'R3',
-    ok,
-    detail: ok
-      ? `booked ${bookedAt.toISOString()}, before the deadline ${bidDeadline.toISOString()}`
-      : `booked ${bookedAt.toISOString()}, not before the deadline ${bidDeadline.toISOString()}`,
-  };
+  return checkR3BeforeDeadline(bookedAt, bidDeadline, 'booked');
 }
 
 /** R5: paid from the bidder's registered basic account: the account number exactly, the name
@@ -84,4 +76,19 @@ export function r4Total(args: { requiredFen: bigint; securedFen: bigint; waiting
       detail: excessFen > 0n ? `credited ${formatAmount(totalFen)} of the required ${req}; the excess ${formatAmount(excessFen)} is returned` : `credited ${formatAmount(totalFen)}, the required ${req}`,
     },
   };
+}
+
+/** R12: the only reasons a deposit may be kept (实施条例 35, 74). */
+export { r12Grounds as forfeitReasons, type R12Ground as ForfeitReason } from '../domain/rules';
+
+/** Which deposits a caller may see. */
+export type DepositScope = { kind: 'all' } | { kind: 'bidder'; bidderId: string } | { kind: 'tenderee'; tendereeId: string };
+
+/** R18: before opening only the centre, the auditor and the bidder itself learn who paid; a
+ *  tenderee sees the deposits of its own sections once they are opened. */
+export function r18DepositScope(caller: Caller): DepositScope {
+  if (caller.role === 'bidder') return { kind: 'bidder', bidderId: caller.bidderId! };
+  if (caller.role === 'tenderee') return { kind: 'tenderee', tendereeId: caller.tendereeId! };
+  assert(caller.role === 'centre' || caller.role === 'auditor', `role ${caller.role} may list deposits`);
+  return { kind: 'all' };
 }

@@ -1,10 +1,18 @@
-import { refundOut } from '../refunds/schemas';
+// Request and response schemas of deposits; they validate requests and produce the OpenAPI
+// document.
 import { z } from 'zod';
-import { idParam, listQuery } from '../http/schemas';
-import { forfeitReasons } from './service';
+import { idParam, listQuery, text } from '../http/schemas';
+import { refundOut } from '../refunds/schemas';
+import { forfeitReasons } from './rules';
 
 export const depositStatuses = ['received', 'valid', 'invalid', 'suspense', 'forfeited', 'refunded'] as const;
 
+export const sectionParams = z.strictObject({ id: idParam('sec') });
+export const depositParams = z.strictObject({ id: idParam('dep') });
+export const bankParams = z.strictObject({ id: idParam('bnk') });
+
+/** Why the centre returns a credit held in suspense (R15, R17): kept with the refund. */
+export const suspenseReturnBody = z.strictObject({ decision: text(1000) });
 export const depositAccountCreate = z.strictObject({ bidderId: idParam('bdr') });
 export const withdrawalCreate = z.strictObject({ bidderId: idParam('bdr') });
 export const forfeitureCreate = z.strictObject({ bidderId: idParam('bdr'), reason: z.enum(forfeitReasons) });
@@ -42,7 +50,6 @@ export const creditOut = z.object({
   endToEndId: z.string().nullable(),
   receivedAt: z.string(),
 });
-
 
 export const depositOut = z.object({
   id: z.string(),

@@ -1,22 +1,24 @@
-// Deposit use cases a caller starts: sub-accounts, withdrawals (R9, R10), forfeiture (R12) and
-// reading with the seal of R18.
+// Deposit use cases a caller starts: sub-accounts, withdrawals (R9, R10), forfeiture (R12),
+// returning a credit held in suspense (R15), and reading with the seal of R18.
 import type { Knex } from 'knex';
 import { appendAudit } from '../audit/service';
 import { assert, Conflict, NotFound, RuleViolation, Unprocessable } from '../errors';
+import type { Calendar } from '../domain/calendar';
 import { formatAmount } from '../domain/money';
 import { makeVirtualAccount } from '../domain/virtualAccount';
+import type { Tx } from '../db/knex';
 import type { Caller } from '../http/auth';
-import { findBank, findBidder, findSectionForUpdate, type SectionRow } from '../registry/repo';
+import { paginate, type Page } from '../http/pagination';
+import { findBank, findBidder, findSection, findSectionForUpdate, type SectionRow } from '../registry/repo';
 import { actorOf } from '../registry/service';
-import { depositAccount, forfeitPayableAccountSpec, postJournal } from '../ledger';
+import { depositAccount, depositAccountSpec, forfeitPayableAccountSpec, postingsOf, postJournal, suspenseAccountSpec, type JournalRow, type PostingRow } from '../ledger';
+import type { RefundRow } from '../refunds/repo';
+import { refundsOfDeposit, scheduleRefund, scheduleSuspenseReturn } from '../refunds/service';
+import { creditJournalRef } from './matching';
 import * as repo from './repo';
-import { scheduleRefund } from './refunds';
-
-export const forfeitReasons = ['withdrawal_after_deadline', 'refused_to_sign', 'conditions_at_signing', 'no_performance_security', 'false_documents'] as const;
-export type ForfeitReason = (typeof forfeitReasons)[number];
-/** The winner's own failures at signing (实施条例 74): only after the award names it. */
-const winnerReasons: readonly ForfeitReason[] = ['refused_to_sign', 'conditions_at_signing', 'no_performance_security'];
-const awardedStatuses = ['awarded', 'contracted', 'closed'];
+import { r18DepositScope, type ForfeitReason } from './rules';
+import { checkR12Ground } from '../domain/rules';
+import { r12FactsOf } from '../sections/repo';
 
 /** A bidder acts only for itself; anything else is answered as if the section did not exist. */
 function requireSelfOrCentre(caller: Caller, bidderId: string, sectionId: string): void {
@@ -33,7 +35,7 @@ export async function openDepositAccount(tx: Knex.Transaction, caller: Caller, s
   requireSelfOrCentre(caller, bidderId, sectionId);
   const existing = await repo.findDepositAccount(tx, sectionId, bidderId);
   if (existing) return { account: existing, created: false };
-  const section = await tx<SectionRow>('sections').where({ id: sectionId }).first();
+  const section = await findSection(tx, sectionId);
   if (!section) throw new NotFound('section', sectionId);
   if (!(await findBidder(tx, bidderId))) throw new Unprocessable('unknown_bidder', `no bidder ${bidderId}`, 'bidderId');
   if (!section.accepted_security.includes('cash') || !section.deposit_bank_id) {
@@ -41,34 +43,26 @@ export async function openDepositAccount(tx: Knex.Transaction, caller: Caller, s
   }
   if (section.status !== 'open' || now >= section.bid_deadline) throw new Conflict('section_closed', 'the section no longer takes deposits: the bid deadline has passed', 'R3');
   const bank = (await findBank(tx, section.deposit_bank_id))!;
-  const [{ serial }] = (await tx.raw("SELECT nextval('virtual_account_serial_seq') AS serial")).rows as { serial: bigint }[];
+  const serial = await repo.nextVirtualAccountSerial(tx);
   const number = makeVirtualAccount(bank.virtual_account_prefix, serial);
   // Two requests at once: one inserts, the other finds the row the first committed.
-  const inserted = await tx('deposit_accounts')
-    .insert({ virtual_account: number, bank_id: bank.id, section_id: sectionId, bidder_id: bidderId, serial })
-    .onConflict(['section_id', 'bidder_id'])
-    .ignore()
-    .returning('*');
-  if (inserted.length === 0) return { account: (await repo.findDepositAccount(tx, sectionId, bidderId))!, created: false };
+  const inserted = await repo.insertDepositAccount(tx, { virtual_account: number, bank_id: bank.id, section_id: sectionId, bidder_id: bidderId, serial });
+  if (!inserted) return { account: (await repo.findDepositAccount(tx, sectionId, bidderId))!, created: false };
   await appendAudit(tx, { actor: actorOf(caller), action: 'deposit_account.opened', entityType: 'section', entityId: sectionId, data: { bidderId, virtualAccount: number, bankId: bank.id } });
-  return { account: inserted[0] as repo.DepositAccountRow, created: true };
+  return { account: inserted, created: true };
 }
 
 /** R9 / R10. A second withdrawal is 409: the first is the bidder's written notice and its date
  *  fixes the refund deadline, which a later one must not move. */
-export async function withdraw(tx: Knex.Transaction, caller: Caller, sectionId: string, bidderId: string, now = new Date()) {
+export async function withdraw(tx: Knex.Transaction, calendar: Calendar, caller: Caller, sectionId: string, bidderId: string, now = new Date()) {
   requireSelfOrCentre(caller, bidderId, sectionId);
   const section = await lockSection(tx, sectionId);
   if (!(await findBidder(tx, bidderId))) throw new Unprocessable('unknown_bidder', `no bidder ${bidderId}`, 'bidderId');
   if (['terminated', 'closed', 'contracted'].includes(section.status)) throw new Conflict('section_finished', `the section is ${section.status}`);
   const afterDeadline = now >= section.bid_deadline;
-  const inserted = await tx('withdrawals')
-    .insert({ section_id: sectionId, bidder_id: bidderId, withdrawn_at: now, after_deadline: afterDeadline, recorded_by: caller.keyId })
-    .onConflict(['section_id', 'bidder_id'])
-    .ignore()
-    .returning('*');
-  if (inserted.length === 0) throw new Conflict('already_withdrawn', 'this bidder has already withdrawn from the section');
-  const refunds: repo.RefundRow[] = [];
+  const withdrawal = await repo.insertWithdrawal(tx, { section_id: sectionId, bidder_id: bidderId, withdrawn_at: now, after_deadline: afterDeadline, recorded_by: caller.keyId });
+  if (!withdrawal) throw new Conflict('already_withdrawn', 'this bidder has already withdrawn from the section');
+  const refunds: RefundRow[] = [];
   if (!afterDeadline) {
     // R9: everything the bidder paid that still secures (or was building up to securing) the
     // bid goes back; excess and invalid credits already have their own refunds.
@@ -76,7 +70,7 @@ export async function withdraw(tx: Knex.Transaction, caller: Caller, sectionId: 
     for (const d of deposits) {
       const principalFen = d.amount_fen - d.excess_fen;
       if (principalFen === 0n) continue;
-      const { refund } = await scheduleRefund(tx, { depositId: d.id, reason: 'withdrawal', principalFen, eventAt: now, actor: actorOf(caller) });
+      const { refund } = await scheduleRefund(tx, calendar, { depositId: d.id, reason: 'withdrawal', principalFen, eventAt: now, actor: actorOf(caller) });
       refunds.push(refund);
     }
   }
@@ -87,33 +81,37 @@ export async function withdraw(tx: Knex.Transaction, caller: Caller, sectionId: 
     entityId: sectionId,
     data: { bidderId, withdrawnAt: now.toISOString(), afterDeadline, refundIds: refunds.map((r) => r.id), rule: afterDeadline ? 'R10' : 'R9' },
   });
-  return { withdrawal: inserted[0] as repo.WithdrawalRow, refunds };
+  return { withdrawal, refunds };
 }
 
-export async function forfeit(tx: Knex.Transaction, caller: Caller, sectionId: string, bidderId: string, reason: ForfeitReason, now = new Date()) {
+export interface Forfeiture {
+  sectionId: string;
+  bidderId: string;
+  reason: ForfeitReason;
+  decidedBy: string;
+  decidedAt: Date;
+  forfeited: { depositId: string; amountFen: bigint }[];
+}
+
+export async function forfeit(tx: Knex.Transaction, calendar: Calendar, caller: Caller, sectionId: string, bidderId: string, reason: ForfeitReason, now = new Date()): Promise<Forfeiture> {
   const section = await lockSection(tx, sectionId);
   if (!(await findBidder(tx, bidderId))) throw new Unprocessable('unknown_bidder', `no bidder ${bidderId}`, 'bidderId');
-  if (now < section.bid_deadline) throw new RuleViolation('R12', 'forfeiture_not_allowed', 'no deposit can be forfeited before the bid deadline (a withdrawal before it is refunded, R9)');
-  if (reason === 'withdrawal_after_deadline') {
-    const w = await repo.findWithdrawal(tx, sectionId, bidderId);
-    if (!w || !w.after_deadline) throw new RuleViolation('R12', 'forfeiture_not_allowed', 'no withdrawal after the deadline is recorded for this bidder');
-  } else if (winnerReasons.includes(reason)) {
-    const winner = (section as SectionRow & { winner_bidder_id?: string | null }).winner_bidder_id;
-    if (!awardedStatuses.includes(section.status) || winner !== bidderId) {
-      throw new RuleViolation('R12', 'forfeiture_not_allowed', `${reason} applies only to the winner of an awarded section`);
-    }
+  // R12: the grounds, and the facts each rests on, are those of a claim on a guarantee.
+  const ground = checkR12Ground(reason, await r12FactsOf(tx, section, bidderId, now));
+  if (!ground.ok) throw new RuleViolation('R12', 'forfeiture_not_allowed', ground.detail, 'reason');
+  const deposits = await repo.lockValidDepositsOf(tx, sectionId, bidderId);
+  // R4: what secured the bid is each valid deposit's part up to the requirement; a payment above
+  // it (all of a second payment) secured nothing, is not the tenderee's and goes back.
+  const securing = deposits.filter((d) => d.amount_fen - d.excess_fen > 0n);
+  if (securing.length === 0) throw new Conflict('no_valid_deposit', 'this bidder has no valid deposit on the section to forfeit');
+  for (const d of securing) {
+    const committed = (await refundsOfDeposit(tx, d.id)).filter((r) => r.reason !== 'excess' && r.reason !== 'invalid');
+    if (committed.length > 0) throw new Conflict('refund_scheduled', `deposit ${d.id} is already being refunded (${committed[0].reason})`);
   }
-  const deposits = (await tx<repo.DepositRow>('deposits').where({ section_id: sectionId, bidder_id: bidderId, status: 'valid' }).forUpdate()) as repo.DepositRow[];
-  if (deposits.length === 0) throw new Conflict('no_valid_deposit', 'this bidder has no valid deposit on the section to forfeit');
   const actor = actorOf(caller);
   const forfeited: { depositId: string; amountFen: bigint }[] = [];
-  for (const d of deposits) {
-    const committed = (await repo.refundsOfDeposit(tx, d.id)).filter((r) => r.reason !== 'excess' && r.reason !== 'invalid');
-    if (committed.length > 0) throw new Conflict('refund_scheduled', `deposit ${d.id} is already being refunded (${committed[0].reason})`);
+  for (const d of securing) {
     const amountFen = d.amount_fen - d.excess_fen;
-    assert(amountFen > 0n, `deposit ${d.id} secures something`);
-    // The excess stays owed to the payer (its own refund); the secured part becomes the
-    // tenderee's.
     await postJournal(tx, {
       kind: 'forfeiture',
       ref: d.id,
@@ -123,28 +121,87 @@ export async function forfeit(tx: Knex.Transaction, caller: Caller, sectionId: s
         { account: forfeitPayableAccountSpec(sectionId), amountFen: -amountFen },
       ],
     });
-    const n = await tx('deposits').where({ id: d.id, status: 'valid' }).update({ status: 'forfeited', forfeit_reason: reason, forfeited_by: caller.keyId, forfeited_at: now, updated_at: now });
+    const n = await repo.markForfeited(tx, d.id, { reason, decidedBy: caller.keyId, now });
     assert(n === 1, `deposit ${d.id} moved from valid to forfeited`);
     await appendAudit(tx, { actor, action: 'deposit.forfeited', entityType: 'deposit', entityId: d.id, data: { sectionId, bidderId, reason, amount: formatAmount(amountFen), decidedBy: caller.keyId, rule: 'R12' } });
     forfeited.push({ depositId: d.id, amountFen });
   }
+  // Every excess stays owed to the payer: its refund, scheduled when the credit came in, is
+  // asked for again (the same refund is answered) so that none is left behind.
+  for (const d of deposits) {
+    if (d.excess_fen > 0n) await scheduleRefund(tx, calendar, { depositId: d.id, reason: 'excess', principalFen: d.excess_fen, eventAt: now, actor });
+  }
+  const totalFen = forfeited.reduce((t, f) => t + f.amountFen, 0n);
+  assert(totalFen > 0n && totalFen <= section.deposit_amount_fen, `forfeiture of ${totalFen} fen on ${sectionId} is within the required ${section.deposit_amount_fen} fen`);
   return { sectionId, bidderId, reason, decidedBy: caller.keyId, decidedAt: now, forfeited };
 }
 
-/** R18: before opening only the centre, the auditor and the bidder itself learn who paid. */
-export function visibilityFilter(q: Knex.QueryBuilder, caller: Caller): Knex.QueryBuilder {
-  if (caller.role === 'bidder') return q.where('deposits.bidder_id', caller.bidderId!);
-  if (caller.role === 'tenderee') {
-    return q.whereIn('deposits.section_id', function () {
-      this.select('id').from('sections').where('tenderee_id', caller.tendereeId!).whereNot('status', 'open');
-    });
-  }
-  assert(caller.role === 'centre' || caller.role === 'auditor', `role ${caller.role} may list deposits`);
-  return q;
+// ---- suspense (R15) --------------------------------------------------------------------------
+// The bank booked money to a virtual account the service does not know, so nobody's bid is
+// secured by it. A person at the centre decides; returning it to the account it came from is a
+// refund like any other (sent through the bank, exactly once), with the decision on record (R17:
+// the source account, never another without a decision).
+
+export async function returnSuspenseCredit(tx: Knex.Transaction, calendar: Calendar, caller: Caller, depositId: string, decision: string, now = new Date()): Promise<RefundRow> {
+  const d = await repo.lockDeposit(tx, depositId);
+  if (!d) throw new NotFound('deposit', depositId);
+  if (d.status !== 'suspense') throw new Conflict('not_in_suspense', `deposit ${depositId} is ${d.status}, not in suspense`, 'R15');
+  const credit = (await repo.findCredit(tx, d.credit_id))!;
+  // The refund engine reserves from the credit's own liability account: move the money there
+  // from suspense first, as a journal of its own.
+  await postJournal(tx, {
+    kind: 'suspense_release',
+    ref: d.id,
+    memo: `credit ${credit.entry_ref} released from suspense to be returned: ${decision}`.slice(0, 500),
+    postings: [
+      { account: suspenseAccountSpec(d.bank_id), amountFen: d.amount_fen },
+      { account: depositAccountSpec(d.id, d.bank_id), amountFen: -d.amount_fen },
+    ],
+  });
+  const checks = [{ rule: 'R15', ok: false, detail: `paid to unknown virtual account ${d.virtual_account}; returned to its source by decision` }];
+  await repo.markInvalid(tx, d.id, { failedRules: ['R15'], checks, now });
+  const refund = await scheduleSuspenseReturn(tx, calendar, { deposit: d, credit, decision, decidedBy: caller.keyId, now });
+  await appendAudit(tx, {
+    actor: actorOf(caller),
+    action: 'deposit.suspense_returned',
+    entityType: 'deposit',
+    entityId: d.id,
+    data: { refundId: refund.id, decision, amount: formatAmount(d.amount_fen), creditorAccount: credit.debtor_account, entryRef: credit.entry_ref },
+  });
+  return refund;
 }
 
-export async function getVisibleDeposit(tx: Knex | Knex.Transaction, caller: Caller, id: string): Promise<repo.DepositRow> {
-  const row = (await visibilityFilter(tx('deposits').where('deposits.id', id), caller).first()) as repo.DepositRow | undefined;
-  if (!row) throw new NotFound('deposit', id);
-  return row;
+// ---- reading (R18) ---------------------------------------------------------------------------
+
+export interface DepositListQuery extends repo.DepositFilter {
+  limit: number;
+  cursor?: string;
+}
+
+export interface DepositWithCredit {
+  deposit: repo.DepositRow;
+  credit: repo.CreditRow;
+}
+
+export async function listDeposits(tx: Tx, caller: Caller, query: DepositListQuery): Promise<Page<DepositWithCredit>> {
+  const q = repo.depositsWhere(tx, r18DepositScope(caller), query);
+  return paginate(q, { ...query, idColumn: 'deposits.id' }, async (d: repo.DepositRow) => ({ deposit: d, credit: (await repo.findCredit(tx, d.credit_id))! }));
+}
+
+export interface DepositDetail extends DepositWithCredit {
+  refunds: RefundRow[];
+  ledger: { journal: JournalRow; postings: PostingRow[] }[];
+}
+
+/** The deposit with its refunds and every ledger posting of the journals that touched it. */
+export async function getVisibleDeposit(tx: Tx, caller: Caller, id: string): Promise<DepositDetail> {
+  const deposit = await repo.findDepositIn(tx, r18DepositScope(caller), id);
+  if (!deposit) throw new NotFound('deposit', id);
+  const credit = await repo.findCredit(tx, deposit.credit_id);
+  if (!credit) throw new NotFound('deposit', id);
+  const ledger = [];
+  for (const journal of await repo.journalsOfDeposit(tx, depositAccount(deposit.id), creditJournalRef(credit.bank_id, credit.entry_ref))) {
+    ledger.push({ journal, postings: await postingsOf(tx, journal.id) });
+  }
+  return { deposit, credit, refunds: await refundsOfDeposit(tx, deposit.id), ledger };
 }

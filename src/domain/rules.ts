@@ -63,3 +63,60 @@ export function checkValidityCovers(args: {
   if (validTo < until) return { rule: 'R2', ok: false, detail: `valid until ${validTo}, must be valid until at least ${until}` };
   return { rule: 'R2', ok: true, detail: `valid ${validFrom} to ${validTo} covers ${deadlineDate} to ${until}` };
 }
+
+/** R3: a security counts only if it was in place before the bid deadline: a guarantee issued, a
+ *  deposit booked by the bank (its booking time, not when we heard of it: a late notification of
+ *  a timely payment is timely). Strictly before: at the deadline is too late. A time stated to
+ *  the second (banks book to the second, issuers mostly stamp so) names a whole second: 10:00:00
+ *  happened somewhere in [10:00:00, 10:00:01), before the deadline only if all of it was. */
+export function checkR3BeforeDeadline(at: Date, bidDeadline: Date, event: 'issued' | 'booked'): RuleCheck & { rule: 'R3' } {
+  const atMs = at.getTime();
+  const deadlineMs = bidDeadline.getTime();
+  if (Number.isNaN(atMs) || Number.isNaN(deadlineMs)) throw new Error('assertion: R3 compares two valid times');
+  const latestPossibleMs = atMs % 1000 === 0 ? atMs + 999 : atMs;
+  const ok = latestPossibleMs < deadlineMs;
+  return { rule: 'R3', ok, detail: `${event} ${at.toISOString()}, ${ok ? '' : 'not '}before the bid deadline ${bidDeadline.toISOString()}` };
+}
+
+/** R12: the only grounds on which a deposit is forfeited or a guarantee claimed (实施条例 35, 74). */
+export const r12Grounds = ['withdrawal_after_deadline', 'refused_to_sign', 'conditions_at_signing', 'no_performance_security', 'false_documents'] as const;
+export type R12Ground = (typeof r12Grounds)[number];
+/** The winner's own failures at signing: only a bidder the award names can commit them. */
+export const r12WinnerGrounds: readonly R12Ground[] = ['refused_to_sign', 'conditions_at_signing', 'no_performance_security'];
+
+/** What the records say about the bidder on the section, as far as R12 needs it. */
+export interface R12Facts {
+  now: Date;
+  bidDeadline: Date;
+  bidderId: string;
+  /** The bidder the award names; null before any award. */
+  winnerBidderId: string | null;
+  /** The bidder's written withdrawal on record, if it withdrew. */
+  withdrawal: { afterDeadline: boolean } | null;
+}
+
+/** R12: whether the records bear out the ground given. Nothing can be kept before the bid
+ *  deadline (a withdrawal before it is refunded, R9; nobody has won yet); a withdrawal after the
+ *  deadline must be on record (R10); the winner's failures need an award naming this bidder.
+ *  False documents are the centre's own finding and rest on the decision recorded with it. */
+export function checkR12Ground(ground: R12Ground, f: R12Facts): RuleCheck {
+  if (!r12Grounds.includes(ground)) throw new Error(`assertion: ${JSON.stringify(ground)} is not an R12 ground`);
+  const fail = (detail: string): RuleCheck => ({ rule: 'R12', ok: false, detail });
+  if (f.now.getTime() < f.bidDeadline.getTime()) {
+    return fail(`the bid deadline ${f.bidDeadline.toISOString()} has not passed: no R12 ground can hold before it (a withdrawal before it is refunded, R9)`);
+  }
+  if (ground === 'withdrawal_after_deadline' && !f.withdrawal?.afterDeadline) {
+    return fail(f.withdrawal ? `bidder ${f.bidderId} withdrew before the deadline, which is refunded (R9)` : `no withdrawal after the deadline is recorded for bidder ${f.bidderId}`);
+  }
+  if (r12WinnerGrounds.includes(ground) && f.winnerBidderId !== f.bidderId) {
+    return fail(`${ground} applies only to the winner; ${f.winnerBidderId ? `the award names ${f.winnerBidderId}, not ${f.bidderId}` : 'the section has no award'}`);
+  }
+  return { rule: 'R12', ok: true, detail: ground === 'false_documents' ? 'false documents, as found by the centre' : `${ground}: borne out by the records of bidder ${f.bidderId}` };
+}
+
+/** R18: before the opening nobody but the bidder itself and the centre's operators (and its
+ *  auditors) may learn which bidders secured a section. Its tenderee learns it from the opening
+ *  on: not from any later status, since a section terminated before its opening never opened. */
+export function r18TendereeMayLearnSecurities(section: { openedAt: Date | null }): boolean {
+  return section.openedAt !== null;
+}

@@ -2,6 +2,7 @@
 // (422/409, nothing stored: a refused application would only be noise for the issuer); the rest
 // is `submitted` and sent, signed, to the issuer's callbackUrl by the issuer-messages job.
 import type { Knex } from 'knex';
+import type { Tx } from '../db/knex';
 import { appendAudit } from '../audit/service';
 import { Conflict, NotFound, RuleViolation, Unprocessable } from '../errors';
 import { sameBankForGuarantee } from '../domain/bankCode';
@@ -11,11 +12,10 @@ import { requiredValidUntil } from '../domain/rules';
 import { toBusinessDate } from '../domain/time';
 import type { Caller } from '../http/auth';
 import { paginate } from '../http/pagination';
-import { findBidder, findIssuer, findSection, findTenderee, type IssuerRow } from '../registry/repo';
+import { bankIssuers, findBidder, findIssuer, findSection, findTenderee, type IssuerRow } from '../registry/repo';
 import { actorOf } from '../registry/service';
 import { queueIssuerMessage } from './messages';
 import * as repo from './repo';
-import { presentApplication } from './present';
 import type { GuaranteeKind } from './rules';
 
 /** How many qualifying banks an R6 refusal names. */
@@ -74,7 +74,7 @@ export async function createApplication(
 
   const tenderee = (await findTenderee(tx, section.tenderee_id))!;
   const id = newId('app');
-  await tx('guarantee_applications').insert({
+  await repo.insertApplication(tx, {
     id, section_id: section.id, bidder_id: bidder.id, issuer_id: issuer.id, kind: input.kind, status: 'submitted',
     requested_by_type: caller.role, requested_by_id: caller.keyId,
   });
@@ -99,25 +99,21 @@ export async function createApplication(
     },
   });
   await appendAudit(tx, { actor: actorOf(caller), action: 'guarantee_application.submitted', entityType: 'guarantee_application', entityId: id, data: { sectionId: section.id, bidderId: bidder.id, issuerId: issuer.id, kind: input.kind } });
-  return presentApplication((await repo.findApplication(tx, id))!);
+  return (await repo.findApplication(tx, id))!;
 }
 
 async function qualifyingBankIssuers(tx: Knex.Transaction, basicBankCode: string, policy: 'bank' | 'branch' | 'off'): Promise<IssuerRow[]> {
-  const banks = await tx<IssuerRow>('issuers').where({ kind: 'bank' }).orderBy('id').limit(issuersScannedMax);
+  const banks = await bankIssuers(tx, issuersScannedMax);
   return banks.filter((i) => i.bank_code && sameBankForGuarantee(i.bank_code, basicBankCode, policy).ok).slice(0, qualifyingIssuersListedMax);
 }
 
-export async function getVisibleApplication(db: Knex | Knex.Transaction, caller: Caller, id: string) {
+/** A bidder sees only its own applications; another's answers as absent. */
+export async function getVisibleApplication(db: Tx, caller: Caller, id: string): Promise<repo.ApplicationRow> {
   const a = await repo.findApplication(db, id);
   if (!a || (caller.role === 'bidder' && a.bidder_id !== caller.bidderId)) throw new NotFound('guarantee application', id);
-  return presentApplication(a);
+  return a;
 }
 
-export async function listApplications(db: Knex | Knex.Transaction, caller: Caller, query: { limit: number; cursor?: string; sectionId?: string; bidderId?: string; status?: string }) {
-  const q = db('guarantee_applications');
-  if (query.sectionId) q.where('section_id', query.sectionId);
-  if (query.bidderId) q.where('bidder_id', query.bidderId);
-  if (query.status) q.where('status', query.status);
-  if (caller.role === 'bidder') q.where('bidder_id', caller.bidderId!);
-  return paginate(q, query, (r: repo.ApplicationRow) => presentApplication(r));
+export function listApplications(db: Tx, caller: Caller, query: { limit: number; cursor?: string; sectionId?: string; bidderId?: string; status?: string }) {
+  return paginate(repo.applicationsQuery(db, query, caller.role === 'bidder' ? caller.bidderId! : undefined), query, (r: repo.ApplicationRow) => r);
 }

@@ -14,14 +14,7 @@ const inForce: GuaranteeStatus[] = ['issued', 'amended', 'secured'];
 export async function expireGuarantees(rt: Pick<Runtime, 'db'>, now = new Date()): Promise<number> {
   const today = businessDate(now);
   return rt.db.transaction(async (tx) => {
-    const lapsed = (await tx('guarantees')
-      .whereIn('status', inForce)
-      .where('valid_to', '<', today)
-      .orderBy('valid_to')
-      .limit(guaranteeExpiryBatchMax)
-      .forUpdate()
-      .skipLocked()
-      .select('id', 'status', 'valid_to', 'section_id', 'bidder_id')) as { id: string; status: GuaranteeStatus; valid_to: string; section_id: string; bidder_id: string }[];
+    const lapsed = await repo.lapsedGuaranteesForUpdate(tx, inForce, today, guaranteeExpiryBatchMax);
     for (const g of lapsed) {
       if (!(await repo.updateGuaranteeStatus(tx, g.id, g.status, 'expired'))) continue;
       await repo.recordGuaranteeEvent(tx, { guaranteeId: g.id, type: 'expired', from: g.status, to: 'expired', eventId: `expiry.${g.id}`, data: { validTo: g.valid_to, on: today } });

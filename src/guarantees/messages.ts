@@ -31,20 +31,15 @@ export async function queueIssuerMessage(
 ): Promise<string> {
   const id = newId('evt');
   const body = JSON.stringify(toJsonSafe({ messageId: id, type: msg.kind, sentBy: 'bidbond', ...msg.payload }));
-  await tx('issuer_messages').insert({ id, issuer_id: msg.issuerId, kind: msg.kind, subject_id: msg.subjectId, url: msg.url, body });
+  await repo.insertMessage(tx, { id, issuer_id: msg.issuerId, kind: msg.kind, subject_id: msg.subjectId, url: msg.url, body });
   await enqueueJob(tx, { queue: 'issuer-messages', name: 'send', jobId: jobIdOf(id, 0), payload: { messageId: id } });
   return id;
 }
 
 /** One delivery attempt. Returns when delivered or nothing to do; throws to make BullMQ retry. */
 export async function deliverIssuerMessage(rt: Pick<Runtime, 'db' | 'signer' | 'log'>, messageId: string): Promise<'sent' | 'skipped'> {
-  // Claim: only a pending row is taken, so a job run twice sends once.
-  const claimed = await rt.db('issuer_messages')
-    .where({ id: messageId, status: 'pending' })
-    .update({ status: 'sending', attempts: rt.db.raw('attempts + 1'), updated_at: rt.db.fn.now() })
-    .returning('*');
-  if (claimed.length === 0) return 'skipped';
-  const msg = claimed[0] as repo.IssuerMessageRow;
+  const msg = await repo.claimPendingMessage(rt.db, messageId);
+  if (!msg) return 'skipped';
   const bytes = Buffer.from(msg.body, 'utf8');
   const started = Date.now();
   let httpStatus: number | null = null;
@@ -66,17 +61,9 @@ export async function deliverIssuerMessage(rt: Pick<Runtime, 'db' | 'signer' | '
   const delivered = error === null;
   const exhausted = !delivered && msg.attempts >= issuerMessageAttemptsMax;
   await rt.db.transaction(async (tx) => {
-    await tx('issuer_message_attempts').insert({ message_id: msg.id, attempt: msg.attempts, http_status: httpStatus, error, duration_ms: Date.now() - started });
     const status = delivered ? 'sent' : exhausted ? 'failed' : 'pending';
-    await tx('issuer_messages').where({ id: msg.id, status: 'sending' }).update({
-      status,
-      last_error: error,
-      sent_at: delivered ? tx.fn.now() : null,
-      updated_at: tx.fn.now(),
-    });
-    if (delivered && msg.kind === 'application') {
-      await tx('guarantee_applications').where({ id: msg.subject_id, status: 'submitted' }).update({ status: 'sent', updated_at: tx.fn.now() });
-    }
+    await repo.recordMessageAttempt(tx, { messageId: msg.id, attempt: msg.attempts, httpStatus, error, durationMs: Date.now() - started, status });
+    if (delivered && msg.kind === 'application') await repo.updateApplicationFrom(tx, msg.subject_id, ['submitted'], 'sent');
     if (delivered || exhausted) {
       await appendAudit(tx, {
         actor: { type: 'system' },
@@ -96,19 +83,9 @@ export async function deliverIssuerMessage(rt: Pick<Runtime, 'db' | 'signer' | '
  *  job lost with Redis, or BullMQ gave up before our limit) are queued again. */
 export async function sweepIssuerMessages(rt: Pick<Runtime, 'db'>): Promise<number> {
   return rt.db.transaction(async (tx: Knex.Transaction) => {
-    await tx('issuer_messages')
-      .where('status', 'sending')
-      .where('updated_at', '<', tx.raw(`now() - make_interval(secs => ?)`, [issuerMessageStuckMs / 1000]))
-      .update({ status: 'pending', updated_at: tx.raw(`now() - make_interval(secs => ?)`, [issuerMessageIdleMs / 1000 + 1]) });
-    const idle = await tx<repo.IssuerMessageRow>('issuer_messages')
-      .where('status', 'pending')
-      .where('updated_at', '<', tx.raw(`now() - make_interval(secs => ?)`, [issuerMessageIdleMs / 1000]))
-      .orderBy('updated_at')
-      .limit(issuerMessageSweepBatchMax)
-      .forUpdate()
-      .skipLocked();
+    await repo.releaseStuckMessages(tx, issuerMessageStuckMs / 1000, issuerMessageIdleMs / 1000);
+    const idle = await repo.takeIdleMessages(tx, issuerMessageIdleMs / 1000, issuerMessageSweepBatchMax);
     for (const m of idle) {
-      await tx('issuer_messages').where({ id: m.id }).update({ updated_at: tx.fn.now() });
       await enqueueJob(tx, { queue: 'issuer-messages', name: 'send', jobId: `${jobIdOf(m.id, m.attempts)}.sweep${Date.now()}`, payload: { messageId: m.id } });
     }
     return idle.length;

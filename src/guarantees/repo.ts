@@ -1,4 +1,5 @@
 // Queries on guarantees, applications and issuer messages; each takes the unit of work.
+import type { Knex } from 'knex';
 import { toJsonSafe } from '../audit/canonical';
 import type { Tx } from '../db/knex';
 import type { RuleCheck } from '../domain/rules';
@@ -81,8 +82,45 @@ export const findLiveGuarantee = (tx: Tx, sectionId: string, bidderId: string) =
 export const guaranteesOfSectionForUpdate = (tx: Tx, sectionId: string) =>
   tx<GuaranteeRow>('guarantees').where({ section_id: sectionId }).orderBy('id').forUpdate();
 
+export type NewGuarantee = Omit<GuaranteeRow, 'checks' | 'claim_reason' | 'claim_amount_fen' | 'claimed_by' | 'claimed_at' | 'release_reason' | 'released_at' | 'created_at' | 'updated_at'> & { checks: RuleCheck[] };
+
+/** False when the number or the one-live-guarantee index already holds a row. No conflict
+ *  target, since either may: a unique violation would abort the transaction instead. */
+export async function insertGuarantee(tx: Tx, row: NewGuarantee): Promise<boolean> {
+  const inserted = await tx('guarantees').insert({ ...row, checks: JSON.stringify(row.checks) }).onConflict().ignore().returning('id');
+  return inserted.length > 0;
+}
+
+/** Who may list what (R18): everything, one bidder's own, or a tenderee's sections once opened. */
+export type GuaranteeScope = { all: true } | { bidderId: string } | { tendereeId: string };
+
+export function guaranteesQuery(tx: Tx, scope: GuaranteeScope, filter: { sectionId?: string; bidderId?: string; status?: string }): Knex.QueryBuilder {
+  const q = tx('guarantees as g').select('g.*');
+  if (filter.sectionId) q.where('g.section_id', filter.sectionId);
+  if (filter.bidderId) q.where('g.bidder_id', filter.bidderId);
+  if (filter.status) q.where('g.status', filter.status);
+  if ('bidderId' in scope) q.where('g.bidder_id', scope.bidderId);
+  if ('tendereeId' in scope) q.join('sections as s', 's.id', 'g.section_id').where('s.tenderee_id', scope.tendereeId).whereNotNull('s.opened_at');
+  return q;
+}
+
+/** Guarantees in force whose last valid day is before `today`, locked, oldest first. */
+export const lapsedGuaranteesForUpdate = (tx: Tx, inForce: readonly GuaranteeStatus[], today: string, limit: number) =>
+  tx('guarantees')
+    .whereIn('status', inForce)
+    .where('valid_to', '<', today)
+    .orderBy('valid_to')
+    .limit(limit)
+    .forUpdate()
+    .skipLocked()
+    .select('id', 'status', 'valid_to', 'section_id', 'bidder_id') as unknown as Promise<Pick<GuaranteeRow, 'id' | 'status' | 'valid_to' | 'section_id' | 'bidder_id'>[]>;
+
+/** Moves a guarantee on from `from`; false when it was no longer in it. */
 export async function updateGuaranteeStatus(tx: Tx, id: string, from: GuaranteeStatus, to: GuaranteeStatus, extra: Partial<GuaranteeRow> = {}): Promise<boolean> {
-  const n = await tx('guarantees').where({ id, status: from }).update({ ...extra, status: to, updated_at: tx.fn.now() });
+  const { checks, ...columns } = extra;
+  const n = await tx('guarantees')
+    .where({ id, status: from })
+    .update({ ...columns, ...(checks ? { checks: JSON.stringify(checks) } : {}), status: to, updated_at: tx.fn.now() });
   return n === 1;
 }
 
@@ -93,5 +131,73 @@ export async function recordGuaranteeEvent(tx: Tx, e: { guaranteeId: string; typ
 export const findApplication = (tx: Tx, id: string) => tx<ApplicationRow>('guarantee_applications').where({ id }).first();
 export const findApplicationForUpdate = (tx: Tx, id: string) => tx<ApplicationRow>('guarantee_applications').where({ id }).forUpdate().first();
 
+export async function insertApplication(tx: Tx, row: Pick<ApplicationRow, 'id' | 'section_id' | 'bidder_id' | 'issuer_id' | 'kind' | 'status' | 'requested_by_type' | 'requested_by_id'>): Promise<void> {
+  await tx('guarantee_applications').insert(row);
+}
+
+/** Moves an application on from `from` (any of them); false when it was no longer there. */
+export async function updateApplicationFrom(tx: Tx, id: string, from: readonly ApplicationStatus[], to: ApplicationStatus, extra: Partial<Pick<ApplicationRow, 'guarantee_id' | 'decline_reason'>> = {}): Promise<boolean> {
+  const n = await tx('guarantee_applications').where({ id }).whereIn('status', from).update({ ...extra, status: to, updated_at: tx.fn.now() });
+  return n === 1;
+}
+
+export function applicationsQuery(tx: Tx, filter: { sectionId?: string; bidderId?: string; status?: string }, onlyBidderId?: string): Knex.QueryBuilder {
+  const q = tx('guarantee_applications');
+  if (filter.sectionId) q.where('section_id', filter.sectionId);
+  if (filter.bidderId) q.where('bidder_id', filter.bidderId);
+  if (filter.status) q.where('status', filter.status);
+  if (onlyBidderId) q.where('bidder_id', onlyBidderId);
+  return q;
+}
+
 export const findMessage = (tx: Tx, id: string) => tx<IssuerMessageRow>('issuer_messages').where({ id }).first();
 export const attemptsOf = (tx: Tx, messageId: string) => tx('issuer_message_attempts').where({ message_id: messageId }).orderBy('attempt');
+
+export async function insertMessage(tx: Tx, row: Pick<IssuerMessageRow, 'id' | 'issuer_id' | 'kind' | 'subject_id' | 'url' | 'body'>): Promise<void> {
+  await tx('issuer_messages').insert(row);
+}
+
+/** Takes a pending message for one attempt; undefined when it is not pending (sent, or another
+ *  worker has it), so a job run twice sends once. */
+export async function claimPendingMessage(tx: Tx, id: string): Promise<IssuerMessageRow | undefined> {
+  const claimed = await tx('issuer_messages')
+    .where({ id, status: 'pending' })
+    .update({ status: 'sending', attempts: tx.raw('attempts + 1'), updated_at: tx.fn.now() })
+    .returning('*');
+  return claimed[0] as IssuerMessageRow | undefined;
+}
+
+export async function recordMessageAttempt(
+  tx: Tx,
+  a: { messageId: string; attempt: number; httpStatus: number | null; error: string | null; durationMs: number; status: 'sent' | 'failed' | 'pending' },
+): Promise<void> {
+  await tx('issuer_message_attempts').insert({ message_id: a.messageId, attempt: a.attempt, http_status: a.httpStatus, error: a.error, duration_ms: a.durationMs });
+  await tx('issuer_messages').where({ id: a.messageId, status: 'sending' }).update({
+    status: a.status,
+    last_error: a.error,
+    sent_at: a.status === 'sent' ? tx.fn.now() : null,
+    updated_at: tx.fn.now(),
+  });
+}
+
+/** Messages left `sending` longer than `stuckSeconds` go back to pending, dated so that the
+ *  idle sweep takes them at once. */
+export async function releaseStuckMessages(tx: Tx, stuckSeconds: number, idleSeconds: number): Promise<void> {
+  await tx('issuer_messages')
+    .where('status', 'sending')
+    .where('updated_at', '<', tx.raw(`now() - make_interval(secs => ?)`, [stuckSeconds]))
+    .update({ status: 'pending', updated_at: tx.raw(`now() - make_interval(secs => ?)`, [idleSeconds + 1]) });
+}
+
+/** Pending messages untouched for `idleSeconds`, locked and marked touched. */
+export async function takeIdleMessages(tx: Tx, idleSeconds: number, limit: number): Promise<IssuerMessageRow[]> {
+  const idle = (await tx<IssuerMessageRow>('issuer_messages')
+    .where('status', 'pending')
+    .where('updated_at', '<', tx.raw(`now() - make_interval(secs => ?)`, [idleSeconds]))
+    .orderBy('updated_at')
+    .limit(limit)
+    .forUpdate()
+    .skipLocked()) as IssuerMessageRow[];
+  if (idle.length) await tx('issuer_messages').whereIn('id', idle.map((m) => m.id)).update({ updated_at: tx.fn.now() });
+  return idle;
+}

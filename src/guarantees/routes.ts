@@ -1,21 +1,42 @@
 // HTTP for e-guarantees: the issuer webhooks (signed), reading and verification, applications
-// and claims. Parsing and access here; the use cases are in the services.
-import { z } from 'zod';
-import { defineRoute, type RouteDef } from '../http/route';
+// and claims. Parsing, access and presentation here; the use cases are in the services.
+import type { z } from 'zod';
+import { BadRequest, assert } from '../errors';
+import { defineRoute, transactionOf, type RouteDef } from '../http/route';
 import { listEnvelope } from '../http/schemas';
 import type { WebhookSender } from '../http/webhookAuth';
-import type { WebhookAnswer } from './service';
-import * as service from './service';
-import * as read from './read';
 import * as applications from './applications';
-import { claimGuarantee } from './lifecycle';
-import { presentGuarantee } from './present';
+import { presentApplication, presentGuarantee } from './present';
+import * as read from './read';
 import * as s from './schemas';
+import * as service from './service';
 
 const tags = ['guarantees'];
 const webhookBody = { kind: 'raw' as const, maxBytes: s.guaranteeWebhookBytesMax, contentTypes: ['application/json'] };
 
-function answer(a: WebhookAnswer) {
+/** Webhook bodies arrive raw (their bytes are signed and replays compared by them). */
+function parseWebhookBody<T>(schema: z.ZodType<T>, rawBody: Buffer | undefined): T {
+  let json: unknown;
+  try {
+    json = JSON.parse((rawBody ?? Buffer.alloc(0)).toString('utf8'));
+  } catch {
+    throw new BadRequest('malformed_json', 'the request body is not valid JSON');
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const param = issue.path.length ? issue.path.join('.') : 'body';
+    throw new BadRequest(issue.code === 'unrecognized_keys' ? 'unknown_field' : 'invalid_field', `${param}: ${issue.message}`, param);
+  }
+  return parsed.data;
+}
+
+function signedBy(sender: WebhookSender | undefined): WebhookSender {
+  assert(sender, 'a signed webhook route has its sender');
+  return sender;
+}
+
+function answer(a: service.WebhookAnswer) {
   return { status: a.status, body: a.body, headers: a.replayed ? { 'Webhook-Replayed': 'true' } : {} };
 }
 
@@ -24,28 +45,39 @@ export const guaranteeRoutes: RouteDef<any, any, any>[] = [
     method: 'post', path: '/v1/issuers/:id/guarantees', operationId: 'issueGuarantee',
     summary: 'Issuance webhook: record a guarantee (issued, or rejected with every failed rule)', tags,
     access: { webhook: 'issuer' }, params: s.issuerParams, bodyMode: webhookBody, response: s.guaranteeOut, successStatus: 201,
-    handler: async ({ tx, sender, rawBody }) => answer(await service.receiveIssuance(tx as never, sender as WebhookSender, rawBody)),
+    handler: async ({ tx, sender, rawBody }) => {
+      const body = parseWebhookBody(s.issuanceBody, rawBody);
+      return answer(await service.receiveIssuance(transactionOf(tx), signedBy(sender), body, rawBody!));
+    },
   }),
   defineRoute({
     method: 'post', path: '/v1/issuers/:id/guarantees/:number/events', operationId: 'guaranteeEvent',
     summary: 'Issuer event on a guarantee: amended, cancelled, claim_paid, claim_refused', tags,
     access: { webhook: 'issuer' }, params: s.issuerGuaranteeParams, bodyMode: webhookBody, response: s.guaranteeOut,
-    handler: async ({ tx, sender, rawBody, params }) => answer(await service.receiveGuaranteeEvent(tx as never, sender as WebhookSender, params.number, rawBody)),
+    handler: async ({ tx, sender, rawBody, params }) => {
+      const body = parseWebhookBody(s.guaranteeEventBody, rawBody);
+      return answer(await service.receiveGuaranteeEvent(transactionOf(tx), signedBy(sender), params.number, body, rawBody!));
+    },
   }),
   defineRoute({
     method: 'post', path: '/v1/issuers/:id/applications/:applicationId/events', operationId: 'guaranteeApplicationEvent',
     summary: 'Issuer event on an application: declined', tags,
     access: { webhook: 'issuer' }, params: s.issuerApplicationParams, bodyMode: webhookBody, response: s.applicationOut,
-    handler: async ({ tx, sender, rawBody, params }) => answer(await service.receiveApplicationEvent(tx as never, sender as WebhookSender, params.applicationId, rawBody)),
+    handler: async ({ tx, sender, rawBody, params }) => {
+      const body = parseWebhookBody(s.applicationEventBody, rawBody);
+      return answer(await service.receiveApplicationEvent(transactionOf(tx), signedBy(sender), params.applicationId, body, rawBody!));
+    },
   }),
   // Declared before /v1/guarantees/:id so that "verify" is not read as an id.
   defineRoute({
     method: 'get', path: '/v1/guarantees/verify', operationId: 'verifyGuarantee',
     summary: '验真: is this guarantee authentic and in force? With a signed verification report', tags,
     access: { roles: ['centre', 'tenderee', 'bidder', 'auditor'] }, query: s.verifyQuery, response: s.verifyOut,
-    // A verification requests its report voucher: a read that writes, in its own transaction.
     // Wrapped: the answer has a `status` field of its own.
-    handler: async ({ deps, caller, query }) => ({ body: await deps.db.transaction((tx) => read.verifyGuarantee(tx, caller, query)) }),
+    handler: async ({ deps, caller, query }) => {
+      const v = await service.verifyGuarantee(deps.db, caller, query);
+      return { body: { ...v, guarantee: v.guarantee && presentGuarantee(v.guarantee) } };
+    },
   }),
   defineRoute({
     method: 'get', path: '/v1/guarantees/:id', operationId: 'getGuarantee', summary: 'A guarantee', tags,
@@ -53,30 +85,39 @@ export const guaranteeRoutes: RouteDef<any, any, any>[] = [
     handler: async ({ tx, caller, params }) => presentGuarantee(await read.getVisibleGuarantee(tx, caller, params.id)),
   }),
   defineRoute({
-    method: 'get', path: '/v1/guarantees', operationId: 'listGuarantees', summary: 'Guarantees', tags,
+    method: 'get', path: '/v1/guarantees', operationId: 'listGuarantees', summary: 'Guarantees (sealed from tenderees until opening, R18)', tags,
     access: { roles: ['centre', 'tenderee', 'bidder', 'auditor'] }, query: s.guaranteeListQuery, response: listEnvelope(s.guaranteeOut),
-    handler: async ({ tx, caller, query }) => read.listGuarantees(tx, caller, query),
+    handler: async ({ tx, caller, query }) => {
+      const page = await read.listGuarantees(tx, caller, query);
+      return { ...page, data: page.data.map(presentGuarantee) };
+    },
   }),
   defineRoute({
     method: 'post', path: '/v1/guarantees/:id/claims', operationId: 'claimGuarantee',
-    summary: 'Claim on a guarantee (R12 reasons only), sent signed to the issuer', tags,
-    access: { roles: ['centre'] }, params: s.guaranteeIdParams, body: s.claimCreate, response: s.guaranteeOut.extend({ voucherId: z.string() }),
-    handler: async ({ tx, caller, params, body }) => claimGuarantee(tx as never, caller, params.id, body),
+    summary: 'Claim on a guarantee (R12 grounds only, as for a forfeiture), sent signed to the issuer', tags,
+    access: { roles: ['centre'] }, params: s.guaranteeIdParams, body: s.claimCreate, response: s.claimOut,
+    handler: async ({ tx, caller, params, body }) => {
+      const { guarantee, voucherId } = await service.claimGuarantee(transactionOf(tx), caller, params.id, body);
+      return { ...presentGuarantee(guarantee), voucherId };
+    },
   }),
   defineRoute({
     method: 'post', path: '/v1/guarantee-applications', operationId: 'createGuaranteeApplication',
     summary: 'Apply for a guarantee through the service; refused at once where it cannot qualify', tags,
     access: { roles: ['centre', 'bidder'] }, body: s.applicationCreate, response: s.applicationOut, successStatus: 201,
-    handler: async ({ tx, caller, body }) => applications.createApplication(tx as never, caller, body),
+    handler: async ({ tx, caller, body }) => presentApplication(await applications.createApplication(transactionOf(tx), caller, body)),
   }),
   defineRoute({
     method: 'get', path: '/v1/guarantee-applications/:id', operationId: 'getGuaranteeApplication', summary: 'A guarantee application', tags,
     access: { roles: ['centre', 'bidder', 'auditor'] }, params: s.applicationIdParams, response: s.applicationOut,
-    handler: async ({ tx, caller, params }) => applications.getVisibleApplication(tx, caller, params.id),
+    handler: async ({ tx, caller, params }) => presentApplication(await applications.getVisibleApplication(tx, caller, params.id)),
   }),
   defineRoute({
     method: 'get', path: '/v1/guarantee-applications', operationId: 'listGuaranteeApplications', summary: 'Guarantee applications', tags,
     access: { roles: ['centre', 'bidder', 'auditor'] }, query: s.applicationListQuery, response: listEnvelope(s.applicationOut),
-    handler: async ({ tx, caller, query }) => applications.listApplications(tx, caller, query),
+    handler: async ({ tx, caller, query }) => {
+      const page = await applications.listApplications(tx, caller, query);
+      return { ...page, data: page.data.map(presentApplication) };
+    },
   }),
 ];

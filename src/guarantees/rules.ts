@@ -1,8 +1,8 @@
 // Pure checks of a guarantee against its section, each named by its rule id. Every check is
 // evaluated (not stopped at the first failure) so that an issuer learns all that is wrong at once.
-import { sameBankForGuarantee, type GuaranteeBankMatch } from '../domain/bankCode';
+import { bankCategoryName, sameBankForGuarantee, type GuaranteeBankMatch } from '../domain/bankCode';
 import { formatAmount } from '../domain/money';
-import { checkValidityCovers, type RuleCheck } from '../domain/rules';
+import { checkR3BeforeDeadline, checkValidityCovers, r12Grounds, type R12Ground, type RuleCheck } from '../domain/rules';
 
 export type { RuleCheck };
 export type GuaranteeKind = 'bank' | 'insurance' | 'guarantor';
@@ -31,17 +31,50 @@ export interface GuaranteeFacts {
   issuingBankCode?: string | null;
 }
 
+/** Who stands behind a guarantee: the bidder's basic-account bank (R6) and the bank the issuer
+ *  is registered as. */
+export interface GuaranteeParties {
+  basicAccountBankCode: string;
+  /** The issuer's registered bank code; null for insurers and guarantee companies. */
+  issuerBankCode: string | null;
+}
+
+/** The columns of a guarantee on record that its facts are read from. */
+export interface GuaranteeFactColumns {
+  kind: GuaranteeKind;
+  beneficiary_uscc: string;
+  project_code: string;
+  section_code: string;
+  amount_fen: bigint;
+  valid_from: string;
+  valid_to: string;
+  issued_at: Date;
+  issuing_bank_code: string | null;
+}
+
+/** The facts of a guarantee on record. */
+export function factsOf(g: GuaranteeFactColumns): GuaranteeFacts {
+  return {
+    kind: g.kind,
+    beneficiaryUscc: g.beneficiary_uscc,
+    projectCode: g.project_code,
+    sectionCode: g.section_code,
+    amountFen: g.amount_fen,
+    validFrom: g.valid_from,
+    validTo: g.valid_to,
+    issuedAt: g.issued_at,
+    issuingBankCode: g.issuing_bank_code,
+  };
+}
+
 /** R2: valid from no later than the deadline until deadline + bid-validity days. */
 export function checkR2Validity(g: GuaranteeFacts, s: SectionFacts): RuleCheck {
   return checkValidityCovers({ validFrom: g.validFrom, validTo: g.validTo, bidDeadline: s.bidDeadline, bidValidityDays: s.bidValidityDays });
 }
 
-/** R3: issued before the bid deadline (strictly: at the deadline is too late). */
+/** R3: issued before the bid deadline, judged as deposits are (domain/rules.ts). */
 export function checkR3IssuedBeforeDeadline(g: GuaranteeFacts, s: SectionFacts): RuleCheck {
-  const ok = g.issuedAt.getTime() < s.bidDeadline.getTime();
-  return ok
-    ? { rule: 'R3', ok, detail: `issued ${g.issuedAt.toISOString()}, before the bid deadline ${s.bidDeadline.toISOString()}` }
-    : { rule: 'R3', ok, detail: `issued ${g.issuedAt.toISOString()}, not before the bid deadline ${s.bidDeadline.toISOString()}` };
+  return checkR3BeforeDeadline(g.issuedAt, s.bidDeadline, 'issued');
 }
 
 /** R4: the amount covers the required deposit. */
@@ -53,11 +86,23 @@ export function checkR4Amount(g: GuaranteeFacts, s: SectionFacts): RuleCheck {
 }
 
 /** R6: a bank guarantee comes from the bidder's basic-account bank (per section policy).
- *  Other kinds are not bank-issued, so the rule does not apply to them. */
-export function checkR6IssuingBank(g: GuaranteeFacts, s: SectionFacts, basicAccountBankCode: string): RuleCheck {
+ *  Other kinds are not bank-issued, so the rule does not apply to them. The issuing branch must
+ *  first be the issuer's own, whatever the policy: an issuer registered as one bank that names
+ *  another bank's branch would pass R6 on a bank that never issued anything. A branch of the
+ *  same head office (the R6 `bank` comparison) is its own; any other is not. */
+export function checkR6IssuingBank(g: GuaranteeFacts, s: SectionFacts, parties: GuaranteeParties): RuleCheck {
   if (g.kind !== 'bank') return { rule: 'R6', ok: true, detail: `R6 does not apply to a ${g.kind} guarantee` };
   if (!g.issuingBankCode) return { rule: 'R6', ok: false, detail: 'a bank guarantee must name its issuing bank code' };
-  const r = sameBankForGuarantee(g.issuingBankCode, basicAccountBankCode, s.guaranteeBankMatch);
+  if (!parties.issuerBankCode) return { rule: 'R6', ok: false, detail: 'the issuer has no registered bank code, so no branch can be its own' };
+  const own = sameBankForGuarantee(g.issuingBankCode, parties.issuerBankCode, 'bank');
+  if (!own.ok) {
+    return {
+      rule: 'R6',
+      ok: false,
+      detail: `issuing bank ${bankCategoryName(g.issuingBankCode)} ${g.issuingBankCode} is not a branch of the issuer's registered bank ${bankCategoryName(parties.issuerBankCode)} ${parties.issuerBankCode}: an issuer issues only from its own bank`,
+    };
+  }
+  const r = sameBankForGuarantee(g.issuingBankCode, parties.basicAccountBankCode, s.guaranteeBankMatch);
   return { rule: 'R6', ok: r.ok, detail: r.detail };
 }
 
@@ -79,12 +124,12 @@ export function checkR8KindAccepted(g: GuaranteeFacts, s: SectionFacts): RuleChe
 
 /** Every rule that can be judged from the guarantee and its section alone. The codes already
  *  selected the section, so they match by construction; R7's uniqueness checks need records. */
-export function checkGuarantee(g: GuaranteeFacts, s: SectionFacts, basicAccountBankCode: string): RuleCheck[] {
+export function checkGuarantee(g: GuaranteeFacts, s: SectionFacts, parties: GuaranteeParties): RuleCheck[] {
   return [
     checkR2Validity(g, s),
     checkR3IssuedBeforeDeadline(g, s),
     checkR4Amount(g, s),
-    checkR6IssuingBank(g, s, basicAccountBankCode),
+    checkR6IssuingBank(g, s, parties),
     checkR7Beneficiary(g, s),
     checkR8KindAccepted(g, s),
   ];
@@ -95,10 +140,22 @@ export function checkAmendment(g: GuaranteeFacts, s: SectionFacts): RuleCheck[] 
   return [checkR2Validity(g, s), checkR4Amount(g, s)];
 }
 
-export const claimReasons = ['withdrawal_after_deadline', 'refused_to_sign', 'conditions_at_signing', 'no_performance_security', 'false_documents'] as const;
-export type ClaimReason = (typeof claimReasons)[number];
-/** R12 reasons only the winner can give; they presuppose an award. */
-export const winnerClaimReasons: readonly ClaimReason[] = ['refused_to_sign', 'conditions_at_signing', 'no_performance_security'];
+/** R12: a claim is made on the same grounds, and the same facts, as a forfeiture. */
+export const claimReasons = r12Grounds;
+export type ClaimReason = R12Ground;
+
+/** R7: one guarantee secures one bidder on one section. */
+export function checkR7OneLive(otherId: string | undefined): RuleCheck {
+  return otherId
+    ? { rule: 'R7', ok: false, detail: `one guarantee per bidder and section: ${otherId} already secures this bidder here` }
+    : { rule: 'R7', ok: true, detail: 'one guarantee per bidder and section: no other guarantee for this bidder here' };
+}
+
+/** R7: an issuance naming an application answers it only for that section, bidder and kind. */
+export function checkR7AnswersApplication(a: { id: string; sectionId: string; bidderId: string; kind: GuaranteeKind }, g: { sectionId: string; bidderId: string; kind: GuaranteeKind }): RuleCheck {
+  const ok = a.sectionId === g.sectionId && a.bidderId === g.bidderId && a.kind === g.kind;
+  return { rule: 'R7', ok, detail: ok ? `answers application ${a.id}` : `does not answer application ${a.id} (another section, bidder or kind)` };
+}
 
 // The guarantee lifecycle: the legal moves and nothing else.
 export type GuaranteeStatus = 'issued' | 'amended' | 'secured' | 'released' | 'claimed' | 'claim_paid' | 'claim_refused' | 'rejected' | 'cancelled' | 'expired';

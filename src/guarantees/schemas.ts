@@ -51,6 +51,7 @@ export const guaranteeEventBody = z.discriminatedUnion('type', [
 export type GuaranteeEventBody = z.infer<typeof guaranteeEventBody>;
 
 export const applicationEventBody = z.strictObject({ eventId, type: z.literal('declined'), reason: text(declineReasonLengthMax) });
+export type ApplicationEventBody = z.infer<typeof applicationEventBody>;
 
 export const issuerParams = z.strictObject({ id: idParam('iss') });
 export const issuerGuaranteeParams = z.strictObject({ id: idParam('iss'), number: guaranteeNumber });
@@ -133,3 +134,4 @@ export const applicationListQuery = listQuery.extend({
 });
 
 export const claimCreate = z.strictObject({ reason: z.enum(claimReasons), amount: amountString });
+export const claimOut = guaranteeOut.extend({ voucherId: z.string() });

@@ -1,42 +1,44 @@
-// Issuance and issuer events. Every guarantee an issuer signs is recorded, including those that
+// The use cases of e-guarantees: issuance and the issuers' events (signed webhooks), verification
+// (验真) and claims (R10, R12). Every guarantee an issuer signs is recorded, including those that
 // fail a rule (status `rejected`, with every check), as long as its section and bidder can be
 // identified; one that names no known section or no registered bidder cannot be stored against
 // them and is answered 422 with rule R7.
 import type { Knex } from 'knex';
-import type { z } from 'zod';
 import { appendAudit } from '../audit/service';
+import type { Tx } from '../db/knex';
 import { BadRequest, Conflict, NotFound, RuleViolation, Unprocessable, assert } from '../errors';
 import { newId } from '../domain/ids';
-import { parseAmount } from '../domain/money';
-import type { RuleCheck } from '../domain/rules';
+import { formatAmount, parseAmount } from '../domain/money';
+import { checkR12Ground, type RuleCheck } from '../domain/rules';
+import { businessDate } from '../domain/time';
+import type { Caller } from '../http/auth';
 import type { WebhookSender } from '../http/webhookAuth';
 import { onceForEvent } from '../http/webhookReplay';
-import { findBidderByUscc, findIssuer, findSection, findTenderee, type SectionRow } from '../registry/repo';
-import * as repo from './repo';
+import { findBidderByUscc, findIssuer, findSection, findSectionByCodes, findTenderee, type BidderRow, type IssuerRow, type SectionRow } from '../registry/repo';
+import { actorOf } from '../registry/service';
+import { findLifecycleSection, r12FactsOf } from '../sections/repo';
+import { requestVoucher } from '../vouchers/requests';
+import { queueIssuerMessage } from './messages';
 import { presentApplication, presentGuarantee } from './present';
-import { checkAmendment, checkGuarantee, isLegalTransition, type GuaranteeFacts, type SectionFacts } from './rules';
-import { applicationEventBody, guaranteeEventBody, issuanceBody, type IssuanceBody } from './schemas';
+import { canSee } from './read';
+import * as repo from './repo';
+import {
+  checkAmendment,
+  checkGuarantee,
+  checkR7AnswersApplication,
+  checkR7OneLive,
+  factsOf,
+  inForceStatuses,
+  isLegalTransition,
+  type ClaimReason,
+  type GuaranteeFacts,
+  type SectionFacts,
+} from './rules';
+import type { ApplicationEventBody, GuaranteeEventBody, IssuanceBody } from './schemas';
 
 export type WebhookAnswer = { status: number; body: unknown; replayed: boolean };
 
-/** Webhook bodies arrive raw (their bytes are signed); parse and validate them here. */
-export function parseWebhookBody<T>(schema: z.ZodType<T>, rawBody: Buffer | undefined): T {
-  let json: unknown;
-  try {
-    json = JSON.parse((rawBody ?? Buffer.alloc(0)).toString('utf8'));
-  } catch {
-    throw new BadRequest('malformed_json', 'the request body is not valid JSON');
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const param = issue.path.length ? issue.path.join('.') : 'body';
-    throw new BadRequest(issue.code === 'unrecognized_keys' ? 'unknown_field' : 'invalid_field', `${param}: ${issue.message}`, param);
-  }
-  return parsed.data;
-}
-
-export async function sectionFacts(tx: Knex | Knex.Transaction, s: SectionRow): Promise<SectionFacts> {
+export async function sectionFacts(tx: Tx, s: SectionRow): Promise<SectionFacts> {
   const tenderee = await findTenderee(tx, s.tenderee_id);
   assert(tenderee, `section ${s.id} has no tenderee`);
   return {
@@ -51,75 +53,26 @@ export async function sectionFacts(tx: Knex | Knex.Transaction, s: SectionRow): 
   };
 }
 
-export function factsOf(g: repo.GuaranteeRow): GuaranteeFacts {
-  return {
-    kind: g.kind,
-    beneficiaryUscc: g.beneficiary_uscc,
-    projectCode: g.project_code,
-    sectionCode: g.section_code,
-    amountFen: g.amount_fen,
-    validFrom: g.valid_from,
-    validTo: g.valid_to,
-    issuedAt: g.issued_at,
-    issuingBankCode: g.issuing_bank_code,
-  };
+// ---- issuance --------------------------------------------------------------------------------
+
+/** The first answer to an event is stored and replayed as it was, so it is presented here. */
+export async function receiveIssuance(tx: Knex.Transaction, sender: WebhookSender, body: IssuanceBody, rawBody: Buffer): Promise<WebhookAnswer> {
+  return onceForEvent(tx, sender, body.eventId, rawBody, async () => ({ status: 201, body: presentGuarantee(await issue(tx, sender, body)) }));
 }
 
-export async function receiveIssuance(tx: Knex.Transaction, sender: WebhookSender, rawBody: Buffer | undefined): Promise<WebhookAnswer> {
-  const body = parseWebhookBody(issuanceBody, rawBody);
-  return onceForEvent(tx, sender, body.eventId, rawBody!, () => issue(tx, sender, body));
-}
-
-async function issue(tx: Knex.Transaction, sender: WebhookSender, body: IssuanceBody): Promise<{ status: number; body: unknown }> {
+async function issue(tx: Knex.Transaction, sender: WebhookSender, body: IssuanceBody): Promise<repo.GuaranteeRow> {
   const issuer = await findIssuer(tx, sender.id);
   assert(issuer, `webhook sender ${sender.id} is not an issuer`);
-  if (issuer.kind !== body.kind) {
-    throw new Unprocessable('issuer_kind_mismatch', `issuer ${issuer.id} issues ${issuer.kind} guarantees, not ${body.kind}`, 'kind');
-  }
-  const section = await tx<SectionRow>('sections').where({ project_code: body.projectCode, section_code: body.sectionCode }).first();
-  if (!section) {
-    throw new RuleViolation('R7', 'section_unknown', `no section ${body.projectCode}/${body.sectionCode}: the guarantee cannot be recorded against a section`, 'sectionCode');
-  }
-  const bidder = await findBidderByUscc(tx, body.applicant.uscc);
-  if (!bidder) {
-    throw new RuleViolation('R7', 'applicant_not_registered', `applicant ${body.applicant.uscc} is not a registered bidder: the guarantee cannot be recorded against one`, 'applicant.uscc');
-  }
-  if (await repo.findGuaranteeByNumber(tx, issuer.id, body.number)) {
-    throw new Conflict('guarantee_number_exists', `issuer ${issuer.id} already issued a guarantee numbered ${body.number}`, 'R7');
-  }
-  const application = body.applicationId ? await repo.findApplicationForUpdate(tx, body.applicationId) : undefined;
-  if (body.applicationId && (!application || application.issuer_id !== issuer.id)) {
-    throw new Unprocessable('unknown_application', `no application ${body.applicationId} was sent to this issuer`, 'applicationId');
-  }
-  if (application && !['submitted', 'sent'].includes(application.status)) {
-    throw new Conflict('illegal_transition', `application ${application.id} is ${application.status}; it cannot be answered again`);
-  }
-
-  const facts: GuaranteeFacts = {
-    kind: body.kind,
-    beneficiaryUscc: body.beneficiary.uscc,
-    projectCode: body.projectCode,
-    sectionCode: body.sectionCode,
-    amountFen: parseAmount(body.amount),
-    validFrom: body.validFrom,
-    validTo: body.validTo,
-    issuedAt: new Date(body.issuedAt),
-    // A bank issues from its own registered branch unless it names another of its branches.
-    issuingBankCode: body.kind === 'bank' ? (body.issuingBankCode ?? issuer.bank_code) : (body.issuingBankCode ?? null),
-  };
-  const checks: RuleCheck[] = checkGuarantee(facts, await sectionFacts(tx, section), bidder.basic_bank_code);
+  const { section, bidder, application } = await identifyIssuance(tx, issuer, body);
+  const facts = issuanceFacts(issuer, body);
+  const checks = checkGuarantee(facts, await sectionFacts(tx, section), { basicAccountBankCode: bidder.basic_bank_code, issuerBankCode: issuer.bank_code });
   if (application) {
-    const answers = application.section_id === section.id && application.bidder_id === bidder.id && application.kind === body.kind;
-    checks.push({
-      rule: 'R7',
-      ok: answers,
-      detail: answers ? `answers application ${application.id}` : `does not answer application ${application.id} (another section, bidder or kind)`,
-    });
+    checks.push(checkR7AnswersApplication(
+      { id: application.id, sectionId: application.section_id, bidderId: application.bidder_id, kind: application.kind },
+      { sectionId: section.id, bidderId: bidder.id, kind: body.kind },
+    ));
   }
-  const live = await repo.findLiveGuarantee(tx, section.id, bidder.id);
-  checks.push(oneLiveCheck(live?.id));
-
-  const row = {
+  const g = await recordGuarantee(tx, {
     issuer_id: issuer.id,
     number: body.number,
     kind: body.kind,
@@ -136,91 +89,105 @@ async function issue(tx: Knex.Transaction, sender: WebhookSender, body: Issuance
     currency: body.currency,
     valid_from: body.validFrom,
     valid_to: body.validTo,
-    issuing_bank_code: facts.issuingBankCode,
+    issuing_bank_code: facts.issuingBankCode ?? null,
     issued_at: facts.issuedAt,
     document_sha256: body.documentSha256,
     event_id: body.eventId,
     certificate_fingerprint: sender.fingerprint,
-  };
-  const insert = async (rowChecks: RuleCheck[]) => {
-    const id = newId('gty');
-    const status = rowChecks.every((c) => c.ok) ? 'issued' : 'rejected';
-    // No conflict target: both the number and the one-live-guarantee index count, and a
-    // unique violation would abort the transaction.
-    const inserted = await tx('guarantees').insert({ ...row, id, status, checks: JSON.stringify(rowChecks) }).onConflict().ignore().returning('id');
-    return inserted.length ? id : undefined;
-  };
-  let id = await insert(checks);
-  if (!id) {
-    if (await repo.findGuaranteeByNumber(tx, issuer.id, body.number)) {
-      throw new Conflict('guarantee_number_exists', `issuer ${issuer.id} already issued a guarantee numbered ${body.number}`, 'R7');
-    }
-    // Another guarantee for this bidder and section committed meanwhile: this one is recorded,
-    // but rejected under R7.
-    const winner = await repo.findLiveGuarantee(tx, section.id, bidder.id);
-    id = await insert([...checks.filter((c) => !(c.rule === 'R7' && c.detail.startsWith('one guarantee'))), oneLiveCheck(winner?.id ?? 'another guarantee')]);
-    if (!id) throw new Conflict('guarantee_number_exists', `issuer ${issuer.id} already issued a guarantee numbered ${body.number}`, 'R7');
-  }
-  const g = (await repo.findGuarantee(tx, id))!;
+  }, checks);
+  const actor = { type: 'issuer' as const, id: issuer.id };
   if (application) {
     // The application is answered: the guarantee exists, whether it passed the rules or not.
-    await tx('guarantee_applications').where({ id: application.id }).update({ status: 'issued', guarantee_id: g.id, updated_at: tx.fn.now() });
-    await appendAudit(tx, { actor: { type: 'issuer', id: issuer.id }, action: 'guarantee_application.issued', entityType: 'guarantee_application', entityId: application.id, data: { guaranteeId: g.id } });
+    assert(await repo.updateApplicationFrom(tx, application.id, ['submitted', 'sent'], 'issued', { guarantee_id: g.id }), `application ${application.id} changed under its lock`);
+    await appendAudit(tx, { actor, action: 'guarantee_application.issued', entityType: 'guarantee_application', entityId: application.id, data: { guaranteeId: g.id } });
   }
   await appendAudit(tx, {
-    actor: { type: 'issuer', id: issuer.id },
+    actor,
     action: g.status === 'issued' ? 'guarantee.issued' : 'guarantee.rejected',
     entityType: 'guarantee',
     entityId: g.id,
     data: { number: g.number, sectionId: g.section_id, bidderId: g.bidder_id, amountFen: g.amount_fen, failed: g.checks.filter((c) => !c.ok).map((c) => c.rule), eventId: body.eventId },
   });
-  return { status: 201, body: presentGuarantee(g) };
+  return g;
 }
 
-function oneLiveCheck(otherId: string | undefined): RuleCheck {
-  return otherId
-    ? { rule: 'R7', ok: false, detail: `one guarantee per bidder and section: ${otherId} already secures this bidder here` }
-    : { rule: 'R7', ok: true, detail: 'one guarantee per bidder and section: no other guarantee for this bidder here' };
+/** What the issuance is about. Without a known section, a registered applicant, a number of its
+ *  own and (when it names one) an open application to this issuer, nothing can be recorded. */
+async function identifyIssuance(tx: Knex.Transaction, issuer: IssuerRow, body: IssuanceBody): Promise<{ section: SectionRow; bidder: BidderRow; application?: repo.ApplicationRow }> {
+  if (issuer.kind !== body.kind) {
+    throw new Unprocessable('issuer_kind_mismatch', `issuer ${issuer.id} issues ${issuer.kind} guarantees, not ${body.kind}`, 'kind');
+  }
+  const section = await findSectionByCodes(tx, body.projectCode, body.sectionCode);
+  if (!section) {
+    throw new RuleViolation('R7', 'section_unknown', `no section ${body.projectCode}/${body.sectionCode}: the guarantee cannot be recorded against a section`, 'sectionCode');
+  }
+  const bidder = await findBidderByUscc(tx, body.applicant.uscc);
+  if (!bidder) {
+    throw new RuleViolation('R7', 'applicant_not_registered', `applicant ${body.applicant.uscc} is not a registered bidder: the guarantee cannot be recorded against one`, 'applicant.uscc');
+  }
+  if (await repo.findGuaranteeByNumber(tx, issuer.id, body.number)) throw numberTaken(issuer.id, body.number);
+  if (!body.applicationId) return { section, bidder };
+  const application = await repo.findApplicationForUpdate(tx, body.applicationId);
+  if (!application || application.issuer_id !== issuer.id) {
+    throw new Unprocessable('unknown_application', `no application ${body.applicationId} was sent to this issuer`, 'applicationId');
+  }
+  if (!['submitted', 'sent'].includes(application.status)) {
+    throw new Conflict('illegal_transition', `application ${application.id} is ${application.status}; it cannot be answered again`);
+  }
+  return { section, bidder, application };
 }
 
-export async function receiveGuaranteeEvent(tx: Knex.Transaction, sender: WebhookSender, number: string, rawBody: Buffer | undefined, now = new Date()): Promise<WebhookAnswer> {
-  const body = parseWebhookBody(guaranteeEventBody, rawBody);
-  return onceForEvent(tx, sender, body.eventId, rawBody!, async () => {
+function issuanceFacts(issuer: IssuerRow, body: IssuanceBody): GuaranteeFacts {
+  return {
+    kind: body.kind,
+    beneficiaryUscc: body.beneficiary.uscc,
+    projectCode: body.projectCode,
+    sectionCode: body.sectionCode,
+    amountFen: parseAmount(body.amount),
+    validFrom: body.validFrom,
+    validTo: body.validTo,
+    issuedAt: new Date(body.issuedAt),
+    // A bank that names no branch issues from the one it is registered as; one it names must be
+    // its own (R6 checks it).
+    issuingBankCode: body.kind === 'bank' ? (body.issuingBankCode ?? issuer.bank_code) : (body.issuingBankCode ?? null),
+  };
+}
+
+const numberTaken = (issuerId: string, number: string) => new Conflict('guarantee_number_exists', `issuer ${issuerId} already issued a guarantee numbered ${number}`, 'R7');
+
+/** Stores the guarantee with its checks and R7's one-live check: `issued` when all hold,
+ *  `rejected` otherwise. When another guarantee for the bidder and section commits meanwhile,
+ *  the partial unique index keeps this one out; it is then recorded rejected under R7. */
+async function recordGuarantee(tx: Knex.Transaction, row: Omit<repo.NewGuarantee, 'id' | 'status' | 'checks'>, checks: RuleCheck[]): Promise<repo.GuaranteeRow> {
+  const insert = async (oneLive: RuleCheck) => {
+    const all = [...checks, oneLive];
+    const id = newId('gty');
+    return (await repo.insertGuarantee(tx, { ...row, id, status: all.every((c) => c.ok) ? 'issued' : 'rejected', checks: all })) ? id : undefined;
+  };
+  let id = await insert(checkR7OneLive((await repo.findLiveGuarantee(tx, row.section_id, row.bidder_id))?.id));
+  if (!id) {
+    if (await repo.findGuaranteeByNumber(tx, row.issuer_id, row.number)) throw numberTaken(row.issuer_id, row.number);
+    const winner = await repo.findLiveGuarantee(tx, row.section_id, row.bidder_id);
+    id = await insert(checkR7OneLive(winner?.id ?? 'another guarantee'));
+    if (!id) throw numberTaken(row.issuer_id, row.number);
+  }
+  return (await repo.findGuarantee(tx, id))!;
+}
+
+// ---- the issuer's events ---------------------------------------------------------------------
+
+export async function receiveGuaranteeEvent(tx: Knex.Transaction, sender: WebhookSender, number: string, body: GuaranteeEventBody, rawBody: Buffer, now = new Date()): Promise<WebhookAnswer> {
+  return onceForEvent(tx, sender, body.eventId, rawBody, async () => {
     const g = await repo.findGuaranteeByNumberForUpdate(tx, sender.id, number);
     if (!g) throw new NotFound('guarantee', number);
     if (!isLegalTransition(g.status, body.type)) {
       throw new Conflict('illegal_transition', `a ${g.status} guarantee cannot be ${body.type}`);
     }
     const section = (await findSection(tx, g.section_id))!;
-    const actor = { type: 'issuer' as const, id: sender.id };
     let update: Partial<repo.GuaranteeRow> = {};
-    let data: Record<string, unknown> = {};
+    let data: Record<string, unknown>;
     if (body.type === 'amended') {
-      if (body.amount === undefined && body.validFrom === undefined && body.validTo === undefined && body.documentSha256 === undefined) {
-        throw new BadRequest('missing_field', 'an amendment changes at least one of amount, validFrom, validTo, documentSha256');
-      }
-      const facts = { ...factsOf(g) };
-      if (body.amount !== undefined) facts.amountFen = parseAmount(body.amount);
-      if (body.validFrom !== undefined) facts.validFrom = body.validFrom;
-      if (body.validTo !== undefined) facts.validTo = body.validTo;
-      if (facts.validFrom > facts.validTo) throw new BadRequest('invalid_field', 'validFrom is after validTo', 'validFrom');
-      const rechecked = checkAmendment(facts, await sectionFacts(tx, section));
-      const failed = rechecked.filter((c) => !c.ok);
-      // A failing amendment is refused and the guarantee stays as it was: the issuer's original
-      // commitment still stands, and recording the guarantee as rejected would punish the bidder
-      // for an amendment it may not have asked for.
-      if (failed.length) {
-        throw new RuleViolation(failed[0].rule, 'amendment_breaks_rules', failed.map((c) => `${c.rule}: ${c.detail}`).join('; '), undefined, { checks: rechecked });
-      }
-      const byRule = new Map(rechecked.map((c) => [c.rule, c]));
-      update = {
-        amount_fen: facts.amountFen,
-        valid_from: facts.validFrom,
-        valid_to: facts.validTo,
-        document_sha256: body.documentSha256 ?? g.document_sha256,
-        checks: JSON.stringify(g.checks.map((c) => byRule.get(c.rule) ?? c)) as never,
-      };
-      data = { amountFen: facts.amountFen, validFrom: facts.validFrom, validTo: facts.validTo, documentSha256: update.document_sha256 };
+      ({ update, data } = await amendment(tx, g, section, body));
     } else if (body.type === 'cancelled') {
       // R2: a security must stay valid from the deadline through the bid validity; cancelling it
       // at or after the deadline would leave the bid unsecured when it must be secured.
@@ -233,22 +200,139 @@ export async function receiveGuaranteeEvent(tx: Knex.Transaction, sender: Webhoo
     } else {
       data = { reason: body.reason ?? null };
     }
-    const ok = await repo.updateGuaranteeStatus(tx, g.id, g.status, body.type, update);
-    assert(ok, `guarantee ${g.id} changed under its row lock`);
+    assert(await repo.updateGuaranteeStatus(tx, g.id, g.status, body.type, update), `guarantee ${g.id} changed under its row lock`);
     await repo.recordGuaranteeEvent(tx, { guaranteeId: g.id, type: body.type, from: g.status, to: body.type, eventId: body.eventId, data });
-    await appendAudit(tx, { actor, action: `guarantee.${body.type}`, entityType: 'guarantee', entityId: g.id, data: { ...data, from: g.status, eventId: body.eventId } });
+    await appendAudit(tx, { actor: { type: 'issuer', id: sender.id }, action: `guarantee.${body.type}`, entityType: 'guarantee', entityId: g.id, data: { ...data, from: g.status, eventId: body.eventId } });
     return { status: 200, body: presentGuarantee((await repo.findGuarantee(tx, g.id))!) };
   });
 }
 
-export async function receiveApplicationEvent(tx: Knex.Transaction, sender: WebhookSender, applicationId: string, rawBody: Buffer | undefined): Promise<WebhookAnswer> {
-  const body = parseWebhookBody(applicationEventBody, rawBody);
-  return onceForEvent(tx, sender, body.eventId, rawBody!, async () => {
+/** An amendment is re-checked against the rules it can break (R2, R4). A failing one is refused
+ *  and the guarantee stays as it was: the issuer's original commitment still stands, and
+ *  recording the guarantee as rejected would punish the bidder for an amendment it may not have
+ *  asked for. */
+async function amendment(tx: Knex.Transaction, g: repo.GuaranteeRow, section: SectionRow, body: Extract<GuaranteeEventBody, { type: 'amended' }>) {
+  if (body.amount === undefined && body.validFrom === undefined && body.validTo === undefined && body.documentSha256 === undefined) {
+    throw new BadRequest('missing_field', 'an amendment changes at least one of amount, validFrom, validTo, documentSha256');
+  }
+  const facts = { ...factsOf(g) };
+  if (body.amount !== undefined) facts.amountFen = parseAmount(body.amount);
+  if (body.validFrom !== undefined) facts.validFrom = body.validFrom;
+  if (body.validTo !== undefined) facts.validTo = body.validTo;
+  if (facts.validFrom > facts.validTo) throw new BadRequest('invalid_field', 'validFrom is after validTo', 'validFrom');
+  const rechecked = checkAmendment(facts, await sectionFacts(tx, section));
+  const failed = rechecked.filter((c) => !c.ok);
+  if (failed.length) {
+    throw new RuleViolation(failed[0].rule, 'amendment_breaks_rules', failed.map((c) => `${c.rule}: ${c.detail}`).join('; '), undefined, { checks: rechecked });
+  }
+  const byRule = new Map(rechecked.map((c) => [c.rule, c]));
+  const documentSha256 = body.documentSha256 ?? g.document_sha256;
+  return {
+    update: { amount_fen: facts.amountFen, valid_from: facts.validFrom, valid_to: facts.validTo, document_sha256: documentSha256, checks: g.checks.map((c) => byRule.get(c.rule) ?? c) },
+    data: { amountFen: facts.amountFen, validFrom: facts.validFrom, validTo: facts.validTo, documentSha256 },
+  };
+}
+
+export async function receiveApplicationEvent(tx: Knex.Transaction, sender: WebhookSender, applicationId: string, body: ApplicationEventBody, rawBody: Buffer): Promise<WebhookAnswer> {
+  return onceForEvent(tx, sender, body.eventId, rawBody, async () => {
     const a = await repo.findApplicationForUpdate(tx, applicationId);
     if (!a || a.issuer_id !== sender.id) throw new NotFound('guarantee application', applicationId);
-    if (!['submitted', 'sent'].includes(a.status)) throw new Conflict('illegal_transition', `a ${a.status} application cannot be declined`);
-    await tx('guarantee_applications').where({ id: a.id, status: a.status }).update({ status: 'declined', decline_reason: body.reason, updated_at: tx.fn.now() });
+    if (!(await repo.updateApplicationFrom(tx, a.id, ['submitted', 'sent'], 'declined', { decline_reason: body.reason }))) {
+      throw new Conflict('illegal_transition', `a ${a.status} application cannot be declined`);
+    }
     await appendAudit(tx, { actor: { type: 'issuer', id: sender.id }, action: 'guarantee_application.declined', entityType: 'guarantee_application', entityId: a.id, data: { reason: body.reason, eventId: body.eventId } });
     return { status: 200, body: presentApplication((await repo.findApplication(tx, a.id))!) };
   });
+}
+
+// ---- verification (验真) -----------------------------------------------------------------------
+
+/** Authentic means this issuer sent the guarantee to us through a signed webhook (every record
+ *  here came that way) and, when a document hash is given, the document is the one it signed
+ *  for. The report is a voucher per guarantee, hash asked and status seen, so asking the same
+ *  question again returns the same report while a changed answer gets a new one. Unknown and
+ *  invisible guarantees (R18) get the same plain answer and no report. A verification is asked
+ *  with a GET but requests its report voucher: it runs in a transaction of its own. */
+export function verifyGuarantee(db: Knex, caller: Caller, query: { issuerId: string; number: string; documentSha256?: string }, now = new Date()) {
+  return db.transaction((tx) => verify(tx, caller, query, now));
+}
+
+async function verify(tx: Knex.Transaction, caller: Caller, query: { issuerId: string; number: string; documentSha256?: string }, now: Date) {
+  const found = await repo.findGuaranteeByNumber(tx, query.issuerId, query.number);
+  const g = found && (await canSee(tx, caller, found)) ? found : undefined;
+  if (!g) {
+    return {
+      authentic: false,
+      status: 'unknown',
+      guarantee: null,
+      checks: [{ rule: 'record', ok: false, detail: `no guarantee ${query.number} from issuer ${query.issuerId} is on record` }],
+      voucherId: null,
+    };
+  }
+  const checks: RuleCheck[] = [{ rule: 'signature', ok: true, detail: `issued by ${g.issuer_id} through a webhook signed with certificate ${g.certificate_fingerprint}` }];
+  if (query.documentSha256 !== undefined) {
+    const same = query.documentSha256 === g.document_sha256;
+    checks.push({ rule: 'document', ok: same, detail: same ? 'the document is the one the issuer signed for' : 'the document differs from the one the issuer signed for' });
+  }
+  const today = businessDate(now);
+  const inForce = inForceStatuses.includes(g.status) && g.valid_to >= today;
+  checks.push({ rule: 'in_force', ok: inForce, detail: inForce ? `${g.status}, valid until ${g.valid_to}` : `${g.status}, valid ${g.valid_from} to ${g.valid_to}; not in force on ${today}` });
+  checks.push(...g.checks);
+  const authentic = query.documentSha256 === undefined || query.documentSha256 === g.document_sha256;
+  const voucherId = await requestVoucher(tx, {
+    kind: 'verification_report',
+    subjectType: 'guarantee_verification',
+    subjectId: `${g.id}.${query.documentSha256 ?? 'nohash'}.${g.status}`,
+    sectionId: g.section_id,
+    bidderId: g.bidder_id,
+    data: {
+      guaranteeId: g.id, issuerId: g.issuer_id, number: g.number, kind: g.kind, amountFen: g.amount_fen, validFrom: g.valid_from, validTo: g.valid_to,
+      status: g.status, documentSha256: g.document_sha256, documentSha256Asked: query.documentSha256 ?? null, authentic, checks,
+    },
+  });
+  await appendAudit(tx, { actor: actorOf(caller), action: 'guarantee.verified', entityType: 'guarantee', entityId: g.id, data: { authentic, status: g.status, voucherId } });
+  return { authentic, status: g.status, guarantee: g, checks, voucherId };
+}
+
+// ---- claims ----------------------------------------------------------------------------------
+
+/** R12 claims by the centre, on the grounds and facts a forfeiture needs (domain/rules.ts): the
+ *  deadline passed, a recorded withdrawal after it, an award naming this bidder for the
+ *  winner's failures. The claim and its deciding key are recorded, the issuer told (signed). */
+export async function claimGuarantee(tx: Knex.Transaction, caller: Caller, guaranteeId: string, input: { reason: ClaimReason; amount: string }, now = new Date()) {
+  const g = await repo.findGuaranteeForUpdate(tx, guaranteeId);
+  if (!g) throw new NotFound('guarantee', guaranteeId);
+  if (!isLegalTransition(g.status, 'claimed')) throw new Conflict('illegal_transition', `a ${g.status} guarantee cannot be claimed`);
+  const section = (await findLifecycleSection(tx, g.section_id))!;
+  const ground = checkR12Ground(input.reason, await r12FactsOf(tx, section, g.bidder_id, now));
+  if (!ground.ok) throw new RuleViolation('R12', 'claim_not_allowed', ground.detail, 'reason');
+  const amountFen = parseAmount(input.amount);
+  if (amountFen > g.amount_fen) {
+    throw new RuleViolation('R12', 'claim_exceeds_guarantee', `claim ${formatAmount(amountFen)} exceeds the guarantee amount ${formatAmount(g.amount_fen)}`, 'amount');
+  }
+  const claimedAt = now;
+  assert(
+    await repo.updateGuaranteeStatus(tx, g.id, g.status, 'claimed', { claim_reason: input.reason, claim_amount_fen: amountFen, claimed_by: caller.keyId, claimed_at: claimedAt }),
+    `guarantee ${g.id} changed under its lock`,
+  );
+  const issuer = (await findIssuer(tx, g.issuer_id))!;
+  const messageId = issuer.callback_url
+    ? await queueIssuerMessage(tx, {
+        issuerId: issuer.id,
+        kind: 'claim',
+        subjectId: g.id,
+        url: issuer.callback_url,
+        payload: { guaranteeId: g.id, number: g.number, reason: input.reason, amount: formatAmount(amountFen), currency: g.currency, beneficiary: { uscc: g.beneficiary_uscc, name: g.beneficiary_name }, claimedAt: claimedAt.toISOString() },
+      })
+    : null;
+  const voucherId = await requestVoucher(tx, {
+    kind: 'claim_notice',
+    subjectType: 'guarantee_claim',
+    subjectId: g.id,
+    sectionId: g.section_id,
+    bidderId: g.bidder_id,
+    data: { guaranteeId: g.id, issuerId: g.issuer_id, number: g.number, reason: input.reason, amountFen, guaranteeAmountFen: g.amount_fen, decidedBy: caller.keyId, claimedAt: claimedAt.toISOString() },
+  });
+  await appendAudit(tx, { actor: actorOf(caller), action: 'guarantee.claimed', entityType: 'guarantee', entityId: g.id, data: { reason: input.reason, amountFen, messageId, voucherId, rule: 'R12' } });
+  return { guarantee: (await repo.findGuarantee(tx, g.id))!, voucherId };
 }

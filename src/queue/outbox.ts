@@ -97,6 +97,3 @@ export function startOutboxRelay(db: Knex, queues: Queues, onError: (e: unknown)
     },
   };
 }
-
-/** An outbox that only records (tools and tests without Redis); the sweep relays later. */
-export const inertOutbox: Outbox = { kick() {}, async stop() {} };

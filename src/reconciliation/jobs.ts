@@ -1,20 +1,26 @@
 // The daily statement pull. Each deposit bank has a BullMQ job scheduler firing at
 // BIDBOND_STATEMENT_TIME (Asia/Shanghai) that fetches the statement of the day just ended and
 // reconciles it. The minute sweep keeps the schedulers in place (a new bank, an emptied Redis)
-// and enqueues any past day still without a reconciliation, so a lost Redis loses no day. A
-// job run twice finds the same statement already reconciled and does nothing (service.ts).
+// and enqueues every past day still without a reconciliation, as far back as
+// `statementCatchUpDaysMax` and no earlier than the bank's registration, so a lost Redis or a
+// worker down over a long holiday loses no day. A job run twice finds the same statement already
+// reconciled and does nothing (service.ts).
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { JobHandler, Sweeper } from '../queue/handlers';
 import { jobIdFor } from '../queue/queues';
-import { addCalendarDays, businessDate, endOfBusinessDay, isBusinessDate } from '../domain/time';
+import { addCalendarDays, businessDate, compareDates, isBusinessDate } from '../domain/time';
 import { ApiError } from '../errors';
 import type { Runtime } from '../runtime';
+import { banksForStatements, reconciledDates } from './repo';
 import { reconcileFromBank } from './service';
 
 export const statementsQueue = 'statements' as const;
 export const fetchStatementJobName = 'fetch';
 /** Banks given a scheduler per sweep (a service has a handful; the bound keeps a sweep short). */
 export const statementSchedulerBanksMax = 500;
+/** Days back the sweep catches up on its own: a month covers any outage over the longest public
+ *  holidays; older days are a person's to fetch (`bidbond reconcile`, or an upload). */
+export const statementCatchUpDaysMax = 31;
 export const statementJobAttempts = 6;
 export const statementJobBackoffMs = 60_000;
 const jobOptions = {
@@ -55,22 +61,38 @@ export const reconciliationJobHandlers: Partial<Record<typeof statementsQueue, R
   statements: { [fetchStatementJobName]: fetchAndReconcile },
 };
 
+/** The days a bank's statements are owed for, oldest first: from `statementCatchUpDaysMax` days
+ *  back, or the day the bank was registered if later (its trust account had no statement with
+ *  us before), to the last day whose scheduled run is due (yesterday once today's statement time
+ *  has passed, the day before until then). */
+export function statementDaysOwed(now: Date, statementTime: string, bankCreatedAt: Date): string[] {
+  const [hh, mm] = statementTime.split(':').map(Number);
+  const today = businessDate(now);
+  const dueToday = today === businessDate(new Date(now.getTime() - (hh * 60 + mm) * 60_000));
+  const latest = addCalendarDays(today, dueToday ? -1 : -2);
+  const registered = businessDate(bankCreatedAt);
+  const bound = addCalendarDays(today, -statementCatchUpDaysMax);
+  const days: string[] = [];
+  for (let d = compareDates(registered, bound) > 0 ? registered : bound; compareDates(d, latest) <= 0; d = addCalendarDays(d, 1)) days.push(d);
+  return days;
+}
+
 export async function sweepStatements(rt: Runtime, now = new Date()): Promise<number> {
-  const banks = (await rt.db('banks').orderBy('id').limit(statementSchedulerBanksMax).select('id', 'created_at')) as { id: string; created_at: Date }[];
+  const banks = await banksForStatements(rt.db, statementSchedulerBanksMax);
   const pattern = statementCron(rt.config.BIDBOND_STATEMENT_TIME);
-  const yesterday = addCalendarDays(businessDate(now), -1);
-  const [hh, mm] = rt.config.BIDBOND_STATEMENT_TIME.split(':').map(Number);
-  const dueToday = businessDate(now) === businessDate(new Date(now.getTime() - (hh * 60 + mm) * 60_000));
   let enqueued = 0;
   for (const b of banks) {
     await rt.queues[statementsQueue].upsertJobScheduler(statementSchedulerId(b.id), { pattern, tz: 'Asia/Shanghai' }, { name: fetchStatementJobName, data: { bankId: b.id }, opts: jobOptions });
-    // Catch-up: once today's run is due, yesterday must have a reconciliation (only for banks
-    // that existed then; a bank registered today has no statement for yesterday).
-    if (!dueToday || b.created_at > endOfBusinessDay(yesterday)) continue;
-    const done = await rt.db('reconciliations').where({ bank_id: b.id, statement_date: yesterday }).first('id');
-    if (done) continue;
-    await rt.queues[statementsQueue].add(fetchStatementJobName, { bankId: b.id, date: yesterday }, { ...jobOptions, jobId: jobIdFor('statement-catchup', b.id, yesterday) });
-    enqueued += 1;
+    const owed = statementDaysOwed(now, rt.config.BIDBOND_STATEMENT_TIME, b.created_at);
+    if (owed.length === 0) continue;
+    const done = await reconciledDates(rt.db, b.id, owed[0]);
+    for (const date of owed) {
+      if (done.has(date)) continue;
+      // The job id names the bank and day: a day already queued, running or kept after it ran
+      // (removeOnComplete, removeOnFail) is not queued again by the next sweep.
+      await rt.queues[statementsQueue].add(fetchStatementJobName, { bankId: b.id, date }, { ...jobOptions, jobId: jobIdFor('statement-catchup', b.id, date) });
+      enqueued += 1;
+    }
   }
   return enqueued;
 }

@@ -5,10 +5,11 @@
 // and the journal.
 import type { Knex } from 'knex';
 import { appendAudit } from '../audit/service';
-import { Conflict, NotFound, Unprocessable } from '../errors';
+import { Conflict, NotFound, Unprocessable, assert } from '../errors';
 import { formatAmount } from '../domain/money';
 import type { Caller } from '../http/auth';
 import { postJournal, suspenseAccountSpec, trustAccountSpec } from '../ledger';
+import * as repo from './repo';
 
 export const resolutionDecisions = ['explained', 'bank_to_correct', 'corrected'] as const;
 export type ResolutionDecision = (typeof resolutionDecisions)[number];
@@ -24,9 +25,9 @@ export interface ResolutionInput {
 const correctableKinds = new Set(['missing_in_ledger', 'amount_mismatch', 'missing_in_bank']);
 
 export async function resolveException(tx: Knex.Transaction, caller: Caller, reconciliationId: string, exceptionId: string, input: ResolutionInput) {
-  const rcn = await tx('reconciliations').where({ id: reconciliationId }).forUpdate().first();
+  const rcn = await repo.lockReconciliation(tx, reconciliationId);
   if (!rcn) throw new NotFound('reconciliation', reconciliationId);
-  const ex = await tx('reconciliation_exceptions').where({ id: exceptionId, reconciliation_id: reconciliationId }).forUpdate().first();
+  const ex = await repo.lockException(tx, reconciliationId, exceptionId);
   if (!ex) throw new NotFound('exception', exceptionId);
   if (ex.status !== 'open') throw new Conflict('exception_resolved', `exception ${exceptionId} was resolved already (${ex.decision})`);
   if (rcn.superseded_by) throw new Conflict('reconciliation_superseded', `reconciliation ${reconciliationId} was superseded by ${rcn.superseded_by}; resolve its exceptions there`);
@@ -37,12 +38,14 @@ export async function resolveException(tx: Knex.Transaction, caller: Caller, rec
   let correctionJournalId: string | null = null;
   if (input.correction) {
     if (!correctableKinds.has(ex.kind)) throw new Unprocessable('not_correctable', `a ${ex.kind} is not corrected by a journal: decide it without one`, 'correction');
-    const line = await tx('reconciliation_lines').where({ id: ex.line_id }).first();
+    assert(ex.line_id !== null, `a ${ex.kind} exception names its line`);
+    const line = (await repo.findLine(tx, ex.line_id))!;
     // How the trust account must move so the ledger says what the bank says.
-    const deltaFen: bigint =
-      ex.kind === 'missing_in_ledger' ? line.bank_amount_fen : ex.kind === 'amount_mismatch' ? line.bank_amount_fen - line.ledger_amount_fen : -line.ledger_amount_fen;
+    const bankFen = line.bank_amount_fen ?? 0n;
+    const ledgerFen = line.ledger_amount_fen ?? 0n;
+    const deltaFen = ex.kind === 'missing_in_ledger' ? bankFen : ex.kind === 'amount_mismatch' ? bankFen - ledgerFen : -ledgerFen;
     if (deltaFen === 0n) throw new Unprocessable('nothing_to_correct', 'the two sides already agree on the amount', 'correction');
-    const bankId = rcn.bank_id as string;
+    const bankId = rcn.bank_id;
     // Keyed by the bank entry, so that a later statement matches the correction by the bank's
     // reference; a movement the bank never made is keyed by its journal.
     const ref = ex.kind === 'missing_in_bank' ? `${bankId}:unbooked:${line.journal_id}` : `${bankId}:${line.entry_ref}`;
@@ -62,10 +65,7 @@ export async function resolveException(tx: Knex.Transaction, caller: Caller, rec
       data: { reconciliationId, exceptionId: String(exceptionId), kind: ex.kind, entryRef: ex.entry_ref, trustMovement: formatAmount(deltaFen), counterAccount: 'suspense' },
     });
   }
-  const [row] = await tx('reconciliation_exceptions')
-    .where({ id: exceptionId })
-    .update({ status: 'resolved', decision: input.decision, note: input.note, correction_journal_id: correctionJournalId, resolved_by: caller.keyId, resolved_at: tx.fn.now() })
-    .returning('*');
+  const row = await repo.resolveException(tx, exceptionId, { decision: input.decision, note: input.note, correctionJournalId, resolvedBy: caller.keyId });
   await appendAudit(tx, {
     actor, action: 'reconciliation.exception_resolved', entityType: 'reconciliation', entityId: reconciliationId,
     data: { reconciliationId, exceptionId: String(exceptionId), kind: ex.kind, entryRef: ex.entry_ref, decision: input.decision, note: input.note, correctionJournalId },

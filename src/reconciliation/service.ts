@@ -15,6 +15,7 @@ import type { Readable } from 'node:stream';
 import type { Knex } from 'knex';
 import { appendAudit, type Actor } from '../audit/service';
 import { Conflict, NotFound, ServiceUnavailable, Unprocessable, BadRequest } from '../errors';
+import type { Tx } from '../db/knex';
 import { newId } from '../domain/ids';
 import { formatAmount } from '../domain/money';
 import { addCalendarDays, endOfBusinessDay, startOfBusinessDay } from '../domain/time';
@@ -22,9 +23,14 @@ import { createBankAdapter, protocolOfAdapter } from '../banks/adapters';
 import { BankMessageInvalid, BankUnreachable, type CreditEntry } from '../banks/types';
 import { balanceOf, trustAccount } from '../ledger';
 import { creditJournalRef, recordCredit } from '../deposits/matching';
+import { paginate } from '../http/pagination';
 import { findBank, type BankRow } from '../registry/repo';
 import type { ServiceSigner } from '../pki/serviceSigner';
+import type { BusinessTables } from '../tables';
 import { matchStatement, recordMissingInBank, type MatchScope } from './matching';
+import { fmtDate, type ReportPage } from './present';
+import * as repo from './repo';
+import { checkClosingBalance, checkStatementArithmetic, checkStatementSequence, sequenceNumberPattern, type StatementFinding } from './rules';
 import { ingestStatement, type IngestedStatement, type StatementParser, type StatementSource } from './statements';
 import { requestReportVoucher } from './voucher';
 
@@ -33,6 +39,17 @@ import { requestReportVoucher } from './voucher';
 export const statementRecoveriesMax = 5_000;
 /** Lines read per page while recovering credits. */
 export const recoveryPageRows = 500;
+/** Lines and exceptions per page of the JSON report. */
+export const reportPageMax = 1_000;
+/** Rows read per query while streaming the CSV. */
+export const csvPageRows = 2_000;
+
+/** What a reconciliation needs of the runtime: the database, and the R19 calendar that dates the
+ *  refunds a recovered credit may owe. */
+export interface ReconcileDeps {
+  db: Knex;
+  tables: Pick<BusinessTables, 'calendar'>;
+}
 
 export interface ReconcileOptions {
   source: StatementSource;
@@ -53,13 +70,9 @@ class SameStatement extends Error {
   }
 }
 
-const fmtSql = (col: string) => `to_char((${col})::numeric / 100, 'FM999999999999990.00')`;
-
-export async function reconcileStream(db: Knex, bank: BankRow, input: Readable, parse: StatementParser, opts: ReconcileOptions): Promise<ReconcileOutcome> {
-  return db.transaction(async (tx) => {
-    // One reconciliation per bank at a time: supersession and sequence checks read what the
-    // previous one wrote.
-    await tx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [`bidbond.reconcile.${bank.id}`]);
+export async function reconcileStream(deps: ReconcileDeps, bank: BankRow, input: Readable, parse: StatementParser, opts: ReconcileOptions): Promise<ReconcileOutcome> {
+  return deps.db.transaction(async (tx) => {
+    await repo.lockBankForReconciliation(tx, bank.id);
     let ingested: IngestedStatement;
     try {
       // A savepoint: a statement found to be one already reconciled is rolled back whole.
@@ -74,7 +87,7 @@ export async function reconcileStream(db: Knex, bank: BankRow, input: Readable, 
       if (e instanceof SameStatement) return { reconciliationId: e.reconciliationId, created: false };
       throw e;
     }
-    return { reconciliationId: await reconcileIngested(tx, bank, ingested, opts), created: true };
+    return { reconciliationId: await reconcileIngested(tx, deps.tables, bank, ingested, opts), created: true };
   });
 }
 
@@ -88,101 +101,78 @@ function checkStatementFits(bank: BankRow, ing: IngestedStatement, expectedDate:
 
 async function findSameStatement(tx: Knex.Transaction, bankId: string, ing: IngestedStatement): Promise<string | undefined> {
   const s = ing.summary;
-  const row = await tx('statements as s')
-    .join('reconciliations as r', 'r.statement_id', 's.id')
-    .where('s.bank_id', bankId)
-    .whereNot('s.id', ing.id)
-    .where((q) => q.where('s.message_id', s.messageId).orWhere((q2) => q2.where('s.statement_date', s.date).where('s.content_sha256', ing.contentSha256)))
-    .orderByRaw('(s.message_id = ?) DESC', [s.messageId])
-    .first('r.id', 's.message_id', 's.content_sha256');
+  const row = await repo.findSameReconciledStatement(tx, bankId, ing.id, { messageId: s.messageId, date: s.date, contentSha256: ing.contentSha256 });
   if (!row) return undefined;
   if (row.message_id === s.messageId && row.content_sha256 !== ing.contentSha256) {
     throw new Conflict('statement_message_id_reused', `statement message ${s.messageId} was reconciled before (${row.id}) with different content`);
   }
-  return row.id as string;
+  return row.id;
 }
 
-async function reconcileIngested(tx: Knex.Transaction, bank: BankRow, ing: IngestedStatement, opts: ReconcileOptions): Promise<string> {
+async function reconcileIngested(tx: Knex.Transaction, tables: ReconcileDeps['tables'], bank: BankRow, ing: IngestedStatement, opts: ReconcileOptions): Promise<string> {
   const s = ing.summary;
   const id = newId('rcn');
   const date = s.date;
-  const previous = await tx('reconciliations').where({ bank_id: bank.id, statement_date: date }).whereNull('superseded_by').forUpdate().first('id');
+  const previous = await repo.lockCurrentReconciliation(tx, bank.id, date);
   if (previous) {
-    await tx('reconciliations').where({ id: previous.id }).update({ superseded_by: id, superseded_at: tx.fn.now() });
-    await tx('reconciliation_lines').where({ reconciliation_id: previous.id, claims: true }).update({ claims: false });
+    await repo.supersede(tx, previous.id, id);
     await appendAudit(tx, { actor: opts.actor, action: 'reconciliation.superseded', entityType: 'reconciliation', entityId: previous.id, data: { supersededBy: id, statementMessageId: s.messageId } });
   }
-  await tx('reconciliations').insert({
-    id, bank_id: bank.id, statement_id: ing.id, statement_date: date, result: 'differences', opening_fen: s.openingBalanceFen, closing_bank_fen: s.closingBalanceFen,
+  await repo.insertReconciliation(tx, {
+    id, bank_id: bank.id, statement_id: BigInt(ing.id), statement_date: date, result: 'differences', opening_fen: s.openingBalanceFen, closing_bank_fen: s.closingBalanceFen,
     closing_ledger_fen: 0n, entry_count: s.entryCount, matched_count: 0, matched_credits_fen: 0n, matched_debits_fen: 0n, recovered_count: 0, exception_count: 0,
     source: opts.source, created_by: opts.actor.id ?? opts.actor.type,
   });
   const scope: MatchScope = { reconciliationId: id, statementId: ing.id, bankId: bank.id, dayStart: startOfBusinessDay(date), dayEnd: startOfBusinessDay(addCalendarDays(date, 1)) };
   await matchStatement(tx, scope);
-  const computedClosingFen = s.openingBalanceFen + s.creditTotalFen - s.debitTotalFen;
-  // A statement that does not add up is not evidence enough to create deposits from.
-  const arithmeticOk = computedClosingFen === s.closingBalanceFen;
-  const recovered = arithmeticOk ? await recoverLostCredits(tx, bank, ing, id, opts.actor) : 0;
+  const arithmetic = checkStatementArithmetic(s);
+  const recovered = arithmetic.ok ? await recoverLostCredits(tx, tables, bank, ing, id, opts.actor) : 0;
   await recordMissingInBank(tx, scope);
-  await recordLineExceptions(tx, id);
+  await repo.insertLineExceptions(tx, id);
+  const { closingLedgerFen, findings } = await statementFindings(tx, bank, ing, id, arithmetic.ok ? undefined : arithmetic.finding);
+  await repo.insertStatementExceptions(tx, id, findings);
+  return recordResult(tx, bank, ing, id, { previousId: previous?.id ?? null, recovered, closingLedgerFen, opts });
+}
 
-  const statementLevel: { kind: string; entryRef: string; amountFen: bigint; detail: string; data: Record<string, string> }[] = [];
-  if (!arithmeticOk) {
-    const diff = computedClosingFen - s.closingBalanceFen;
-    statementLevel.push({
-      kind: 'balance_mismatch', entryRef: s.statementId, amountFen: diff < 0n ? -diff : diff,
-      detail: `opening ${formatAmount(s.openingBalanceFen)} + credits ${formatAmount(s.creditTotalFen)} − debits ${formatAmount(s.debitTotalFen)} = ${formatAmount(computedClosingFen)}, but the statement's closing balance is ${formatAmount(s.closingBalanceFen)}; no credit was recovered from it`,
-      data: { opening: formatAmount(s.openingBalanceFen), credits: formatAmount(s.creditTotalFen), debits: formatAmount(s.debitTotalFen), computedClosing: formatAmount(computedClosingFen), statedClosing: formatAmount(s.closingBalanceFen) },
-    });
-  }
-  statementLevel.push(...(await sequenceExceptions(tx, bank.id, id, date, s.sequenceNumber, s.statementId)));
+/** The statement-level exceptions: its arithmetic, its sequence, and its closing balance against
+ *  the ledger at the end of its day, counting what this reconciliation recovered for that day
+ *  even when it was posted after it (a recovery made the next morning). */
+async function statementFindings(tx: Knex.Transaction, bank: BankRow, ing: IngestedStatement, rid: string, arithmetic: StatementFinding | undefined) {
+  const s = ing.summary;
+  const findings: StatementFinding[] = arithmetic ? [arithmetic] : [];
+  const sequenced = s.sequenceNumber !== undefined && sequenceNumberPattern.test(s.sequenceNumber);
+  const repeat = sequenced ? await repo.statementWithSequence(tx, bank.id, rid, s.date, s.sequenceNumber!) : undefined;
+  const previous = sequenced && !repeat ? await repo.previousSequencedStatement(tx, bank.id, rid, s.date) : undefined;
+  const sequence = checkStatementSequence(
+    s.sequenceNumber,
+    s.statementId,
+    repeat && { id: repeat.id, date: fmtDate(repeat.statement_date) },
+    previous && { sequenceNumber: previous.sequence_number, date: fmtDate(previous.statement_date) },
+  );
+  if (sequence) findings.push(sequence);
+  const eod = endOfBusinessDay(s.date);
+  const closingLedgerFen = (await balanceOf(tx, trustAccount(bank.id), eod)) + (await repo.recoveredPostedAfter(tx, rid, trustAccount(bank.id), eod));
+  const closing = checkClosingBalance(s.statementId, s.date, s.closingBalanceFen, closingLedgerFen);
+  if (closing) findings.push(closing);
+  return { closingLedgerFen, findings };
+}
 
-  // The ledger at the end of the statement's day, with what this reconciliation recovered for
-  // that day even when it was posted after it (a recovery made the next morning).
-  const eod = endOfBusinessDay(date);
-  const lateRecovered = await tx('reconciliation_lines as l')
-    .join('postings as p', 'p.journal_id', 'l.journal_id')
-    .where({ 'l.reconciliation_id': id, 'l.result': 'recovered', 'p.account': trustAccount(bank.id) })
-    .where('p.posted_at', '>', eod)
-    .sum({ total: 'p.amount_fen' })
-    .first();
-  const closingLedgerFen = (await balanceOf(tx, trustAccount(bank.id), eod)) + BigInt(lateRecovered?.total ?? 0);
-  if (closingLedgerFen !== s.closingBalanceFen) {
-    const diff = s.closingBalanceFen - closingLedgerFen;
-    statementLevel.push({
-      kind: 'ledger_balance_difference', entryRef: s.statementId, amountFen: diff < 0n ? -diff : diff,
-      detail: `bank closing balance ${formatAmount(s.closingBalanceFen)}, ledger trust balance at end of ${date} ${formatAmount(closingLedgerFen)} (bank − ledger ${formatAmount(diff)})`,
-      data: { bankClosing: formatAmount(s.closingBalanceFen), ledgerClosing: formatAmount(closingLedgerFen), difference: formatAmount(diff) },
-    });
-  }
-  if (statementLevel.length) {
-    await tx('reconciliation_exceptions').insert(
-      statementLevel.map((x) => ({ reconciliation_id: id, kind: x.kind, entry_ref: x.entryRef, amount_fen: x.amountFen, detail: x.detail, data: JSON.stringify(x.data) })),
-    );
-  }
-
-  const totals = await tx('reconciliation_lines')
-    .where({ reconciliation_id: id })
-    .whereIn('result', ['matched', 'recovered'])
-    .select(
-      tx.raw('count(*)::int AS n'),
-      tx.raw('coalesce(sum(bank_amount_fen) FILTER (WHERE bank_amount_fen > 0), 0)::bigint AS credits'),
-      tx.raw('coalesce(-sum(bank_amount_fen) FILTER (WHERE bank_amount_fen < 0), 0)::bigint AS debits'),
-    )
-    .first();
-  const exceptionCount = Number((await tx('reconciliation_exceptions').where({ reconciliation_id: id }).count({ n: '*' }).first())?.n ?? 0);
+async function recordResult(tx: Knex.Transaction, bank: BankRow, ing: IngestedStatement, id: string, r: { previousId: string | null; recovered: number; closingLedgerFen: bigint; opts: ReconcileOptions }): Promise<string> {
+  const s = ing.summary;
+  const totals = await repo.matchedTotals(tx, id);
+  const exceptionCount = await repo.countExceptions(tx, id);
   const result = exceptionCount === 0 ? 'balanced' : 'differences';
-  await tx('reconciliations').where({ id }).update({
-    result, closing_ledger_fen: closingLedgerFen, matched_count: totals.n, matched_credits_fen: totals.credits, matched_debits_fen: totals.debits, recovered_count: recovered, exception_count: exceptionCount,
+  await repo.updateReconciliation(tx, id, {
+    result, closing_ledger_fen: r.closingLedgerFen, matched_count: totals.n, matched_credits_fen: totals.credits, matched_debits_fen: totals.debits, recovered_count: r.recovered, exception_count: exceptionCount,
   });
   const voucherId = await requestReportVoucher(tx, bank, id);
-  await tx('reconciliations').where({ id }).update({ voucher_id: voucherId });
+  await repo.updateReconciliation(tx, id, { voucher_id: voucherId });
   await appendAudit(tx, {
-    actor: opts.actor, action: 'reconciliation.created', entityType: 'reconciliation', entityId: id,
+    actor: r.opts.actor, action: 'reconciliation.created', entityType: 'reconciliation', entityId: id,
     data: {
-      bankId: bank.id, statementDate: date, statementMessageId: s.messageId, statementSha256: ing.contentSha256, source: opts.source, entries: s.entryCount,
-      result, matched: totals.n, recovered, exceptions: exceptionCount, closingBank: formatAmount(s.closingBalanceFen), closingLedger: formatAmount(closingLedgerFen),
-      supersedes: previous?.id ?? null, voucherId,
+      bankId: bank.id, statementDate: s.date, statementMessageId: s.messageId, statementSha256: ing.contentSha256, source: r.opts.source, entries: s.entryCount,
+      result, matched: totals.n, recovered: r.recovered, exceptions: exceptionCount, closingBank: formatAmount(s.closingBalanceFen), closingLedger: formatAmount(r.closingLedgerFen),
+      supersedes: r.previousId, voucherId,
     },
   });
   return id;
@@ -190,17 +180,11 @@ async function reconcileIngested(tx: Knex.Transaction, bank: BankRow, ing: Inges
 
 /** A credit the bank booked whose notification never arrived goes through the deposit rules
  *  now, in this transaction, judged by the bank's booking time (R3), as if notified. */
-async function recoverLostCredits(tx: Knex.Transaction, bank: BankRow, ing: IngestedStatement, rid: string, actor: Actor): Promise<number> {
+async function recoverLostCredits(tx: Knex.Transaction, tables: ReconcileDeps['tables'], bank: BankRow, ing: IngestedStatement, rid: string, actor: Actor): Promise<number> {
   let recovered = 0;
   let after = 0;
   for (;;) {
-    const rows = await tx('reconciliation_lines as l')
-      .join('statement_entries as e', (j) => j.on('e.line_no', 'l.line_no').andOn('e.statement_id', tx.raw('?', [ing.id])))
-      .where({ 'l.reconciliation_id': rid, 'l.result': 'missing_in_ledger', 'e.direction': 'credit', 'e.reversal': false })
-      .where('l.id', '>', after)
-      .orderBy('l.id')
-      .limit(recoveryPageRows)
-      .select('l.id as line_id', 'e.*');
+    const rows = await repo.missingCreditsPage(tx, rid, ing.id, after, recoveryPageRows);
     if (rows.length === 0) return recovered;
     for (const e of rows) {
       after = Number(e.line_id);
@@ -216,11 +200,12 @@ async function recoverLostCredits(tx: Knex.Transaction, bank: BankRow, ing: Inge
         ...(e.remittance ? { remittance: e.remittance } : {}),
         ...(e.end_to_end_id ? { endToEndId: e.end_to_end_id } : {}),
       };
-      const outcome = await recordCredit(tx, bank, ing.summary.messageId, credit);
+      const outcome = await recordCredit(tx, tables.calendar, bank, ing.summary.messageId, credit);
       if (outcome.kind !== 'recorded') continue;
-      const journal = await tx('journals').where({ kind: 'credit', ref: creditJournalRef(bank.id, e.entry_ref) }).first('id');
-      await tx('reconciliation_lines').where({ id: e.line_id }).update({
-        result: 'recovered', matched_by: 'recovery', journal_id: journal.id, ledger_amount_fen: e.amount_fen, claims: true,
+      const journal = (await repo.findJournalByRef(tx, 'credit', creditJournalRef(bank.id, e.entry_ref)))!;
+      await repo.markLineRecovered(tx, e.line_id, {
+        journalId: journal.id,
+        ledgerAmountFen: e.amount_fen,
         detail: `notification lost; recovered from the statement as deposit ${outcome.depositId} (${outcome.status}), judged by its booking time ${credit.bookedAt}`,
       });
       await appendAudit(tx, { actor, action: 'reconciliation.credit_recovered', entityType: 'reconciliation', entityId: rid, data: { entryRef: e.entry_ref, depositId: outcome.depositId, status: outcome.status, amount: formatAmount(e.amount_fen), bookedAt: credit.bookedAt } });
@@ -229,58 +214,8 @@ async function recoverLostCredits(tx: Knex.Transaction, bank: BankRow, ing: Inge
   }
 }
 
-/** One exception per line that is not a plain match; a recovered credit is recorded as
- *  missing_in_ledger and resolved at once by its recovery, so nothing is silently absorbed. */
-async function recordLineExceptions(tx: Knex.Transaction, rid: string): Promise<void> {
-  await tx.raw(
-    `INSERT INTO reconciliation_exceptions (reconciliation_id, line_id, kind, entry_ref, amount_fen, detail, status, decision, note, resolved_by, resolved_at)
-     SELECT l.reconciliation_id, l.id, CASE WHEN l.result = 'recovered' THEN 'missing_in_ledger' ELSE l.result END, coalesce(l.entry_ref, ''),
-            abs(coalesce(l.bank_amount_fen, l.ledger_amount_fen)),
-            CASE l.result
-              WHEN 'missing_in_ledger' THEN 'the bank booked ' || ${fmtSql('l.bank_amount_fen')} || ' that the ledger does not show'
-              WHEN 'missing_in_bank' THEN 'the ledger moved ' || ${fmtSql('l.ledger_amount_fen')} || ' that the statement does not show (' || l.detail || ')'
-              WHEN 'amount_mismatch' THEN 'bank ' || ${fmtSql('l.bank_amount_fen')} || ', ledger ' || ${fmtSql('l.ledger_amount_fen')} || ' (matched by ' || l.matched_by || ')'
-              ELSE l.detail END,
-            CASE WHEN l.result = 'recovered' THEN 'resolved' ELSE 'open' END,
-            CASE WHEN l.result = 'recovered' THEN 'recovered_from_statement' END,
-            CASE WHEN l.result = 'recovered' THEN l.detail END,
-            CASE WHEN l.result = 'recovered' THEN 'system' END,
-            CASE WHEN l.result = 'recovered' THEN now() END
-       FROM reconciliation_lines l
-      WHERE l.reconciliation_id = ? AND l.result IN ('recovered', 'missing_in_ledger', 'missing_in_bank', 'amount_mismatch', 'duplicate')
-      ORDER BY l.id`,
-    [rid],
-  );
-}
-
-const seqPattern = /^\d{1,18}$/;
-
-/** ElctrncSeqNb counts an account's statements: the next day's is one more. A number seen on
- *  another day's statement is a repeat; a jump (or a step back) means a statement is missing. */
-async function sequenceExceptions(tx: Knex.Transaction, bankId: string, rid: string, date: string, seq: string | undefined, statementRef: string) {
-  const out: { kind: string; entryRef: string; amountFen: bigint; detail: string; data: Record<string, string> }[] = [];
-  if (!seq || !seqPattern.test(seq)) return out;
-  const current = () => tx('reconciliations as r').join('statements as s', 's.id', 'r.statement_id').where('r.bank_id', bankId).whereNull('r.superseded_by').whereNot('r.id', rid).whereNot('r.statement_date', date);
-  const repeat = await current().where('s.sequence_number', seq).first('r.id', 'r.statement_date');
-  if (repeat) {
-    out.push({ kind: 'sequence_repeat', entryRef: statementRef, amountFen: 0n, detail: `sequence number ${seq} was already used by the statement of ${fmtDate(repeat.statement_date)} (${repeat.id})`, data: { sequenceNumber: seq, otherReconciliationId: repeat.id } });
-    return out;
-  }
-  const prev = await current().where('r.statement_date', '<', date).whereNotNull('s.sequence_number').orderBy('r.statement_date', 'desc').first('s.sequence_number', 'r.statement_date');
-  if (prev && seqPattern.test(prev.sequence_number) && BigInt(seq) !== BigInt(prev.sequence_number) + 1n) {
-    out.push({
-      kind: 'sequence_gap', entryRef: statementRef, amountFen: 0n,
-      detail: `sequence number ${seq} follows ${prev.sequence_number} (statement of ${fmtDate(prev.statement_date)}); expected ${BigInt(prev.sequence_number) + 1n}`,
-      data: { sequenceNumber: seq, previousSequenceNumber: prev.sequence_number, previousDate: fmtDate(prev.statement_date) },
-    });
-  }
-  return out;
-}
-
-export const fmtDate = (d: Date | string) => (typeof d === 'string' ? d.slice(0, 10) : d.toISOString().slice(0, 10));
-
 /** Pulls a day's statement through the bank's adapter and reconciles it. */
-export async function reconcileFromBank(deps: { db: Knex; signer: ServiceSigner }, bankId: string, date: string, opts: Omit<ReconcileOptions, 'expectedDate'>): Promise<ReconcileOutcome> {
+export async function reconcileFromBank(deps: ReconcileDeps & { signer: ServiceSigner }, bankId: string, date: string, opts: Omit<ReconcileOptions, 'expectedDate'>): Promise<ReconcileOutcome> {
   const bank = await findBank(deps.db, bankId);
   if (!bank) throw new NotFound('bank', bankId);
   const adapter = createBankAdapter({ protocol: protocolOfAdapter(bank.adapter), endpoint: bank.endpoint, sign: (b) => deps.signer.sign(b) });
@@ -293,10 +228,54 @@ export async function reconcileFromBank(deps: { db: Knex; signer: ServiceSigner 
     throw e;
   }
   try {
-    return await reconcileStream(deps.db, bank, stream, (input, onEntry) => adapter.parseStatement(input, onEntry), { ...opts, expectedDate: date });
+    return await reconcileStream(deps, bank, stream, (input, onEntry) => adapter.parseStatement(input, onEntry), { ...opts, expectedDate: date });
   } catch (e) {
     stream.destroy();
     if (e instanceof BankUnreachable) throw new ServiceUnavailable('bank_unavailable', `the statement stream broke: ${e.message}`);
     throw e;
+  }
+}
+
+/** Reconciles an uploaded statement for a bank named by the caller. */
+export async function reconcileUpload(deps: ReconcileDeps, bankId: string, input: Readable, parse: StatementParser, opts: ReconcileOptions): Promise<ReconcileOutcome> {
+  const bank = await findBank(deps.db, bankId);
+  if (!bank) throw new NotFound('bank', bankId);
+  return reconcileStream(deps, bank, input, parse, opts);
+}
+
+// ---- reading ---------------------------------------------------------------------------------
+
+export async function getReconciliation(tx: Tx, id: string): Promise<repo.ReconciliationRow> {
+  const r = await repo.findReconciliation(tx, id);
+  if (!r) throw new NotFound('reconciliation', id);
+  return r;
+}
+
+export function listReconciliations(tx: Tx, query: { limit: number; cursor?: string; bankId?: string; date?: string }) {
+  return paginate(repo.reconciliationsQuery(tx, query), query, (r: repo.ReconciliationRow) => r);
+}
+
+/** A reconciliation with its statement, one page of exceptions and one of lines. */
+export async function getReport(tx: Tx, id: string, page: { linesLimit: number; linesAfter?: string; exceptionsAfter?: string }) {
+  const r = await getReconciliation(tx, id);
+  const statement = (await repo.findStatement(tx, r.statement_id))!;
+  const pageOf = (rows: repo.SideBySide[], limit: number): ReportPage<repo.SideBySide> => ({ rows: rows.slice(0, limit), hasMore: rows.length > limit });
+  return {
+    reconciliation: r,
+    statement,
+    openExceptions: await repo.countExceptions(tx, r.id, 'open'),
+    exceptions: pageOf(await repo.exceptionsPage(tx, r, page.exceptionsAfter, reportPageMax + 1), reportPageMax),
+    lines: pageOf(await repo.linesPage(tx, r, page.linesAfter, page.linesLimit + 1), page.linesLimit),
+  };
+}
+
+/** Every line of a reconciliation, `csvPageRows` at a time, so that a day of 100,000 lines is
+ *  never held in memory. */
+export async function* reconciliationLines(db: Tx, r: repo.ReconciliationRow): AsyncGenerator<repo.SideBySide[]> {
+  for (let after = '0'; ; ) {
+    const rows = await repo.linesPage(db, r, after, csvPageRows);
+    if (rows.length === 0) return;
+    yield rows;
+    after = String(rows[rows.length - 1].id);
   }
 }

@@ -5,10 +5,14 @@
 //      (Dr deposit liability, interest, late fee / Cr refunds in flight);
 //   2. send, after commit: the instruction exists in our records before the bank can see it;
 //   3. an unknown outcome (timeout, 5xx, crash) is never sent again: we ask the bank for status
-//      until it answers. Only when it says it has no record of the message is a new attempt,
-//      with new ids, safe;
-//   4. the final status settles (Dr in flight / Cr trust) or reverses the reservation.
-// Every step is a guarded state change, so a job run twice, or by two workers, acts once.
+//      until it answers. When it says it has no record of the message for the grace period, a
+//      new attempt is held back for hours (`retryAfterNoRecordMs`), then sent with a new message
+//      id and the refund's one end-to-end id: a bank that still held the first instruction
+//      refuses the second as a duplicate (DUPL), and we follow the first instead of paying twice;
+//   4. the final status settles (Dr in flight / Cr trust) or reverses the reservation; an
+//      instruction with no final status past `statusHorizonMs` goes to a person.
+// Every step is a guarded state change, so a job run twice, or by two workers, acts once, and
+// every age is measured on the database's clock.
 import { appendAudit } from '../audit/service';
 import { createBankAdapter, protocolOfAdapter } from '../banks/adapters';
 import { BankUnreachable, type BankAdapter, type TransactionStatus, type TransferBatch } from '../banks/types';
@@ -24,21 +28,19 @@ import {
   reverseJournal,
   type AccountSpec,
 } from '../ledger';
-import type { BankRow } from '../registry/repo';
+import { findCredit, findDeposit } from '../deposits/repo';
+import { findBank, findSection, type BankRow } from '../registry/repo';
 import type { Runtime } from '../runtime';
 import type { RefundTiming } from '../timing';
-import { principalOnly, rateTables, refundAmounts } from './amounts';
 import { enqueueAttemptPoll, enqueueRefundSubmit } from './enqueue';
 import { settle } from './settle';
 import * as repo from './repo';
+import { principalOnly, r13RefundAmounts, r17AfterFailedAttempt, r17Payee, rateTables, refundAttemptsMax } from './rules';
 
-/** Attempts per refund (since the last recorded decision) before a person must look at it. */
-export const refundAttemptsMax = 5;
-/** R17: the account is gone or is not the payer's: another try cannot succeed, and paying
- *  anywhere else needs a recorded decision. */
-export const permanentRejectReasons: readonly string[] = ['AC01', 'AC04', 'BE01'];
-/** A file the bank says it already has: the earlier copy is what it acts on. */
+/** A file or instruction the bank says it already has: the earlier copy is what it acts on. */
 export const duplicateMessageReasons: readonly string[] = ['DU01', 'DUPL'];
+/** Earlier messages asked about per poll; attempts per refund are bounded well below this. */
+export const statusMessagesPerPollMax = 10;
 export const lateFeeExpenseAccountSpec: AccountSpec = { code: 'late_fee_expense', type: 'expense' };
 export const attemptErrorCharsMax = 500;
 
@@ -70,37 +72,29 @@ interface Claimed {
 
 async function claim(rt: Runtime, refundId: string, now: Date): Promise<Claimed | null> {
   return rt.db.transaction(async (tx) => {
-    const claimed = (await tx('refunds')
-      .where({ id: refundId, status: 'scheduled' })
-      .where('attempts_count', '<', refundAttemptsMax)
-      .update({ status: 'submitted', attempts_count: tx.raw('attempts_count + 1'), updated_at: now })
-      .returning('*')) as repo.RefundRow[];
-    if (claimed.length === 0) {
+    const refund = await repo.claimScheduled(tx, refundId, refundAttemptsMax, now);
+    if (!refund) {
       // A scheduled refund whose attempts are spent waits for a person (it got here through a
       // path that did not move it to manual, e.g. a limit lowered between releases).
-      await tx('refunds')
-        .where({ id: refundId, status: 'scheduled' })
-        .where('attempts_count', '>=', refundAttemptsMax)
-        .update({ status: 'manual', manual_reason: `no settlement after ${refundAttemptsMax} attempts`, updated_at: now });
+      await repo.parkExhausted(tx, refundId, refundAttemptsMax, `no settlement after ${refundAttemptsMax} attempts`, now);
       return null;
     }
-    const refund = claimed[0];
-    const deposit = await tx('deposits').where({ id: refund.deposit_id }).first();
-    const credit = await tx('credits').where({ id: deposit.credit_id }).first();
-    const section = await tx('sections').where({ id: refund.section_id ?? deposit.section_id }).first('regime');
-    const bank = (await tx<BankRow>('banks').where({ id: refund.bank_id }).first())!;
-    // A credit returned from suspense secured no bid: no deposit interest is owed on it (R13
-    // speaks of bid deposits), only the money itself goes back.
-    const amounts = section
-      ? refundAmounts({ principalFen: refund.principal_fen, creditValueDate: credit.value_date, valueDate: businessDate(now), dueBy: refund.due_by, regime: section.regime, rates: rateTables(rt.tables) })
+    const deposit = (await findDeposit(tx, refund.deposit_id))!;
+    const credit = (await findCredit(tx, deposit.credit_id))!;
+    const sectionId = refund.section_id ?? deposit.section_id;
+    const section = sectionId ? await findSection(tx, sectionId) : undefined;
+    const bank = (await findBank(tx, refund.bank_id))!;
+    // One end-to-end id is one instruction for one amount: every attempt after the first sends
+    // the first one's amounts, so whichever of them the bank executes pays the same.
+    const first = await repo.firstAttempt(tx, refund.id);
+    // A credit returned from suspense belongs to no section and secured no bid.
+    const amounts = first
+      ? { principalFen: first.principal_fen, interestFen: first.interest_fen, lateFeeFen: first.late_fee_fen, totalFen: first.amount_fen, interestFrom: first.interest_from, valueDate: first.value_date }
+      : section
+      ? r13RefundAmounts({ principalFen: refund.principal_fen, creditValueDate: credit.value_date, valueDate: businessDate(now), dueBy: refund.due_by, regime: section.regime, rates: rateTables(rt.tables) })
       : principalOnly(refund.principal_fen, businessDate(now));
-    // R17: where the money came from, unless a person recorded a decision for another account.
-    const decided = await repo.latestAccountDecision(tx, refund.id);
-    const creditor = decided
-      ? { number: decided.account_number!, name: decided.account_name!, bankCode: decided.account_bank_code }
-      : { number: refund.creditor_account_number, name: refund.creditor_account_name, bankCode: refund.creditor_bank_code };
-    const seqRow = await tx('refund_attempts').where({ refund_id: refund.id }).max({ seq: 'seq' }).first();
-    const seq = Number(seqRow?.seq ?? 0) + 1;
+    const creditor = r17Payee(refund, await repo.latestAccountDecision(tx, refund.id));
+    const seq = (await repo.lastAttemptSeq(tx, refund.id)) + 1;
     const attemptId = newId('att');
     const body = attemptId.slice('att_'.length);
     const postings = [
@@ -111,29 +105,27 @@ async function claim(rt: Runtime, refundId: string, now: Date): Promise<Claimed 
     ];
     const reserve = await postJournal(tx, { kind: 'refund_reserve', ref: attemptId, memo: `refund ${refund.id} attempt ${seq}`, postings });
     assert(reserve.created, `reserve journal for ${attemptId} is new`);
-    const [attempt] = (await tx('refund_attempts')
-      .insert({
-        id: attemptId,
-        refund_id: refund.id,
-        seq,
-        // ISO 20022 ids are at most 35 characters; both are unique per attempt, never reused.
-        end_to_end_id: `E${body}`,
-        message_id: `M${body}`,
-        status: 'sending',
-        principal_fen: amounts.principalFen,
-        interest_fen: amounts.interestFen,
-        late_fee_fen: amounts.lateFeeFen,
-        amount_fen: amounts.totalFen,
-        value_date: amounts.valueDate,
-        interest_from: amounts.interestFrom,
-        creditor_account_number: creditor.number,
-        creditor_account_name: creditor.name,
-        creditor_bank_code: creditor.bankCode ?? null,
-        reserve_journal_id: reserve.journal.id,
-        // If this worker dies before the bank answers, the sweep asks the bank after this.
-        next_poll_at: later(rt.timing.refunds.sendingStaleMs),
-      })
-      .returning('*')) as repo.AttemptRow[];
+    const attempt = await repo.insertAttempt(tx, {
+      id: attemptId,
+      refund_id: refund.id,
+      seq,
+      // ISO 20022 ids are at most 35 characters. The message id is new per attempt; the
+      // end-to-end id is the refund's for life, so the bank can refuse a second payment.
+      end_to_end_id: refund.end_to_end_id,
+      message_id: `M${body}`,
+      principal_fen: amounts.principalFen,
+      interest_fen: amounts.interestFen,
+      late_fee_fen: amounts.lateFeeFen,
+      amount_fen: amounts.totalFen,
+      value_date: amounts.valueDate,
+      interest_from: amounts.interestFrom,
+      creditor_account_number: creditor.number,
+      creditor_account_name: creditor.name,
+      creditor_bank_code: creditor.bankCode ?? null,
+      reserve_journal_id: reserve.journal.id,
+      // If this worker dies before the bank answers, the sweep asks the bank after this.
+      next_poll_at: later(rt.timing.refunds.sendingStaleMs),
+    });
     await appendAudit(tx, {
       actor: { type: 'system' },
       action: 'refund.submitted',
@@ -199,23 +191,32 @@ export async function submitRefund(rt: Runtime, refundId: string, now = new Date
     }
     return applyStatus(rt, c.attempt.id, { endToEndId: c.attempt.end_to_end_id, outcome: 'rejected', bankStatus: result.report?.groupStatus ?? 'RJCT', reasonCode: reason, reasonText: tx?.reasonText });
   }
+  if (tx?.reasonCode && duplicateMessageReasons.includes(tx.reasonCode)) {
+    // The bank holds an earlier instruction with this end-to-end id: that one decides.
+    await markUnknown(rt, c.attempt, new Error(`bank already holds an instruction with end-to-end id ${c.attempt.end_to_end_id} (${tx.reasonCode}); following it`));
+    return 'unknown';
+  }
   if (tx && (tx.outcome === 'settled' || tx.outcome === 'rejected')) return applyStatus(rt, c.attempt.id, tx);
-  await rt.db.transaction(async (trx) => {
-    const n = await trx('refund_attempts')
-      .where({ id: c.attempt.id, status: 'sending' })
-      .update({ status: 'sent', sent_at: new Date(), bank_status: tx?.bankStatus ?? result.report?.groupStatus ?? null, next_poll_at: later(pollDelayFor(rt.timing.refunds, 0)), updated_at: new Date() });
+  const sent = await rt.db.transaction(async (trx) => {
+    const n = await repo.markAttemptSent(trx, c.attempt.id, { bankStatus: tx?.bankStatus ?? result.report?.groupStatus ?? null, nextPollAt: later(pollDelayFor(rt.timing.refunds, 0)), now: new Date() });
     if (n === 1) await enqueueAttemptPoll(trx, c.attempt.id, 1, pollDelayFor(rt.timing.refunds, 0));
+    else {
+      // This worker was paused or slow past every grace: the attempt was already given up as
+      // "no record" while its instruction was still on the way. The bank has it now, so the
+      // refund's next attempt goes at once and follows it as a duplicate.
+      await repo.releaseHold(trx, c.refund.id);
+    }
+    return n === 1;
   });
   rt.outbox.kick();
+  if (!sent) rt.log.warn({ attemptId: c.attempt.id, refundId: c.refund.id }, 'the bank acknowledged an attempt already given up; the next attempt follows it');
   return 'sent';
 }
 
 async function markUnknown(rt: Runtime, attempt: repo.AttemptRow, e: unknown): Promise<void> {
   rt.log.warn({ attemptId: attempt.id, err: trimError(e), unreachable: e instanceof BankUnreachable }, 'refund instruction outcome unknown; will ask the bank for status');
   await rt.db.transaction(async (tx) => {
-    const n = await tx('refund_attempts')
-      .where({ id: attempt.id, status: 'sending' })
-      .update({ status: 'sent_unknown', unknown_since: new Date(), last_error: trimError(e), next_poll_at: later(pollDelayFor(rt.timing.refunds, 0)), updated_at: new Date() });
+    const n = await repo.markAttemptUnknown(tx, attempt.id, { lastError: trimError(e), nextPollAt: later(pollDelayFor(rt.timing.refunds, 0)), now: new Date() });
     if (n === 1) await enqueueAttemptPoll(tx, attempt.id, 1, pollDelayFor(rt.timing.refunds, 0));
   });
   rt.outbox.kick();
@@ -225,21 +226,47 @@ async function markUnknown(rt: Runtime, attempt: repo.AttemptRow, e: unknown): P
 
 export type PollOutcome = 'not_in_flight' | 'pending' | 'settled' | 'rejected' | 'manual' | 'no_record' | 'unreachable';
 
+/** What the bank says of the refund's end-to-end id across every message it was sent in: one
+ *  settlement anywhere settles it; an instruction still pending anywhere keeps us waiting; a
+ *  rejection counts only for the current message (an earlier one's rejection is what made this
+ *  attempt), and a DUPL refusal is not a rejection but a pointer to the earlier instruction. */
+export function combinedStatus(current: string, endToEndId: string, byMessage: { messageId: string; status: TransactionStatus | undefined }[]): TransactionStatus {
+  const found = byMessage.filter((m) => m.status && !(m.status.reasonCode && duplicateMessageReasons.includes(m.status.reasonCode)));
+  const settled = found.find((m) => m.status!.outcome === 'settled');
+  if (settled) return settled.status!;
+  const pending = found.find((m) => m.status!.outcome === 'pending');
+  if (pending) return pending.status!;
+  const mine = found.find((m) => m.messageId === current && m.status!.outcome === 'rejected');
+  if (mine) return mine.status!;
+  const duplicate = byMessage.find((m) => m.messageId === current && m.status?.reasonCode && duplicateMessageReasons.includes(m.status.reasonCode));
+  // Refused as a duplicate, and no earlier message known to the bank: keep asking.
+  if (duplicate) return { endToEndId, outcome: 'pending', bankStatus: duplicate.status!.bankStatus };
+  return { endToEndId, outcome: 'unknown', bankStatus: '' };
+}
+
 /** The `bank-status/poll` job: asks the bank what became of an attempt in flight. */
-export async function pollAttempt(rt: Runtime, attemptId: string, now = new Date()): Promise<PollOutcome> {
+export async function pollAttempt(rt: Runtime, attemptId: string): Promise<PollOutcome> {
   const attempt = await repo.findAttempt(rt.db, attemptId);
   if (!attempt || !repo.inFlightAttemptStatuses.includes(attempt.status)) return 'not_in_flight';
+  const ages = await repo.attemptAges(rt.db, attemptId);
   // A worker may still be sending this one; its own answer decides.
-  if (attempt.status === 'sending' && now.getTime() - attempt.created_at.getTime() < rt.timing.refunds.sendingStaleMs) {
+  if (attempt.status === 'sending' && ages.sinceCreatedMs < rt.timing.refunds.sendingStaleMs) {
     await reschedulePoll(rt, attempt, { lastError: null });
     return 'pending';
   }
   const refund = (await repo.findRefund(rt.db, attempt.refund_id))!;
-  const bank = (await rt.db<BankRow>('banks').where({ id: refund.bank_id }).first())!;
+  const bank = (await findBank(rt.db, refund.bank_id))!;
   let status: TransactionStatus;
   try {
-    const report = await adapterFor(rt, bank).getStatus(attempt.message_id, [attempt.end_to_end_id]);
-    status = report.transactions.find((t) => t.endToEndId === attempt.end_to_end_id) ?? { endToEndId: attempt.end_to_end_id, outcome: 'unknown', bankStatus: '' };
+    const adapter = adapterFor(rt, bank);
+    const messages = await repo.messageIdsOf(rt.db, refund.id, statusMessagesPerPollMax);
+    const byMessage = [];
+    for (const messageId of messages) {
+      const report = await adapter.getStatus(messageId, [attempt.end_to_end_id]);
+      byMessage.push({ messageId, status: report.transactions.find((t) => t.endToEndId === attempt.end_to_end_id) });
+      if (byMessage.at(-1)!.status?.outcome === 'settled') break;
+    }
+    status = combinedStatus(attempt.message_id, attempt.end_to_end_id, byMessage);
   } catch (e) {
     await reschedulePoll(rt, attempt, { lastError: trimError(e) });
     return 'unreachable';
@@ -247,10 +274,11 @@ export async function pollAttempt(rt: Runtime, attemptId: string, now = new Date
   if (status.outcome === 'settled' || status.outcome === 'rejected') return applyStatus(rt, attemptId, status);
   if (status.outcome === 'unknown' && attempt.status !== 'sent') {
     // The bank never confirmed receipt and says it has no record. Only once that has held for
-    // the grace period (a request that timed out may still be on its way) is a new attempt safe.
-    const since = (attempt.unknown_since ?? attempt.created_at).getTime();
-    if (now.getTime() - since >= rt.timing.refunds.noRecordGraceMs) return applyStatus(rt, attemptId, status);
+    // the grace period (a request that timed out may still be on its way) is a new attempt
+    // considered, and even then it is held back (retryAfterNoRecordMs).
+    if (ages.sinceUnknownMs >= rt.timing.refunds.noRecordGraceMs) return applyStatus(rt, attemptId, status);
   }
+  if (ages.sinceCreatedMs >= rt.timing.refunds.statusHorizonMs) return giveUpOnStatus(rt, attemptId, status);
   await reschedulePoll(rt, attempt, { bankStatus: status.bankStatus || null, lastError: null });
   return 'pending';
 }
@@ -258,16 +286,7 @@ export async function pollAttempt(rt: Runtime, attemptId: string, now = new Date
 async function reschedulePoll(rt: Runtime, attempt: repo.AttemptRow, f: { bankStatus?: string | null; lastError: string | null }): Promise<void> {
   const delay = pollDelayFor(rt.timing.refunds, attempt.polls + 1);
   await rt.db.transaction(async (tx) => {
-    const n = await tx('refund_attempts')
-      .where({ id: attempt.id, polls: attempt.polls })
-      .whereIn('status', repo.inFlightAttemptStatuses as string[])
-      .update({
-        polls: attempt.polls + 1,
-        next_poll_at: later(delay),
-        updated_at: new Date(),
-        ...(f.bankStatus !== undefined ? { bank_status: f.bankStatus } : {}),
-        ...(f.lastError !== null ? { last_error: f.lastError } : {}),
-      });
+    const n = await repo.countPoll(tx, attempt, { nextPollAt: later(delay), bankStatus: f.bankStatus, lastError: f.lastError, now: new Date() });
     if (n === 1) await enqueueAttemptPoll(tx, attempt.id, attempt.polls + 2, delay);
   });
   rt.outbox.kick();
@@ -278,34 +297,26 @@ async function reschedulePoll(rt: Runtime, attempt: repo.AttemptRow, f: { bankSt
 /** Applies a final answer (or "no record") to an attempt in flight, once. */
 export async function applyStatus(rt: Runtime, attemptId: string, status: TransactionStatus): Promise<'settled' | 'rejected' | 'manual' | 'no_record' | 'not_in_flight'> {
   const outcome = await rt.db.transaction(async (tx) => {
-    const attempt = (await tx<repo.AttemptRow>('refund_attempts').where({ id: attemptId }).forUpdate().first()) as repo.AttemptRow | undefined;
+    const attempt = await repo.lockAttempt(tx, attemptId);
     if (!attempt || !repo.inFlightAttemptStatuses.includes(attempt.status)) return 'not_in_flight' as const;
-    const refund = (await tx<repo.RefundRow>('refunds').where({ id: attempt.refund_id }).forUpdate().first())!;
+    const refund = (await repo.lockRefund(tx, attempt.refund_id))!;
     assert(refund.status === 'submitted', `refund ${refund.id} with an attempt in flight is submitted, not ${refund.status}`);
     const now = new Date();
     if (status.outcome === 'settled') return settle(rt, tx, attempt, refund, status, now);
     const finalStatus = status.outcome === 'rejected' ? 'rejected' : 'no_record';
-    await tx('refund_attempts').where({ id: attempt.id }).update({
+    await repo.finishAttempt(tx, attempt.id, {
       status: finalStatus,
-      bank_status: status.bankStatus || null,
-      reason_code: status.reasonCode ?? null,
-      reason_text: status.reasonText?.slice(0, attemptErrorCharsMax) ?? null,
-      finished_at: now,
-      next_poll_at: null,
-      updated_at: now,
+      bankStatus: status.bankStatus || null,
+      reasonCode: status.reasonCode ?? null,
+      reasonText: status.reasonText?.slice(0, attemptErrorCharsMax) ?? null,
+      now,
     });
     // Nothing left the trust account: the reservation is undone.
     await reverseJournal(tx, attempt.reserve_journal_id, `refund ${refund.id} attempt ${attempt.seq} ${finalStatus} ${status.reasonCode ?? ''}`.trim());
-    const permanent = finalStatus === 'rejected' && !!status.reasonCode && permanentRejectReasons.includes(status.reasonCode);
-    const exhausted = refund.attempts_count >= refundAttemptsMax;
-    const next = permanent || exhausted ? 'manual' : 'scheduled';
-    const manualReason = permanent
-      ? `R17: the bank rejected the payee account (${status.reasonCode}); a person must decide where the money goes`
-      : exhausted
-        ? `no settlement after ${refundAttemptsMax} attempts (last: ${status.reasonCode ?? finalStatus})`
-        : null;
-    await tx('refunds').where({ id: refund.id, status: 'submitted' }).update({ status: next, last_reason_code: status.reasonCode ?? null, manual_reason: manualReason, updated_at: now });
-    if (next === 'scheduled') await enqueueRefundSubmit(tx, refund.id, attempt.seq + 1, finalStatus === 'no_record' ? 0 : rt.timing.refunds.retryDelayMs);
+    const { next, manualCode, manualReason } = r17AfterFailedAttempt({ attemptStatus: finalStatus, reasonCode: status.reasonCode, attemptsCount: refund.attempts_count });
+    const holdMs = finalStatus === 'no_record' ? rt.timing.refunds.retryAfterNoRecordMs : rt.timing.refunds.retryDelayMs;
+    await repo.moveAfterFailedAttempt(tx, refund.id, { status: next, holdMs, lastReasonCode: status.reasonCode ?? null, manualCode, manualReason, now });
+    if (next === 'scheduled') await enqueueRefundSubmit(tx, refund.id, attempt.seq + 1, holdMs);
     await appendAudit(tx, {
       actor: { type: 'system' },
       action: next === 'manual' ? 'refund.manual' : 'refund.retry_scheduled',
@@ -314,6 +325,27 @@ export async function applyStatus(rt: Runtime, attemptId: string, status: Transa
       data: { attemptId: attempt.id, attemptStatus: finalStatus, reasonCode: status.reasonCode ?? null, reason: manualReason },
     });
     return next === 'manual' ? ('manual' as const) : finalStatus === 'no_record' ? ('no_record' as const) : ('rejected' as const);
+  });
+  rt.outbox.kick();
+  return outcome;
+}
+
+/** Past `statusHorizonMs` without a final answer a person must look: the attempt ends, its
+ *  reservation is undone (if the bank pays it after all, reconciliation shows the debit), and the
+ *  refund waits in manual handling as `status_unknown`. A retry carries the same end-to-end id,
+ *  so the bank still cannot pay twice. */
+async function giveUpOnStatus(rt: Runtime, attemptId: string, last: TransactionStatus): Promise<'manual' | 'not_in_flight'> {
+  const outcome = await rt.db.transaction(async (tx) => {
+    const attempt = await repo.lockAttempt(tx, attemptId);
+    if (!attempt || !repo.inFlightAttemptStatuses.includes(attempt.status)) return 'not_in_flight' as const;
+    const refund = (await repo.lockRefund(tx, attempt.refund_id))!;
+    const now = new Date();
+    await repo.finishAttempt(tx, attempt.id, { status: 'no_record', bankStatus: last.bankStatus || null, reasonCode: 'status_unknown', reasonText: `no final status within ${Math.round(rt.timing.refunds.statusHorizonMs / 3600_000)} h`, now });
+    await reverseJournal(tx, attempt.reserve_journal_id, `refund ${refund.id} attempt ${attempt.seq}: no final status from the bank`);
+    const manualReason = `the bank gave no final status for end-to-end id ${attempt.end_to_end_id} within the horizon; ask the bank, then retry (the same end-to-end id is sent again) or decide`;
+    await repo.moveAfterFailedAttempt(tx, refund.id, { status: 'manual', holdMs: 0, lastReasonCode: 'status_unknown', manualCode: 'status_unknown', manualReason, now });
+    await appendAudit(tx, { actor: { type: 'system' }, action: 'refund.manual', entityType: 'refund', entityId: refund.id, data: { attemptId: attempt.id, attemptStatus: 'no_record', reasonCode: 'status_unknown', reason: manualReason } });
+    return 'manual' as const;
   });
   rt.outbox.kick();
   return outcome;

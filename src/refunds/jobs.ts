@@ -6,7 +6,7 @@ import { defaultJobOptions, jobIdFor } from '../queue/queues';
 import type { Runtime } from '../runtime';
 import { bankStatusQueue, pollJobName, refundsQueue, submitJobName } from './enqueue';
 import { pollAttempt, submitRefund } from './executor';
-import { inFlightAttemptStatuses } from './repo';
+import { attemptIdsDueForPoll, scheduledRefundIds } from './repo';
 
 /** Rows re-enqueued per kind and sweep; the next sweep takes the rest. */
 export const refundSweepBatchMax = 500;
@@ -27,16 +27,11 @@ export const refundJobHandlers: HandlerTable = {
  *  runs twice finds its row already claimed. */
 export async function sweepRefunds(rt: Runtime, now = new Date()): Promise<number> {
   const minute = Math.floor(now.getTime() / 60_000).toString();
-  const scheduled = (await rt.db('refunds').where({ status: 'scheduled' }).orderBy('due_by').limit(refundSweepBatchMax).pluck('id')) as string[];
+  const scheduled = await scheduledRefundIds(rt.db, refundSweepBatchMax);
   for (const id of scheduled) {
     await rt.queues[refundsQueue].add(submitJobName, { refundId: id }, { ...defaultJobOptions, jobId: jobIdFor('sweep-submit', id, minute) });
   }
-  const polls = (await rt.db('refund_attempts')
-    .whereIn('status', inFlightAttemptStatuses as string[])
-    .where('next_poll_at', '<=', now)
-    .orderBy('next_poll_at')
-    .limit(refundSweepBatchMax)
-    .pluck('id')) as string[];
+  const polls = await attemptIdsDueForPoll(rt.db, now, refundSweepBatchMax);
   for (const id of polls) {
     await rt.queues[bankStatusQueue].add(pollJobName, { attemptId: id }, { ...defaultJobOptions, jobId: jobIdFor('sweep-poll', id, minute) });
   }

@@ -6,9 +6,10 @@ import type * as repo from './repo';
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 const amount = (f: bigint | null) => (f === null ? null : formatAmount(f));
 
-/** Not settled by the end of its due date (Asia/Shanghai). */
+/** Not settled by the end of its due date (Asia/Shanghai), or waiting for a person because the
+ *  bank never said what became of it: either way someone must act before the money is late. */
 export function isOverdue(r: repo.RefundRow, now = new Date()): boolean {
-  return r.status !== 'settled' && r.due_by < businessDate(now);
+  return r.status !== 'settled' && (r.due_by < businessDate(now) || r.manual_code === 'status_unknown');
 }
 
 export function presentAttempt(a: repo.AttemptRow) {
@@ -56,7 +57,10 @@ export function presentRefund(r: repo.RefundRow, extra: { attempts?: repo.Attemp
     creditor: { number: r.creditor_account_number, name: r.creditor_account_name, bankCode: r.creditor_bank_code },
     attemptsCount: r.attempts_count,
     lastReasonCode: r.last_reason_code,
+    manualCode: r.manual_code,
     manualReason: r.manual_reason,
+    endToEndId: r.end_to_end_id,
+    notBefore: iso(r.not_before),
     settledAt: iso(r.settled_at),
     bankReference: r.bank_reference,
     createdAt: r.created_at.toISOString(),

@@ -1,7 +1,12 @@
-// Queries on refunds and their attempts; each takes the unit of work.
+// Queries on refunds, their attempts and the decisions people recorded; each takes the unit of
+// work first. Every write to these three tables is here, called by the refunds service, the
+// executor and settle, so each state change is a guarded UPDATE in one place.
+import type { Knex } from 'knex';
 import type { Tx } from '../db/knex';
 
-export type RefundStatus = 'scheduled' | 'submitted' | 'settled' | 'rejected' | 'manual';
+/** A refund whose attempt the bank rejected goes back to `scheduled` (or to `manual`); the
+ *  attempt, not the refund, records the rejection. */
+export type RefundStatus = 'scheduled' | 'submitted' | 'settled' | 'manual';
 export type AttemptStatus = 'sending' | 'sent' | 'sent_unknown' | 'settled' | 'rejected' | 'no_record';
 /** An instruction the bank may be acting on: at most one per refund (partial unique index). */
 export const inFlightAttemptStatuses: readonly AttemptStatus[] = ['sending', 'sent', 'sent_unknown'];
@@ -27,8 +32,22 @@ export interface RefundRow {
   attempts_count: number;
   last_reason_code: string | null;
   manual_reason: string | null;
+  manual_code: ManualCode | null;
+  /** Sent to the bank with every attempt: the bank's duplicate check is what stops a second
+   *  payment when an earlier instruction is still in its queue. */
+  end_to_end_id: string;
+  /** No new attempt before this (after "no record", after a rejection). */
+  not_before: Date | null;
   created_at: Date;
   updated_at: Date;
+}
+
+/** Why a refund waits for a person. */
+export type ManualCode = 'account_rejected' | 'attempts_exhausted' | 'status_unknown' | 'returned';
+
+/** `E` and the refund id's 26 characters: within ISO 20022's 35, and the same for life. */
+export function endToEndIdOf(refundId: string): string {
+  return `E${refundId.slice('rfd_'.length)}`;
 }
 
 export interface AttemptRow {
@@ -73,10 +92,263 @@ export interface DecisionRow {
   decided_at: Date;
 }
 
+// ---- refunds ---------------------------------------------------------------------------------
+
 export const findRefund = (tx: Tx, id: string) => tx<RefundRow>('refunds').where({ id }).first() as Promise<RefundRow | undefined>;
+export const lockRefund = (tx: Knex.Transaction, id: string) => tx<RefundRow>('refunds').where({ id }).forUpdate().first() as Promise<RefundRow | undefined>;
+export const findRefundOf = (tx: Tx, depositId: string, reason: RefundRow['reason']) =>
+  tx<RefundRow>('refunds').where({ deposit_id: depositId, reason }).first() as Promise<RefundRow | undefined>;
+export const refundsOfDeposit = (tx: Tx, depositId: string) =>
+  tx<RefundRow>('refunds').where({ deposit_id: depositId }).orderBy('id') as unknown as Promise<RefundRow[]>;
+
+export interface RefundFilter {
+  sectionId?: string;
+  bidderId?: string;
+  status?: RefundStatus;
+  /** A bidder's key sees its own refunds only, on top of any other filter. */
+  visibleToBidder?: string;
+  /** Not settled by the end of its due date (`today`, a Shanghai business date). */
+  overdue?: { is: boolean; today: string };
+}
+
+/** The refunds matching a filter, for keyset pagination. */
+export function refundsWhere(tx: Tx, f: RefundFilter): Knex.QueryBuilder {
+  const q = tx('refunds');
+  if (f.sectionId) q.where('section_id', f.sectionId);
+  if (f.bidderId) q.where('bidder_id', f.bidderId);
+  if (f.status) q.where('status', f.status);
+  if (f.overdue?.is === true) q.whereNot('status', 'settled').where((w) => w.where('due_by', '<', f.overdue!.today).orWhere('manual_code', 'status_unknown'));
+  if (f.overdue?.is === false) q.where((w) => w.where('status', 'settled').orWhere((o) => o.where('due_by', '>=', f.overdue!.today).where((m) => m.whereNull('manual_code').orWhereNot('manual_code', 'status_unknown'))));
+  if (f.visibleToBidder) q.where('bidder_id', f.visibleToBidder);
+  return q;
+}
+
+export type NewRefund = Pick<
+  RefundRow,
+  'id' | 'deposit_id' | 'section_id' | 'bidder_id' | 'bank_id' | 'reason' | 'principal_fen' | 'due_by' | 'creditor_account_number' | 'creditor_account_name' | 'creditor_bank_code'
+>;
+
+/** One refund per deposit and reason: undefined when that refund is already on record. */
+export async function insertRefund(tx: Knex.Transaction, row: NewRefund): Promise<RefundRow | undefined> {
+  const inserted = (await tx('refunds').insert({ ...row, end_to_end_id: endToEndIdOf(row.id) }).onConflict(['deposit_id', 'reason']).ignore().returning('*')) as RefundRow[];
+  return inserted[0];
+}
+
+/** scheduled → submitted, counting the attempt; undefined when it is not scheduled or its
+ *  attempts are spent. */
+export async function claimScheduled(tx: Knex.Transaction, id: string, attemptsMax: number, now: Date): Promise<RefundRow | undefined> {
+  const claimed = (await tx('refunds')
+    .where({ id, status: 'scheduled' })
+    .where('attempts_count', '<', attemptsMax)
+    .where(dueNow)
+    .update({ status: 'submitted', attempts_count: tx.raw('attempts_count + 1'), updated_at: now })
+    .returning('*')) as RefundRow[];
+  return claimed[0];
+}
+
+/** A scheduled refund whose attempts are spent goes to a person. */
+export async function parkExhausted(tx: Knex.Transaction, id: string, attemptsMax: number, manualReason: string, now: Date): Promise<void> {
+  await tx('refunds').where({ id, status: 'scheduled' }).where('attempts_count', '>=', attemptsMax).update({ status: 'manual', manual_code: 'attempts_exhausted', manual_reason: manualReason, updated_at: now });
+}
+
+/** A refund may be claimed once its hold has passed, on the database's clock (every process
+ *  and the sweep agree on it whatever their own clocks say). */
+function dueNow(q: Knex.QueryBuilder): void {
+  void q.whereNull('not_before').orWhereRaw('not_before <= now()');
+}
+
+/** submitted → scheduled (held `holdMs` from now on the database's clock) or manual, after an
+ *  attempt that moved no money. */
+export async function moveAfterFailedAttempt(
+  tx: Knex.Transaction,
+  id: string,
+  f: { status: 'scheduled' | 'manual'; holdMs: number; lastReasonCode: string | null; manualCode: ManualCode | null; manualReason: string | null; now: Date },
+): Promise<number> {
+  return tx('refunds').where({ id, status: 'submitted' }).update({
+    status: f.status,
+    not_before: f.status === 'scheduled' && f.holdMs > 0 ? tx.raw('now() + make_interval(secs => ?)', [f.holdMs / 1000]) : null,
+    last_reason_code: f.lastReasonCode,
+    manual_code: f.manualCode,
+    manual_reason: f.manualReason,
+    updated_at: f.now,
+  });
+}
+
+/** A held refund whose earlier instruction may have reached the bank after all: claim it now,
+ *  so that the next attempt (refused as a duplicate if so) finds out. */
+export async function releaseHold(tx: Tx, id: string): Promise<number> {
+  return tx('refunds').where({ id, status: 'scheduled' }).whereNotNull('not_before').update({ not_before: null, updated_at: tx.fn.now() });
+}
+
+/** manual → scheduled with a fresh budget of attempts. */
+export async function reopenManual(tx: Knex.Transaction, id: string, now: Date): Promise<number> {
+  return tx('refunds').where({ id, status: 'manual' }).update({ status: 'scheduled', attempts_count: 0, manual_code: null, manual_reason: null, not_before: null, updated_at: now });
+}
+
+/** submitted → settled, with the amounts the settling attempt carried. */
+export async function markRefundSettled(tx: Knex.Transaction, id: string, a: AttemptRow, bankReference: string | null, now: Date): Promise<number> {
+  return tx('refunds').where({ id, status: 'submitted' }).update({
+    status: 'settled',
+    interest_fen: a.interest_fen,
+    late_fee_fen: a.late_fee_fen,
+    value_date: a.value_date,
+    settled_at: now,
+    bank_reference: bankReference,
+    updated_at: now,
+  });
+}
+
+export async function scheduledRefundIds(tx: Tx, limit: number): Promise<string[]> {
+  return (await tx('refunds').where({ status: 'scheduled' }).where(dueNow).orderBy('due_by').limit(limit).pluck('id')) as string[];
+}
+
+export interface OpenRefundCounts {
+  due: number;
+  overdue: number;
+  inFlight: number;
+  manual: number;
+  statusUnknown: number;
+}
+
+export async function countOpenRefunds(tx: Tx, today: string): Promise<OpenRefundCounts> {
+  const row = (
+    await tx.raw(
+      `SELECT count(*) FILTER (WHERE status = 'scheduled') AS due,
+              count(*) FILTER (WHERE due_by < ?) AS overdue,
+              count(*) FILTER (WHERE status = 'submitted') AS in_flight,
+              count(*) FILTER (WHERE status = 'manual') AS manual,
+              count(*) FILTER (WHERE status = 'manual' AND manual_code = 'status_unknown') AS status_unknown
+         FROM refunds WHERE status IN ('scheduled','submitted','manual')`,
+      [today],
+    )
+  ).rows[0];
+  return { due: Number(row.due), overdue: Number(row.overdue), inFlight: Number(row.in_flight), manual: Number(row.manual), statusUnknown: Number(row.status_unknown) };
+}
+
+// ---- attempts --------------------------------------------------------------------------------
+
 export const findAttempt = (tx: Tx, id: string) => tx<AttemptRow>('refund_attempts').where({ id }).first() as Promise<AttemptRow | undefined>;
+export const lockAttempt = (tx: Knex.Transaction, id: string) => tx<AttemptRow>('refund_attempts').where({ id }).forUpdate().first() as Promise<AttemptRow | undefined>;
 export const attemptsOf = (tx: Tx, refundId: string) => tx<AttemptRow>('refund_attempts').where({ refund_id: refundId }).orderBy('seq') as unknown as Promise<AttemptRow[]>;
+
+export const firstAttempt = (tx: Tx, refundId: string) =>
+  tx<AttemptRow>('refund_attempts').where({ refund_id: refundId }).orderBy('seq').first() as Promise<AttemptRow | undefined>;
+
+/** The number of the refund's last attempt, 0 before the first. */
+export async function lastAttemptSeq(tx: Tx, refundId: string): Promise<number> {
+  const row = await tx('refund_attempts').where({ refund_id: refundId }).max({ seq: 'seq' }).first();
+  return Number(row?.seq ?? 0);
+}
+
+export type NewAttempt = Pick<
+  AttemptRow,
+  | 'id' | 'refund_id' | 'seq' | 'end_to_end_id' | 'message_id' | 'principal_fen' | 'interest_fen' | 'late_fee_fen' | 'amount_fen' | 'value_date' | 'interest_from'
+  | 'creditor_account_number' | 'creditor_account_name' | 'creditor_bank_code' | 'reserve_journal_id' | 'next_poll_at'
+>;
+
+export async function insertAttempt(tx: Knex.Transaction, row: NewAttempt): Promise<AttemptRow> {
+  const [attempt] = (await tx('refund_attempts').insert({ ...row, status: 'sending' }).returning('*')) as AttemptRow[];
+  return attempt;
+}
+
+/** sending → sent: the bank acknowledged the instruction. */
+export async function markAttemptSent(tx: Knex.Transaction, id: string, f: { bankStatus: string | null; nextPollAt: Date; now: Date }): Promise<number> {
+  return tx('refund_attempts').where({ id, status: 'sending' }).update({ status: 'sent', sent_at: f.now, bank_status: f.bankStatus, next_poll_at: f.nextPollAt, updated_at: f.now });
+}
+
+/** sending → sent_unknown: the bank may or may not have the instruction. */
+export async function markAttemptUnknown(tx: Knex.Transaction, id: string, f: { lastError: string; nextPollAt: Date; now: Date }): Promise<number> {
+  return tx('refund_attempts').where({ id, status: 'sending' }).update({ status: 'sent_unknown', unknown_since: tx.fn.now(), last_error: f.lastError, next_poll_at: f.nextPollAt, updated_at: f.now });
+}
+
+export interface AttemptAges {
+  /** Since the attempt was recorded (just before it was sent). */
+  sinceCreatedMs: number;
+  /** Since its outcome became unknown, or since it was recorded when it never got an answer. */
+  sinceUnknownMs: number;
+}
+
+/** Ages on the database's clock: a worker whose clock runs behind (or that was paused) must not
+ *  judge an instruction older or younger than it is. */
+export async function attemptAges(tx: Tx, id: string): Promise<AttemptAges> {
+  const row = (
+    await tx.raw(
+      `SELECT (extract(epoch FROM now() - created_at) * 1000)::float8 AS since_created,
+              (extract(epoch FROM now() - coalesce(unknown_since, created_at)) * 1000)::float8 AS since_unknown
+         FROM refund_attempts WHERE id = ?`,
+      [id],
+    )
+  ).rows[0];
+  return { sinceCreatedMs: Number(row.since_created), sinceUnknownMs: Number(row.since_unknown) };
+}
+
+/** The message ids this refund's attempts were sent in, newest first: each may be the one the
+ *  bank acted on, since every attempt carries the same end-to-end id. */
+export async function messageIdsOf(tx: Tx, refundId: string, limit: number): Promise<string[]> {
+  return (await tx('refund_attempts').where({ refund_id: refundId }).orderBy('seq', 'desc').limit(limit).pluck('message_id')) as string[];
+}
+
+/** Counts a poll of an attempt still in flight, once: guarded by the poll count it was read with. */
+export async function countPoll(tx: Knex.Transaction, a: AttemptRow, f: { nextPollAt: Date; bankStatus?: string | null; lastError: string | null; now: Date }): Promise<number> {
+  return tx('refund_attempts')
+    .where({ id: a.id, polls: a.polls })
+    .whereIn('status', inFlightAttemptStatuses as string[])
+    .update({
+      polls: a.polls + 1,
+      next_poll_at: f.nextPollAt,
+      updated_at: f.now,
+      ...(f.bankStatus !== undefined ? { bank_status: f.bankStatus } : {}),
+      ...(f.lastError !== null ? { last_error: f.lastError } : {}),
+    });
+}
+
+/** The final answer on an attempt that moved no money. */
+export async function finishAttempt(
+  tx: Knex.Transaction,
+  id: string,
+  f: { status: 'rejected' | 'no_record'; bankStatus: string | null; reasonCode: string | null; reasonText: string | null; now: Date },
+): Promise<void> {
+  await tx('refund_attempts').where({ id }).update({
+    status: f.status,
+    bank_status: f.bankStatus,
+    reason_code: f.reasonCode,
+    reason_text: f.reasonText,
+    finished_at: f.now,
+    next_poll_at: null,
+    updated_at: f.now,
+  });
+}
+
+export async function markAttemptSettled(tx: Knex.Transaction, id: string, f: { bankStatus: string; bankReference: string | null; now: Date }): Promise<void> {
+  await tx('refund_attempts').where({ id }).update({ status: 'settled', bank_status: f.bankStatus, bank_reference: f.bankReference, finished_at: f.now, next_poll_at: null, updated_at: f.now });
+}
+
+export async function attemptIdsDueForPoll(tx: Tx, now: Date, limit: number): Promise<string[]> {
+  return (await tx('refund_attempts')
+    .whereIn('status', inFlightAttemptStatuses as string[])
+    .where('next_poll_at', '<=', now)
+    .orderBy('next_poll_at')
+    .limit(limit)
+    .pluck('id')) as string[];
+}
+
+// ---- decisions -------------------------------------------------------------------------------
+
 export const decisionsOf = (tx: Tx, refundId: string) => tx<DecisionRow>('refund_decisions').where({ refund_id: refundId }).orderBy('seq') as unknown as Promise<DecisionRow[]>;
 /** The account a recorded decision sent the refund to, if any (R17). */
 export const latestAccountDecision = (tx: Tx, refundId: string) =>
   tx<DecisionRow>('refund_decisions').where({ refund_id: refundId }).whereNotNull('account_number').orderBy('seq', 'desc').first() as Promise<DecisionRow | undefined>;
+
+export async function insertDecision(
+  tx: Knex.Transaction,
+  d: { refundId: string; decision: string; account?: { number: string; name: string; bankCode: string }; decidedBy: string },
+): Promise<void> {
+  await tx('refund_decisions').insert({
+    refund_id: d.refundId,
+    decision: d.decision,
+    account_number: d.account?.number ?? null,
+    account_name: d.account?.name ?? null,
+    account_bank_code: d.account?.bankCode ?? null,
+    decided_by: d.decidedBy,
+  });
+}

@@ -1,8 +1,29 @@
 // Request and response schemas of refunds; they validate requests and produce the OpenAPI
 // document.
 import { z } from 'zod';
+import { idParam, listQuery, text } from '../http/schemas';
+import { accountNumberSchema, bankCodeSchema } from '../registry/schemas';
+import type { RefundStatus } from './repo';
 
-export const refundStatuses = ['scheduled', 'submitted', 'settled', 'rejected', 'manual'] as const;
+/** A rejected attempt sends its refund back to `scheduled` or on to `manual`: no refund rests
+ *  in a rejected state, so there is none to filter by. */
+export const refundStatuses = ['scheduled', 'submitted', 'settled', 'manual'] as const satisfies readonly RefundStatus[];
+
+export const refundParams = z.strictObject({ id: idParam('rfd') });
+
+export const refundListQuery = listQuery.extend({
+  sectionId: idParam('sec').optional(),
+  bidderId: idParam('bdr').optional(),
+  status: z.enum(refundStatuses).optional(),
+  overdue: z.enum(['true', 'false']).optional(),
+});
+
+export const retryBody = z.strictObject({
+  /** What the person decided and why (R17): it is kept with the refund. */
+  decision: text(1000),
+  /** Only with a recorded decision may a refund go to an account other than its source (R17). */
+  account: z.strictObject({ number: accountNumberSchema, name: text(200), bankCode: bankCodeSchema }).optional(),
+});
 
 export const attemptOut = z.object({
   id: z.string(),
@@ -44,7 +65,12 @@ export const refundOut = z.object({
   creditor: z.object({ number: z.string(), name: z.string(), bankCode: z.string().nullable() }),
   attemptsCount: z.number(),
   lastReasonCode: z.string().nullable(),
+  manualCode: z.enum(['account_rejected', 'attempts_exhausted', 'status_unknown', 'returned']).nullable(),
   manualReason: z.string().nullable(),
+  /** The one end-to-end id every attempt of this refund carries. */
+  endToEndId: z.string(),
+  /** No new attempt before this time (after a bank said it had no record of one). */
+  notBefore: z.string().nullable(),
   settledAt: z.string().nullable(),
   bankReference: z.string().nullable(),
   createdAt: z.string(),

@@ -8,10 +8,12 @@ import { assert } from '../errors';
 import { refundDuePolicy } from '../domain/dueDates';
 import { formatAmount } from '../domain/money';
 import { postJournal, refundsInFlightAccountSpec, trustAccountSpec } from '../ledger';
+import { findDeposit, markDepositRefunded } from '../deposits/repo';
+import { findBidder, findSection } from '../registry/repo';
 import type { Runtime } from '../runtime';
 import { requestVoucher } from '../vouchers/requests';
-import { interestDetail, rateTables } from './amounts';
-import type * as repo from './repo';
+import * as repo from './repo';
+import { r13InterestDetail, rateTables } from './rules';
 
 const voucherReason = {
   withdrawal: 'withdrawal',
@@ -25,17 +27,9 @@ const voucherReason = {
 
 export async function settle(rt: Runtime, tx: Knex.Transaction, attempt: repo.AttemptRow, refund: repo.RefundRow, status: TransactionStatus, now: Date): Promise<'settled'> {
   const bankReference = status.bankReference ?? null;
-  await tx('refund_attempts').where({ id: attempt.id }).update({ status: 'settled', bank_status: status.bankStatus || 'ACSC', bank_reference: bankReference, finished_at: now, next_poll_at: null, updated_at: now });
+  await repo.markAttemptSettled(tx, attempt.id, { bankStatus: status.bankStatus || 'ACSC', bankReference, now });
   // The amounts are those the attempt was sent with; they are written here once and never again.
-  const n = await tx('refunds').where({ id: refund.id, status: 'submitted' }).update({
-    status: 'settled',
-    interest_fen: attempt.interest_fen,
-    late_fee_fen: attempt.late_fee_fen,
-    value_date: attempt.value_date,
-    settled_at: now,
-    bank_reference: bankReference,
-    updated_at: now,
-  });
+  const n = await repo.markRefundSettled(tx, refund.id, attempt, bankReference, now);
   assert(n === 1, `refund ${refund.id} settles once`);
   const settled = await postJournal(tx, {
     kind: 'refund_settle',
@@ -47,14 +41,14 @@ export async function settle(rt: Runtime, tx: Knex.Transaction, attempt: repo.At
     ],
   });
   assert(settled.created, `settlement of ${attempt.id} is posted once`);
-  if (refund.reason !== 'excess') {
-    await tx('deposits').where({ id: refund.deposit_id }).whereIn('status', ['valid', 'received']).update({ status: 'refunded', updated_at: now });
-  }
-  const deposit = await tx('deposits').where({ id: refund.deposit_id }).first();
-  const bidder = refund.bidder_id ? await tx('bidders').where({ id: refund.bidder_id }).first() : undefined;
-  const section = await tx('sections').where({ id: refund.section_id ?? deposit.section_id }).first('regime');
+  // An excess refund returns only the part above the requirement: the deposit still secures the bid.
+  if (refund.reason !== 'excess') await markDepositRefunded(tx, refund.deposit_id, now);
+  const deposit = (await findDeposit(tx, refund.deposit_id))!;
+  const bidder = refund.bidder_id ? await findBidder(tx, refund.bidder_id) : undefined;
+  const sectionId = refund.section_id ?? deposit.section_id;
+  const section = sectionId ? await findSection(tx, sectionId) : undefined;
   const rates = rateTables(rt.tables);
-  const detail = interestDetail(
+  const detail = r13InterestDetail(
     rates,
     { principalFen: attempt.principal_fen, interestFen: attempt.interest_fen, lateFeeFen: attempt.late_fee_fen, totalFen: attempt.amount_fen, interestFrom: attempt.interest_from, valueDate: attempt.value_date },
     refund.due_by,

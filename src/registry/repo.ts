@@ -1,3 +1,4 @@
+// Queries on the parties and the things bid on; each takes the unit of work.
 import type { Tx } from '../db/knex';
 
 export interface SectionRow {
@@ -18,7 +19,17 @@ export interface SectionRow {
   guarantee_bank_match: 'bank' | 'branch' | 'off';
   status: string;
   created_at: Date;
+  /** The lifecycle (sections/): who won, and when each move was made; null until it is. */
+  winner_bidder_id: string | null;
+  opened_at: Date | null;
+  evaluation_report_at: Date | null;
+  award_notice_at: Date | null;
+  contract_signed_at: Date | null;
+  terminated_at: Date | null;
+  termination_reason: string | null;
 }
+
+type SectionLifecycleColumn = 'status' | 'created_at' | 'winner_bidder_id' | 'opened_at' | 'evaluation_report_at' | 'award_notice_at' | 'contract_signed_at' | 'terminated_at' | 'termination_reason';
 
 export interface BidderRow {
   id: string;
@@ -73,6 +84,8 @@ export interface CertificateRow {
 
 export const findSection = (tx: Tx, id: string) => tx<SectionRow>('sections').where({ id }).first();
 export const findSectionForUpdate = (tx: Tx, id: string) => tx<SectionRow>('sections').where({ id }).forUpdate().first();
+export const findSectionByCodes = (tx: Tx, projectCode: string, sectionCode: string) =>
+  tx<SectionRow>('sections').where({ project_code: projectCode, section_code: sectionCode }).first();
 export const findBidder = (tx: Tx, id: string) => tx<BidderRow>('bidders').where({ id }).first();
 export const findBidderByUscc = (tx: Tx, uscc: string) => tx<BidderRow>('bidders').where({ uscc }).first();
 export const findTenderee = (tx: Tx, id: string) => tx<TendereeRow>('tenderees').where({ id }).first();
@@ -87,3 +100,44 @@ export const activeCertificatesOf = (tx: Tx, ownerType: 'issuer' | 'bank', owner
     .whereNull('retired_at')
     .where('not_before', '<=', at)
     .where('not_after', '>=', at);
+
+export const issuersQuery = (tx: Tx) => tx<IssuerRow>('issuers');
+/** Bank issuers in id order, at most `limit` (for naming the ones that qualify under R6). */
+export const bankIssuers = (tx: Tx, limit: number) => tx<IssuerRow>('issuers').where({ kind: 'bank' }).orderBy('id').limit(limit) as unknown as Promise<IssuerRow[]>;
+export const banksQuery = (tx: Tx) => tx<BankRow>('banks');
+
+export function sectionsQuery(tx: Tx, filter: { status?: string; tendereeId?: string }) {
+  const q = tx<SectionRow>('sections');
+  if (filter.status) q.where('status', filter.status);
+  if (filter.tendereeId) q.where('tenderee_id', filter.tendereeId);
+  return q;
+}
+
+/** Inserts unless a row with the same `conflictColumn` exists; false when one did. Not a
+ *  try/catch on the unique violation: that would abort the whole transaction. */
+export async function insertUnlessExists(tx: Tx, table: 'tenderees' | 'bidders' | 'banks', row: Record<string, unknown>, conflictColumn: string): Promise<boolean> {
+  const inserted = await tx(table).insert(row).onConflict(conflictColumn).ignore().returning('id');
+  return inserted.length > 0;
+}
+
+export async function insertIssuer(tx: Tx, row: Omit<IssuerRow, 'created_at'>): Promise<void> {
+  await tx('issuers').insert(row);
+}
+
+export async function insertCertificate(tx: Tx, row: Omit<CertificateRow, 'retired_at'>): Promise<boolean> {
+  const inserted = await tx('certificates').insert(row).onConflict('fingerprint').ignore().returning('fingerprint');
+  return inserted.length > 0;
+}
+
+export async function retireCertificate(tx: Tx, owner: { type: 'issuer' | 'bank'; id: string }, fingerprint: string): Promise<boolean> {
+  const n = await tx('certificates')
+    .where({ fingerprint, owner_type: owner.type, owner_id: owner.id })
+    .whereNull('retired_at')
+    .update({ retired_at: tx.fn.now() });
+  return n > 0;
+}
+
+export async function insertSection(tx: Tx, row: Omit<SectionRow, SectionLifecycleColumn>): Promise<boolean> {
+  const inserted = await tx('sections').insert(row).onConflict(['project_code', 'section_code']).ignore().returning('id');
+  return inserted.length > 0;
+}

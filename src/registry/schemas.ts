@@ -1,5 +1,6 @@
+// Request and response schemas of the registry; they also produce its OpenAPI document.
 import { z } from 'zod';
-import { amountString, currencySchema, idParam, isoDateTime, text } from '../http/schemas';
+import { amountString, currencySchema, idParam, isoDateTime, listQuery, text } from '../http/schemas';
 
 export const usccSchema = z.string().length(18).regex(/^[0-9A-Z]{18}$/, '18 characters: digits and capital letters').meta({ example: '91330100716105852F' });
 export const bankCodeSchema = z.string().regex(/^\d{12}$/, '12 digits (CNAPS)').meta({ example: '102100099996' });
@@ -127,3 +128,6 @@ export const sectionOut = z.object({
   status: z.string(),
   createdAt: z.string(),
 });
+
+export const sectionStatuses = ['open', 'opened', 'awarded', 'contracted', 'closed', 'terminated'] as const;
+export const sectionListQuery = listQuery.extend({ status: z.enum(sectionStatuses).optional(), tendereeId: idParam('tnd').optional() });

@@ -10,9 +10,13 @@ import { parseAmount } from '../domain/money';
 import { validateUscc } from '../domain/uscc';
 import { checkDepositCap } from '../domain/rules';
 import type { Caller } from '../http/auth';
+import { paginate } from '../http/pagination';
 import { chainsToRoot, InvalidCertificate, parseCertificatePem } from '../pki/certs';
 import * as repo from './repo';
-import type { bankCreate, bidderCreate, issuerCreate, sectionCreate, tendereeCreate } from './schemas';
+import type { bankCreate, bidderCreate, issuerCreate, sectionCreate, sectionListQuery, tendereeCreate } from './schemas';
+
+type Db = Knex | Knex.Transaction;
+type ListQuery = { limit: number; cursor?: string };
 
 export function actorOf(caller: Caller): Actor {
   return { type: caller.role === 'none' ? 'anonymous' : caller.role, id: caller.keyId };
@@ -28,9 +32,8 @@ function requireBankCode(code: string, param: string): void {
   if (!v.ok) throw new Unprocessable('invalid_bank_code', `${param} is not a valid CNAPS bank code: ${v.reason}`, param);
 }
 
-async function insertUnique(tx: Knex.Transaction, table: string, row: Record<string, unknown>, conflictColumn: string, what: string): Promise<void> {
-  const inserted = await tx(table).insert(row).onConflict(conflictColumn).ignore().returning('id');
-  if (inserted.length === 0) throw new Conflict(`${what}_exists`, `a ${what} with this ${conflictColumn} is already registered`);
+async function insertUnique(tx: Knex.Transaction, table: 'tenderees' | 'bidders' | 'banks', row: Record<string, unknown>, conflictColumn: string, what: string): Promise<void> {
+  if (!(await repo.insertUnlessExists(tx, table, row, conflictColumn))) throw new Conflict(`${what}_exists`, `a ${what} with this ${conflictColumn} is already registered`);
 }
 
 export async function createTenderee(tx: Knex.Transaction, caller: Caller, input: z.infer<typeof tendereeCreate>) {
@@ -82,22 +85,18 @@ export async function addCertificate(
   if (!chainsToRoot(cert, trustRoots, [], info.notBefore > now ? info.notBefore : now)) {
     throw new Unprocessable('certificate_untrusted', 'the certificate does not chain to a configured trust root (BIDBOND_TRUST_ROOTS)', 'certificatePem');
   }
-  const inserted = await tx('certificates')
-    .insert({
-      fingerprint: info.fingerprint,
-      owner_type: owner.type,
-      owner_id: owner.id,
-      pem: info.pem,
-      subject: info.subject,
-      issuer_dn: info.issuer,
-      serial_number: info.serialNumber,
-      not_before: info.notBefore,
-      not_after: info.notAfter,
-    })
-    .onConflict('fingerprint')
-    .ignore()
-    .returning('fingerprint');
-  if (inserted.length === 0) throw new Conflict('certificate_exists', 'this certificate is already registered');
+  const inserted = await repo.insertCertificate(tx, {
+    fingerprint: info.fingerprint,
+    owner_type: owner.type,
+    owner_id: owner.id,
+    pem: info.pem,
+    subject: info.subject,
+    issuer_dn: info.issuer,
+    serial_number: info.serialNumber,
+    not_before: info.notBefore,
+    not_after: info.notAfter,
+  });
+  if (!inserted) throw new Conflict('certificate_exists', 'this certificate is already registered');
   await appendAudit(tx, {
     actor: actorOf(caller),
     action: 'certificate.added',
@@ -108,19 +107,23 @@ export async function addCertificate(
   return info;
 }
 
+/** A certificate added to a registered issuer or bank (rotation), as it is now on record. */
+export async function addOwnerCertificate(tx: Knex.Transaction, caller: Caller, owner: { type: 'issuer' | 'bank'; id: string }, pem: string, trustRoots: forge.pki.Certificate[]) {
+  const found = owner.type === 'issuer' ? await repo.findIssuer(tx, owner.id) : await repo.findBank(tx, owner.id);
+  if (!found) throw new NotFound(owner.type, owner.id);
+  const info = await addCertificate(tx, caller, owner, pem, trustRoots);
+  return (await repo.certificatesOf(tx, owner.type, owner.id)).find((c) => c.fingerprint === info.fingerprint)!;
+}
+
 export async function retireCertificate(tx: Knex.Transaction, caller: Caller, owner: { type: 'issuer' | 'bank'; id: string }, fingerprint: string) {
-  const n = await tx('certificates')
-    .where({ fingerprint, owner_type: owner.type, owner_id: owner.id })
-    .whereNull('retired_at')
-    .update({ retired_at: tx.fn.now() });
-  if (n === 0) throw new NotFound('certificate', fingerprint);
+  if (!(await repo.retireCertificate(tx, owner, fingerprint))) throw new NotFound('certificate', fingerprint);
   await appendAudit(tx, { actor: actorOf(caller), action: 'certificate.retired', entityType: owner.type, entityId: owner.id, data: { fingerprint } });
 }
 
 export async function createIssuer(tx: Knex.Transaction, caller: Caller, input: z.infer<typeof issuerCreate>, trustRoots: forge.pki.Certificate[]) {
   if (input.bankCode) requireBankCode(input.bankCode, 'bankCode');
   const id = newId('iss');
-  await tx('issuers').insert({ id, name: input.name, kind: input.kind, bank_code: input.bankCode ?? null, callback_url: input.callbackUrl ?? null });
+  await repo.insertIssuer(tx, { id, name: input.name, kind: input.kind, bank_code: input.bankCode ?? null, callback_url: input.callbackUrl ?? null });
   await appendAudit(tx, { actor: actorOf(caller), action: 'issuer.created', entityType: 'issuer', entityId: id, data: { name: input.name, kind: input.kind, bankCode: input.bankCode, callbackUrl: input.callbackUrl } });
   await addCertificate(tx, caller, { type: 'issuer', id }, input.certificatePem, trustRoots);
   return (await repo.findIssuer(tx, id))!;
@@ -167,36 +170,72 @@ export async function createSection(tx: Knex.Transaction, caller: Caller, input:
     throw new Unprocessable('deposit_bank_required', 'a section that accepts cash needs a depositBankId', 'depositBankId');
   }
   const id = newId('sec');
-  const inserted = await tx('sections')
-    .insert({
-      id,
-      project_code: input.projectCode,
-      section_code: input.sectionCode,
-      name: input.name,
-      tenderee_id: input.tendereeId,
-      regime: input.regime,
-      estimated_price_fen: estimatedPriceFen,
-      deposit_amount_fen: depositAmountFen,
-      deposit_cap_fen: capFen ?? null,
-      currency: input.currency,
-      bid_deadline: deadline,
-      bid_validity_days: input.bidValidityDays,
-      deposit_bank_id: input.depositBankId ?? null,
-      accepted_security: input.acceptedSecurity,
-      guarantee_bank_match: input.guaranteeBankMatch,
-    })
-    .onConflict(['project_code', 'section_code'])
-    .ignore()
-    .returning('id');
-  if (inserted.length === 0) throw new Conflict('section_exists', `section ${input.projectCode}/${input.sectionCode} already exists`);
+  const inserted = await repo.insertSection(tx, {
+    id,
+    project_code: input.projectCode,
+    section_code: input.sectionCode,
+    name: input.name,
+    tenderee_id: input.tendereeId,
+    regime: input.regime,
+    estimated_price_fen: estimatedPriceFen,
+    deposit_amount_fen: depositAmountFen,
+    deposit_cap_fen: capFen ?? null,
+    currency: input.currency,
+    bid_deadline: deadline,
+    bid_validity_days: input.bidValidityDays,
+    deposit_bank_id: input.depositBankId ?? null,
+    accepted_security: input.acceptedSecurity,
+    guarantee_bank_match: input.guaranteeBankMatch,
+  });
+  if (!inserted) throw new Conflict('section_exists', `section ${input.projectCode}/${input.sectionCode} already exists`);
   await appendAudit(tx, { actor: actorOf(caller), action: 'section.created', entityType: 'section', entityId: id, data: input });
   return (await repo.findSection(tx, id))!;
 }
 
 /** Sections are public notices: any bidder may read them; a tenderee only its own. */
-export async function getVisibleSection(tx: Knex | Knex.Transaction, caller: Caller, id: string) {
+export async function getVisibleSection(tx: Db, caller: Caller, id: string) {
   const s = await repo.findSection(tx, id);
   if (!s) throw new NotFound('section', id);
   if (caller.role === 'tenderee' && s.tenderee_id !== caller.tendereeId) throw new NotFound('section', id);
   return s;
+}
+
+export function listVisibleSections(tx: Db, caller: Caller, query: z.infer<typeof sectionListQuery>) {
+  const q = repo.sectionsQuery(tx, query);
+  if (caller.role === 'tenderee') q.where('tenderee_id', caller.tendereeId!);
+  return paginate(q, query, (r: repo.SectionRow) => r);
+}
+
+/** A tenderee reads only itself; others' records answer as absent. */
+export async function getVisibleTenderee(tx: Db, caller: Caller, id: string) {
+  const t = await repo.findTenderee(tx, id);
+  if (!t || (caller.role === 'tenderee' && caller.tendereeId !== t.id)) throw new NotFound('tenderee', id);
+  return t;
+}
+
+/** A bidder reads only itself (its basic account is on the record). */
+export async function getVisibleBidder(tx: Db, caller: Caller, id: string) {
+  const b = await repo.findBidder(tx, id);
+  if (!b || (caller.role === 'bidder' && caller.bidderId !== b.id)) throw new NotFound('bidder', id);
+  return b;
+}
+
+export async function getIssuer(tx: Db, id: string) {
+  const issuer = await repo.findIssuer(tx, id);
+  if (!issuer) throw new NotFound('issuer', id);
+  return { issuer, certificates: await repo.certificatesOf(tx, 'issuer', id) };
+}
+
+export function listIssuers(tx: Db, query: ListQuery) {
+  return paginate(repo.issuersQuery(tx), query, async (issuer: repo.IssuerRow) => ({ issuer, certificates: await repo.certificatesOf(tx, 'issuer', issuer.id) }));
+}
+
+export async function getBank(tx: Db, id: string) {
+  const bank = await repo.findBank(tx, id);
+  if (!bank) throw new NotFound('bank', id);
+  return { bank, certificates: await repo.certificatesOf(tx, 'bank', id) };
+}
+
+export function listBanks(tx: Db, query: ListQuery) {
+  return paginate(repo.banksQuery(tx), query, async (bank: repo.BankRow) => ({ bank, certificates: await repo.certificatesOf(tx, 'bank', bank.id) }));
 }

@@ -287,7 +287,7 @@ describe('reading deposits (R18)', () => {
     expect((await request(app).get(`/v1/deposits?sectionId=${section.id}`).set(bearer(tendereeKey))).body.data).toEqual([]);
     expect((await request(app).get(`/v1/deposits/${mine}`).set(bearer(tendereeKey))).status).toBe(404);
     expect((await request(app).get(`/v1/deposits?sectionId=${section.id}`).set(bearer(auditor))).body.data).toHaveLength(2);
-    await rt.db('sections').where({ id: section.id }).update({ status: 'opened' });
+    await rt.db('sections').where({ id: section.id }).update({ status: 'opened', opened_at: new Date() });
     expect((await request(app).get(`/v1/deposits?sectionId=${section.id}`).set(bearer(tendereeKey))).body.data).toHaveLength(2);
     expect((await request(app).get(`/v1/deposits/${mine}`).set(bearer(tendereeKey))).status).toBe(200);
   });

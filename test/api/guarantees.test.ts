@@ -84,16 +84,39 @@ describe('issuance', () => {
     expect(failed(b.body)).toEqual(['R6']);
   });
 
-  it('R6 uses the issuing bank code given in the body over the issuer default', async () => {
+  it("R6 uses the issuing branch given in the body, one of the issuer's own bank, over the issuer default", async () => {
+    const issuer = await w.issuer('bank', { bankCode: bankCode('102', '3100', '0007') });
+    const tenderee = await w.tenderee();
+    const bidder = await w.bidder(bankCode('102', '1000', '0008'));
+    const section = await w.section(tenderee.id, { match: 'branch' });
+    const wrong = await w.issue(issuer, w.issuance({ issuer, tenderee, bidder, section }));
+    expect(failed(wrong.body)).toEqual(['R6']);
+    const bidder2 = await w.bidder(bankCode('102', '1000', '0008'));
+    const right = await w.issue(issuer, w.issuance({ issuer, tenderee, bidder: bidder2, section }, { issuingBankCode: bankCode('102', '1000', '0008') }));
+    expect(right.body).toMatchObject({ status: 'issued', issuingBankCode: bankCode('102', '1000', '0008') });
+  });
+
+  it("R6 rejects an issuer registered as one bank that issues as another bank's branch, even the bidder's own", async () => {
+    const issuer = await w.issuer('bank', { bankCode: bankCode('102', '1000', '0011') });
+    const tenderee = await w.tenderee();
+    const bidderBank = bankCode('104', '1000', '0012');
+    const bidder = await w.bidder(bidderBank);
+    const section = await w.section(tenderee.id);
+    const res = await w.issue(issuer, w.issuance({ issuer, tenderee, bidder, section }, { issuingBankCode: bidderBank }));
+    expect(res.status).toBe(201);
+    expect(res.body.status).toBe('rejected');
+    expect(failed(res.body)).toEqual(['R6']);
+    expect(res.body.checks.find((c: { rule: string }) => c.rule === 'R6').detail).toMatch(new RegExp(`${bidderBank} is not a branch of the issuer's registered bank .*${issuer.bankCode}`));
+  });
+
+  it("R6 rejects a city commercial bank issuer naming another 313 code, whose category names no one bank", async () => {
     const issuer = await w.issuer('bank', { bankCode: bankCode('313', '1000', '0007') });
     const tenderee = await w.tenderee();
     const bidder = await w.bidder(bankCode('313', '1000', '0008'));
     const section = await w.section(tenderee.id);
-    const wrong = await w.issue(issuer, w.issuance({ issuer, tenderee, bidder, section }));
-    expect(failed(wrong.body)).toEqual(['R6']);
-    const bidder2 = await w.bidder(bankCode('313', '1000', '0008'));
-    const right = await w.issue(issuer, w.issuance({ issuer, tenderee, bidder: bidder2, section }, { issuingBankCode: bankCode('313', '1000', '0008') }));
-    expect(right.body.status).toBe('issued');
+    const res = await w.issue(issuer, w.issuance({ issuer, tenderee, bidder, section }, { issuingBankCode: bankCode('313', '1000', '0008') }));
+    expect(res.body.status).toBe('rejected');
+    expect(failed(res.body)).toEqual(['R6']);
   });
 
   it('R7 rejects a guarantee whose beneficiary is not the tenderee', async () => {
@@ -318,9 +341,16 @@ describe('issuer events', () => {
   });
 });
 
+/** A few seconds: long enough to issue before the deadline, short enough to wait out. */
+const closingSoonMs = 3_000;
+const untilPast = async (deadline: string | Date) => {
+  const at = new Date(deadline).getTime();
+  while (Date.now() <= at) await new Promise((r) => setTimeout(r, Math.max(10, at - Date.now() + 5)));
+};
+
 describe('reading and R18', () => {
   it('R18 hides guarantees from the tenderee until opening, then shows them', async () => {
-    const sc = await w.scene('insurance');
+    const sc = await w.scene('insurance', { deadline: new Date(Date.now() + closingSoonMs) });
     const g = (await w.issue(sc.issuer, w.issuance(sc))).body;
     const tKey = await keyFor(rt, 'tenderee', { tendereeId: sc.tenderee.id });
     const one = await request(app).get(`/v1/guarantees/${g.id}`).set(bearer(tKey));
@@ -331,12 +361,27 @@ describe('reading and R18', () => {
     const verify = await request(app).get(`/v1/guarantees/verify?issuerId=${sc.issuer.id}&number=${g.number}`).set(bearer(tKey));
     expect(verify.body).toMatchObject({ authentic: false, status: 'unknown', guarantee: null });
 
-    await rt.db('sections').where({ id: sc.section.id }).update({ status: 'opened' });
+    await untilPast(sc.section.bidDeadline);
+    expect((await request(app).post(`/v1/sections/${sc.section.id}/opening`).set(bearer(w.centre)).send({})).status).toBe(201);
     expect((await request(app).get(`/v1/guarantees/${g.id}`).set(bearer(tKey))).status).toBe(200);
     const after = await request(app).get(`/v1/guarantees?sectionId=${sc.section.id}`).set(bearer(tKey));
     expect(after.body.data.map((x: { id: string }) => x.id)).toEqual([g.id]);
     const otherTenderee = await keyFor(rt, 'tenderee', { tendereeId: (await w.tenderee()).id });
     expect((await request(app).get(`/v1/guarantees/${g.id}`).set(bearer(otherTenderee))).status).toBe(404);
+  });
+
+  it('R18 keeps who secured a section terminated before its opening from its tenderee', async () => {
+    const sc = await w.scene('insurance');
+    const g = (await w.issue(sc.issuer, w.issuance(sc))).body;
+    const tKey = await keyFor(rt, 'tenderee', { tendereeId: sc.tenderee.id });
+    const ended = await request(app).post(`/v1/sections/${sc.section.id}/termination`).set(bearer(w.centre)).send({ reason: '招标人取消项目' });
+    expect([ended.status, ended.body.status]).toEqual([200, 'terminated']);
+    expect((await request(app).get(`/v1/guarantees/${g.id}`).set(bearer(tKey))).status).toBe(404);
+    const list = await request(app).get(`/v1/guarantees?sectionId=${sc.section.id}`).set(bearer(tKey));
+    expect(list.body).toEqual({ object: 'list', data: [], hasMore: false, nextCursor: null });
+    const verify = await request(app).get(`/v1/guarantees/verify?issuerId=${sc.issuer.id}&number=${g.number}`).set(bearer(tKey));
+    expect(verify.body).toMatchObject({ authentic: false, status: 'unknown', guarantee: null, voucherId: null });
+    expect((await request(app).get(`/v1/guarantees/${g.id}`).set(bearer(w.centre))).status).toBe(200);
   });
 
   it('shows a bidder its own guarantees only', async () => {

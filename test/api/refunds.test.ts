@@ -6,8 +6,8 @@ import type { Express } from 'express';
 import type { Runtime } from '../../src/runtime';
 import { loadRateTable, defaultDepositRateTable, defaultLoanRateTable } from '../../src/domain/interest';
 import { addCalendarDays, businessDate } from '../../src/domain/time';
-import { refundAmounts, percentOf } from '../../src/refunds/amounts';
-import { applyStatus, pollAttempt, refundAttemptsMax, submitRefund } from '../../src/refunds/executor';
+import { applyStatus, pollAttempt, submitRefund } from '../../src/refunds/executor';
+import { percentOf, r13RefundAmounts, refundAttemptsMax } from '../../src/refunds/rules';
 import { timingWith } from '../../src/timing';
 import { bearer, keyFor, startTestRuntime, testApp } from '../support/runtime';
 import { DepositWorld, entry, jsonNotification, type Bank } from './deposits.support';
@@ -20,7 +20,7 @@ let centre: string;
 
 beforeAll(async () => {
   // The bank here never answers (port 9): every send is an unknown outcome, quickly.
-  rt = await startTestRuntime({}, { timing: timingWith({ refunds: { bankTimeoutMs: 500, noRecordGraceMs: 0, retryDelayMs: 0 } }) });
+  rt = await startTestRuntime({}, { timing: timingWith({ refunds: { bankTimeoutMs: 500, noRecordGraceMs: 0, retryDelayMs: 0, retryAfterNoRecordMs: 0 } }) });
   app = testApp(rt);
   centre = await keyFor(rt, 'centre');
   w = new DepositWorld(rt, app, centre);
@@ -40,7 +40,7 @@ describe('R13 amounts', () => {
     [100n, '2026-01-01', '2026-07-01', 0n], // ¥1 for 181 days = 0.176 fen → 0
     [1_000_000n, '2026-01-01', '2026-01-31', 292n], // 1,000,000 × 0.0035 × 30/360 = 291.67 → 292 (half-up)
   ])('interest on %s fen from %s to %s is %s fen', (principalFen, from, to, expected) => {
-    const a = refundAmounts({ principalFen, creditValueDate: from, valueDate: to, dueBy: to, regime: 'tendering_law', rates });
+    const a = r13RefundAmounts({ principalFen, creditValueDate: from, valueDate: to, dueBy: to, regime: 'tendering_law', rates });
     const exact = (principalFen * 3500n * BigInt((Date.parse(to) - Date.parse(from)) / 86400e3) * 10n) / (360n * 1_000_000n);
     // The exact value ×10, to check the half-up rounding independently.
     expect(a.interestFen).toBe((exact + 5n) / 10n);
@@ -55,17 +55,17 @@ describe('R13 amounts', () => {
       { from: '2026-07-01', annualRatePercent: '0.20' },
     ]);
     // 30 days at 0.35% and 31 days at 0.20% on ¥100,000: 29.1667 + 17.2222 = 46.3889 → 46.39.
-    const a = refundAmounts({ principalFen: 10_000_000n, creditValueDate: '2026-06-01', valueDate: '2026-08-01', dueBy: '2026-08-01', regime: 'tendering_law', rates: { deposit: table, loan: defaultLoanRateTable } });
+    const a = r13RefundAmounts({ principalFen: 10_000_000n, creditValueDate: '2026-06-01', valueDate: '2026-08-01', dueBy: '2026-08-01', regime: 'tendering_law', rates: { deposit: table, loan: defaultLoanRateTable } });
     expect(a.interestFen).toBe(4639n);
   });
 
   it('R13 a late refund under government procurement owes the loan rate × 1.2 per day past the due date; tendering_law owes none', () => {
     // 10 days late on ¥50,000 at 3.00% × 1.2 = 3.6%: 5,000,000 × 0.036 × 10 / 360 = 5000 fen.
-    const gp = refundAmounts({ principalFen: 5_000_000n, creditValueDate: '2026-09-01', valueDate: '2026-10-11', dueBy: '2026-10-01', regime: 'government_procurement', rates });
+    const gp = r13RefundAmounts({ principalFen: 5_000_000n, creditValueDate: '2026-09-01', valueDate: '2026-10-11', dueBy: '2026-10-01', regime: 'government_procurement', rates });
     expect(gp.lateFeeFen).toBe(5000n);
-    const tl = refundAmounts({ principalFen: 5_000_000n, creditValueDate: '2026-09-01', valueDate: '2026-10-11', dueBy: '2026-10-01', regime: 'tendering_law', rates });
+    const tl = r13RefundAmounts({ principalFen: 5_000_000n, creditValueDate: '2026-09-01', valueDate: '2026-10-11', dueBy: '2026-10-01', regime: 'tendering_law', rates });
     expect(tl.lateFeeFen).toBe(0n);
-    const onTime = refundAmounts({ principalFen: 5_000_000n, creditValueDate: '2026-09-01', valueDate: '2026-10-01', dueBy: '2026-10-01', regime: 'government_procurement', rates });
+    const onTime = r13RefundAmounts({ principalFen: 5_000_000n, creditValueDate: '2026-09-01', valueDate: '2026-10-01', dueBy: '2026-10-01', regime: 'government_procurement', rates });
     expect(onTime.lateFeeFen).toBe(0n);
     expect(percentOf(3500n)).toBe('0.35');
     expect(percentOf(36000n)).toBe('3.60');
@@ -104,22 +104,25 @@ describe('executing a refund', () => {
     expect(await rt.db('refund_attempts').where({ refund_id: refundId })).toHaveLength(1);
   });
 
-  it('a transient rejection (AM04) reverses the reservation and tries again with new ids, up to refundAttemptsMax, then manual', async () => {
+  it('a transient rejection (AM04) reverses the reservation and tries again in a new message with the same end-to-end id, up to refundAttemptsMax, then manual', async () => {
     const { refundId, depositId } = await scheduledRefund();
-    const ids = new Set<string>();
+    const messageIds = new Set<string>();
+    const endToEndIds = new Set<string>();
     for (let i = 1; i <= refundAttemptsMax; i++) {
       expect(await submitRefund(rt, refundId)).toBe('unknown');
       const attempt = await inFlightAttempt(refundId);
-      ids.add(attempt.end_to_end_id).add(attempt.message_id);
+      messageIds.add(attempt.message_id);
+      endToEndIds.add(attempt.end_to_end_id);
       const outcome = await applyStatus(rt, attempt.id, { endToEndId: attempt.end_to_end_id, outcome: 'rejected', bankStatus: 'RJCT', reasonCode: 'AM04' });
       expect(outcome).toBe(i < refundAttemptsMax ? 'rejected' : 'manual');
       // Applying the same answer again changes nothing.
       expect(await applyStatus(rt, attempt.id, { endToEndId: attempt.end_to_end_id, outcome: 'rejected', bankStatus: 'RJCT', reasonCode: 'AM04' })).toBe('not_in_flight');
       expect(await balance(`deposit:${depositId}`)).toBe(-5_000_000n);
     }
-    expect(ids.size).toBe(2 * refundAttemptsMax);
+    expect(messageIds.size).toBe(refundAttemptsMax);
     const refund = await rt.db('refunds').where({ id: refundId }).first();
-    expect(refund).toMatchObject({ status: 'manual', last_reason_code: 'AM04' });
+    expect([...endToEndIds]).toEqual([refund.end_to_end_id]);
+    expect(refund).toMatchObject({ status: 'manual', last_reason_code: 'AM04', manual_code: 'attempts_exhausted' });
     // Every reservation was reversed: nothing of this refund is left in flight.
     const attempts = await rt.db('refund_attempts').where({ refund_id: refundId });
     const reserves = attempts.map((a) => a.reserve_journal_id);
@@ -137,7 +140,7 @@ describe('executing a refund', () => {
     expect(refund.manual_reason).toMatch(/R17/);
   });
 
-  it('"no record" from the bank after an unknown outcome makes a new attempt safe', async () => {
+  it('"no record" from the bank after an unknown outcome allows a new attempt, in a new message with the same end-to-end id', async () => {
     const { refundId } = await scheduledRefund();
     await submitRefund(rt, refundId);
     const first = await inFlightAttempt(refundId);
@@ -145,7 +148,8 @@ describe('executing a refund', () => {
     expect((await rt.db('refunds').where({ id: refundId }).first()).status).toBe('scheduled');
     await submitRefund(rt, refundId);
     const second = await inFlightAttempt(refundId);
-    expect(second.end_to_end_id).not.toBe(first.end_to_end_id);
+    expect(second.end_to_end_id).toBe(first.end_to_end_id);
+    expect(second.message_id).not.toBe(first.message_id);
     expect(second.seq).toBe(2);
   });
 

@@ -6,7 +6,7 @@ import type { Express } from 'express';
 import type { Runtime } from '../../src/runtime';
 import { businessDate } from '../../src/domain/time';
 import { bearer, keyFor, startTestRuntime, testApp } from '../support/runtime';
-import { DepositWorld, entry, jsonNotification, type Bank } from './deposits.support';
+import { DepositWorld, entry, jsonNotification, randomDigits, type Bank } from './deposits.support';
 import { World } from './guaranteesFixtures';
 
 let rt: Runtime;
@@ -215,5 +215,94 @@ describe('guarantees on the roster', () => {
     expect(contract.body.releasedGuaranteeIds).toEqual([issued.body.id]);
     expect((await rt.db('guarantees').where({ id: issued.body.id }).first()).status).toBe('released');
     expect(await refundsOf(scene.section.id)).toHaveLength(0);
+  });
+});
+
+/** A section whose bid deadline is a few seconds away: long enough to open accounts and pay
+ *  before it, short enough for a test to wait it out and go on through the API. */
+const closingSoonMs = 4_000;
+async function sectionClosingSoon(regime: Regime = 'tendering_law') {
+  const tendereeId = await w.tenderee();
+  const bidDeadline = new Date(Date.now() + closingSoonMs);
+  const res = await post('/v1/sections', {
+    projectCode: `P-${randomDigits(8)}`, sectionCode: `S-${randomDigits(6)}`, name: '道路改造工程二标段', tendereeId, regime,
+    estimatedPrice: '5000000.00', depositAmount: '50000.00', currency: 'CNY', bidDeadline: bidDeadline.toISOString(), bidValidityDays: 90,
+    depositBankId: bank.id, acceptedSecurity: ['cash', 'bank'],
+  });
+  expect(res.status).toBe(201);
+  return { id: res.body.id as string, tendereeId, bidDeadline };
+}
+const untilPast = async (deadline: Date) => {
+  while (Date.now() <= deadline.getTime()) await new Promise((r) => setTimeout(r, Math.max(10, deadline.getTime() - Date.now() + 5)));
+};
+async function pays(sectionId: string, amounts: string[]) {
+  const b = await w.bidder();
+  const va = await w.virtualAccount(sectionId, b.id);
+  const depositIds: string[] = [];
+  for (const amount of amounts) {
+    const res = await w.notify(bank, jsonNotification([entry(va, amount, { name: b.account.name, number: b.account.number })]));
+    expect(res.status).toBe(200);
+    depositIds.push(res.body.depositIds[0]);
+  }
+  return { ...b, depositIds };
+}
+
+describe('forfeiture', () => {
+  it('R4 R12 forfeits the secured part of a bidder that paid twice and withdrew after the deadline, and refunds the second payment', async () => {
+    const section = await sectionClosingSoon();
+    const bidder = await pays(section.id, ['50000.00', '50000.00']);
+    const [first, second] = bidder.depositIds;
+    await untilPast(section.bidDeadline);
+    expect((await post(`/v1/sections/${section.id}/opening`)).status).toBe(201);
+    const wd = await post(`/v1/sections/${section.id}/withdrawals`, { bidderId: bidder.id });
+    expect(wd.body).toMatchObject({ afterDeadline: true, rule: 'R10', refunds: [] });
+    const f = await post(`/v1/sections/${section.id}/forfeitures`, { bidderId: bidder.id, reason: 'withdrawal_after_deadline' });
+    expect(f.status).toBe(201);
+    expect(f.body).toMatchObject({ rule: 'R12', reason: 'withdrawal_after_deadline', deposits: [{ depositId: first, amount: '50000.00' }] });
+    const deposit = (id: string) => request(app).get(`/v1/deposits/${id}`).set(bearer(centre));
+    expect((await deposit(first)).body.status).toBe('forfeited');
+    // The second payment secured nothing: it goes back whole to the account it came from.
+    const refunds = await rt.db('refunds').where({ deposit_id: second });
+    expect(refunds).toEqual([expect.objectContaining({ reason: 'excess', principal_fen: 5000000n, creditor_account_number: bidder.account.number })]);
+    expect((await deposit(second)).body.status).not.toBe('forfeited');
+    const [{ kept }] = await rt.db('postings').where({ account: `section:${section.id}:forfeit` }).sum({ kept: 'amount_fen' });
+    expect(BigInt(kept)).toBe(-5000000n);
+  });
+
+  it("R12 forfeits for a winner's failure only the deposit of the bidder the award names", async () => {
+    const section = await sectionClosingSoon();
+    const winner = await pays(section.id, ['50000.00']);
+    const other = await pays(section.id, ['50000.00']);
+    await untilPast(section.bidDeadline);
+    expect((await post(`/v1/sections/${section.id}/opening`)).status).toBe(201);
+    const award = await post(`/v1/sections/${section.id}/award`, { winnerBidderId: winner.id, evaluationReportAt: '2026-09-20T10:00:00+08:00', noticeAt: '2026-09-25T10:00:00+08:00' });
+    expect(award.status).toBe(200);
+    const notTheWinner = await post(`/v1/sections/${section.id}/forfeitures`, { bidderId: other.id, reason: 'refused_to_sign' });
+    expect([notTheWinner.status, notTheWinner.body.error.rule]).toEqual([422, 'R12']);
+    const theWinner = await post(`/v1/sections/${section.id}/forfeitures`, { bidderId: winner.id, reason: 'refused_to_sign' });
+    expect(theWinner.status).toBe(201);
+  });
+});
+
+describe('R18 after termination', () => {
+  it('R18 keeps who paid into a section terminated before its opening from its tenderee', async () => {
+    const { section, bidders } = await world();
+    const tenderee = await keyFor(rt, 'tenderee', { tendereeId: section.tendereeId });
+    expect((await post(`/v1/sections/${section.id}/termination`, { reason: '招标人取消项目' })).status).toBe(200);
+    const list = await request(app).get(`/v1/deposits?sectionId=${section.id}`).set(bearer(tenderee));
+    expect(list.body.data).toEqual([]);
+    expect((await request(app).get(`/v1/deposits/${bidders[0].depositId}`).set(bearer(tenderee))).status).toBe(404);
+    expect((await request(app).get(`/v1/sections/${section.id}/roster`).set(bearer(tenderee))).status).toBe(404);
+  });
+
+  it('R18 shows a tenderee who paid once its section has opened, even after a termination', async () => {
+    const section = await sectionClosingSoon();
+    const bidder = await pays(section.id, ['50000.00']);
+    const tenderee = await keyFor(rt, 'tenderee', { tendereeId: section.tendereeId });
+    await untilPast(section.bidDeadline);
+    expect((await post(`/v1/sections/${section.id}/opening`)).status).toBe(201);
+    expect((await post(`/v1/sections/${section.id}/termination`, { reason: '招标人取消项目' })).status).toBe(200);
+    const list = await request(app).get(`/v1/deposits?sectionId=${section.id}`).set(bearer(tenderee));
+    expect(list.body.data.map((d: { id: string }) => d.id)).toEqual(bidder.depositIds);
   });
 });

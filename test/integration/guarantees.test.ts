@@ -11,7 +11,7 @@ import { startWorkers, type RunningWorkers } from '../../src/queue/worker';
 import { guaranteeJobHandlers } from '../../src/guarantees/jobs';
 import { releaseGuaranteesForSection, secureGuaranteesAtOpening } from '../../src/guarantees/lifecycle';
 import { bankCode, bearer, keyFor, startTestRuntime, testApp } from '../support/runtime';
-import { dayMs, World } from '../api/guaranteesFixtures';
+import { World } from '../api/guaranteesFixtures';
 
 interface Received { path: string; body: Record<string, unknown>; signatureProblem: string | null }
 
@@ -176,16 +176,23 @@ describe('applications', () => {
 });
 
 describe('claims', () => {
-  async function securedAfterDeadline(opts: { failNext?: number } = {}) {
-    const sc = await w.scene('insurance', {}, { callbackUrl });
+  /** Issued a few seconds before its section's deadline, which the test then waits out. */
+  async function issuedAfterDeadline(opts: { failNext?: number } = {}) {
+    const sc = await w.scene('insurance', { deadline: new Date(Date.now() + 3_000) }, { callbackUrl });
     const g = (await w.issue(sc.issuer, w.issuance(sc))).body;
-    await rt.db('sections').where({ id: sc.section.id }).update({ bid_deadline: new Date(Date.now() - dayMs) });
+    const at = new Date(sc.section.bidDeadline).getTime();
+    while (Date.now() <= at) await new Promise((r) => setTimeout(r, Math.max(10, at - Date.now() + 5)));
     issuerServer.failNext = opts.failNext ?? 0;
     return { sc, g };
   }
+  const withdrawAfterDeadline = async (sc: { section: { id: string }; bidder: { id: string } }) => {
+    const wd = await request(app).post(`/v1/sections/${sc.section.id}/withdrawals`).set(bearer(w.centre)).send({ bidderId: sc.bidder.id });
+    expect(wd.body).toMatchObject({ afterDeadline: true, rule: 'R10' });
+  };
 
-  it('R12 claims after the deadline, sends the signed claim to the issuer through a 500, and requests a claim notice', async () => {
-    const { g } = await securedAfterDeadline({ failNext: 1 });
+  it('R12 claims after a withdrawal after the deadline, sends the signed claim to the issuer through a 500, and requests a claim notice', async () => {
+    const { sc, g } = await issuedAfterDeadline({ failNext: 1 });
+    await withdrawAfterDeadline(sc);
     const res = await request(app).post(`/v1/guarantees/${g.id}/claims`).set(bearer(w.centre)).send({ reason: 'withdrawal_after_deadline', amount: '50000.00' });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ status: 'claimed', claim: { reason: 'withdrawal_after_deadline', amount: '50000.00' } });
@@ -202,29 +209,41 @@ describe('claims', () => {
     expect(again.status).toBe(409);
   });
 
-  it('R10 refuses a claim before the bid deadline', async () => {
+  it('R12 refuses every claim before the bid deadline, as a forfeiture', async () => {
     const sc = await w.scene('insurance', {}, { callbackUrl });
     const g = (await w.issue(sc.issuer, w.issuance(sc))).body;
+    const res = await request(app).post(`/v1/guarantees/${g.id}/claims`).set(bearer(w.centre)).send({ reason: 'false_documents', amount: '100.00' });
+    expect(res.status).toBe(422);
+    expect(res.body.error).toMatchObject({ rule: 'R12', code: 'claim_not_allowed' });
+  });
+
+  it('R12 refuses a claim for a withdrawal after the deadline that is not on record, as a forfeiture does', async () => {
+    const { sc, g } = await issuedAfterDeadline();
     const res = await request(app).post(`/v1/guarantees/${g.id}/claims`).set(bearer(w.centre)).send({ reason: 'withdrawal_after_deadline', amount: '100.00' });
-    expect(res.status).toBe(409);
-    expect(res.body.error.rule).toBe('R10');
+    expect([res.status, res.body.error.rule]).toEqual([422, 'R12']);
+    expect(res.body.error.message).toMatch(/no withdrawal after the deadline is recorded/);
+    expect((await rt.db('guarantees').where({ id: g.id }).first()).status).toBe('issued');
+    await withdrawAfterDeadline(sc);
+    const after = await request(app).post(`/v1/guarantees/${g.id}/claims`).set(bearer(w.centre)).send({ reason: 'withdrawal_after_deadline', amount: '100.00' });
+    expect(after.body).toMatchObject({ status: 'claimed', claim: { reason: 'withdrawal_after_deadline', amount: '100.00' } });
   });
 
   it('R12 refuses a reason outside the list, more than the guarantee, and a winner reason before any award', async () => {
-    const { g } = await securedAfterDeadline();
+    const { g } = await issuedAfterDeadline();
     const reason = await request(app).post(`/v1/guarantees/${g.id}/claims`).set(bearer(w.centre)).send({ reason: 'late_payment', amount: '1.00' });
     expect(reason.status).toBe(400);
     const tooMuch = await request(app).post(`/v1/guarantees/${g.id}/claims`).set(bearer(w.centre)).send({ reason: 'false_documents', amount: '50000.01' });
     expect(tooMuch.status).toBe(422);
     expect(tooMuch.body.error.rule).toBe('R12');
     const winner = await request(app).post(`/v1/guarantees/${g.id}/claims`).set(bearer(w.centre)).send({ reason: 'refused_to_sign', amount: '1.00' });
-    expect(winner.status).toBe(409);
+    expect(winner.status).toBe(422);
     expect(winner.body.error.rule).toBe('R12');
+    expect(winner.body.error.message).toMatch(/applies only to the winner; the section has no award/);
     expect((await rt.db('guarantees').where({ id: g.id }).first()).status).toBe('issued');
   });
 
   it('lets the issuer answer a claim with claim_paid', async () => {
-    const { sc, g } = await securedAfterDeadline();
+    const { sc, g } = await issuedAfterDeadline();
     await request(app).post(`/v1/guarantees/${g.id}/claims`).set(bearer(w.centre)).send({ reason: 'false_documents', amount: '20000.00' });
     const paid = await w.event(sc.issuer, g.number, { type: 'claim_paid', amount: '20000.00' });
     expect(paid.body.status).toBe('claim_paid');

@@ -1,0 +1,41 @@
+// The section lifecycle as the API shows it: amounts as decimal strings, times as ISO strings.
+import { formatAmount } from '../domain/money';
+import { presentSection } from '../registry/present';
+import type { LifecycleSection, RosterRow } from './repo';
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export function presentLifecycle(r: LifecycleSection, extra: { refundIds?: string[]; releasedGuaranteeIds?: string[] } = {}) {
+  return {
+    ...presentSection(r),
+    winnerBidderId: r.winner_bidder_id,
+    openedAt: iso(r.opened_at),
+    awardNoticeAt: iso(r.award_notice_at),
+    contractSignedAt: iso(r.contract_signed_at),
+    terminatedAt: iso(r.terminated_at),
+    ...extra,
+  };
+}
+
+export function presentRoster(r: RosterRow) {
+  return {
+    id: r.id,
+    object: 'roster' as const,
+    sectionId: r.section_id,
+    openedAt: r.opened_at.toISOString(),
+    requiredDeposit: formatAmount(r.required_deposit_fen),
+    currency: 'CNY' as const,
+    voucherId: r.voucher_id,
+    entries: r.entries.map((e) => ({
+      bidderId: e.bidderId,
+      name: e.name,
+      uscc: e.uscc,
+      security: e.security,
+      status: e.status,
+      rules: e.rules,
+      amount: e.amountFen === null ? null : formatAmount(BigInt(e.amountFen)),
+      depositIds: e.depositIds,
+      guaranteeId: e.guaranteeId,
+    })),
+  };
+}
