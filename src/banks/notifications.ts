@@ -1,79 +1,139 @@
 // Pushed credit notifications, in whichever form the bank sends them: camt.054 (XML), the cn-h2h
 // credit notice, or the service's own JSON shape (DESIGN's `{eventId, entries}`).
+import { z } from 'zod';
 import { BankMessageInvalid, type CreditEntry, type CreditNotification } from './types';
-import { parseAmount } from '../domain/money';
+import { InvalidAmount, amountIntegerDigitsMax, parseAmount } from '../domain/money';
 import { notificationEntriesMax, xmlBodyBytesMax } from './xmlLimits';
 import { parseCamt054 } from './iso20022/camt054';
+import { oneEntryPerReference } from './uniqueEntries';
 import { normalizeBankDate, normalizeBankDateTime } from './iso20022/time';
+import { isoAccountCharsMax, isoIdCharsMax } from './iso20022/common';
 import { cnh2hParseCreditNotice, cnh2hReadJson, cnh2hTransCodeCreditNotice } from './cnh2h/protocol';
 
 /** Service JSON notifications: field bounds. */
 export const notificationEventIdCharsMax = 100;
 export const notificationTextCharsMax = 200;
+/** "999999999999999.99": the longest amount string (15 integer digits, two decimals). */
+export const notificationAmountCharsMax = amountIntegerDigitsMax + 3;
+/** "2025-02-28T14:03:20.123456789+08:00" with room: a longer date-time is not one. */
+export const notificationDateTimeCharsMax = 40;
 
-function fieldStr(o: Record<string, unknown>, key: string, path: string, charsMax: number, opts: { optional?: boolean } = {}): string | undefined {
-  const v = o[key];
-  if (v === undefined || v === null) {
-    if (opts.optional) return undefined;
-    throw new BankMessageInvalid(`${path}.${key}: required`);
-  }
-  if (typeof v !== 'string') throw new BankMessageInvalid(`${path}.${key}: must be a string`);
-  if (!opts.optional && v.trim() === '') throw new BankMessageInvalid(`${path}.${key}: must not be empty`);
-  if (Array.from(v).length > charsMax) throw new BankMessageInvalid(`${path}.${key}: longer than ${charsMax} characters`);
-  return v;
+const controlCharacters = /[\u0000-\u001f\u007f]/;
+
+/** The error of a field that is absent or of the wrong JSON type. */
+const expected = (what: string) => ({ error: (issue: { input?: unknown }) => (issue.input === undefined ? 'required' : `must be ${what}`) });
+
+/** A string field: the type, emptiness, length (in characters) and control characters each
+ *  named in the error. */
+function textField(charsMax: number, opts: { pattern?: RegExp; patternMessage?: string } = {}) {
+  let schema = z
+    .string(expected('a string'))
+    .refine((v) => v.trim() !== '', 'must not be empty')
+    .refine((v) => Array.from(v).length <= charsMax, `longer than ${charsMax} characters`)
+    .refine((v) => !controlCharacters.test(v), 'must not contain control characters');
+  if (opts.pattern) schema = schema.refine((v) => opts.pattern!.test(v), opts.patternMessage ?? 'not in the expected form');
+  return schema;
 }
 
-/** The service's own JSON notification (DESIGN.md): `{eventId, entries: [{entryRef,
- *  virtualAccount, amount: "50000.00", currency, bookedAt, valueDate, debtor: {name,
- *  accountNumber, bankCode}, remittance}]}`. Validated field by field, each error naming its
- *  field, because a credit read wrongly is money attributed to the wrong bidder. */
-export function parseServiceNotification(input: unknown): CreditNotification {
-  const msg = cnh2hReadJson(input, 'notification');
-  const eventId = fieldStr(msg, 'eventId', '$', notificationEventIdCharsMax)!;
-  const entries = msg.entries;
-  if (!Array.isArray(entries)) throw new BankMessageInvalid('$.entries: must be an array');
-  if (entries.length > notificationEntriesMax) throw new BankMessageInvalid(`$.entries: more than ${notificationEntriesMax}`);
-  const credits = entries.map((raw, i): CreditEntry => {
-    const path = `$.entries[${i}]`;
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new BankMessageInvalid(`${path}: must be an object`);
-    const e = raw as Record<string, unknown>;
-    const amountText = fieldStr(e, 'amount', path, 40)!;
-    let amountFen: bigint;
+/** An absent optional field may also be written null, as many JSON writers do. */
+const optional = <T extends z.ZodType>(schema: T) => schema.nullish().transform((v) => v ?? undefined);
+
+/** An amount as the API writes them: a decimal string with at most two places, above zero
+ *  (parseAmount says which of those it is not). Never a JSON number: a double cannot carry
+ *  every fen. */
+const amountField = z
+  .string(expected('a string'))
+  .max(notificationAmountCharsMax, `longer than ${notificationAmountCharsMax} characters`)
+  .transform((v, ctx) => {
     try {
-      amountFen = parseAmount(amountText);
+      return parseAmount(v);
     } catch (err) {
-      throw new BankMessageInvalid(`${path}.amount: ${(err as Error).message}`);
+      if (!(err instanceof InvalidAmount)) throw err;
+      ctx.addIssue({ code: 'custom', message: err.reason });
+      return z.NEVER;
     }
-    const currency = fieldStr(e, 'currency', path, 3)!;
-    if (!/^[A-Z]{3}$/.test(currency)) throw new BankMessageInvalid(`${path}.currency: must be an ISO 4217 code like "CNY"`);
-    const bookedAtText = fieldStr(e, 'bookedAt', path, 40)!;
-    // An instant must say which instant: without an offset "10:00" is ambiguous by 8 hours.
-    if (!/(Z|[+-]\d{2}:\d{2})$/.test(bookedAtText)) throw new BankMessageInvalid(`${path}.bookedAt: must carry a UTC offset`);
-    const bookedAt = normalizeBankDateTime(bookedAtText, `${path}.bookedAt`);
-    const valueDate = normalizeBankDate(fieldStr(e, 'valueDate', path, 10)!, `${path}.valueDate`);
-    const d = e.debtor;
-    if (d === null || typeof d !== 'object' || Array.isArray(d)) throw new BankMessageInvalid(`${path}.debtor: must be an object`);
-    const debtor = d as Record<string, unknown>;
-    const bankCode = fieldStr(debtor, 'bankCode', `${path}.debtor`, 12, { optional: true });
-    if (bankCode !== undefined && !/^\d{12}$/.test(bankCode)) throw new BankMessageInvalid(`${path}.debtor.bankCode: must be a 12-digit CNAPS code`);
-    const accountNumber = fieldStr(debtor, 'accountNumber', `${path}.debtor`, 34)!;
-    const virtualAccount = fieldStr(e, 'virtualAccount', path, 34)!;
+  });
+
+/** An instant must say which instant: without an offset "10:00" is ambiguous by 8 hours. Zod's
+ *  datetime checks the calendar (2026-02-30 is refused, never rolled to 2 March). */
+const bookedAtField = textField(notificationDateTimeCharsMax)
+  .refine((v) => /(Z|[+-]\d{2}:\d{2})$/.test(v), 'must carry a UTC offset ("Z" or "+08:00")')
+  .pipe(z.iso.datetime({ offset: true, error: 'not a date and time like "2025-02-28T14:03:20+08:00"' }));
+
+const valueDateField = z
+  .string(expected('a string'))
+  .pipe(z.iso.date({ error: 'not a calendar date like "2025-02-28"' }));
+
+const accountField = textField(isoAccountCharsMax, { pattern: /^[0-9A-Za-z]+$/, patternMessage: 'an account number: letters and digits only' });
+
+/** The service's own JSON notification (DESIGN.md), as strict as every request body: a field
+ *  it does not name is refused (a misspelt `remitance` silently dropped is information lost; an
+ *  `isAdmin` or `__proto__` is someone probing), because a credit read wrongly is money
+ *  attributed to the wrong bidder. */
+export const serviceNotificationSchema = z.strictObject({
+  eventId: textField(notificationEventIdCharsMax),
+  entries: z
+    .array(
+      z.strictObject({
+        entryRef: textField(isoIdCharsMax),
+        virtualAccount: accountField,
+        amount: amountField,
+        currency: textField(3, { pattern: /^[A-Z]{3}$/, patternMessage: 'must be an ISO 4217 code like "CNY"' }),
+        bookedAt: bookedAtField,
+        valueDate: valueDateField,
+        debtor: z.strictObject(
+          {
+            name: textField(notificationTextCharsMax),
+            accountNumber: accountField,
+            bankCode: optional(textField(12, { pattern: /^\d{12}$/, patternMessage: 'must be a 12-digit CNAPS code' })),
+          },
+          expected('an object'),
+        ),
+        remittance: optional(textField(notificationTextCharsMax)),
+        endToEndId: optional(textField(isoIdCharsMax)),
+      }, expected('an object')),
+      expected('an array'),
+    )
+    .max(notificationEntriesMax, `more than ${notificationEntriesMax}`),
+}, { error: 'expected a JSON object' });
+
+/** "$.entries[0].debtor.name" */
+function jsonPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((out, k) => (typeof k === 'number' ? `${out}[${k}]` : `${out}.${String(k)}`), '$');
+}
+
+/** The first problem, naming its field: `$.entries[0].amount: must not be negative`. */
+function refusal(error: z.ZodError): BankMessageInvalid {
+  const issue = error.issues[0];
+  if (issue.code === 'unrecognized_keys') {
+    const field = jsonPath([...issue.path, issue.keys[0]]);
+    return new BankMessageInvalid(`${field}: unknown field (${jsonPath(issue.path)} takes only the fields of the notification format)`, field);
+  }
+  const field = jsonPath(issue.path);
+  return new BankMessageInvalid(`${field}: ${issue.message}`, field);
+}
+
+export function parseServiceNotification(input: unknown): CreditNotification {
+  const parsed = serviceNotificationSchema.safeParse(cnh2hReadJson(input, 'notification'));
+  if (!parsed.success) throw refusal(parsed.error);
+  const msg = parsed.data;
+  const credits = msg.entries.map((e, i): CreditEntry => {
+    const path = `$.entries[${i}]`;
     const credit: CreditEntry = {
-      entryRef: fieldStr(e, 'entryRef', path, 35)!,
-      virtualAccount,
-      amountFen,
-      currency,
-      bookedAt,
-      valueDate,
-      debtor: { name: fieldStr(debtor, 'name', `${path}.debtor`, notificationTextCharsMax)!, accountNumber, ...(bankCode ? { bankCode } : {}) },
+      entryRef: e.entryRef,
+      virtualAccount: e.virtualAccount,
+      amountFen: e.amount,
+      currency: e.currency,
+      // Both already checked; these are the one reading of bank times and dates.
+      bookedAt: normalizeBankDateTime(e.bookedAt, `${path}.bookedAt`),
+      valueDate: normalizeBankDate(e.valueDate, `${path}.valueDate`),
+      debtor: { name: e.debtor.name, accountNumber: e.debtor.accountNumber, ...(e.debtor.bankCode ? { bankCode: e.debtor.bankCode } : {}) },
     };
-    const remittance = fieldStr(e, 'remittance', path, notificationTextCharsMax, { optional: true });
-    if (remittance) credit.remittance = remittance;
-    const endToEndId = fieldStr(e, 'endToEndId', path, 35, { optional: true });
-    if (endToEndId) credit.endToEndId = endToEndId;
+    if (e.remittance) credit.remittance = e.remittance;
+    if (e.endToEndId) credit.endToEndId = e.endToEndId;
     return credit;
   });
-  return { messageId: eventId, credits, ignored: 0 };
+  return oneEntryPerReference({ messageId: msg.eventId, credits, ignored: 0 }, 'notification');
 }
 
 /** Reads a pushed credit notification: XML is camt.054; JSON is a cn-h2h credit notice when its

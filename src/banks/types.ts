@@ -187,7 +187,8 @@ export class BankUnreachable extends Error {
 }
 
 export class BankMessageInvalid extends Error {
-  constructor(message: string) {
+  /** The field at fault where one can be named ("$.entries[0].amount"), for the error's param. */
+  constructor(message: string, readonly field?: string) {
     super(message);
     this.name = 'BankMessageInvalid';
   }

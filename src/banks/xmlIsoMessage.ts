@@ -23,7 +23,57 @@ const messageRoots: Record<string, IsoMessageType> = {
   BkToCstmrDbtCdtNtfctn: 'camt.054',
 };
 
-const namespacePattern = /^urn:iso:std:iso:20022:tech:xsd:(pain\.00[12]|camt\.05[34])\.(\d{3}\.\d{2})$/;
+/** ISO 20022 namespaces: "urn:iso:std:iso:20022:tech:xsd:<message>.<version>". */
+const namespacePattern = /^urn:iso:std:iso:20022:tech:xsd:([a-z]{4}\.\d{3})\.(\d{3}\.\d{2})$/;
+/** The characters of a declared namespace quoted back in an error: enough to recognise it. */
+export const namespaceQuotedCharsMax = 120;
+
+function versionsFrom(first: number, last: number): readonly string[] {
+  return Array.from({ length: last - first + 1 }, (_, i) => `001.${String(first + i).padStart(2, '0')}`);
+}
+
+/** The camt versions banks send, from .001.02 (2009, still the most common) to the current
+ *  .001.13. The elements read here (GrpHdr/MsgId; Stmt or Ntfctn with Id, ElctrncSeqNb or
+ *  LglSeqNb, CreDtTm, FrToDt, Acct/Id, Bal; Ntry with Amt, CdtDbtInd, RvslInd, Sts, BookgDt,
+ *  ValDt, AcctSvcrRef, NtryRef, BkTxCd/Domn and NtryDtls/TxDtls with Refs, Amt or AmtDtls,
+ *  CdtDbtInd, RltdPties, RltdAgts, RmtInf/Ustrd and RtrInf) keep their names and places
+ *  across them; what moved is read in both places (Sts as text before .001.07, as Sts/Cd
+ *  after; a party's Nm directly before .001.08, in Pty after; BIC before .001.05, BICFI after;
+ *  a transaction's amount in AmtDtls/TxAmt in .001.02, TxDtls/Amt after). A version outside
+ *  this list is refused rather than guessed at: a future one may move what we read. */
+export const camtVersionsRead: readonly string[] = versionsFrom(2, 13);
+
+/** Versions read per message; undefined: any version (the pain messages, where we read only the
+ *  status report's codes and references, which no version has moved). */
+export const isoMessageVersions: Record<IsoMessageType, readonly string[] | undefined> = {
+  'camt.053': camtVersionsRead,
+  'camt.054': camtVersionsRead,
+  'pain.001': undefined,
+  'pain.002': undefined,
+};
+
+function quoted(ns: string): string {
+  return JSON.stringify(ns.length > namespaceQuotedCharsMax ? `${ns.slice(0, namespaceQuotedCharsMax)}…` : ns);
+}
+
+function isMessageType(v: string): v is IsoMessageType {
+  return (Object.values(messageRoots) as string[]).includes(v);
+}
+
+/** What a properly declared namespace says, or a refusal that quotes it. */
+function messageOfNamespace(ns: string): { type: IsoMessageType; version: string } {
+  const m = namespacePattern.exec(ns);
+  if (!m) throw new BankMessageInvalid(`XML namespace ${quoted(ns)} is not an ISO 20022 namespace this service reads`);
+  const [, message, version] = m;
+  if (!isMessageType(message)) {
+    throw new BankMessageInvalid(`XML namespace ${quoted(ns)} is ${message}, a message this service does not read (it reads ${Object.values(messageRoots).join(', ')})`);
+  }
+  const versions = isoMessageVersions[message];
+  if (versions && !versions.includes(version)) {
+    throw new BankMessageInvalid(`XML namespace ${quoted(ns)} is ${message} version ${version}, which this service does not read (it reads ${message}.${versions[0]} to .${versions[versions.length - 1]})`);
+  }
+  return { type: message, version };
+}
 
 /** The namespace declared for `el` (default or by its prefix), looking at the given attrs. */
 function declaredNamespace(attrsChain: Record<string, string>[], prefix: string | undefined): { ns?: string; misspelled: boolean } {
@@ -48,21 +98,28 @@ export function identifyMessage(loc: DocumentLocator): IsoMessageInfo | undefine
   const docIndex = names.indexOf('Document');
   if (docIndex === -1 || names.length <= docIndex + 1) return undefined;
   const rootName = names[docIndex + 1];
-  const structural = messageRoots[rootName];
-  if (!structural) throw new BankMessageInvalid(`XML message ${rootName} is not one this service reads`);
   const qname = loc.qnames[docIndex];
   const prefix = qname.includes(':') ? qname.slice(0, qname.indexOf(':')) : undefined;
   const { ns, misspelled } = declaredNamespace(loc.attrs.slice(0, docIndex + 2), prefix);
+  // A namespace declared properly decides which message this is, and is what a refusal names;
+  // a mis-spelled one (`Xmlns`) is no namespace to an XML reader, so it may only confirm.
+  const declared = ns !== undefined && !misspelled ? messageOfNamespace(ns.trim()) : undefined;
+  // Own keys only: an element named `constructor` must not find Object's.
+  const structural = Object.hasOwn(messageRoots, rootName) ? messageRoots[rootName] : undefined;
+  if (!structural) {
+    const said = declared ? ` (namespace ${quoted(ns!.trim())})` : ns !== undefined ? ` (namespace ${quoted(ns.trim())}, mis-spelled)` : '';
+    throw new BankMessageInvalid(`XML message ${rootName}${said} is not one this service reads`);
+  }
+  if (declared && declared.type !== structural) throw new BankMessageInvalid(`XML namespace says ${declared.type} but the message is ${structural}`);
   const info: IsoMessageInfo = { type: structural, namespaceMisspelled: misspelled };
-  if (ns !== undefined) {
+  if (declared) {
+    info.version = declared.version;
+    info.namespace = ns!.trim();
+  } else if (ns !== undefined) {
+    // Mis-spelled: it still says what the bank meant, so a contradiction is refused as well.
     const m = namespacePattern.exec(ns.trim());
-    if (m) {
-      if (m[1] !== structural) throw new BankMessageInvalid(`XML namespace says ${m[1]} but the message is ${structural}`);
-      info.version = m[2];
-      if (!misspelled) info.namespace = ns.trim();
-    } else if (!misspelled) {
-      throw new BankMessageInvalid(`XML namespace ${JSON.stringify(ns.slice(0, 80))} is not an ISO 20022 ${structural} namespace`);
-    }
+    if (m && isMessageType(m[1]) && m[1] !== structural) throw new BankMessageInvalid(`XML namespace says ${m[1]} but the message is ${structural}`);
+    if (m && m[1] === structural) info.version = m[2];
   }
   return info;
 }

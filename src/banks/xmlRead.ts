@@ -82,7 +82,8 @@ function attachHandlers(
     state.elements += 1;
     if (state.elements > opts.elementsMax) failInvalid(`XML has more than ${opts.elementsMax} elements`);
     if (state.stack.length >= xmlDepthMax) failInvalid(`XML nests deeper than ${xmlDepthMax}`);
-    const attrs: Record<string, string> = {};
+    // No prototype: an attribute named `__proto__` or `constructor` is just an attribute.
+    const attrs: Record<string, string> = Object.create(null);
     for (const [k, v] of Object.entries(node.attributes as Record<string, string>)) attrs[k.startsWith('xmlns') ? k : localName(k)] = v;
     const el: XmlElement = { name: localName(node.name), qname: node.name, attrs, children: [], text: '' };
     opts.onOpen?.(el, state.stack.length);

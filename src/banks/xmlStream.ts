@@ -44,7 +44,8 @@ export async function streamXml(input: Readable | NodeJS.ReadableStream | Buffer
     path.push(name);
     loc.qnames.push(node.name);
     loc.attrs.push(rawAttrs);
-    const attrsLocal: Record<string, string> = {};
+    // No prototype: an attribute named `__proto__` or `constructor` is just an attribute.
+    const attrsLocal: Record<string, string> = Object.create(null);
     for (const [k, v] of Object.entries(rawAttrs)) attrsLocal[k.startsWith('xmlns') ? k : localName(k)] = v;
     if (collecting) {
       collectedElements += 1;

@@ -9,6 +9,7 @@ import { createCalendar, InvalidCalendarTable, loadCalendarTable, mergeCalendarT
 import { businessDate } from '../domain/time';
 import { RuleViolation } from '../errors';
 import { calendarDaysCoveredAhead, withStoredCalendarYears, type BusinessTables } from '../tables';
+import { recomputeProvisionalDueDates } from '../refunds/service';
 import * as repo from './repo';
 
 /** A file holds a few years at most; more is a mistake, not a schedule. */
@@ -43,7 +44,7 @@ export async function loadCalendarYears(
   tx: Knex.Transaction,
   tables: BusinessTables,
   input: { json: unknown; source: string; actor: Actor },
-): Promise<{ tables: BusinessTables; years: number[] }> {
+): Promise<{ tables: BusinessTables; years: number[]; recomputedDueDates: number }> {
   let table;
   try {
     table = loadCalendarTable(input.json);
@@ -87,7 +88,9 @@ export async function loadCalendarYears(
       sha256: createHash('sha256').update(JSON.stringify(input.json)).digest('hex'),
     },
   });
-  return { tables: withStoredCalendarYears(tables, await repo.storedCalendarTable(tx)), years };
+  const loaded = withStoredCalendarYears(tables, await repo.storedCalendarTable(tx));
+  const recomputed = await recomputeProvisionalDueDates(tx, loaded.calendar, input.actor);
+  return { tables: loaded, years, recomputedDueDates: recomputed };
 }
 
 /** The runtime's tables with whatever years are stored now. */

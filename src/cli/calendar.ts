@@ -56,8 +56,9 @@ export function addCalendarCommand(program: Command, config: () => Config): void
       await withDatabase(cfg, async (db) => {
         const base = await refreshedTables(db, loadBusinessTables(cfg));
         try {
-          const { tables, years } = await db.transaction((tx) => loadCalendarYears(tx, base, { json, source: file, actor: { type: 'operator', id: process.env.USER ?? 'cli' } }));
+          const { tables, years, recomputedDueDates } = await db.transaction((tx) => loadCalendarYears(tx, base, { json, source: file, actor: { type: 'operator', id: process.env.USER ?? 'cli' } }));
           process.stdout.write(`loaded ${years.join(', ')}\n`);
+          if (recomputedDueDates > 0) process.stdout.write(`recomputed ${recomputedDueDates} provisional refund due date(s)\n`);
           printCoverage(await calendarCoverage(db, tables));
         } catch (e) {
           if (e instanceof ApiError) throw new Error(`${e.code}: ${e.message}`);

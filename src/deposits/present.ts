@@ -1,5 +1,6 @@
 // Deposits as the API shows them.
 import { formatAmount } from '../domain/money';
+import { businessDate } from '../domain/time';
 import { presentRefund } from '../refunds/present';
 import type { RefundRow } from '../refunds/repo';
 import type { CreditRow, DepositAccountRow, DepositRow, WithdrawalRow } from './repo';
@@ -28,6 +29,8 @@ export const presentCredit = (c: CreditRow) => ({
   debtor: { name: c.debtor_name, accountNumber: c.debtor_account, bankCode: c.debtor_bank_code },
   remittance: c.remittance,
   endToEndId: c.end_to_end_id,
+  bookingDateOnly: c.booking_date_only,
+  notifiedAt: c.notified_at ? c.notified_at.toISOString() : null,
   receivedAt: c.received_at.toISOString(),
 });
 
@@ -58,6 +61,9 @@ export function presentDepositSummary(d: DepositRow, c: CreditRow) {
     checks: d.checks,
     credit: presentCredit(c),
     forfeiture: d.forfeit_reason ? { reason: d.forfeit_reason, decidedBy: d.forfeited_by, decidedAt: d.forfeited_at!.toISOString() } : null,
+    held: d.held_reason
+      ? { reason: d.held_reason, bookingDate: businessDate(c.booked_at), bookingDateOnly: c.booking_date_only, notifiedAt: c.notified_at ? c.notified_at.toISOString() : null }
+      : null,
     validAt: d.valid_at ? d.valid_at.toISOString() : null,
     createdAt: d.created_at.toISOString(),
   };

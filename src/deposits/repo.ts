@@ -4,6 +4,7 @@
 import type { Knex } from 'knex';
 import type { Tx } from '../db/knex';
 import type { JournalRow } from '../ledger';
+import type { SectionRow } from '../registry/repo';
 import type { DepositScope } from './rules';
 
 /** A rule's verdict as kept on the deposit (R3, R4, R5, and R15 for suspense). */
@@ -13,7 +14,7 @@ export interface StoredCheck {
   detail: string;
 }
 
-export type DepositStatus = 'received' | 'valid' | 'invalid' | 'suspense' | 'forfeited' | 'refunded';
+export type DepositStatus = 'received' | 'valid' | 'invalid' | 'suspense' | 'forfeited' | 'refunded' | 'held';
 
 export interface DepositAccountRow {
   virtual_account: string;
@@ -39,6 +40,11 @@ export interface CreditRow {
   debtor_bank_code: string | null;
   remittance: string | null;
   end_to_end_id: string | null;
+  /** The bank gave the booking date without a time: booked_at is the start of that Beijing day. */
+  booking_date_only: boolean;
+  /** When the bank's notice of it reached us (a bank books before it notifies); null when the
+   *  credit was recovered from a statement, which has no notice. */
+  notified_at: Date | null;
   received_at: Date;
 }
 
@@ -58,6 +64,9 @@ export interface DepositRow {
   forfeited_by: string | null;
   forfeited_at: Date | null;
   valid_at: Date | null;
+  /** Why R3 could not be decided and the deposit waited for the centre (status held); kept
+   *  after the decision, which is in the R3 check and the audit log. */
+  held_reason: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -89,6 +98,13 @@ export async function insertDepositAccount(tx: Knex.Transaction, row: Omit<Depos
   const inserted = (await tx('deposit_accounts').insert(row).onConflict(['section_id', 'bidder_id']).ignore().returning('*')) as DepositAccountRow[];
   return inserted[0];
 }
+
+/** The section a credit is for, share-locked: a section event (opening, contract, termination)
+ *  locks it for update, so either the credit commits first and the event sees its deposit, or
+ *  the event commits first and the credit sees the section's new status. Credits to one section
+ *  do not wait for each other. */
+export const lockSectionForCredit = (tx: Knex.Transaction, sectionId: string) =>
+  tx<SectionRow>('sections').where({ id: sectionId }).forShare().first() as Promise<SectionRow | undefined>;
 
 // ---- credits ---------------------------------------------------------------------------------
 
@@ -137,7 +153,7 @@ export const findDepositIn = (tx: Tx, scope: DepositScope, id: string) =>
   depositsWhere(tx, scope).where('deposits.id', id).first() as Promise<DepositRow | undefined>;
 
 export type NewDeposit = Pick<DepositRow, 'id' | 'credit_id' | 'bank_id' | 'virtual_account' | 'amount_fen' | 'status'> &
-  Partial<Pick<DepositRow, 'section_id' | 'bidder_id' | 'excess_fen' | 'valid_at' | 'failed_rules'>> & { checks: StoredCheck[] };
+  Partial<Pick<DepositRow, 'section_id' | 'bidder_id' | 'excess_fen' | 'valid_at' | 'failed_rules' | 'held_reason'>> & { checks: StoredCheck[] };
 
 export async function insertDeposit(tx: Knex.Transaction, row: NewDeposit): Promise<void> {
   await tx('deposits').insert({ ...row, checks: JSON.stringify(row.checks) });
@@ -146,6 +162,25 @@ export async function insertDeposit(tx: Knex.Transaction, row: NewDeposit): Prom
 /** received → valid: a later credit brought the total to the requirement. */
 export async function markToppedUp(tx: Knex.Transaction, id: string, checks: StoredCheck[], now: Date): Promise<number> {
   return tx('deposits').where({ id, status: 'received' }).update({ status: 'valid', valid_at: now, updated_at: now, checks: JSON.stringify(checks) });
+}
+
+/** held → the centre's decision: valid, received or invalid, with the checks it was judged by.
+ *  0 when it was no longer held (decided by someone else first). */
+export async function markHeldDecided(
+  tx: Knex.Transaction,
+  id: string,
+  f: { status: 'valid' | 'received' | 'invalid'; checks: StoredCheck[]; failedRules: string[]; excessFen: bigint; now: Date },
+): Promise<number> {
+  return tx('deposits')
+    .where({ id, status: 'held' })
+    .update({
+      status: f.status,
+      checks: JSON.stringify(f.checks),
+      failed_rules: f.failedRules,
+      excess_fen: f.excessFen,
+      valid_at: f.status === 'valid' ? f.now : null,
+      updated_at: f.now,
+    });
 }
 
 export async function markInvalid(tx: Knex.Transaction, id: string, f: { failedRules: string[]; checks: StoredCheck[]; now: Date }): Promise<number> {
@@ -159,6 +194,19 @@ export async function markForfeited(tx: Knex.Transaction, id: string, f: { reaso
 /** The refund of what the deposit secured has settled. */
 export async function markDepositRefunded(tx: Knex.Transaction, id: string, now: Date): Promise<number> {
   return tx('deposits').where({ id }).whereIn('status', ['valid', 'received']).update({ status: 'refunded', updated_at: now });
+}
+
+/** refunded → held: the refund's payment came back from the payee's bank (退汇), so the money is
+ *  in the trust account again, owed to the bidder, and held until the centre decides where it
+ *  goes (R17). Written by the refunds module (refunds/returns.ts); `heldReason` says so. */
+export async function markDepositHeldAfterReturn(tx: Knex.Transaction, id: string, heldReason: string, now: Date): Promise<number> {
+  return tx('deposits').where({ id, status: 'refunded' }).update({ status: 'held', held_reason: heldReason, updated_at: now });
+}
+
+/** held → refunded: the returned refund was paid again and settled. The held reason stays, as
+ *  history, beside the refund's own record of the return. */
+export async function markDepositRefundedAfterReturn(tx: Knex.Transaction, id: string, now: Date): Promise<number> {
+  return tx('deposits').where({ id, status: 'held' }).update({ status: 'refunded', updated_at: now });
 }
 
 /** Every journal that moved this deposit's money: the credit's own and any posting to its

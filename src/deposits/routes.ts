@@ -1,6 +1,7 @@
 // Cash deposits over HTTP: sub-accounts, the deposit banks' credit notifications (signed),
-// withdrawals, forfeiture, suspense returns and reading. Parsing and access here; the use cases
-// are in the services, which take the R19 calendar of the runtime at the time of the request.
+// withdrawals, forfeiture, suspense returns, decisions on held deposits (R3) and reading.
+// Parsing and access here; the use cases are in the services, which take the R19 calendar of
+// the runtime at the time of the request.
 import { defineRoute, transactionOf, type RouteDef } from '../http/route';
 import { listEnvelope } from '../http/schemas';
 import { presentRefund } from '../refunds/present';
@@ -20,6 +21,13 @@ export const depositRoutes: RouteDef<any, any, any>[] = [
     response: refundOut, successStatus: 201,
     handler: async ({ tx, deps, caller, params, body }) =>
       presentRefund(await service.returnSuspenseCredit(transactionOf(tx), deps.tables.calendar, caller, params.id, body.decision)),
+  }),
+  defineRoute({
+    method: 'post', path: '/v1/deposits/:id/decision', operationId: 'decideHeldDeposit',
+    summary: 'Decide a deposit held because R3 could not be decided from a booking date (on_time: judged by R4 and R5 as usual; late: invalid and returned to its source)', tags,
+    access: { roles: ['centre'] }, params: s.depositParams, body: s.heldDecisionBody, response: s.depositDetailOut,
+    handler: async ({ tx, deps, caller, params, body }) =>
+      presentDepositDetail(await service.decideHeldDeposit(transactionOf(tx), deps.tables.calendar, caller, params.id, body)),
   }),
   defineRoute({
     method: 'post', path: '/v1/sections/:id/deposit-accounts', operationId: 'openDepositAccount',

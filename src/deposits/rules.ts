@@ -1,20 +1,52 @@
 // The checks a cash deposit passes or fails, each named by its rule id. Pure: no I/O, no clock.
 import { assert } from '../errors';
 import { formatAmount } from '../domain/money';
-import { checkR3BeforeDeadline } from '../domain/rules';
+import { checkR3BeforeDeadline, type R3Check, type R3Timing } from '../domain/rules';
 import { normalizeName, sameName } from '../domain/names';
 import type { Caller } from '../http/auth';
 
 export interface RuleCheck {
-  rule: 'R3' | 'R4' | 'R5';
+  rule: 'R3' | 'R4' | 'R5' | 'R11' | 'R16';
   ok: boolean;
   detail: string;
 }
 
 /** R3: a deposit counts only if the bank booked it before the bid deadline (the booking time,
- *  not when we heard of it: a late notification of a timely payment is timely). */
-export function r3BookedBeforeDeadline(bookedAt: Date, bidDeadline: Date): RuleCheck {
-  return checkR3BeforeDeadline(bookedAt, bidDeadline, 'booked');
+ *  not when we heard of it: a late notification of a timely payment is timely). A booking given
+ *  as a date only is bounded by its notice (domain/rules.ts): on the deadline's day with no
+ *  notice before the deadline it is `undecidable` and held for the centre. */
+export function r3BookedBeforeDeadline(bookedAt: Date, bidDeadline: Date, timing: R3Timing = {}): R3Check {
+  return checkR3BeforeDeadline(bookedAt, bidDeadline, 'booked', timing);
+}
+
+/** What a section's lifecycle says about taking a credit. */
+export interface SectionEndFacts {
+  status: string;
+  contractSignedAt: Date | null;
+  terminatedAt: Date | null;
+}
+
+/** R11, R16: a section past its contract (contracted, closed) or terminated has nothing left for
+ *  a deposit to secure, and every deposit on it has been or is being refunded; a credit to it
+ *  must not wait for an event that has already happened: it goes straight back to its source.
+ *  Undefined while the section can still be secured. */
+export function checkSectionTakesCredits(s: SectionEndFacts): RuleCheck | undefined {
+  if (s.status === 'terminated') {
+    const when = s.terminatedAt ? ` on ${s.terminatedAt.toISOString()}` : '';
+    return { rule: 'R16', ok: false, detail: `the section was terminated${when}: it has nothing left to secure and every deposit on it is refunded, so this credit is returned to its source` };
+  }
+  if (s.status === 'contracted' || s.status === 'closed') {
+    const when = s.contractSignedAt ? ` on ${s.contractSignedAt.toISOString()}` : '';
+    return { rule: 'R11', ok: false, detail: `the section is ${s.status} (contract signed${when}): every deposit on it is refunded, so this credit is returned to its source` };
+  }
+  return undefined;
+}
+
+/** R3: the deposit waits for the centre's decision on R3 (a date-only booking it could not
+ *  judge), as opposed to a deposit held for another reason (a returned refund waiting for a
+ *  decision on where it goes, R17): nothing failed, and its R3 check did not pass. */
+export function heldOnR3(d: { status: string; checks: { rule: string; ok: boolean }[]; failed_rules: string[] }): boolean {
+  return d.status === 'held' && d.failed_rules.length === 0 && d.checks.some((c) => c.rule === 'R3' && !c.ok);
 }
 
 /** R5: paid from the bidder's registered basic account: the account number exactly, the name

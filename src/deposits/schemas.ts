@@ -5,7 +5,7 @@ import { idParam, listQuery, text } from '../http/schemas';
 import { refundOut } from '../refunds/schemas';
 import { forfeitReasons } from './rules';
 
-export const depositStatuses = ['received', 'valid', 'invalid', 'suspense', 'forfeited', 'refunded'] as const;
+export const depositStatuses = ['received', 'valid', 'invalid', 'suspense', 'forfeited', 'refunded', 'held'] as const;
 
 export const sectionParams = z.strictObject({ id: idParam('sec') });
 export const depositParams = z.strictObject({ id: idParam('dep') });
@@ -16,6 +16,9 @@ export const suspenseReturnBody = z.strictObject({ decision: text(1000) });
 export const depositAccountCreate = z.strictObject({ bidderId: idParam('bdr') });
 export const withdrawalCreate = z.strictObject({ bidderId: idParam('bdr') });
 export const forfeitureCreate = z.strictObject({ bidderId: idParam('bdr'), reason: z.enum(forfeitReasons) });
+/** The centre's decision on a deposit held because R3 could not be decided, and why (the bank's
+ *  receipt, an inquiry): kept in the R3 check and the audit log with the person's key. */
+export const heldDecisionBody = z.strictObject({ decision: z.enum(['on_time', 'late']), note: text(1000) });
 export const depositListQuery = listQuery.extend({
   sectionId: idParam('sec').optional(),
   bidderId: idParam('bdr').optional(),
@@ -48,6 +51,11 @@ export const creditOut = z.object({
   debtor: party,
   remittance: z.string().nullable(),
   endToEndId: z.string().nullable(),
+  /** The bank gave the booking date without a time (bookedAt is then the start of that day in
+   *  Beijing). */
+  bookingDateOnly: z.boolean(),
+  /** When the bank's notice reached the service; null when recovered from a statement. */
+  notifiedAt: z.string().nullable(),
   receivedAt: z.string(),
 });
 
@@ -67,6 +75,10 @@ export const depositOut = z.object({
   checks: z.array(z.object({ rule: z.string(), ok: z.boolean(), detail: z.string() })),
   credit: creditOut,
   forfeiture: z.object({ reason: z.string(), decidedBy: z.string().nullable(), decidedAt: z.string() }).nullable(),
+  /** Why the deposit was held (kept after the decision that ended it): for R3, the booking date
+   *  the bank gave and when its notice came (null: recovered from a statement); the reason also
+   *  says when it was held for another cause (a refund that came back). */
+  held: z.object({ reason: z.string(), bookingDate: z.string(), bookingDateOnly: z.boolean(), notifiedAt: z.string().nullable() }).nullable(),
   validAt: z.string().nullable(),
   createdAt: z.string(),
 });
@@ -87,9 +99,17 @@ export const depositDetailOut = depositOut.extend({
 export const notificationOut = z.object({
   object: z.literal('notification_receipt'),
   messageId: z.string(),
+  /** Credits recorded: deposits, returned refunds (退汇), interest (结息). */
   accepted: z.number().int(),
+  /** Entries on record before, from this message or another: nothing was done again. */
   duplicates: z.number().int(),
+  /** Entries read and not acted on (debits, pending bookings). */
   ignored: z.number().int(),
+  /** Reversals (冲正) applied: each reversed the deposit whose credit the bank took back. */
+  reversals: z.number().int(),
+  /** Bank exceptions opened for a person (GET /v1/bank-exceptions): a reversal not applied or
+   *  applied after the opening, a return that matches no refund... */
+  exceptions: z.number().int(),
   depositIds: z.array(z.string()),
 });
 

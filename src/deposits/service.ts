@@ -1,5 +1,6 @@
 // Deposit use cases a caller starts: sub-accounts, withdrawals (R9, R10), forfeiture (R12),
-// returning a credit held in suspense (R15), and reading with the seal of R18.
+// returning a credit held in suspense (R15), the centre's decision on a deposit held because R3
+// could not be decided, and reading with the seal of R18.
 import type { Knex } from 'knex';
 import { appendAudit } from '../audit/service';
 import { assert, Conflict, NotFound, RuleViolation, Unprocessable } from '../errors';
@@ -13,10 +14,11 @@ import { findBank, findBidder, findSection, findSectionForUpdate, type SectionRo
 import { actorOf } from '../registry/service';
 import { depositAccount, depositAccountSpec, forfeitPayableAccountSpec, postingsOf, postJournal, suspenseAccountSpec, type JournalRow, type PostingRow } from '../ledger';
 import type { RefundRow } from '../refunds/repo';
+import type { RefundReason } from '../domain/dueDates';
 import { refundsOfDeposit, scheduleRefund, scheduleSuspenseReturn } from '../refunds/service';
-import { creditJournalRef } from './matching';
+import { announce, creditJournalRef, judgeR4, scheduleRefundsOwed, type Verdict } from './matching';
 import * as repo from './repo';
-import { r18DepositScope, type ForfeitReason } from './rules';
+import { checkSectionTakesCredits, heldOnR3, r18DepositScope, type ForfeitReason, type RuleCheck } from './rules';
 import { checkR12Ground } from '../domain/rules';
 import { r12FactsOf } from '../sections/repo';
 
@@ -169,6 +171,74 @@ export async function returnSuspenseCredit(tx: Knex.Transaction, calendar: Calen
     data: { refundId: refund.id, decision, amount: formatAmount(d.amount_fen), creditorAccount: credit.debtor_account, entryRef: credit.entry_ref },
   });
   return refund;
+}
+
+// ---- held (R3) -------------------------------------------------------------------------------
+// The bank gave only the booking date, the deadline's own date, and its notice came after the
+// deadline (or there was none: recovered from a statement). Nothing on record says whether the
+// money was booked before the deadline, so a person at the centre decides, from the bank's
+// receipt or an inquiry, and the decision is kept with the person's key.
+
+export type HeldDecision = 'on_time' | 'late';
+
+export async function decideHeldDeposit(
+  tx: Knex.Transaction,
+  calendar: Calendar,
+  caller: Caller,
+  depositId: string,
+  input: { decision: HeldDecision; note: string },
+  now = new Date(),
+): Promise<DepositDetail> {
+  const found = await repo.findDeposit(tx, depositId);
+  if (!found) throw new NotFound('deposit', depositId);
+  if (!heldOnR3(found)) throw notHeld(found);
+  // The locks of a credit to the same sub-account, in the same order (sub-account, section,
+  // deposits), so a decision and a credit, or a decision and a section event, see each other.
+  await repo.lockDepositAccountByNumber(tx, found.bank_id, found.virtual_account);
+  const section = (await repo.lockSectionForCredit(tx, found.section_id!))!;
+  const d = (await repo.lockDeposit(tx, depositId))!;
+  if (!heldOnR3(d)) throw notHeld(d);
+  assert(d.section_id !== null && d.bidder_id !== null && d.held_reason !== null, `held deposit ${d.id} belongs to a bidder on a section and says why it is held`);
+  const actor = actorOf(caller);
+  const onTime = input.decision === 'on_time';
+  const r3: RuleCheck = { rule: 'R3', ok: onTime, detail: `${d.held_reason}; decided ${onTime ? 'on time' : 'late'} by the centre (${caller.keyId}): ${input.note}` };
+  const others = d.checks.filter((c) => c.rule !== 'R3') as RuleCheck[];
+  const verdict: Verdict = onTime ? await judgeR4(tx, section, d.bidder_id, d.amount_fen, [r3, ...others]) : { status: 'invalid', checks: [r3, ...others], failed: ['R3'] };
+  assert(verdict.status !== 'held', `a decided deposit ${d.id} is no longer held`);
+  const excessFen = verdict.status === 'valid' ? verdict.r4.excessFen : 0n;
+  const n = await repo.markHeldDecided(tx, d.id, { status: verdict.status, checks: verdict.checks, failedRules: verdict.status === 'invalid' ? verdict.failed : [], excessFen, now });
+  assert(n === 1, `deposit ${d.id} moved from held once`);
+  await appendAudit(tx, {
+    actor,
+    action: 'deposit.held_decided',
+    entityType: 'deposit',
+    entityId: d.id,
+    data: { sectionId: d.section_id, bidderId: d.bidder_id, decision: input.decision, note: input.note, decidedBy: caller.keyId, heldReason: d.held_reason, status: verdict.status, rule: 'R3' },
+  });
+  await announce(tx, actor, { depositId: d.id, creditId: d.credit_id, section, bidderId: d.bidder_id, amountFen: d.amount_fen }, verdict, now);
+  await scheduleRefundsOwed(tx, calendar, { depositId: d.id, amountFen: d.amount_fen }, verdict, now, actor);
+  // A section event that came while the deposit was held did not refund it: the decision does.
+  const owed = verdict.status === 'invalid' ? undefined : refundOwedBySectionEvent(section, d.bidder_id, verdict.status);
+  const securedFen = d.amount_fen - excessFen;
+  if (owed && securedFen > 0n) await scheduleRefund(tx, calendar, { depositId: d.id, reason: owed, principalFen: securedFen, eventAt: now, actor });
+  return getVisibleDeposit(tx, caller, d.id);
+}
+
+function notHeld(d: repo.DepositRow): Conflict {
+  const why = d.status === 'held' ? `held for another reason (${d.held_reason ?? 'no reason given'})` : d.status;
+  return new Conflict('not_held', `deposit ${d.id} is ${why}, not held for a decision on R3`, 'R3');
+}
+
+/** The refund a section event already owes every deposit of its kind (sections/service.ts):
+ *  termination refunds valid and received ones (R16); the contract every valid one (R11); an
+ *  award under government procurement the valid ones of non-winners (R11). */
+function refundOwedBySectionEvent(section: SectionRow, bidderId: string, status: 'valid' | 'received'): RefundReason | undefined {
+  const ended = checkSectionTakesCredits({ status: section.status, contractSignedAt: section.contract_signed_at, terminatedAt: section.terminated_at });
+  if (ended?.rule === 'R16') return 'termination';
+  if (status !== 'valid') return undefined;
+  if (ended?.rule === 'R11') return 'contract';
+  if (section.status === 'awarded' && section.regime === 'government_procurement' && section.winner_bidder_id !== bidderId) return 'award_non_winner';
+  return undefined;
 }
 
 // ---- reading (R18) ---------------------------------------------------------------------------

@@ -83,3 +83,23 @@ export function r14AwardWithinLimit(evaluationReportAt: string | Date, awardDate
   const days = daysBetween(toBusinessDate(evaluationReportAt), toBusinessDate(awardDate));
   return days >= 0 && days <= awardAfterEvaluationDaysMax;
 }
+
+/** A due date and whether it is provisional (R19): a working-day period that runs past the
+ *  last day the calendar holds the official schedule for counts only weekends there, so it is
+ *  recomputed when the next year is loaded. A calendar-day period never depends on it. */
+export function refundDue(args: Parameters<typeof refundDueDate>[0]): { dueBy: string; provisional: boolean } {
+  const dueBy = refundDueDate(args);
+  const policy = refundDuePolicy(args.regime, args.reason);
+  return { dueBy, provisional: policy.dayKind === 'working' && !coversThrough(args.calendar, toBusinessDate(args.eventDate), dueBy) };
+}
+
+/** The next working day after `date`, provisional like `refundDue`. */
+export function nextWorkingDayDue(calendar: Calendar, date: string): { dueBy: string; provisional: boolean } {
+  const dueBy = calendar.nextWorkingDay(date);
+  return { dueBy, provisional: !coversThrough(calendar, date, dueBy) };
+}
+
+function coversThrough(calendar: Calendar, from: string, to: string): boolean {
+  const through = calendar.coveredThrough(from);
+  return through !== undefined && to <= through;
+}

@@ -64,18 +64,63 @@ export function checkValidityCovers(args: {
   return { rule: 'R2', ok: true, detail: `valid ${validFrom} to ${validTo} covers ${deadlineDate} to ${until}` };
 }
 
+/** R3's answer: `undecidable` only where the bank gave a booking date without a time on the
+ *  deadline's own day and nothing bounds the time from above: a person must decide. */
+export type R3Verdict = 'on_time' | 'late' | 'undecidable';
+export interface R3Check extends RuleCheck {
+  rule: 'R3';
+  verdict: R3Verdict;
+}
+
+/** How precisely the time is known. */
+export interface R3Timing {
+  /** The bank gave the booking date without a time: `at` is then the start of that day in
+   *  Beijing, not the moment of booking. */
+  dateOnly?: boolean;
+  /** When the bank's notice of the booking reached us: a bank books before it notifies, so the
+   *  booking was no later than this. Null where there was no notice (recovered from a
+   *  statement). */
+  notifiedAt?: Date | null;
+}
+
 /** R3: a security counts only if it was in place before the bid deadline: a guarantee issued, a
  *  deposit booked by the bank (its booking time, not when we heard of it: a late notification of
  *  a timely payment is timely). Strictly before: at the deadline is too late. A time stated to
  *  the second (banks book to the second, issuers mostly stamp so) names a whole second: 10:00:00
- *  happened somewhere in [10:00:00, 10:00:01), before the deadline only if all of it was. */
-export function checkR3BeforeDeadline(at: Date, bidDeadline: Date, event: 'issued' | 'booked'): RuleCheck & { rule: 'R3' } {
+ *  happened somewhere in [10:00:00, 10:00:01), before the deadline only if all of it was.
+ *
+ *  A booking given as a date only happened somewhere in that Beijing day, and no later than the
+ *  notice of it: on a day before the deadline's it is on time, on a later day late; on the
+ *  deadline's day it is on time if the notice came before the deadline, and otherwise cannot be
+ *  decided from the records (never read as 00:00, which would pass a booking made after a 09:30
+ *  deadline that same morning). */
+export function checkR3BeforeDeadline(at: Date, bidDeadline: Date, event: 'issued' | 'booked', timing: R3Timing = {}): R3Check {
   const atMs = at.getTime();
   const deadlineMs = bidDeadline.getTime();
   if (Number.isNaN(atMs) || Number.isNaN(deadlineMs)) throw new Error('assertion: R3 compares two valid times');
+  const notifiedAt = timing.notifiedAt ?? null;
+  if (notifiedAt !== null && Number.isNaN(notifiedAt.getTime())) throw new Error('assertion: R3 notice time is a valid time');
+  const deadline = bidDeadline.toISOString();
+  if (timing.dateOnly) {
+    const bookedOn = toBusinessDate(at);
+    const deadlineDay = toBusinessDate(bidDeadline);
+    const what = `${event} on ${bookedOn} (the bank gave the date only)`;
+    if (bookedOn < deadlineDay) return { rule: 'R3', ok: true, verdict: 'on_time', detail: `${what}, a day before the bid deadline ${deadline}` };
+    if (bookedOn > deadlineDay) return { rule: 'R3', ok: false, verdict: 'late', detail: `${what}, a day after the bid deadline ${deadline}` };
+    if (notifiedAt !== null && notifiedAt.getTime() < deadlineMs) {
+      return { rule: 'R3', ok: true, verdict: 'on_time', detail: `${what}, the deadline's day, and notified ${notifiedAt.toISOString()}, before the bid deadline ${deadline}` };
+    }
+    const notice = notifiedAt === null ? 'recovered from a statement, with no notice time to bound it' : `notified ${notifiedAt.toISOString()}, not before the bid deadline ${deadline}`;
+    return {
+      rule: 'R3',
+      ok: false,
+      verdict: 'undecidable',
+      detail: `${what}, the day of the bid deadline ${deadline}; ${notice}: whether it was booked before the deadline cannot be told, the centre decides`,
+    };
+  }
   const latestPossibleMs = atMs % 1000 === 0 ? atMs + 999 : atMs;
   const ok = latestPossibleMs < deadlineMs;
-  return { rule: 'R3', ok, detail: `${event} ${at.toISOString()}, ${ok ? '' : 'not '}before the bid deadline ${bidDeadline.toISOString()}` };
+  return { rule: 'R3', ok, verdict: ok ? 'on_time' : 'late', detail: `${event} ${at.toISOString()}, ${ok ? '' : 'not '}before the bid deadline ${deadline}` };
 }
 
 /** R12: the only grounds on which a deposit is forfeited or a guarantee claimed (实施条例 35, 74). */

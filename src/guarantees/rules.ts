@@ -72,9 +72,13 @@ export function checkR2Validity(g: GuaranteeFacts, s: SectionFacts): RuleCheck {
   return checkValidityCovers({ validFrom: g.validFrom, validTo: g.validTo, bidDeadline: s.bidDeadline, bidValidityDays: s.bidValidityDays });
 }
 
-/** R3: issued before the bid deadline, judged as deposits are (domain/rules.ts). */
+/** R3: issued before the bid deadline, judged as deposits are (domain/rules.ts). An issuer
+ *  stamps the time of issue, so the shared check always decides here (never `undecidable`); the
+ *  check kept is the plain {rule, ok, detail}. */
 export function checkR3IssuedBeforeDeadline(g: GuaranteeFacts, s: SectionFacts): RuleCheck {
-  return checkR3BeforeDeadline(g.issuedAt, s.bidDeadline, 'issued');
+  const { rule, ok, detail, verdict } = checkR3BeforeDeadline(g.issuedAt, s.bidDeadline, 'issued');
+  if (verdict === 'undecidable') throw new Error('assertion: a guarantee is issued at a stated time, so R3 decides it');
+  return { rule, ok, detail };
 }
 
 /** R4: the amount covers the required deposit. */
@@ -144,11 +148,16 @@ export function checkAmendment(g: GuaranteeFacts, s: SectionFacts): RuleCheck[] 
 export const claimReasons = r12Grounds;
 export type ClaimReason = R12Ground;
 
-/** R7: one guarantee secures one bidder on one section. */
-export function checkR7OneLive(otherId: string | undefined): RuleCheck {
-  return otherId
-    ? { rule: 'R7', ok: false, detail: `one guarantee per bidder and section: ${otherId} already secures this bidder here` }
-    : { rule: 'R7', ok: true, detail: 'one guarantee per bidder and section: no other guarantee for this bidder here' };
+/** R7: one guarantee secures one bidder on one section. The detail goes back to the issuing
+ *  issuer and is stored with its guarantee: it names the other guarantee only when that one is
+ *  the same issuer's own record. Another issuer's guarantee id would tell a competitor who
+ *  secured this bid with whom. `other.issuerId` undefined: the other guarantee is not known
+ *  (it committed meanwhile), and is named no more than another issuer's. */
+export function checkR7OneLive(other: { id: string; issuerId?: string } | undefined, issuerId: string): RuleCheck {
+  if (!other) return { rule: 'R7', ok: true, detail: 'one guarantee per bidder and section: no other guarantee for this bidder here' };
+  return other.issuerId === issuerId
+    ? { rule: 'R7', ok: false, detail: `one guarantee per bidder and section: your guarantee ${other.id} already secures this bidder here` }
+    : { rule: 'R7', ok: false, detail: 'one guarantee per bidder and section: this bidder is already secured by another guarantee here' };
 }
 
 /** R7: an issuance naming an application answers it only for that section, bidder and kind. */

@@ -164,11 +164,13 @@ async function recordGuarantee(tx: Knex.Transaction, row: Omit<repo.NewGuarantee
     const id = newId('gty');
     return (await repo.insertGuarantee(tx, { ...row, id, status: all.every((c) => c.ok) ? 'issued' : 'rejected', checks: all })) ? id : undefined;
   };
-  let id = await insert(checkR7OneLive((await repo.findLiveGuarantee(tx, row.section_id, row.bidder_id))?.id));
+  const other = (g: repo.GuaranteeRow | undefined) => (g ? { id: g.id, issuerId: g.issuer_id } : undefined);
+  let id = await insert(checkR7OneLive(other(await repo.findLiveGuarantee(tx, row.section_id, row.bidder_id)), row.issuer_id));
   if (!id) {
     if (await repo.findGuaranteeByNumber(tx, row.issuer_id, row.number)) throw numberTaken(row.issuer_id, row.number);
     const winner = await repo.findLiveGuarantee(tx, row.section_id, row.bidder_id);
-    id = await insert(checkR7OneLive(winner?.id ?? 'another guarantee'));
+    // The index kept this one out, so another guarantee is live even if it is not visible here.
+    id = await insert(checkR7OneLive(other(winner) ?? { id: 'another guarantee' }, row.issuer_id));
     if (!id) throw numberTaken(row.issuer_id, row.number);
   }
   return (await repo.findGuarantee(tx, id))!;

@@ -23,6 +23,15 @@ import client from 'prom-client';
 /** JSON bodies of the API: generous for any real request, small enough to refuse abuse. */
 export const jsonBodyBytesMax = 256 * 1024;
 
+/** A request refused before its body was read (too deep, too large, malformed early on) is
+ *  answered only once the rest of the body has come in, read and thrown away, for at most this
+ *  many bytes and this long: closing a socket with unread data in it sends a TCP reset, which
+ *  can reach the client before our answer and is all a client that writes its whole body before
+ *  reading sees (a lingering close, as web servers do). Past either bound the answer is sent and
+ *  the connection closed: a client still sending then is cut off. */
+export const unreadBodyDrainBytesMax = 64 * 1024 * 1024;
+export const unreadBodyDrainMs = 10_000;
+
 const requestIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
 
 const anonymous: Caller = { keyId: 'anonymous', role: 'none' };
@@ -42,8 +51,73 @@ function zodToBadRequest(err: z.ZodError, where: 'body' | 'query' | 'params'): B
   return new BadRequest(code, message, issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]].join('.') : param);
 }
 
-function readRaw(maxBytes: number) {
-  return express.raw({ type: () => true, limit: maxBytes });
+function readRaw(maxBytes: number): express.RequestHandler[] {
+  return [refuseDeclaredTooLarge(maxBytes), express.raw({ type: () => true, limit: maxBytes })];
+}
+
+/** A body declared larger than the bound is refused before a byte of it is read (the parser
+ *  would read it all first); one that turns out larger is refused by the parser. */
+function refuseDeclaredTooLarge(maxBytes: number): express.RequestHandler {
+  return (req, _res, next) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    next(Number.isFinite(declared) && declared > maxBytes ? new PayloadTooLarge(maxBytes) : undefined);
+  };
+}
+
+/** Until its answer is sent, destroying a request whose body has not all been read only stops
+ *  reading it. A handler that gives up on an upload destroys the request stream (statement
+ *  ingestion does), and destroying an IncomingMessage before the end of its body destroys its
+ *  socket: the client got a reset instead of the 400 or 413. A body read to its end is
+ *  destroyed as always (the stream does it itself, and 'close' must follow), and so is any
+ *  request once its socket is gone (the client left, a server timeout) or the answer is out. */
+function answerBeforeClosing(req: Request, res: Response): void {
+  const destroy = req.destroy.bind(req);
+  let stopped = false;
+  req.destroy = (error?: Error) => {
+    if (req.readableEnded || !req.socket || req.socket.destroyed || res.writableEnded) return destroy(error);
+    stopped = true;
+    req.unpipe();
+    // A reader through 'readable' (`for await`) would keep resume() from flowing the stream.
+    req.removeAllListeners('readable');
+    req.removeAllListeners('data');
+    req.pause();
+    return req;
+  };
+  // Answered without reading the rest (the error handler drains it first; nothing else does):
+  // the connection cannot carry another request, so it is closed as the destroy asked.
+  res.once('finish', () => {
+    if (stopped && !req.readableEnded) destroy();
+  });
+}
+
+/** Reads and discards what is left of a request body, within the bounds above. True when the
+ *  body ended (the connection can carry the answer cleanly), false when a bound was hit. */
+function drainUnreadBody(req: Request): Promise<boolean> {
+  if (req.complete && req.readableEnded) return Promise.resolve(true);
+  if (!req.socket || req.socket.destroyed) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    let bytes = 0;
+    const finish = (ended: boolean) => {
+      clearTimeout(timer);
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('close', onClose);
+      if (!ended) req.pause();
+      resolve(ended);
+    };
+    const onData = (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes > unreadBodyDrainBytesMax) finish(false);
+    };
+    const onEnd = () => finish(true);
+    const onClose = () => finish(req.readableEnded);
+    const timer = setTimeout(() => finish(false), unreadBodyDrainMs);
+    req.removeAllListeners('readable');
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('close', onClose);
+    req.resume();
+  });
 }
 
 export function createApp(deps: AppDeps, routes: RouteDef<any, any, any>[]): express.Express {
@@ -72,6 +146,11 @@ export function createApp(deps: AppDeps, routes: RouteDef<any, any, any>[]): exp
       },
     }),
   );
+
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    answerBeforeClosing(req, res);
+    next();
+  });
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -124,8 +203,8 @@ function registerCalendarGauge(deps: AppDeps): void {
 function mountRoute(app: express.Express, deps: AppDeps, route: RouteDef<any, any, any>): void {
   const bodyMode = route.bodyMode ?? (route.method === 'post' ? { kind: 'json' as const } : { kind: 'none' as const });
   const middlewares: express.RequestHandler[] = [];
-  if (bodyMode.kind === 'json') middlewares.push(readRaw(bodyMode.maxBytes ?? jsonBodyBytesMax));
-  if (bodyMode.kind === 'raw') middlewares.push(readRaw(bodyMode.maxBytes));
+  if (bodyMode.kind === 'json') middlewares.push(...readRaw(bodyMode.maxBytes ?? jsonBodyBytesMax));
+  if (bodyMode.kind === 'raw') middlewares.push(...readRaw(bodyMode.maxBytes));
   const transactional = route.transactional ?? route.method !== 'get';
 
   app[route.method](route.path, ...middlewares, async (req: Request, res: Response) => {
@@ -141,7 +220,13 @@ function mountRoute(app: express.Express, deps: AppDeps, route: RouteDef<any, an
       if (caller.role === 'none' || !route.access.roles.includes(caller.role)) throw new NotFound('route', `${req.method} ${req.path}`);
       await enforceRateLimit(deps.redis, deps.config.BIDBOND_QUEUE_PREFIX, caller.keyId, deps.config.BIDBOND_RATE_LIMIT_PER_MINUTE);
     } else if ('webhook' in route.access) {
-      sender = await authenticateWebhook(req, rawBody ?? Buffer.alloc(0), deps.db, deps.trustRoots, route.access.webhook, String(req.params.id));
+      sender = await authenticateWebhook(
+        req,
+        rawBody ?? Buffer.alloc(0),
+        { db: deps.db, redis: deps.redis, metrics: deps.metrics, trustRoots: deps.trustRoots, keyPrefix: deps.config.BIDBOND_QUEUE_PREFIX },
+        route.access.webhook,
+        String(req.params.id),
+      );
     }
 
     // What they sent.
@@ -220,7 +305,9 @@ function mountRoute(app: express.Express, deps: AppDeps, route: RouteDef<any, an
 
 function errorHandler(deps: AppDeps) {
   // Express recognises an error handler by its four parameters.
-  return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
+  return async (err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    // Answer only once the body is in (or a bound is hit), so the answer is not lost to a reset.
+    if (!(await drainUnreadBody(req))) res.setHeader('Connection', 'close');
     const requestId = String(req.id ?? `req_${randomUUID()}`);
     let apiError: ApiError | undefined;
     const e = err as { type?: string; status?: number; code?: string };

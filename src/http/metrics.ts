@@ -4,6 +4,10 @@ export interface Metrics {
   registry: client.Registry;
   httpRequests: client.Counter<'method' | 'route' | 'status'>;
   httpDuration: client.Histogram<'method' | 'route'>;
+  /** Every refused signed call, by its code (signature_missing, certificate_unknown, ...): the
+   *  audit log keeps at most one event per sender address and minute (webhookAuth.ts), this
+   *  counts them all. */
+  webhookRejected: client.Counter<'reason'>;
 }
 
 /** One registry per app, so tests that build several apps never collide on metric names. */
@@ -18,6 +22,12 @@ export function createMetrics(): Metrics {
       help: 'HTTP request latency',
       labelNames: ['method', 'route'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    webhookRejected: new client.Counter({
+      name: 'bidbond_webhook_rejected_total',
+      help: 'Signed webhook calls refused, by reason',
+      labelNames: ['reason'],
       registers: [registry],
     }),
   };

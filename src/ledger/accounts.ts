@@ -7,12 +7,14 @@
 //   bank:<bnk>:refunds_in_flight  liability  refunds sent to the bank, not yet settled
 //   deposit:<dep>                 liability  what we owe the payer of one credit
 //   section:<sec>:forfeit         liability  forfeited deposits payable to the section's tenderee
-//   interest_expense              expense    interest paid on refunds (R13)
+//   bank:<bnk>:interest_income    income     interest the bank paid on the trust account (结息),
+//                                            the first source of the interest refunds pay (R13)
+//   interest_expense              expense    interest paid on refunds (R13) beyond that income
 //
 // Balances are debit-positive: an asset's balance is positive, a liability's negative.
 import type { Knex } from 'knex';
 
-export type AccountType = 'asset' | 'liability' | 'expense';
+export type AccountType = 'asset' | 'liability' | 'income' | 'expense';
 
 export const trustAccount = (bankId: string) => `bank:${bankId}:trust`;
 export const suspenseAccount = (bankId: string) => `bank:${bankId}:suspense`;
@@ -20,6 +22,7 @@ export const refundsInFlightAccount = (bankId: string) => `bank:${bankId}:refund
 export const depositAccount = (depositId: string) => `deposit:${depositId}`;
 export const forfeitPayableAccount = (sectionId: string) => `section:${sectionId}:forfeit`;
 export const interestExpenseAccount = 'interest_expense';
+export const interestIncomeAccount = (bankId: string) => `bank:${bankId}:interest_income`;
 
 export interface AccountSpec {
   code: string;
@@ -48,3 +51,11 @@ export const depositAccountSpec = (depositId: string, bankId: string, sectionId?
 });
 export const forfeitPayableAccountSpec = (sectionId: string): AccountSpec => ({ code: forfeitPayableAccount(sectionId), type: 'liability', sectionId });
 export const interestExpenseAccountSpec: AccountSpec = { code: interestExpenseAccount, type: 'expense' };
+export const interestIncomeAccountSpec = (bankId: string): AccountSpec => ({ code: interestIncomeAccount(bankId), type: 'income', bankId });
+
+/** Creates the account if missing and locks its row to the end of the transaction: whoever draws
+ *  on an account's balance (interest income paying refunds' interest) reads it one at a time. */
+export async function lockAccount(tx: Knex.Transaction, a: AccountSpec): Promise<void> {
+  await ensureAccount(tx, a);
+  await tx('ledger_accounts').where({ code: a.code }).forUpdate().first();
+}

@@ -2,6 +2,7 @@
 // line and exception with what the bank said (the statement entry) and what the ledger said (the
 // journal); and the same lines as CSV rows.
 import { formatAmount } from '../domain/money';
+import type { InterestFigures } from '../refunds/interestIncome';
 import type { ExceptionRow, ReconciliationRow, SideBySide, StatementRow } from './repo';
 
 const amount = (fen: bigint | null | undefined) => (fen === null || fen === undefined ? null : formatAmount(fen));
@@ -9,7 +10,7 @@ const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 
 export const fmtDate = (d: Date | string) => (typeof d === 'string' ? d.slice(0, 10) : d.toISOString().slice(0, 10));
 
-export function presentSummary(r: ReconciliationRow) {
+export function presentSummary(r: ReconciliationRow & { interest?: InterestFigures }) {
   return {
     object: 'reconciliation' as const,
     id: r.id,
@@ -29,6 +30,9 @@ export function presentSummary(r: ReconciliationRow) {
     entries: r.entry_count,
     matched: { count: r.matched_count, credits: amount(r.matched_credits_fen), debits: amount(r.matched_debits_fen), recovered: r.recovered_count },
     exceptionCount: r.exception_count,
+    // R13, to the end of the statement's day: interest the bank paid on the trust account, the
+    // interest refunds paid out, and what refunds paid beyond that income.
+    ...(r.interest ? { interest: { income: amount(r.interest.incomeFen), paid: amount(r.interest.paidFen), shortfall: amount(r.interest.shortfallFen) } } : {}),
     voucherId: r.voucher_id ?? null,
     createdBy: r.created_by,
     createdAt: iso(r.created_at),
@@ -72,7 +76,7 @@ export interface ReportPage<T> {
   hasMore: boolean;
 }
 
-export function presentReport(r: ReconciliationRow, s: StatementRow, openExceptions: number, exceptions: ReportPage<SideBySide>, lines: ReportPage<SideBySide>) {
+export function presentReport(r: ReconciliationRow & { interest?: InterestFigures }, s: StatementRow, openExceptions: number, exceptions: ReportPage<SideBySide>, lines: ReportPage<SideBySide>) {
   const pageOf = <T>(p: ReportPage<SideBySide>, present: (x: SideBySide) => T) => ({
     data: p.rows.map(present),
     hasMore: p.hasMore,

@@ -18,13 +18,14 @@ import { Conflict, NotFound, ServiceUnavailable, Unprocessable, BadRequest } fro
 import type { Tx } from '../db/knex';
 import { newId } from '../domain/ids';
 import { formatAmount } from '../domain/money';
-import { addCalendarDays, endOfBusinessDay, startOfBusinessDay } from '../domain/time';
+import { addCalendarDays, businessDate, endOfBusinessDay, startOfBusinessDay } from '../domain/time';
 import { createBankAdapter, protocolOfAdapter } from '../banks/adapters';
 import { BankMessageInvalid, BankUnreachable, type CreditEntry } from '../banks/types';
 import { balanceOf, trustAccount } from '../ledger';
 import { creditJournalRef, recordCredit } from '../deposits/matching';
 import { paginate } from '../http/pagination';
 import { findBank, type BankRow } from '../registry/repo';
+import { interestFigures, type InterestFigures } from '../refunds/interestIncome';
 import type { ServiceSigner } from '../pki/serviceSigner';
 import type { BusinessTables } from '../tables';
 import { matchStatement, recordMissingInBank, type MatchScope } from './matching';
@@ -179,7 +180,9 @@ async function recordResult(tx: Knex.Transaction, bank: BankRow, ing: IngestedSt
 }
 
 /** A credit the bank booked whose notification never arrived goes through the deposit rules
- *  now, in this transaction, judged by the bank's booking time (R3), as if notified. */
+ *  now, in this transaction, judged by the bank's booking time (R3). There was no notice, so a
+ *  booking the statement gives as a date only cannot be bounded by one: on the deadline's own
+ *  day it is held for the centre (deposits/matching.ts). */
 async function recoverLostCredits(tx: Knex.Transaction, tables: ReconcileDeps['tables'], bank: BankRow, ing: IngestedStatement, rid: string, actor: Actor): Promise<number> {
   let recovered = 0;
   let after = 0;
@@ -189,18 +192,20 @@ async function recoverLostCredits(tx: Knex.Transaction, tables: ReconcileDeps['t
     for (const e of rows) {
       after = Number(e.line_id);
       if (recovered >= statementRecoveriesMax) return recovered;
+      const bookedAt = e.booked_at as Date;
       const credit: CreditEntry = {
         entryRef: e.entry_ref,
         virtualAccount: e.account ?? bank.trust_account_number,
         amountFen: e.amount_fen,
         currency: e.currency,
-        bookedAt: (e.booked_at as Date).toISOString(),
+        bookedAt: bookedAt.toISOString(),
+        ...(statementBookingDateOnly(e.booking_date_only, bookedAt) ? { bookingDateOnly: true } : {}),
         valueDate: e.value_date,
         debtor: { name: e.counterparty_name ?? '', accountNumber: e.counterparty_account ?? '', ...(e.counterparty_bank_code ? { bankCode: e.counterparty_bank_code } : {}) },
         ...(e.remittance ? { remittance: e.remittance } : {}),
         ...(e.end_to_end_id ? { endToEndId: e.end_to_end_id } : {}),
       };
-      const outcome = await recordCredit(tx, tables.calendar, bank, ing.summary.messageId, credit);
+      const outcome = await recordCredit(tx, tables.calendar, bank, ing.summary.messageId, credit, null);
       if (outcome.kind !== 'recorded') continue;
       const journal = (await repo.findJournalByRef(tx, 'credit', creditJournalRef(bank.id, e.entry_ref)))!;
       await repo.markLineRecovered(tx, e.line_id, {
@@ -212,6 +217,16 @@ async function recoverLostCredits(tx: Knex.Transaction, tables: ReconcileDeps['t
       recovered += 1;
     }
   }
+}
+
+/** Whether a statement line gave its booking as a date only. Where the line keeps the parser's
+ *  flag, the flag; until statement_entries has that column, a booking at the very start of a
+ *  Beijing day (which is how a date without a time is read) is taken as a date: on the
+ *  deadline's day that holds it for the centre instead of passing it as 00:00 (R3), and a bank
+ *  that really booked at 00:00:00.000 loses nothing but a person's look at it. */
+function statementBookingDateOnly(flag: unknown, bookedAt: Date): boolean {
+  if (typeof flag === 'boolean') return flag;
+  return startOfBusinessDay(businessDate(bookedAt)).getTime() === bookedAt.getTime();
 }
 
 /** Pulls a day's statement through the bank's adapter and reconciles it. */
@@ -245,14 +260,24 @@ export async function reconcileUpload(deps: ReconcileDeps, bankId: string, input
 
 // ---- reading ---------------------------------------------------------------------------------
 
-export async function getReconciliation(tx: Tx, id: string): Promise<repo.ReconciliationRow> {
+/** A reconciliation as read, with the R13 interest figures of its bank at the end of the
+ *  statement's day: what the bank paid on the trust account, what refunds paid out, and the
+ *  shortfall (refunds/interestIncome.ts). Read from the ledger when asked, never stored. */
+export type ReconciliationRead = repo.ReconciliationRow & { interest?: InterestFigures };
+
+async function withInterest(tx: Tx, r: repo.ReconciliationRow): Promise<ReconciliationRead> {
+  const [interest] = await interestFigures(tx, { bankId: r.bank_id, at: endOfBusinessDay(fmtDate(r.statement_date)) });
+  return interest ? { ...r, interest } : r;
+}
+
+export async function getReconciliation(tx: Tx, id: string): Promise<ReconciliationRead> {
   const r = await repo.findReconciliation(tx, id);
   if (!r) throw new NotFound('reconciliation', id);
-  return r;
+  return withInterest(tx, r);
 }
 
 export function listReconciliations(tx: Tx, query: { limit: number; cursor?: string; bankId?: string; date?: string }) {
-  return paginate(repo.reconciliationsQuery(tx, query), query, (r: repo.ReconciliationRow) => r);
+  return paginate(repo.reconciliationsQuery(tx, query), query, (r: repo.ReconciliationRow) => withInterest(tx, r));
 }
 
 /** A reconciliation with its statement, one page of exceptions and one of lines. */

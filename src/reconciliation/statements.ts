@@ -55,6 +55,7 @@ function entryRow(statementId: string, lineNo: number, e: StatementEntry) {
     counterparty_bank_code: cut(e.counterparty.bankCode),
     remittance: cut(e.remittance),
     reversal: e.reversal === true,
+    booking_date_only: e.bookingDateOnly === true,
   };
 }
 

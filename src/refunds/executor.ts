@@ -2,7 +2,8 @@
 // safe when processes die or banks time out:
 //   1. claim: one transaction moves the refund scheduled → submitted (guarded), records the
 //      attempt with its amounts and ids, and reserves the money in the ledger
-//      (Dr deposit liability, interest, late fee / Cr refunds in flight);
+//      (Dr deposit liability, interest — from the bank's interest income first —, late fee /
+//      Cr refunds in flight);
 //   2. send, after commit: the instruction exists in our records before the bank can see it;
 //   3. an unknown outcome (timeout, 5xx, crash) is never sent again: we ask the bank for status
 //      until it answers. When it says it has no record of the message for the grace period, a
@@ -10,7 +11,10 @@
 //      id and the refund's one end-to-end id: a bank that still held the first instruction
 //      refuses the second as a duplicate (DUPL), and we follow the first instead of paying twice;
 //   4. the final status settles (Dr in flight / Cr trust) or reverses the reservation; an
-//      instruction with no final status past `statusHorizonMs` goes to a person.
+//      instruction with no final status past `statusHorizonMs` goes to a person;
+//   5. a settled payment the payee's bank sends back (退汇, returns.ts) waits for a person; a
+//      retry then goes under a new end-to-end id (rules.ts `endToEndIdAfterReturn`), the only
+//      case in which a refund's id changes, since the old id's one payment is provably over.
 // Every step is a guarded state change, so a job run twice, or by two workers, acts once, and
 // every age is measured on the database's clock.
 import { appendAudit } from '../audit/service';
@@ -22,7 +26,6 @@ import { formatAmount } from '../domain/money';
 import { businessDate } from '../domain/time';
 import {
   depositAccountSpec,
-  interestExpenseAccountSpec,
   postJournal,
   refundsInFlightAccountSpec,
   reverseJournal,
@@ -33,6 +36,7 @@ import { findBank, findSection, type BankRow } from '../registry/repo';
 import type { Runtime } from '../runtime';
 import type { RefundTiming } from '../timing';
 import { enqueueAttemptPoll, enqueueRefundSubmit } from './enqueue';
+import { interestFunding } from './interestIncome';
 import { settle } from './settle';
 import * as repo from './repo';
 import { principalOnly, r13RefundAmounts, r17AfterFailedAttempt, r17Payee, rateTables, refundAttemptsMax } from './rules';
@@ -86,7 +90,11 @@ async function claim(rt: Runtime, refundId: string, now: Date): Promise<Claimed 
     const bank = (await findBank(tx, refund.bank_id))!;
     // One end-to-end id is one instruction for one amount: every attempt after the first sends
     // the first one's amounts, so whichever of them the bank executes pays the same.
-    const first = await repo.firstAttempt(tx, refund.id);
+    // A refund whose payment came back (退汇) owes exactly what came back, and sends it again
+    // under a new end-to-end id: the first attempt under that id takes the returned payment's
+    // amounts.
+    const returned = await repo.lastReturnedAttempt(tx, refund.id, refund.end_to_end_id);
+    const first = (await repo.firstAttemptUnder(tx, refund.id, refund.end_to_end_id)) ?? returned;
     // A credit returned from suspense belongs to no section and secured no bid.
     const amounts = first
       ? { principalFen: first.principal_fen, interestFen: first.interest_fen, lateFeeFen: first.late_fee_fen, totalFen: first.amount_fen, interestFrom: first.interest_from, valueDate: first.value_date }
@@ -97,12 +105,23 @@ async function claim(rt: Runtime, refundId: string, now: Date): Promise<Claimed 
     const seq = (await repo.lastAttemptSeq(tx, refund.id)) + 1;
     const attemptId = newId('att');
     const body = attemptId.slice('att_'.length);
-    const postings = [
-      { account: depositAccountSpec(deposit.id, bank.id, deposit.section_id ?? undefined), amountFen: amounts.principalFen },
-      ...(amounts.interestFen > 0n ? [{ account: interestExpenseAccountSpec, amountFen: amounts.interestFen }] : []),
-      ...(amounts.lateFeeFen > 0n ? [{ account: lateFeeExpenseAccountSpec, amountFen: amounts.lateFeeFen }] : []),
-      { account: refundsInFlightAccountSpec(bank.id), amountFen: -amounts.totalFen },
-    ];
+    const liability = depositAccountSpec(deposit.id, bank.id, deposit.section_id ?? undefined);
+    const postings = returned
+      ? // The returned money (interest and late fee included) was credited back to the deposit's
+        // liability when it came back (returns.ts): it is paid from there, whole, and the
+        // interest is not charged to income or expense a second time.
+        [
+          { account: liability, amountFen: amounts.totalFen },
+          { account: refundsInFlightAccountSpec(bank.id), amountFen: -amounts.totalFen },
+        ]
+      : [
+          { account: liability, amountFen: amounts.principalFen },
+          // R13 interest comes from the interest the bank paid on the trust account, as far as
+          // it goes; the rest is the centre's expense (interestIncome.ts).
+          ...(await interestFunding(tx, bank.id, amounts.interestFen)),
+          ...(amounts.lateFeeFen > 0n ? [{ account: lateFeeExpenseAccountSpec, amountFen: amounts.lateFeeFen }] : []),
+          { account: refundsInFlightAccountSpec(bank.id), amountFen: -amounts.totalFen },
+        ];
     const reserve = await postJournal(tx, { kind: 'refund_reserve', ref: attemptId, memo: `refund ${refund.id} attempt ${seq}`, postings });
     assert(reserve.created, `reserve journal for ${attemptId} is new`);
     const attempt = await repo.insertAttempt(tx, {
@@ -110,7 +129,8 @@ async function claim(rt: Runtime, refundId: string, now: Date): Promise<Claimed 
       refund_id: refund.id,
       seq,
       // ISO 20022 ids are at most 35 characters. The message id is new per attempt; the
-      // end-to-end id is the refund's for life, so the bank can refuse a second payment.
+      // end-to-end id is the refund's (for life, unless a payment came back), so the bank can
+      // refuse a second payment.
       end_to_end_id: refund.end_to_end_id,
       message_id: `M${body}`,
       principal_fen: amounts.principalFen,
@@ -259,7 +279,7 @@ export async function pollAttempt(rt: Runtime, attemptId: string): Promise<PollO
   let status: TransactionStatus;
   try {
     const adapter = adapterFor(rt, bank);
-    const messages = await repo.messageIdsOf(rt.db, refund.id, statusMessagesPerPollMax);
+    const messages = await repo.messageIdsOf(rt.db, refund.id, attempt.end_to_end_id, statusMessagesPerPollMax);
     const byMessage = [];
     for (const messageId of messages) {
       const report = await adapter.getStatus(messageId, [attempt.end_to_end_id]);

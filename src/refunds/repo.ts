@@ -5,8 +5,11 @@ import type { Knex } from 'knex';
 import type { Tx } from '../db/knex';
 
 /** A refund whose attempt the bank rejected goes back to `scheduled` (or to `manual`); the
- *  attempt, not the refund, records the rejection. */
-export type RefundStatus = 'scheduled' | 'submitted' | 'settled' | 'manual';
+ *  attempt, not the refund, records the rejection. `returned`: it had settled, and the payee's
+ *  bank sent the money back (退汇); it waits for a person like `manual`. */
+export type RefundStatus = 'scheduled' | 'submitted' | 'settled' | 'returned' | 'manual';
+/** Waiting for a person's recorded decision (R17), who may send it again. */
+export const awaitingDecisionStatuses: readonly RefundStatus[] = ['manual', 'returned'];
 export type AttemptStatus = 'sending' | 'sent' | 'sent_unknown' | 'settled' | 'rejected' | 'no_record';
 /** An instruction the bank may be acting on: at most one per refund (partial unique index). */
 export const inFlightAttemptStatuses: readonly AttemptStatus[] = ['sending', 'sent', 'sent_unknown'];
@@ -21,6 +24,10 @@ export interface RefundRow {
   principal_fen: bigint;
   status: RefundStatus;
   due_by: string;
+  /** The business date the period runs from (null for refunds recorded before it was kept). */
+  due_from: string | null;
+  /** Counted past the last year the R19 calendar knows: recomputed when that year is loaded. */
+  due_by_provisional: boolean;
   creditor_account_number: string;
   creditor_account_name: string;
   creditor_bank_code: string | null;
@@ -38,6 +45,9 @@ export interface RefundRow {
   end_to_end_id: string;
   /** No new attempt before this (after "no record", after a rejection). */
   not_before: Date | null;
+  /** When the payee's bank booked the last return of this refund's money (退汇), and why. */
+  returned_at: Date | null;
+  return_reason_code: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -45,7 +55,8 @@ export interface RefundRow {
 /** Why a refund waits for a person. */
 export type ManualCode = 'account_rejected' | 'attempts_exhausted' | 'status_unknown' | 'returned';
 
-/** `E` and the refund id's 26 characters: within ISO 20022's 35, and the same for life. */
+/** `E` and the refund id's 26 characters: within ISO 20022's 35, and the same for life (until a
+ *  payment made under it comes back: rules.ts `endToEndIdAfterReturn`). */
 export function endToEndIdOf(refundId: string): string {
   return `E${refundId.slice('rfd_'.length)}`;
 }
@@ -125,8 +136,25 @@ export function refundsWhere(tx: Tx, f: RefundFilter): Knex.QueryBuilder {
 
 export type NewRefund = Pick<
   RefundRow,
-  'id' | 'deposit_id' | 'section_id' | 'bidder_id' | 'bank_id' | 'reason' | 'principal_fen' | 'due_by' | 'creditor_account_number' | 'creditor_account_name' | 'creditor_bank_code'
+  | 'id' | 'deposit_id' | 'section_id' | 'bidder_id' | 'bank_id' | 'reason' | 'principal_fen' | 'due_by' | 'due_from' | 'due_by_provisional'
+  | 'creditor_account_number' | 'creditor_account_name' | 'creditor_bank_code'
 >;
+
+/** Open refunds whose due date ran past the known calendar, with what recomputing it needs. */
+export async function provisionalOpenRefunds(tx: Tx, limit: number): Promise<(Pick<RefundRow, 'id' | 'reason' | 'due_by'> & { due_from: string; regime: string | null })[]> {
+  return tx('refunds as r')
+    .leftJoin('sections as s', 's.id', 'r.section_id')
+    .where('r.due_by_provisional', true)
+    .whereNotNull('r.due_from')
+    .whereNot('r.status', 'settled')
+    .orderBy('r.id')
+    .limit(limit)
+    .select('r.id', 'r.reason', 'r.due_by', 'r.due_from', 's.regime');
+}
+
+export async function setDueDate(tx: Knex.Transaction, id: string, dueBy: string, provisional: boolean): Promise<void> {
+  await tx('refunds').where({ id }).update({ due_by: dueBy, due_by_provisional: provisional, updated_at: tx.fn.now() });
+}
 
 /** One refund per deposit and reason: undefined when that refund is already on record. */
 export async function insertRefund(tx: Knex.Transaction, row: NewRefund): Promise<RefundRow | undefined> {
@@ -180,9 +208,28 @@ export async function releaseHold(tx: Tx, id: string): Promise<number> {
   return tx('refunds').where({ id, status: 'scheduled' }).whereNotNull('not_before').update({ not_before: null, updated_at: tx.fn.now() });
 }
 
-/** manual → scheduled with a fresh budget of attempts. */
-export async function reopenManual(tx: Knex.Transaction, id: string, now: Date): Promise<number> {
-  return tx('refunds').where({ id, status: 'manual' }).update({ status: 'scheduled', attempts_count: 0, manual_code: null, manual_reason: null, not_before: null, updated_at: now });
+/** manual → scheduled with a fresh budget of attempts, under the same end-to-end id (an
+ *  instruction under it may still be at the bank). `afterReturn`: returned → scheduled under a
+ *  new end-to-end id instead (the payment under the old one was made and came back, and a bank
+ *  pays an id only once). */
+export async function reopenManual(tx: Knex.Transaction, id: string, now: Date, afterReturn?: { endToEndId: string }): Promise<number> {
+  const reopen = { status: 'scheduled', attempts_count: 0, manual_code: null, manual_reason: null, not_before: null, updated_at: now };
+  if (afterReturn) return tx('refunds').where({ id, status: 'returned' }).update({ ...reopen, end_to_end_id: afterReturn.endToEndId });
+  return tx('refunds').where({ id, status: 'manual' }).update(reopen);
+}
+
+/** settled → returned: the payment that settled it came back. The amounts it was settled with
+ *  stay on the refund: they are what is owed again. */
+export async function markRefundReturned(tx: Knex.Transaction, id: string, f: { returnedAt: Date; reasonCode: string; manualReason: string; now: Date }): Promise<number> {
+  return tx('refunds').where({ id, status: 'settled' }).update({
+    status: 'returned',
+    returned_at: f.returnedAt,
+    return_reason_code: f.reasonCode,
+    manual_code: 'returned',
+    manual_reason: f.manualReason,
+    last_reason_code: f.reasonCode,
+    updated_at: f.now,
+  });
 }
 
 /** submitted → settled, with the amounts the settling attempt carried. */
@@ -206,8 +253,10 @@ export interface OpenRefundCounts {
   due: number;
   overdue: number;
   inFlight: number;
+  /** Waiting for a person: manual handling and returned by the payee's bank together. */
   manual: number;
   statusUnknown: number;
+  returned: number;
 }
 
 export async function countOpenRefunds(tx: Tx, today: string): Promise<OpenRefundCounts> {
@@ -216,13 +265,16 @@ export async function countOpenRefunds(tx: Tx, today: string): Promise<OpenRefun
       `SELECT count(*) FILTER (WHERE status = 'scheduled') AS due,
               count(*) FILTER (WHERE due_by < ?) AS overdue,
               count(*) FILTER (WHERE status = 'submitted') AS in_flight,
-              count(*) FILTER (WHERE status = 'manual') AS manual,
-              count(*) FILTER (WHERE status = 'manual' AND manual_code = 'status_unknown') AS status_unknown
-         FROM refunds WHERE status IN ('scheduled','submitted','manual')`,
+              count(*) FILTER (WHERE status IN ('manual','returned')) AS manual,
+              count(*) FILTER (WHERE status = 'manual' AND manual_code = 'status_unknown') AS status_unknown,
+              count(*) FILTER (WHERE status = 'returned') AS returned
+         FROM refunds WHERE status IN ('scheduled','submitted','manual','returned')`,
       [today],
     )
   ).rows[0];
-  return { due: Number(row.due), overdue: Number(row.overdue), inFlight: Number(row.in_flight), manual: Number(row.manual), statusUnknown: Number(row.status_unknown) };
+  return {
+    due: Number(row.due), overdue: Number(row.overdue), inFlight: Number(row.in_flight), manual: Number(row.manual), statusUnknown: Number(row.status_unknown), returned: Number(row.returned),
+  };
 }
 
 // ---- attempts --------------------------------------------------------------------------------
@@ -231,8 +283,22 @@ export const findAttempt = (tx: Tx, id: string) => tx<AttemptRow>('refund_attemp
 export const lockAttempt = (tx: Knex.Transaction, id: string) => tx<AttemptRow>('refund_attempts').where({ id }).forUpdate().first() as Promise<AttemptRow | undefined>;
 export const attemptsOf = (tx: Tx, refundId: string) => tx<AttemptRow>('refund_attempts').where({ refund_id: refundId }).orderBy('seq') as unknown as Promise<AttemptRow[]>;
 
-export const firstAttempt = (tx: Tx, refundId: string) =>
-  tx<AttemptRow>('refund_attempts').where({ refund_id: refundId }).orderBy('seq').first() as Promise<AttemptRow | undefined>;
+/** The first attempt sent under an end-to-end id: every later one under it carries its amounts. */
+export const firstAttemptUnder = (tx: Tx, refundId: string, endToEndId: string) =>
+  tx<AttemptRow>('refund_attempts').where({ refund_id: refundId, end_to_end_id: endToEndId }).orderBy('seq').first() as Promise<AttemptRow | undefined>;
+
+/** The payment that settled the refund last. */
+export const lastSettledAttempt = (tx: Tx, refundId: string) =>
+  tx<AttemptRow>('refund_attempts').where({ refund_id: refundId, status: 'settled' }).orderBy('seq', 'desc').first() as Promise<AttemptRow | undefined>;
+
+/** The last payment of this refund that came back: a settled attempt under an end-to-end id
+ *  other than the refund's current one (the id changes only after its payment was returned). */
+export const lastReturnedAttempt = (tx: Tx, refundId: string, currentEndToEndId: string) =>
+  tx<AttemptRow>('refund_attempts')
+    .where({ refund_id: refundId, status: 'settled' })
+    .whereNot('end_to_end_id', currentEndToEndId)
+    .orderBy('seq', 'desc')
+    .first() as Promise<AttemptRow | undefined>;
 
 /** The number of the refund's last attempt, 0 before the first. */
 export async function lastAttemptSeq(tx: Tx, refundId: string): Promise<number> {
@@ -282,10 +348,11 @@ export async function attemptAges(tx: Tx, id: string): Promise<AttemptAges> {
   return { sinceCreatedMs: Number(row.since_created), sinceUnknownMs: Number(row.since_unknown) };
 }
 
-/** The message ids this refund's attempts were sent in, newest first: each may be the one the
- *  bank acted on, since every attempt carries the same end-to-end id. */
-export async function messageIdsOf(tx: Tx, refundId: string, limit: number): Promise<string[]> {
-  return (await tx('refund_attempts').where({ refund_id: refundId }).orderBy('seq', 'desc').limit(limit).pluck('message_id')) as string[];
+/** The message ids this refund's attempts under one end-to-end id were sent in, newest first:
+ *  each may be the one the bank acted on, since they all carry that id. (Messages under an
+ *  earlier id, whose payment came back, say nothing of this one.) */
+export async function messageIdsOf(tx: Tx, refundId: string, endToEndId: string, limit: number): Promise<string[]> {
+  return (await tx('refund_attempts').where({ refund_id: refundId, end_to_end_id: endToEndId }).orderBy('seq', 'desc').limit(limit).pluck('message_id')) as string[];
 }
 
 /** Counts a poll of an attempt still in flight, once: guarded by the poll count it was read with. */
@@ -323,6 +390,44 @@ export async function markAttemptSettled(tx: Knex.Transaction, id: string, f: { 
   await tx('refund_attempts').where({ id }).update({ status: 'settled', bank_status: f.bankStatus, bank_reference: f.bankReference, finished_at: f.now, next_poll_at: null, updated_at: f.now });
 }
 
+// ---- returns (退汇): finding the payment a bank entry sends back -------------------------------
+
+/** A settled attempt with the refund it paid, as a return is matched against it. */
+export type SettledPayment = AttemptRow & { refund_status: RefundStatus; refund_end_to_end_id: string; deposit_id: string };
+
+/** Candidates are bounded: more than one is already "cannot tell" (a person decides). */
+const paymentCandidatesMax = 2;
+
+function settledPaymentsAt(tx: Tx, bankId: string): Knex.QueryBuilder {
+  return tx('refund_attempts as a')
+    .join('refunds as r', 'r.id', 'a.refund_id')
+    .where('r.bank_id', bankId)
+    .where('a.status', 'settled')
+    .select('a.*', 'r.status as refund_status', 'r.end_to_end_id as refund_end_to_end_id', 'r.deposit_id')
+    .orderBy('a.id')
+    .limit(paymentCandidatesMax);
+}
+
+/** The payment we sent under this end-to-end id from this bank's trust account (one at most:
+ *  the bank pays an id once, and a refund's ids are its own). */
+export async function settledPaymentsByEndToEndId(tx: Tx, bankId: string, endToEndId: string): Promise<SettledPayment[]> {
+  return (await settledPaymentsAt(tx, bankId).where('a.end_to_end_id', endToEndId)) as SettledPayment[];
+}
+
+/** The payment whose debit the bank booked under this reference. */
+export async function settledPaymentsByBankReference(tx: Tx, bankId: string, bankReference: string): Promise<SettledPayment[]> {
+  return (await settledPaymentsAt(tx, bankId).where('a.bank_reference', bankReference)) as SettledPayment[];
+}
+
+/** Refunds settled (and not since returned) for this amount to this account. */
+export async function settledPaymentsByAmountAndCreditor(tx: Tx, bankId: string, amountFen: bigint, creditorAccount: string): Promise<SettledPayment[]> {
+  return (await settledPaymentsAt(tx, bankId)
+    .where('r.status', 'settled')
+    .whereRaw('a.end_to_end_id = r.end_to_end_id')
+    .whereRaw('a.amount_fen = ?::bigint', [amountFen.toString()])
+    .where('a.creditor_account_number', creditorAccount)) as SettledPayment[];
+}
+
 export async function attemptIdsDueForPoll(tx: Tx, now: Date, limit: number): Promise<string[]> {
   return (await tx('refund_attempts')
     .whereIn('status', inFlightAttemptStatuses as string[])
@@ -351,4 +456,24 @@ export async function insertDecision(
     account_bank_code: d.account?.bankCode ?? null,
     decided_by: d.decidedBy,
   });
+}
+
+// ---- reversals (the bank took the deposit's credit back) --------------------------------------
+
+/** The deposit's refunds, locked against the executor's claim and settlement until the
+ *  reversal's transaction ends. */
+export const lockRefundsOfDeposit = (tx: Knex.Transaction, depositId: string) =>
+  tx<RefundRow>('refunds').where({ deposit_id: depositId }).orderBy('id').forUpdate() as unknown as Promise<RefundRow[]>;
+
+/** Every attempt's status, for the given refunds. */
+export const attemptStatusesOf = (tx: Tx, refundIds: string[]) =>
+  tx('refund_attempts').whereIn('refund_id', refundIds).orderBy(['refund_id', 'seq']).select('refund_id', 'seq', 'status') as unknown as Promise<Pick<AttemptRow, 'refund_id' | 'seq' | 'status'>[]>;
+
+/** scheduled (or manual after attempts the bank refused) → manual, cancelled with the reason, so
+ *  that no executor claims it and a person sees why; 0 when it was no longer in `from`. */
+export async function cancelRefundForReversal(tx: Knex.Transaction, id: string, f: { from: 'scheduled' | 'manual'; reason: string; now: Date }): Promise<number> {
+  return tx('refunds')
+    .where({ id, status: f.from })
+    .where((w) => w.whereNull('manual_code').orWhereIn('manual_code', ['account_rejected', 'attempts_exhausted']))
+    .update({ status: 'manual', manual_code: null, manual_reason: f.reason, not_before: null, updated_at: f.now });
 }

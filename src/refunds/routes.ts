@@ -1,5 +1,5 @@
 // Refunds over HTTP: reading them (with attempts and bank statuses) and operating the ones in
-// manual handling.
+// manual handling or returned by the payee's bank.
 import { defineRoute, transactionOf, type RouteDef } from '../http/route';
 import { listEnvelope } from '../http/schemas';
 import { presentRefund } from './present';
@@ -26,7 +26,7 @@ export const refundRoutes: RouteDef<any, any, any>[] = [
     },
   }),
   defineRoute({
-    method: 'post', path: '/v1/refunds/:id/retry', operationId: 'retryRefund', summary: 'Send a refund in manual handling again, with a recorded decision (R17)', tags,
+    method: 'post', path: '/v1/refunds/:id/retry', operationId: 'retryRefund', summary: 'Send a refund in manual handling, or returned by the payee\'s bank, again, with a recorded decision (R17)', tags,
     access: { roles: ['centre'] }, params: refundParams, body: retryBody, response: refundOut,
     handler: async ({ tx, caller, params, body }) => {
       const { refund, ...history } = await service.retryRefund(transactionOf(tx), caller, params.id, body);

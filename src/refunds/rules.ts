@@ -1,7 +1,8 @@
 // The rules a refund follows, each named by its rule id. Pure: no I/O, no clock.
 //   R13: what is paid back, computed when the refund is submitted (its value date is the business
 //        date on which it is sent), from the runtime's rate tables.
-//   R17: where it is paid, and when a person must decide instead of the worker.
+//   R17: where it is paid, and when a person must decide instead of the worker (after a
+//        rejection, and after the payee's bank returned a payment: 退汇).
 import { interestFen, lateFeeFen, rateOn, type RateTable } from '../domain/interest';
 import type { Regime } from '../domain/dueDates';
 import { daysBetween } from '../domain/time';
@@ -96,4 +97,64 @@ export function r17AfterFailedAttempt(args: { attemptStatus: FailedAttemptStatus
   if (permanent) return { next: 'manual', manualCode: 'account_rejected', manualReason: `R17: the bank rejected the payee account (${args.reasonCode}); a person must decide where the money goes` };
   if (args.attemptsCount >= refundAttemptsMax) return { next: 'manual', manualCode: 'attempts_exhausted', manualReason: `no settlement after ${refundAttemptsMax} attempts (last: ${args.reasonCode ?? args.attemptStatus})` };
   return { next: 'scheduled', manualCode: null, manualReason: null };
+}
+
+// ---- returns (退汇) ---------------------------------------------------------------------------
+
+/** ISO 20022 ExternalReturnReason1Code, as a person at the centre needs to read them. */
+export const returnReasonTexts: Readonly<Record<string, string>> = {
+  AC01: 'incorrect account number (账号不正确)',
+  AC03: 'invalid creditor account number (收款账号无效)',
+  AC04: 'closed account (账户已销户)',
+  AC06: 'blocked account (账户已冻结)',
+  AG01: 'transaction forbidden on this account (账户不允许此交易)',
+  AM05: 'duplicate payment (重复付款)',
+  BE01: 'account name does not match the account (户名与账号不符)',
+  MD07: 'account holder deceased or dissolved (收款人已注销)',
+  MS02: 'refused by the payee (收款人拒收)',
+  MS03: 'reason not given by the bank (银行未说明原因)',
+  NARR: 'see the bank\'s narrative (见银行附言)',
+};
+
+export function returnReasonText(reasonCode: string, additionalInfo?: string): string {
+  const known = returnReasonTexts[reasonCode] ?? 'a reason code this service does not know';
+  return additionalInfo ? `${known}; the bank adds: ${additionalInfo}` : known;
+}
+
+/** R17 after a return: the money is back and owed to the bidder again, but the account it was
+ *  paid to refused it, so the worker never sends it anywhere by itself; a person decides (a
+ *  retry to the same account, or to another with the decision on record). */
+export function r17AfterReturn(args: { reasonCode: string; additionalInfo?: string; endToEndId: string; creditorAccount: string }): string {
+  return (
+    `R17: the payee's bank returned the payment ${args.endToEndId} to account ${args.creditorAccount} ` +
+    `(${args.reasonCode}: ${returnReasonText(args.reasonCode, args.additionalInfo)}); the money is held for the bidder again. ` +
+    'Retry with a recorded decision (to the same account, or to another one the decision names).'
+  ).slice(0, 1000);
+}
+
+/** How often one refund's money may come back and be sent again; beyond that the centre pays it
+ *  outside the service. Bounds the end-to-end id's suffix as well. */
+export const refundReturnsMax = 20;
+
+/** Which payment of its refund an end-to-end id is: 1 for the refund's first id (its first
+ *  attempt's), n for `<first id>-<n>`. */
+export function paymentGeneration(firstEndToEndId: string, endToEndId: string): number {
+  if (endToEndId === firstEndToEndId) return 1;
+  const m = /^(.*)-(\d{1,7})$/.exec(endToEndId);
+  if (!m || m[1] !== firstEndToEndId) throw new Error(`assertion: end-to-end id ${endToEndId} does not follow ${firstEndToEndId}`);
+  return Number(m[2]);
+}
+
+/** The end-to-end id a returned refund is sent again under: `<first id>-<n>` for its n-th
+ *  payment. The previous id's payment was made and came back, and a bank refuses any instruction
+ *  under an id it has paid (DUPL), so a retry needs a new one. This is safe only because the old
+ *  id's payment is over: a bank pays an id at most once, that once was settled, and its money is
+ *  back in the trust account (we booked the return); no other instruction under it can pay. */
+export function endToEndIdAfterReturn(firstEndToEndId: string, returnedEndToEndId: string): string {
+  const n = paymentGeneration(firstEndToEndId, returnedEndToEndId) + 1;
+  if (n > refundReturnsMax + 1) throw new Error(`assertion: a refund sent more than ${refundReturnsMax + 1} times (${firstEndToEndId})`);
+  const next = `${firstEndToEndId}-${n}`;
+  // ISO 20022 EndToEndId is Max35Text; cn-h2h's bizSerialNo is as long.
+  if (next.length > 35) throw new Error(`assertion: end-to-end id ${next} longer than 35 characters`);
+  return next;
 }

@@ -6,8 +6,9 @@ import { accountNumberSchema, bankCodeSchema } from '../registry/schemas';
 import type { RefundStatus } from './repo';
 
 /** A rejected attempt sends its refund back to `scheduled` or on to `manual`: no refund rests
- *  in a rejected state, so there is none to filter by. */
-export const refundStatuses = ['scheduled', 'submitted', 'settled', 'manual'] as const satisfies readonly RefundStatus[];
+ *  in a rejected state, so there is none to filter by. `returned`: settled, then sent back by
+ *  the payee's bank (退汇); like `manual` it waits for a person's decision. */
+export const refundStatuses = ['scheduled', 'submitted', 'settled', 'returned', 'manual'] as const satisfies readonly RefundStatus[];
 
 export const refundParams = z.strictObject({ id: idParam('rfd') });
 
@@ -55,6 +56,9 @@ export const refundOut = z.object({
   reason: z.string(),
   status: z.enum(refundStatuses),
   dueBy: z.string(),
+  /** Counted past the years the R19 calendar knows (weekends only there); recomputed when the
+   *  next year is loaded. */
+  dueByProvisional: z.boolean(),
   overdue: z.boolean(),
   currency: z.literal('CNY'),
   principal: z.string(),
@@ -72,6 +76,10 @@ export const refundOut = z.object({
   /** No new attempt before this time (after a bank said it had no record of one). */
   notBefore: z.string().nullable(),
   settledAt: z.string().nullable(),
+  /** When the payee's bank booked the return of the last payment (退汇), and its ISO 20022
+   *  return reason (AC04 closed account, AC01 no such account, BE01 name mismatch...). */
+  returnedAt: z.string().nullable(),
+  returnReasonCode: z.string().nullable(),
   bankReference: z.string().nullable(),
   createdAt: z.string(),
   attempts: z.array(attemptOut).optional(),

@@ -6,18 +6,19 @@ import { appendAudit, type Actor } from '../audit/service';
 import { assert, Conflict, NotFound, Unprocessable } from '../errors';
 import { validateBankCode } from '../domain/bankCode';
 import type { Calendar } from '../domain/calendar';
-import { refundDueDate, type RefundReason } from '../domain/dueDates';
+import { nextWorkingDayDue, refundDue, type RefundReason, type Regime } from '../domain/dueDates';
 import { newId } from '../domain/ids';
 import { formatAmount } from '../domain/money';
 import { businessDate } from '../domain/time';
 import type { Tx } from '../db/knex';
 import type { Caller } from '../http/auth';
 import { paginate, type Page } from '../http/pagination';
-import { findCredit, lockDeposit, type CreditRow, type DepositRow } from '../deposits/repo';
+import { findCredit, findDeposit, lockDeposit, type CreditRow, type DepositRow } from '../deposits/repo';
 import { findSection } from '../registry/repo';
 import { actorOf } from '../registry/service';
 import { enqueueRefundSubmit } from './enqueue';
 import * as repo from './repo';
+import { endToEndIdAfterReturn, paymentGeneration, refundReturnsMax } from './rules';
 
 export const refundsOfDeposit = (tx: Tx, depositId: string): Promise<repo.RefundRow[]> => repo.refundsOfDeposit(tx, depositId);
 
@@ -49,15 +50,23 @@ export async function scheduleRefund(tx: Knex.Transaction, calendar: Calendar, i
   const credit = (await findCredit(tx, deposit.credit_id))!;
   const section = (await findSection(tx, deposit.section_id))!;
   const eventDate = typeof input.eventAt === 'string' ? input.eventAt : businessDate(input.eventAt);
-  const dueBy = refundDueDate({ regime: section.regime, eventDate, calendar, reason: input.reason });
-  const refund = await repo.insertRefund(tx, { ...fromSource(deposit, credit), id: newId('rfd'), reason: input.reason, principal_fen: input.principalFen, due_by: dueBy });
+  const { dueBy, provisional } = refundDue({ regime: section.regime, eventDate, calendar, reason: input.reason });
+  const refund = await repo.insertRefund(tx, {
+    ...fromSource(deposit, credit),
+    id: newId('rfd'),
+    reason: input.reason,
+    principal_fen: input.principalFen,
+    due_by: dueBy,
+    due_from: eventDate,
+    due_by_provisional: provisional,
+  });
   if (!refund) return { refund: (await repo.findRefundOf(tx, deposit.id, input.reason))!, created: false };
   await appendAudit(tx, {
     actor: input.actor ?? { type: 'system' },
     action: 'refund.scheduled',
     entityType: 'refund',
     entityId: refund.id,
-    data: { depositId: deposit.id, reason: input.reason, principal: formatAmount(input.principalFen), dueBy, creditorAccount: credit.debtor_account },
+    data: { depositId: deposit.id, reason: input.reason, principal: formatAmount(input.principalFen), dueBy, dueByProvisional: provisional, creditorAccount: credit.debtor_account },
   });
   // Refunds are paid as soon as they are owed; the due date is the latest day, not the first.
   await enqueueRefundSubmit(tx, refund.id, 1);
@@ -73,13 +82,17 @@ export async function scheduleSuspenseReturn(
 ): Promise<repo.RefundRow> {
   const { deposit, credit } = input;
   assert(deposit.section_id === null, `deposit ${deposit.id} held in suspense belongs to no section`);
+  const decidedOn = businessDate(input.now);
+  // No rule sets a period for money nobody claimed; it goes back on the next working day.
+  const due = nextWorkingDayDue(calendar, decidedOn);
   const refund = await repo.insertRefund(tx, {
     ...fromSource(deposit, credit),
     id: newId('rfd'),
     reason: 'suspense_return',
     principal_fen: deposit.amount_fen,
-    // No rule sets a period for money nobody claimed; it goes back on the next working day.
-    due_by: calendar.nextWorkingDay(businessDate(input.now)),
+    due_by: due.dueBy,
+    due_from: decidedOn,
+    due_by_provisional: due.provisional,
   });
   assert(refund, `deposit ${deposit.id} is returned from suspense once`);
   await repo.insertDecision(tx, { refundId: refund.id, decision: input.decision, decidedBy: input.decidedBy });
@@ -107,26 +120,51 @@ export interface RetryInput {
   account?: { number: string; name: string; bankCode: string };
 }
 
-/** A person sends a refund in manual handling again, with the decision on record (R17): to its
- *  source account, or to the account the decision names. */
+/** A person sends a refund in manual handling, or one whose payment the payee's bank returned,
+ *  again, with the decision on record (R17): to its source account, or to the account the
+ *  decision names. */
 export async function retryRefund(tx: Knex.Transaction, caller: Caller, refundId: string, input: RetryInput, now = new Date()): Promise<RefundWithHistory> {
   const r = await repo.lockRefund(tx, refundId);
   if (!r) throw new NotFound('refund', refundId);
-  if (r.status !== 'manual') throw new Conflict('illegal_transition', `only a refund in manual handling can be retried; this one is ${r.status}`);
+  if (!repo.awaitingDecisionStatuses.includes(r.status)) {
+    throw new Conflict('illegal_transition', `only a refund in manual handling or returned by the payee's bank can be retried; this one is ${r.status}`);
+  }
+  // The bank took the deposit's credit back (冲正): the money went back to the payer and
+  // nothing is owed, whatever a person decides about this refund.
+  const deposit = await findDeposit(tx, r.deposit_id);
+  if ((deposit?.status as string | undefined) === 'reversed') throw new Conflict('deposit_reversed', `the bank reversed the credit of deposit ${r.deposit_id}: nothing is owed, the refund cannot be sent`);
   if (input.account) {
     const v = validateBankCode(input.account.bankCode);
     if (!v.ok) throw new Unprocessable('invalid_bank_code', `account.bankCode is not a valid CNAPS bank code: ${v.reason}`, 'account.bankCode');
   }
+  // After a return the money is provably back (its return is booked) and the bank will not pay
+  // the old end-to-end id again: the next payment goes under a new one (rules.ts).
+  let afterReturn: { endToEndId: string } | undefined;
+  if (r.status === 'returned') {
+    const firstEndToEndId = (await repo.attemptsOf(tx, r.id))[0]?.end_to_end_id;
+    assert(firstEndToEndId, `returned refund ${r.id} has attempts`);
+    if (paymentGeneration(firstEndToEndId, r.end_to_end_id) > refundReturnsMax) {
+      throw new Conflict('too_many_returns', `refund ${r.id} came back ${refundReturnsMax} times; pay it outside the service and record that`);
+    }
+    afterReturn = { endToEndId: endToEndIdAfterReturn(firstEndToEndId, r.end_to_end_id) };
+  }
   await repo.insertDecision(tx, { refundId: r.id, decision: input.decision, account: input.account, decidedBy: caller.keyId });
   // A person's decision grants a fresh budget of attempts; the attempts already made stay.
-  await repo.reopenManual(tx, r.id, now);
+  const n = await repo.reopenManual(tx, r.id, now, afterReturn);
+  assert(n === 1, `refund ${r.id} reopened from ${r.status} once`);
   await enqueueRefundSubmit(tx, r.id, (await repo.lastAttemptSeq(tx, r.id)) + 1);
   await appendAudit(tx, {
     actor: actorOf(caller),
     action: 'refund.retry_decided',
     entityType: 'refund',
     entityId: r.id,
-    data: { decision: input.decision, account: input.account ?? null, previousAccount: input.account ? r.creditor_account_number : undefined },
+    data: {
+      decision: input.decision,
+      account: input.account ?? null,
+      previousAccount: input.account ? r.creditor_account_number : undefined,
+      previousStatus: r.status,
+      ...(afterReturn ? { previousEndToEndId: r.end_to_end_id, endToEndId: afterReturn.endToEndId, returnReasonCode: r.return_reason_code } : {}),
+    },
   });
   return withHistory(tx, (await repo.findRefund(tx, r.id))!);
 }
@@ -168,4 +206,83 @@ export async function listRefunds(tx: Tx, caller: Caller, query: RefundListQuery
     overdue: query.overdue === undefined ? undefined : { is: query.overdue === 'true', today: businessDate(now) },
   });
   return paginate(q, query, (r: repo.RefundRow) => r);
+}
+
+// ---- the bank took the deposit's credit back (冲正) ---------------------------------------------
+// The money a refund would pay is gone back to the payer by the bank's own hand, so a refund
+// that has not moved money must never be sent, and one that has (or may have) means the bank
+// took money that is no longer there: a person must look, and nothing is changed here.
+
+/** Refund statuses and manual reasons after which money has left, or may have left, the trust
+ *  account: settled, with the bank, sent back by the payee's bank, or of unknown fate. */
+const movedStatuses: readonly string[] = ['submitted', 'settled', 'returned'];
+const movedManualCodes: readonly string[] = ['status_unknown', 'returned'];
+
+export type ReversalRefundCheck =
+  | { ok: true; refunds: repo.RefundRow[] }
+  | { ok: false; refund: repo.RefundRow; detail: string };
+
+/** Locks the deposit's refunds and says whether each can still be stopped: one that is
+ *  scheduled or waiting for a person, every earlier instruction of which the bank refused. An
+ *  attempt without a final refusal (no record, unknown) may still be paid from the bank's queue. */
+export async function refundsBeforeReversal(tx: Knex.Transaction, depositId: string): Promise<ReversalRefundCheck> {
+  const refunds = await repo.lockRefundsOfDeposit(tx, depositId);
+  const attempts = refunds.length ? await repo.attemptStatusesOf(tx, refunds.map((r) => r.id)) : [];
+  for (const r of refunds) {
+    if (movedStatuses.includes(r.status)) return { ok: false, refund: r, detail: `refund ${r.id} (${r.reason}) is ${r.status}: its money has left or may have left the trust account` };
+    if (r.status === 'manual' && r.manual_code !== null && movedManualCodes.includes(r.manual_code)) {
+      return { ok: false, refund: r, detail: `refund ${r.id} (${r.reason}) waits for a person as ${r.manual_code}: its money may have left the trust account` };
+    }
+    const open = attempts.find((a) => a.refund_id === r.id && a.status !== 'rejected');
+    if (open) return { ok: false, refund: r, detail: `attempt ${open.seq} of refund ${r.id} (${r.reason}) ended ${open.status}, not refused: the bank may still pay it` };
+  }
+  return { ok: true, refunds };
+}
+
+/** Cancels every refund of the deposit that has not moved money (see refundsBeforeReversal,
+ *  which the caller has checked in this transaction): each leaves `scheduled` by a guarded
+ *  update, so an executor that claims it afterwards finds nothing to send. The refunds table has
+ *  no `cancelled` status: a cancelled refund waits in `manual` without a code, its reason saying
+ *  it is not to be paid. */
+export async function cancelScheduledForReversal(
+  tx: Knex.Transaction,
+  input: { depositId: string; reversalEntryRef: string; actor: Actor; now?: Date },
+): Promise<repo.RefundRow[]> {
+  const now = input.now ?? new Date();
+  const check = await refundsBeforeReversal(tx, input.depositId);
+  assert(check.ok, `refunds of ${input.depositId} can be cancelled: ${check.ok ? '' : check.detail}`);
+  const cancelled: repo.RefundRow[] = [];
+  for (const r of check.refunds) {
+    if (r.status !== 'scheduled' && r.status !== 'manual') continue;
+    const reason = `cancelled: the bank reversed the credit of deposit ${input.depositId} (entry ${input.reversalEntryRef}); the money went back to the payer and nothing is owed. Do not retry.`;
+    const n = await repo.cancelRefundForReversal(tx, r.id, { from: r.status, reason, now });
+    assert(n === 1, `refund ${r.id} left ${r.status} for the reversal`);
+    await appendAudit(tx, {
+      actor: input.actor,
+      action: 'refund.cancelled',
+      entityType: 'refund',
+      entityId: r.id,
+      data: { depositId: input.depositId, reason: r.reason, principal: formatAmount(r.principal_fen), previousStatus: r.status, reversalEntryRef: input.reversalEntryRef },
+    });
+    cancelled.push((await repo.findRefund(tx, r.id))!);
+  }
+  return cancelled;
+}
+
+/** Provisional due dates recomputed per call; the next load (or call) takes the rest. */
+export const provisionalDueDatesPerPassMax = 5000;
+
+/** R19: once a year's schedule is loaded, every open refund whose due date was computed past the
+ *  known calendar (from weekends alone) gets its due date again from the date it runs from. */
+export async function recomputeProvisionalDueDates(tx: Knex.Transaction, calendar: Calendar, actor: Actor): Promise<number> {
+  const rows = await repo.provisionalOpenRefunds(tx, provisionalDueDatesPerPassMax);
+  let changed = 0;
+  for (const r of rows) {
+    const due = r.reason === 'suspense_return' ? nextWorkingDayDue(calendar, r.due_from) : refundDue({ regime: r.regime as Regime, eventDate: r.due_from, calendar, reason: r.reason as RefundReason });
+    if (due.dueBy === r.due_by && due.provisional) continue;
+    await repo.setDueDate(tx, r.id, due.dueBy, due.provisional);
+    await appendAudit(tx, { actor, action: 'refund.due_date_recomputed', entityType: 'refund', entityId: r.id, data: { from: r.due_by, to: due.dueBy, provisional: due.provisional, runsFrom: r.due_from } });
+    changed += 1;
+  }
+  return changed;
 }

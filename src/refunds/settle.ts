@@ -8,7 +8,7 @@ import { assert } from '../errors';
 import { refundDuePolicy } from '../domain/dueDates';
 import { formatAmount } from '../domain/money';
 import { postJournal, refundsInFlightAccountSpec, trustAccountSpec } from '../ledger';
-import { findDeposit, markDepositRefunded } from '../deposits/repo';
+import { findDeposit, markDepositRefunded, markDepositRefundedAfterReturn } from '../deposits/repo';
 import { findBidder, findSection } from '../registry/repo';
 import type { Runtime } from '../runtime';
 import { requestVoucher } from '../vouchers/requests';
@@ -42,7 +42,12 @@ export async function settle(rt: Runtime, tx: Knex.Transaction, attempt: repo.At
   });
   assert(settled.created, `settlement of ${attempt.id} is posted once`);
   // An excess refund returns only the part above the requirement: the deposit still secures the bid.
-  if (refund.reason !== 'excess') await markDepositRefunded(tx, refund.deposit_id, now);
+  // A payment sent again after a return (退汇) finds the deposit held since the return.
+  const paidAgain = refund.returned_at !== null;
+  if (refund.reason !== 'excess') {
+    const n = paidAgain ? await markDepositRefundedAfterReturn(tx, refund.deposit_id, now) : 0;
+    if (n === 0) await markDepositRefunded(tx, refund.deposit_id, now);
+  }
   const deposit = (await findDeposit(tx, refund.deposit_id))!;
   const bidder = refund.bidder_id ? await findBidder(tx, refund.bidder_id) : undefined;
   const sectionId = refund.section_id ?? deposit.section_id;
@@ -55,8 +60,10 @@ export async function settle(rt: Runtime, tx: Knex.Transaction, attempt: repo.At
   );
   await requestVoucher(tx, {
     kind: 'refund_voucher',
-    subjectType: 'refund',
-    subjectId: refund.id,
+    // One voucher per kind and subject: a payment made again after a return is a payment of its
+    // own, with its own voucher (the first one's payee and date stay as they were).
+    subjectType: paidAgain ? 'refund_attempt' : 'refund',
+    subjectId: paidAgain ? attempt.id : refund.id,
     sectionId: refund.section_id ?? undefined,
     bidderId: refund.bidder_id ?? undefined,
     data: {
@@ -82,7 +89,7 @@ export async function settle(rt: Runtime, tx: Knex.Transaction, attempt: repo.At
     action: 'refund.settled',
     entityType: 'refund',
     entityId: refund.id,
-    data: { attemptId: attempt.id, amount: formatAmount(attempt.amount_fen), bankReference },
+    data: { attemptId: attempt.id, endToEndId: attempt.end_to_end_id, amount: formatAmount(attempt.amount_fen), bankReference, ...(paidAgain ? { paidAgainAfterReturn: true } : {}) },
   });
   return 'settled';
 }

@@ -1,4 +1,5 @@
 // Request and response schemas of the registry; they also produce its OpenAPI document.
+import { domainToASCII } from 'node:url';
 import { z } from 'zod';
 import { amountString, currencySchema, idParam, isoDateTime, listQuery, text } from '../http/schemas';
 
@@ -6,7 +7,49 @@ export const usccSchema = z.string().length(18).regex(/^[0-9A-Z]{18}$/, '18 char
 export const bankCodeSchema = z.string().regex(/^\d{12}$/, '12 digits (CNAPS)').meta({ example: '102100099996' });
 export const accountNumberSchema = z.string().regex(/^\d{6,32}$/, '6–32 digits').meta({ example: '6222020200001234567' });
 export const certificatePemSchema = z.string().min(100).max(16 * 1024);
-const httpUrl = z.url({ protocol: /^https?$/ }).max(2048);
+/** A URL we store and later call: long enough for any endpoint, short enough to refuse junk. */
+export const urlCharsMax = 2048;
+
+/** A registered URL as it will be stored and called, or what is wrong with it. NFKC first, so
+ *  that look-alike characters become what they look like ("http://１27.0.0.1", fullwidth digits,
+ *  is http://127.0.0.1); then the WHATWG parse (what the HTTP client will do) and IDNA to ASCII
+ *  for the host, so every check and the stored value see the address actually called, not a
+ *  spelling of it that a rule on hosts could be fooled by. Userinfo is refused: a password in a
+ *  URL would be stored, shown and audited in plain text. */
+export function normalizeHttpUrl(input: string): { url: string } | { problem: string } {
+  const nfkc = input.normalize('NFKC').trim();
+  let url: URL;
+  try {
+    url = new URL(nfkc);
+  } catch {
+    return { problem: 'not a URL' };
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { problem: 'must be an http or https URL' };
+  if (url.username || url.password) return { problem: 'must not carry a user name or password' };
+  if (!url.hostname.startsWith('[')) {
+    const ascii = domainToASCII(url.hostname);
+    if (!ascii) return { problem: `host ${JSON.stringify(url.hostname)} is not a valid domain name` };
+    url.hostname = ascii;
+  }
+  // The parser writes a bare origin with a path of "/"; keep the form the caller gave.
+  const bareOrigin = url.pathname === '/' && !url.search && !url.hash && !/^[a-z]+:\/\/[^/?#]*\/$/i.test(nfkc);
+  const out = bareOrigin ? url.href.slice(0, -1) : url.href;
+  if (out.length > urlCharsMax) return { problem: `longer than ${urlCharsMax} characters once normalised` };
+  return { url: out };
+}
+
+const httpUrl = z
+  .string()
+  .max(urlCharsMax)
+  .transform((v, ctx) => {
+    const r = normalizeHttpUrl(v);
+    if ('problem' in r) {
+      ctx.addIssue({ code: 'custom', message: r.problem });
+      return z.NEVER;
+    }
+    return r.url;
+  })
+  .meta({ format: 'uri', example: 'https://bank.example.cn/h2h' });
 
 export const tendereeCreate = z.strictObject({ name: text(200), uscc: usccSchema });
 export const tendereeOut = z.object({ id: z.string(), object: z.literal('tenderee'), name: z.string(), uscc: z.string(), createdAt: z.string() });

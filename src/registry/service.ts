@@ -13,7 +13,7 @@ import type { Caller } from '../http/auth';
 import { paginate } from '../http/pagination';
 import { chainsToRoot, InvalidCertificate, parseCertificatePem } from '../pki/certs';
 import * as repo from './repo';
-import type { bankCreate, bidderCreate, issuerCreate, sectionCreate, sectionListQuery, tendereeCreate } from './schemas';
+import { normalizeHttpUrl, type bankCreate, type bidderCreate, type issuerCreate, type sectionCreate, type sectionListQuery, type tendereeCreate } from './schemas';
 
 type Db = Knex | Knex.Transaction;
 type ListQuery = { limit: number; cursor?: string };
@@ -30,6 +30,14 @@ function requireUscc(uscc: string, param: string): void {
 function requireBankCode(code: string, param: string): void {
   const v = validateBankCode(code);
   if (!v.ok) throw new Unprocessable('invalid_bank_code', `${param} is not a valid CNAPS bank code: ${v.reason}`, param);
+}
+
+/** A URL as schemas.ts normalises it; callers that do not come through the schema (the sandbox
+ *  registration) get the same normalisation and the same refusals. */
+function requireHttpUrl(value: string, param: string): string {
+  const r = normalizeHttpUrl(value);
+  if ('problem' in r) throw new Unprocessable('invalid_url', `${param}: ${r.problem}`, param);
+  return r.url;
 }
 
 async function insertUnique(tx: Knex.Transaction, table: 'tenderees' | 'bidders' | 'banks', row: Record<string, unknown>, conflictColumn: string, what: string): Promise<void> {
@@ -122,15 +130,17 @@ export async function retireCertificate(tx: Knex.Transaction, caller: Caller, ow
 
 export async function createIssuer(tx: Knex.Transaction, caller: Caller, input: z.infer<typeof issuerCreate>, trustRoots: forge.pki.Certificate[]) {
   if (input.bankCode) requireBankCode(input.bankCode, 'bankCode');
+  const callbackUrl = input.callbackUrl === undefined ? undefined : requireHttpUrl(input.callbackUrl, 'callbackUrl');
   const id = newId('iss');
-  await repo.insertIssuer(tx, { id, name: input.name, kind: input.kind, bank_code: input.bankCode ?? null, callback_url: input.callbackUrl ?? null });
-  await appendAudit(tx, { actor: actorOf(caller), action: 'issuer.created', entityType: 'issuer', entityId: id, data: { name: input.name, kind: input.kind, bankCode: input.bankCode, callbackUrl: input.callbackUrl } });
+  await repo.insertIssuer(tx, { id, name: input.name, kind: input.kind, bank_code: input.bankCode ?? null, callback_url: callbackUrl ?? null });
+  await appendAudit(tx, { actor: actorOf(caller), action: 'issuer.created', entityType: 'issuer', entityId: id, data: { name: input.name, kind: input.kind, bankCode: input.bankCode, callbackUrl } });
   await addCertificate(tx, caller, { type: 'issuer', id }, input.certificatePem, trustRoots);
   return (await repo.findIssuer(tx, id))!;
 }
 
 export async function createBank(tx: Knex.Transaction, caller: Caller, input: z.infer<typeof bankCreate>, trustRoots: forge.pki.Certificate[]) {
   requireBankCode(input.bankCode, 'bankCode');
+  const endpoint = requireHttpUrl(input.endpoint, 'endpoint');
   const id = newId('bnk');
   await insertUnique(
     tx,
@@ -140,7 +150,7 @@ export async function createBank(tx: Knex.Transaction, caller: Caller, input: z.
       name: input.name,
       bank_code: input.bankCode,
       adapter: input.adapter,
-      endpoint: input.endpoint,
+      endpoint,
       trust_account_number: input.trustAccount.number,
       trust_account_name: input.trustAccount.name,
       virtual_account_prefix: input.virtualAccountPrefix,
@@ -148,7 +158,7 @@ export async function createBank(tx: Knex.Transaction, caller: Caller, input: z.
     'virtual_account_prefix',
     'bank',
   );
-  await appendAudit(tx, { actor: actorOf(caller), action: 'bank.created', entityType: 'bank', entityId: id, data: { name: input.name, bankCode: input.bankCode, adapter: input.adapter, endpoint: input.endpoint } });
+  await appendAudit(tx, { actor: actorOf(caller), action: 'bank.created', entityType: 'bank', entityId: id, data: { name: input.name, bankCode: input.bankCode, adapter: input.adapter, endpoint } });
   await addCertificate(tx, caller, { type: 'bank', id }, input.certificatePem, trustRoots);
   return (await repo.findBank(tx, id))!;
 }

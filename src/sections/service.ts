@@ -8,6 +8,7 @@ import { Conflict, NotFound, RuleViolation, Unprocessable, assert } from '../err
 import { invalidateShortDeposits } from '../deposits/matching';
 import { scheduleRefund } from '../refunds/service';
 import { depositsOf, findWithdrawal, type DepositRow } from '../deposits/repo';
+import { heldOnR3 } from '../deposits/rules';
 import { NoRefundDeadline, r14AwardWithinLimit, awardAfterEvaluationDaysMax, type RefundReason } from '../domain/dueDates';
 import { newId } from '../domain/ids';
 import { formatAmount } from '../domain/money';
@@ -19,7 +20,7 @@ import { findGuarantee } from '../guarantees/repo';
 import { releaseGuaranteesForSection, secureGuaranteesAtOpening, type RosterGuarantee } from '../guarantees/lifecycle';
 import * as repo from './repo';
 import type { LifecycleSection, RosterEntry, RosterRow } from './repo';
-import { isLegalSectionMove, rosterVerdict, sectionStatusAfter, type SectionEvent, type SectionStatus } from './rules';
+import { isLegalSectionMove, rosterVerdict, sectionStatusAfter, type RosterVerdict, type SectionEvent, type SectionStatus } from './rules';
 
 export type { LifecycleSection, RosterEntry, RosterRow };
 
@@ -105,20 +106,33 @@ async function computeRoster(tx: Knex.Transaction, s: LifecycleSection, guarante
         rg && g ? { id: g.id, number: g.number, status: rg.status === 'secured' ? 'secured' : 'rejected', amountFen: g.amount_fen, failedRules: rg.rules } : undefined,
       withdrawn,
     });
+    const held = rosterHeldOverride(verdict, deposits, withdrawn);
     entries.push({
       bidderId,
       name: bidder.name,
       uscc: bidder.uscc,
-      security: verdict.security,
-      status: verdict.status,
-      rules: verdict.rules,
-      amountFen: verdict.amountFen ?? null,
+      security: held?.security ?? verdict.security,
+      status: held?.status ?? verdict.status,
+      rules: held?.rules ?? verdict.rules,
+      amountFen: held ? held.amountFen : verdict.amountFen ?? null,
       depositIds: deposits.map((d) => d.id),
       guaranteeId: g?.id ?? null,
       guaranteeNumber: g?.number ?? null,
     });
   }
   return entries;
+}
+
+/** R3: a deposit held because its booking date alone cannot say whether it beat the deadline
+ *  does not secure the bid until the centre decides. Where the rest of the bidder's security
+ *  does not secure it either, the roster says `insufficient` (not secured; money is there but
+ *  does not count yet) naming R3, and the held deposit among its depositIds: not `invalid`, which
+ *  would be a verdict nobody has given, nor `missing`, which would deny the payment. The
+ *  roster's four statuses are kept (API, voucher, award check all know them). */
+function rosterHeldOverride(verdict: RosterVerdict, deposits: DepositRow[], withdrawn: boolean): { security: 'cash'; status: 'insufficient'; rules: string[]; amountFen: bigint } | undefined {
+  if (withdrawn || verdict.status === 'secured' || !deposits.some(heldOnR3)) return undefined;
+  const rules = new Set(['R3', ...(verdict.status === 'insufficient' ? verdict.rules : [])]);
+  return { security: 'cash', status: 'insufficient', rules: [...rules].sort(), amountFen: verdict.security === 'cash' ? verdict.amountFen ?? 0n : 0n };
 }
 
 /** R18: the roster names who secured the section, so a tenderee sees its own sections' only,

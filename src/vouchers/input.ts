@@ -150,6 +150,49 @@ export interface ReconciliationReportData {
   }[];
 }
 
+/** The bank took a credit back (冲正): the deposit no longer secures anything. Frozen whole
+ *  when the reversal is recorded. */
+export interface DepositReversalData {
+  depositId: string;
+  bidder: PartyIdentity;
+  amountFen: bigint;
+  currency: string;
+  virtualAccount: string;
+  /** Where the bank sent the money back: the account that paid it. */
+  payer: BankAccountIdentity;
+  /** The credit taken back, as the bank booked it. */
+  originalEntryRef: string;
+  originalBookedAt: string;
+  /** The receipt issued for the credit; only a credit that became valid has one. */
+  receiptVoucherId: string | null;
+  /** The bank's reversal entry and its booking. */
+  reversalEntryRef: string;
+  reversedAt: string;
+  statusBefore: 'received' | 'valid' | 'invalid' | 'held';
+  /** The roster fixed at the opening counted the deposit as it stood. */
+  afterOpening: boolean;
+  /** Refunds that were owed on the deposit and are no longer paid. */
+  cancelledRefundIds: string[];
+}
+
+/** A refund the payee's bank sent back (退汇): the money is in the trust account again and still
+ *  owed to the bidder. Frozen by the refunds module when it records the return. */
+export interface RefundReturnData {
+  refundId: string;
+  depositId: string;
+  sectionId: string | null;
+  bidderId: string | null;
+  creditorAccount: string;
+  creditorName: string;
+  /** Decimal yuan as formatAmount writes it ("50000.00"). */
+  amount: string;
+  /** ISO 20022 ExternalReturnReason1Code (AC04, AC01, BE01...). */
+  returnReasonCode: string;
+  returnReasonText: string | null;
+  originalEndToEndId: string;
+  returnedAt: string;
+}
+
 /** Each kind and the data it shows. */
 export interface VoucherDataByKind {
   deposit_receipt: DepositReceiptData;
@@ -158,6 +201,8 @@ export interface VoucherDataByKind {
   opening_roster: OpeningRosterData;
   claim_notice: ClaimNoticeData;
   reconciliation_report: ReconciliationReportData;
+  deposit_reversal: DepositReversalData;
+  refund_return: RefundReturnData;
 }
 
 export type VoucherKind = keyof VoucherDataByKind;
@@ -166,4 +211,13 @@ export type VoucherKind = keyof VoucherDataByKind;
 export type VoucherInputOf<K extends VoucherKind> = { [P in K]: VoucherCommon & { kind: P; data: VoucherDataByKind[P] } }[K];
 export type VoucherInput = VoucherInputOf<VoucherKind>;
 
-export const voucherKinds: readonly VoucherKind[] = ['deposit_receipt', 'refund_voucher', 'verification_report', 'opening_roster', 'claim_notice', 'reconciliation_report'];
+export const voucherKinds: readonly VoucherKind[] = [
+  'deposit_receipt',
+  'refund_voucher',
+  'verification_report',
+  'opening_roster',
+  'claim_notice',
+  'reconciliation_report',
+  'deposit_reversal',
+  'refund_return',
+];

@@ -2,18 +2,20 @@
 // records are read by trading-centre staff, bidders' finance departments and, in disputes,
 // auditors and courts; the Chinese text is the one of record.
 import { toChineseCapital } from '../domain/capital';
-import { formatAmount } from '../domain/money';
+import { formatAmount, parseAmount } from '../domain/money';
 import { shanghaiOffsetMinutes } from '../domain/time';
 import type { Column, Label, PageWriter } from './layoutPage';
 import type {
   BankAccountIdentity,
   ClaimNoticeData,
   DepositReceiptData,
+  DepositReversalData,
   GuaranteeIdentity,
   IssuerIdentity,
   OpeningRosterData,
   PartyIdentity,
   ReconciliationReportData,
+  RefundReturnData,
   RefundVoucherData,
   SecurityKind,
   VerificationReportData,
@@ -30,6 +32,8 @@ const titles: Record<VoucherKind, Label> = {
   opening_roster: { zh: '开标保证金核验表', en: 'Bid security roster at opening' },
   claim_notice: { zh: '保函索赔通知', en: 'Notice of claim under guarantee' },
   reconciliation_report: { zh: '保证金账户对账报告', en: 'Deposit trust account reconciliation report' },
+  deposit_reversal: { zh: '投标保证金冲正凭证', en: 'Bid deposit reversed by the bank' },
+  refund_return: { zh: '投标保证金退款退汇凭证', en: "Bid deposit refund returned by the payee's bank" },
 };
 
 export function titleOf(kind: VoucherKind): Label {
@@ -172,6 +176,8 @@ const kindLayouts: { [K in VoucherKind]: KindLayout<K> } = {
   opening_roster: layoutOpeningRoster,
   claim_notice: layoutClaimNotice,
   reconciliation_report: layoutReconciliationReport,
+  deposit_reversal: layoutDepositReversal,
+  refund_return: layoutRefundReturn,
 };
 
 function layoutDepositReceipt(w: PageWriter, d: DepositReceiptData): void {
@@ -331,4 +337,69 @@ function layoutReconciliationReport(w: PageWriter, d: ReconciliationReportData):
       ],
       d.exceptions.map((e) => [exceptionKinds[e.kind] ?? e.kind, e.entryRef, displayAmount(e.amountFen), e.detail]),
     );
+}
+
+const reversedStatus: Record<DepositReversalData['statusBefore'], string> = {
+  received: '已到账，待补足 Received, short of the requirement',
+  valid: '有效 Valid',
+  invalid: '无效，待原路退回 Invalid, to be returned to source',
+  held: '待交易中心认定 Held for the centre',
+};
+
+function layoutDepositReversal(w: PageWriter, d: DepositReversalData): void {
+  if (d.amountFen <= 0n) throw new Error('assertion: a reversed amount is positive');
+  w.heading(l('冲正信息', 'Reversal'));
+  w.keyValues([
+    { label: l('保证金编号', 'Deposit ID'), value: d.depositId },
+    { label: l('投标人', 'Bidder'), value: party(d.bidder) },
+    { label: l('冲正金额', 'Amount reversed'), value: `${displayAmount(d.amountFen)}（${toChineseCapital(d.amountFen)}）`, bold: true },
+    { label: l('退回付款账户', 'Returned to the payer'), value: account(d.payer) },
+    { label: l('收款虚拟子账号', 'Virtual sub-account'), value: d.virtualAccount },
+    { label: l('冲正前状态', 'Status before'), value: reversedStatus[d.statusBefore] ?? d.statusBefore },
+    { label: l('开标后冲正', 'After the opening'), value: d.afterOpening ? '是，开标时已计入 Yes, counted at the opening' : '否 No' },
+    { label: l('不再支付的退款', 'Refunds no longer paid'), value: d.cancelledRefundIds.length ? d.cancelledRefundIds.join(', ') : '—' },
+  ]);
+  w.heading(l('原收款与冲正', 'Original credit and reversal'));
+  w.keyValues([
+    { label: l('原收据凭证', 'Original receipt voucher'), value: d.receiptVoucherId ?? '—（未出具收据 No receipt was issued）' },
+    { label: l('原银行流水号', 'Original bank entry'), value: d.originalEntryRef },
+    { label: l('原记账时间', 'Originally booked at'), value: displayTime(d.originalBookedAt) },
+    { label: l('冲正流水号', 'Reversal bank entry'), value: d.reversalEntryRef },
+    { label: l('冲正记账时间', 'Reversed at'), value: displayTime(d.reversedAt) },
+  ]);
+  w.paragraph(
+    '银行已将上述款项冲正并退回付款账户，原收据所载保证金不再为投标提供担保；投标截止前投标人可重新缴纳。 The bank reversed the credit above and returned the money to the account that paid it: the deposit on the original receipt no longer secures the bid. Before the bid deadline the bidder may pay again.',
+    { size: 8, color: 'grey' },
+  );
+}
+
+const returnReasons: Record<string, string> = {
+  AC01: '账号错误 Incorrect account number',
+  AC04: '账户已销户 Closed account',
+  AC06: '账户已冻结 Blocked account',
+  AG01: '交易不允许 Transaction forbidden',
+  BE01: '户名与账号不符 Name does not match the account',
+  MS03: '未说明原因 Reason not specified',
+  NARR: '见说明 See the narrative',
+};
+
+function layoutRefundReturn(w: PageWriter, d: RefundReturnData): void {
+  const amountFen = parseAmount(d.amount);
+  const reason = returnReasons[d.returnReasonCode];
+  w.heading(l('退汇信息', 'Return'));
+  w.keyValues([
+    { label: l('退款编号', 'Refund ID'), value: d.refundId },
+    { label: l('保证金编号', 'Deposit ID'), value: d.depositId },
+    { label: l('标段编号', 'Section ID'), value: d.sectionId ?? '—' },
+    { label: l('投标人编号', 'Bidder ID'), value: d.bidderId ?? '—' },
+    { label: l('原收款账户', 'Paid to'), value: `${d.creditorName}  账号 A/C ${d.creditorAccount}` },
+    { label: l('退汇金额', 'Amount returned'), value: `${displayAmount(amountFen)}（${toChineseCapital(amountFen)}）`, bold: true },
+    { label: l('退汇原因', 'Return reason'), value: `${d.returnReasonCode}${reason ? ` ${reason}` : ''}${d.returnReasonText ? `：${d.returnReasonText}` : ''}` },
+    { label: l('原端到端标识', 'Original end-to-end ID'), value: d.originalEndToEndId },
+    { label: l('退汇时间', 'Returned at'), value: displayTime(d.returnedAt) },
+  ]);
+  w.paragraph(
+    '收款行已将上述退款退回保证金专户，款项仍应退还投标人；核实收款账户后另行办理，不向其他账户支付，除非有书面决定（R17）。 The payee\'s bank sent the refund above back to the trust account; the money is still owed to the bidder and is paid again once the account is confirmed, never to another account without a recorded decision (R17).',
+    { size: 8, color: 'grey' },
+  );
 }

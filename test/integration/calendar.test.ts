@@ -11,6 +11,7 @@ import { businessDate } from '../../src/domain/time';
 import type { Runtime } from '../../src/runtime';
 import { defaultBusinessTables } from '../../src/tables';
 import { waitFor } from '../support/wait';
+import { DepositWorld, entry, jsonNotification } from '../api/deposits.support';
 import { createIsolatedDatabase, type IsolatedDatabase } from '../support/isolatedDatabase';
 import { bearer, keyFor, startTestRuntime, testApp, testDataDir } from '../support/runtime';
 
@@ -129,4 +130,46 @@ describe('R19 calendar coverage', () => {
     expect(r.stderr).toMatch(/invalid_calendar/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
+});
+
+describe('R19 provisional due dates', () => {
+  it('a working-day due date past the known calendar is provisional, shown as such, and recomputed when the year is loaded', async () => {
+    // A deployment whose calendar stops at 2025: today's working-day periods count weekends only.
+    const only2025 = createCalendar({ ...defaultCalendarTable, years: [2025], holidays: defaultCalendarTable.holidays.filter((d) => d < '2026'), makeupWorkdays: defaultCalendarTable.makeupWorkdays.filter((d) => d < '2026') });
+    const stale = await startTestRuntime({ DATABASE_URL: isolated.url, BIDBOND_QUEUE_PREFIX: isolated.queuePrefix });
+    try {
+      stale.tables = { ...defaultBusinessTables, calendar: only2025, configuredCalendar: only2025 };
+      const staleApp = testApp(stale);
+      const w = new DepositWorld(stale, staleApp, centre);
+      const bank = await w.bank();
+      const section = await w.section(bank.id, { regime: 'tendering_law' });
+      const bidder = await w.bidder();
+      const va = await w.virtualAccount(section.id, bidder.id);
+      // Paid from an account that is not the basic account (R5): returned on the next working day.
+      const res = await w.notify(bank, jsonNotification([entry(va, '50000.00', { name: bidder.account.name, number: '6222000011112222333' })]));
+      expect(res.status).toBe(200);
+      const depositId = res.body.depositIds[0] as string;
+      const before = (await request(staleApp).get(`/v1/deposits/${depositId}`).set(bearer(centre))).body.refunds[0];
+      const today = businessDate(new Date());
+      expect(before).toMatchObject({ reason: 'invalid', dueBy: only2025.nextWorkingDay(today) });
+      const refund = await request(staleApp).get(`/v1/refunds/${before.id}`).set(bearer(centre));
+      expect(refund.body).toMatchObject({ dueBy: only2025.nextWorkingDay(today), dueByProvisional: true });
+      // The year's schedule arrives (here: the built-in one for this year).
+      const year = Number(today.slice(0, 4));
+      const yearTable = {
+        years: [year],
+        holidays: defaultCalendarTable.holidays.filter((d) => d.startsWith(String(year))),
+        makeupWorkdays: defaultCalendarTable.makeupWorkdays.filter((d) => d.startsWith(String(year))),
+      };
+      const loaded = await request(staleApp).post('/v1/calendar').set(bearer(centre)).send(yearTable);
+      expect(loaded.status).toBe(200);
+      const after = await request(staleApp).get(`/v1/refunds/${before.id}`).set(bearer(centre));
+      const full = createCalendar(defaultCalendarTable);
+      expect(after.body).toMatchObject({ dueBy: full.nextWorkingDay(today), dueByProvisional: full.nextWorkingDay(today) > `${year}-12-31` });
+      const audit = await stale.db('audit_events').where({ action: 'refund.due_date_recomputed', entity_id: before.id });
+      expect(audit).toHaveLength(after.body.dueBy === before.dueBy && after.body.dueByProvisional ? 0 : 1);
+    } finally {
+      await stale.close();
+    }
+  }, 60_000);
 });

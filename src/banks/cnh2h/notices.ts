@@ -4,6 +4,7 @@ import { BankMessageInvalid, type BookingDetails, type CreditEntry, type CreditN
 import { formatAmount } from '../../domain/money';
 import { compactDateTimeToIso, expandCompactDate, shanghaiParts, startOfShanghaiDay } from '../iso20022/time';
 import { notificationEntriesMax } from '../xmlLimits';
+import { oneEntryPerReference } from '../uniqueEntries';
 import { amount, arr, cnh2hParseRequestHead, cnh2hReadJson, obj, oneOf, optBankNo, optStr, requestHead, str, truncateChars } from './fields';
 import {
   cnh2hAccountCharsMax,
@@ -270,5 +271,5 @@ export function cnh2hParseCreditNotice(body: unknown): CreditNotification {
     credits.push(notifiedEntry(entry, account));
   });
   const messageId = str(b, 'noticeNo', 'body', 32);
-  return reversals.length ? { messageId, credits, ignored, reversals } : { messageId, credits, ignored };
+  return oneEntryPerReference(reversals.length ? { messageId, credits, ignored, reversals } : { messageId, credits, ignored }, 'cn-h2h credit notice');
 }

@@ -48,11 +48,12 @@ const isoReasonToCnh2hError: Readonly<Record<string, string>> = Object.fromEntri
 );
 
 /** A bank code not in the table passes through unchanged, so nothing the bank said is lost. */
+// Own keys only: a code from the wire such as "constructor" must not find Object's.
 export function cnh2hReasonCode(errCode: string): string {
-  return cnh2hErrorToIsoReason[errCode] ?? errCode;
+  return Object.hasOwn(cnh2hErrorToIsoReason, errCode) ? cnh2hErrorToIsoReason[errCode] : errCode;
 }
 export function cnh2hErrorCode(isoReason: string): string {
-  return isoReasonToCnh2hError[isoReason] ?? isoReason;
+  return Object.hasOwn(isoReasonToCnh2hError, isoReason) ? isoReasonToCnh2hError[isoReason] : isoReason;
 }
 
 /** Notice types of E2B0001 (body.noticeType); absent means an incoming credit, the only kind

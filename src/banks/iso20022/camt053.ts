@@ -3,10 +3,12 @@
 // stream: the builder yields chunks (never one giant string) and the parser hands over one
 // entry at a time with bounded memory, reading no further input until the consumer is done.
 //
-// Read: .001.08 and .001.02; opening balance OPBD (or PRCD, the previous day's closing, which
+// Read: every version from .001.02 to the current one, by its namespace (xmlIsoMessage.ts,
+// camtVersionsRead); opening balance OPBD (or PRCD, the previous day's closing, which
 // some banks send instead), closing CLBD, each signed by its CdtDbtInd; ElctrncSeqNb, else
 // LglSeqNb; entries in both directions with their reversal indicator (and the reference of the
-// booking a reversal undoes), bank transaction code and return information. Only booked entries are
+// booking a reversal undoes), bank transaction code and return information (a payment of ours
+// that came back keeps the bank's RvslInd here: a statement line is what the bank booked). Only booked entries are
 // delivered (Sts BOOK, or no status at all): pending and informational lines do not move the
 // balance and must not be reconciled as if they had.
 import type { Readable } from 'node:stream';
@@ -207,11 +209,15 @@ export async function parseCamt053Stream(
           ntryIndex += 1;
           const where = `camt.053 entry ${ntryIndex}`;
           for (const [i, b] of readCamtEntry(el, where).entries()) {
-            if (b.status !== '' && b.status !== 'BOOK') continue;
+            // Pending and informational lines do not move the balance; nor does a line of zero.
+            if ((b.status !== '' && b.status !== 'BOOK') || b.amountFen === 0n) continue;
             entryCount += 1;
             if (entryCount > statementEntriesMax) throw new BankMessageInvalid(`camt.053: more than ${statementEntriesMax} entries`);
             const bookedAt = b.bookedAt ?? (b.valueDate ? startOfShanghaiDay(b.valueDate, `${where} ValDt`) : undefined);
             if (!bookedAt) throw new BankMessageInvalid(`${where}: neither BookgDt nor ValDt`);
+            // A line dated by its value date alone was booked at a time the bank does not give:
+            // like a date-only BookgDt, its bookedAt must not decide a deadline to the minute.
+            const dateOnly = b.bookingDateOnly === true || b.bookedAt === undefined;
             const entry: StatementEntry = {
               // A statement line without any reference still needs a stable one: its position
               // in this statement. Such lines cannot be matched to a notification.
@@ -229,7 +235,7 @@ export async function parseCamt053Stream(
             if (b.endToEndId) entry.endToEndId = b.endToEndId;
             if (b.remittance) entry.remittance = b.remittance;
             if (b.bankTransactionCode) entry.bankTransactionCode = b.bankTransactionCode;
-            if (b.bookingDateOnly) entry.bookingDateOnly = true;
+            if (dateOnly) entry.bookingDateOnly = true;
             if (b.originalEntryRef) entry.originalEntryRef = b.originalEntryRef;
             if (b.returnInfo) entry.returnInfo = b.returnInfo;
             if (b.direction === 'credit') creditTotalFen += b.amountFen;

@@ -1,5 +1,6 @@
 // camt.054 bank-to-customer debit/credit notification: the bank tells us money arrived. We
-// write .001.08 (the sandbox pushes it) and read .001.08 and .001.02.
+// write .001.08 (the sandbox pushes it) and read every version from .001.02 to the current one
+// by its namespace (xmlIsoMessage.ts, camtVersionsRead).
 //
 // A credit is an entry (or a transaction of a batched entry, see camtEntry.ts) that is booked
 // (Sts/Cd or Sts = BOOK), credit (CdtDbtInd CRDT) and not a reversal. Everything else (debits,
@@ -10,12 +11,17 @@
 //
 // What a credit is (a deposit, a payment of ours returned with RtrInf, interest) is told by its
 // bank transaction code and return information, which are read into the entry as they stand.
+// A return is a credit with returnInfo whichever way the bank marks it: booked as a plain credit
+// (what the sandbox writes) or as the reversal of our debit (CRDT with RvslInd true, PMNT/ICDT/
+// RRTN, the payment's EndToEndId in Refs), so the service sees one shape of return; such a
+// credit is not listed with `reversal`, which on a notified entry means a credit taken back.
 import type { CreditEntry, CreditNotification } from '../types';
 import { BankMessageInvalid } from '../types';
 import { formatAmount } from '../../domain/money';
 import { notificationEntriesMax } from '../xmlLimits';
 import { child, childrenNamed, parseXmlTree, requireText } from '../xmlRead';
 import { identifyTree } from '../xmlIsoMessage';
+import { oneEntryPerReference } from '../uniqueEntries';
 import { escapeXml } from '../xmlWrite';
 import { accountXml, agentXml, assertAccount, assertId, isoNameCharsMax, isoRemittanceCharsMax, isoText, namespaceOf, readAccount } from './common';
 import { bankTransactionCodeXml, bookingDateXml, defaultBankTransactionCode, returnInfoXml } from './camtWrite';
@@ -97,6 +103,7 @@ export function buildCamt054(n: {
 /** The notified entry of a booking: the account it names (the virtual sub-account for a
  *  deposit; for a reversal, the one the credit went to) and the payer as its debtor. */
 function notifiedEntry(b: CamtBooking & { entryRef: string; bookedAt: string }, notifiedAccount: string): CreditEntry {
+  const returned = isReturnedPayment(b);
   const entry: CreditEntry = {
     entryRef: b.entryRef,
     // The bank books every deposit into the one trust account named in Ntfctn/Acct, but
@@ -116,11 +123,16 @@ function notifiedEntry(b: CamtBooking & { entryRef: string; bookedAt: string }, 
   if (b.bankTransactionCode) entry.bankTransactionCode = b.bankTransactionCode;
   if (b.bookingDateOnly) entry.bookingDateOnly = true;
   if (b.returnInfo) entry.returnInfo = b.returnInfo;
-  if (b.reversal) {
+  if (b.reversal && !returned) {
     entry.reversal = true;
     if (b.originalEntryRef) entry.originalEntryRef = b.originalEntryRef;
   }
   return entry;
+}
+
+/** A payment of ours that came back: money received, whatever RvslInd says (see above). */
+function isReturnedPayment(b: CamtBooking): boolean {
+  return b.direction === 'credit' && b.returnInfo !== undefined;
 }
 
 export function parseCamt054(xml: string | Buffer): CreditNotification {
@@ -142,11 +154,12 @@ export function parseCamt054(xml: string | Buffer): CreditNotification {
       seen += bookings.length;
       if (seen > notificationEntriesMax) throw new BankMessageInvalid(`camt.054: more than ${notificationEntriesMax} entries`);
       for (const b of bookings) {
-        if (b.direction !== 'credit' || b.status !== 'BOOK' || b.reversal) {
+        // An entry of zero moves no money: nothing to credit or take back.
+        if (b.amountFen === 0n || b.direction !== 'credit' || b.status !== 'BOOK' || (b.reversal && !isReturnedPayment(b))) {
           ignored += 1;
           // Listed only when it can be acted on; one without a reference or a date stays just
           // ignored, as every reversal was before they were listed.
-          if (b.direction === 'debit' && b.status === 'BOOK' && b.reversal && b.entryRef && b.bookedAt) {
+          if (b.amountFen > 0n && b.direction === 'debit' && b.status === 'BOOK' && b.reversal && b.entryRef && b.bookedAt) {
             reversals.push(notifiedEntry({ ...b, entryRef: b.entryRef, bookedAt: b.bookedAt }, notifiedAccount));
           }
           continue;
@@ -157,7 +170,7 @@ export function parseCamt054(xml: string | Buffer): CreditNotification {
       }
     });
   }
-  return reversals.length ? { messageId, credits, ignored, reversals } : { messageId, credits, ignored };
+  return oneEntryPerReference(reversals.length ? { messageId, credits, ignored, reversals } : { messageId, credits, ignored }, 'camt.054');
 }
 
 /** Every booking of a notification, credits and the rest alike (for tests and diagnostics). */

@@ -10,7 +10,8 @@
 // Reference, first present of:
 //   single transaction: Ntry/AcctSvcrRef, TxDtls/Refs/AcctSvcrRef, Ntry/NtryRef, Refs/UETR,
 //                       Refs/EndToEndId (unless NOTPROVIDED)
-//   several:            TxDtls/Refs/AcctSvcrRef, then "<Ntry/AcctSvcrRef or NtryRef>/<n>"
+//   several:            TxDtls/Refs/AcctSvcrRef (unless another transaction of the entry, or the
+//                       entry itself, has the same), then "<Ntry/AcctSvcrRef or NtryRef>/<n>"
 //                       (n = 1-based position), then UETR, then EndToEndId
 // The bank's AcctSvcrRef comes first because it is unique per booking at that bank, while an
 // EndToEndId is the payer's and is often NOTPROVIDED or repeated.
@@ -19,6 +20,9 @@
 // them in TxDtls/Refs while the entry keeps its own AcctSvcrRef (what the sandbox writes, so a
 // statement never repeats a reference), or repeat them at entry level; the original's
 // reference is therefore TxDtls/Refs/AcctSvcrRef, else the entry's AcctSvcrRef, else NtryRef.
+//
+// A payment of ours that came back carries returnInfo (see returnInfoOf), whether the bank books
+// it as a plain credit or as the reversal of our debit.
 import { BankMessageInvalid, type ReturnInfo } from '../types';
 import { child, childrenNamed, textAt, type XmlElement } from '../xmlRead';
 import { readAccount, readAgentCode, readAmount, readPartyName } from './common';
@@ -80,9 +84,19 @@ function bankTransactionCodeOf(el: XmlElement | undefined): string | undefined {
   return domain && family && subFamily ? `${domain}/${family}/${subFamily}` : undefined;
 }
 
-function returnInfoOf(tx: XmlElement | undefined, endToEndId: string | undefined): ReturnInfo | undefined {
+/** The bank transaction code of a payment of ours that came back (ISO: "Issued Credit
+ *  Transfers / Reversal due to payment return"). */
+export const returnedPaymentCode = 'PMNT/ICDT/RRTN';
+
+/** A payment of ours that came back (退汇), as banks encode it: a credit with TxDtls/RtrInf
+ *  (reason in Rsn/Cd or Rsn/Prtry), often marked as the reversal of our debit (CRDT with
+ *  RvslInd true) and coded PMNT/ICDT/RRTN, with the payment's own EndToEndId in Refs. A
+ *  credit coded RRTN without RtrInf is a return whose reason the bank did not give (NARR:
+ *  "reason in narrative", here none). RtrInf on a debit (a payment to us sent back by us) is
+ *  read as it stands. */
+function returnInfoOf(tx: XmlElement | undefined, endToEndId: string | undefined, dir: 'credit' | 'debit', code: string | undefined): ReturnInfo | undefined {
   const rtr = child(tx, 'RtrInf');
-  if (!rtr) return undefined;
+  if (!rtr && !(dir === 'credit' && code === returnedPaymentCode)) return undefined;
   const info: ReturnInfo = { reasonCode: textAt(rtr, 'Rsn', 'Cd') ?? textAt(rtr, 'Rsn', 'Prtry') ?? 'NARR' };
   if (endToEndId) info.originalEndToEndId = endToEndId;
   const lines = childrenNamed(rtr, 'AddtlInf')
@@ -155,7 +169,7 @@ export function readCamtEntry(ntry: XmlElement, where: string): CamtBooking[] {
       const original = textAt(tx, 'Refs', 'AcctSvcrRef') ?? entryAcctSvcrRef ?? ntryRef;
       if (original) b.originalEntryRef = original;
     }
-    const rtr = returnInfoOf(tx, e2e);
+    const rtr = returnInfoOf(tx, e2e, dir, code);
     if (rtr) b.returnInfo = rtr;
     return b;
   };
@@ -176,6 +190,14 @@ export function readCamtEntry(ntry: XmlElement, where: string): CamtBooking[] {
     return [b];
   }
 
+  // A transaction's own AcctSvcrRef names it only when no other booking of the entry has it
+  // too: some banks copy the entry's reference into every TxDtls. A repeated one is replaced by
+  // the position, as a missing one is, so two transactions never share a reference.
+  const txRefs = txs.map((tx) => textAt(tx, 'Refs', 'AcctSvcrRef'));
+  const ownRef = (i: number): string | undefined => {
+    const r = txRefs[i];
+    return r !== undefined && r !== entryAcctSvcrRef && txRefs.indexOf(r) === txRefs.lastIndexOf(r) ? r : undefined;
+  };
   let sumFen = 0n;
   const sameCurrency = txs.every((tx) => (child(tx, 'Amt') ?? child(tx, 'AmtDtls', 'TxAmt', 'Amt'))!.attrs.Ccy === entryAmount.currency);
   const bookings = txs.map((tx, i) => {
@@ -190,8 +212,7 @@ export function readCamtEntry(ntry: XmlElement, where: string): CamtBooking[] {
     const txDir = textAt(tx, 'CdtDbtInd');
     if (txDir && dir === 'credit' && direction(txDir, `${where} TxDtls ${i + 1}`) === 'debit') b.direction = 'debit';
     const entryBase = entryAcctSvcrRef ?? ntryRef;
-    const ref =
-      textAt(tx, 'Refs', 'AcctSvcrRef') ?? (entryBase ? `${entryBase}/${i + 1}` : undefined) ?? textAt(tx, 'Refs', 'UETR') ?? b.endToEndId;
+    const ref = ownRef(i) ?? (entryBase ? `${entryBase}/${i + 1}` : undefined) ?? textAt(tx, 'Refs', 'UETR') ?? b.endToEndId;
     if (ref) b.entryRef = ref;
     return b;
   });

@@ -32,13 +32,36 @@ export function formatShanghaiDateTime(at: Date): string {
 const dateTimePattern = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})?$/;
 const datePattern = /^(\d{4})-(\d{2})-(\d{2})$/;
 
-/** A bank timestamp as an ISO instant in UTC ("...Z"). Without an offset it is Beijing time. */
+/** The largest UTC offset in use (Kiribati, +14:00); xs:dateTime allows the same. */
+export const utcOffsetMinutesMax = 14 * 60;
+/** Years a bank date may fall in. Before CNAPS (2002) and ISO 20022 bank messages (2009) there
+ *  are no bookings to read, and a year past the bound is a broken field; both bounds keep every
+ *  date we derive a plain four-digit YYYY-MM-DD (year 9999 at -14:00 is already year 10000). */
+export const bankYearMin = 1990;
+export const bankYearMax = 2999;
+
+/** A bank timestamp as an ISO instant in UTC ("...Z"). Without an offset it is Beijing time.
+ *  Every part must exist: Date.parse would take 2026-02-30 as 2 March and 24:30 as the next
+ *  day, so the date is checked against the calendar and the time against the clock first. */
 export function normalizeBankDateTime(value: string, field: string): string {
-  const m = dateTimePattern.exec(value.trim());
+  const v = value.trim();
+  const m = dateTimePattern.exec(v);
   if (!m) throw new BankMessageInvalid(`${field}: not a date-time: ${JSON.stringify(value.slice(0, 40))}`);
-  const withOffset = m[8] ? value.trim() : `${value.trim()}+08:00`;
+  normalizeBankDate(`${m[1]}-${m[2]}-${m[3]}`, field);
+  if (Number(m[4]) > 23 || Number(m[5]) > 59 || Number(m[6]) > 59) {
+    throw new BankMessageInvalid(`${field}: not a time of day: ${JSON.stringify(v.slice(0, 40))}`);
+  }
+  const offset = /^([+-])(\d{2}):(\d{2})$/.exec(m[8] ?? '');
+  if (offset && (Number(offset[3]) > 59 || Number(offset[2]) * 60 + Number(offset[3]) > utcOffsetMinutesMax)) {
+    throw new BankMessageInvalid(`${field}: not a UTC offset: ${JSON.stringify(m[8])}`);
+  }
+  const withOffset = m[8] ? v : `${v}+08:00`;
   const ms = Date.parse(withOffset);
   if (Number.isNaN(ms)) throw new BankMessageInvalid(`${field}: not a date-time: ${JSON.stringify(value.slice(0, 40))}`);
+  const beijingYear = new Date(ms + shanghaiOffsetMs).getUTCFullYear();
+  if (beijingYear < bankYearMin || beijingYear > bankYearMax) {
+    throw new BankMessageInvalid(`${field}: ${JSON.stringify(v.slice(0, 40))} is not in the years ${bankYearMin} to ${bankYearMax}`);
+  }
   return new Date(ms).toISOString();
 }
 
@@ -51,6 +74,8 @@ export function normalizeBankDate(value: string, field: string): string {
   if (Number.isNaN(t.getTime()) || t.toISOString().slice(0, 10) !== v) {
     throw new BankMessageInvalid(`${field}: not a calendar date: ${JSON.stringify(v)}`);
   }
+  const year = Number(m[1]);
+  if (year < bankYearMin || year > bankYearMax) throw new BankMessageInvalid(`${field}: ${JSON.stringify(v)} is not in the years ${bankYearMin} to ${bankYearMax}`);
   return v;
 }
 

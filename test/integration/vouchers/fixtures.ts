@@ -160,5 +160,44 @@ export function sampleVoucher(kind: VoucherKind, opts: { extreme?: boolean; seq?
           ],
         },
       };
+    case 'deposit_reversal':
+      return {
+        ...common,
+        kind,
+        data: {
+          depositId: 'dep_01JTEST0001',
+          bidder,
+          amountFen: amount(80000000n),
+          currency: 'CNY',
+          virtualAccount: '9558800012345678901',
+          payer: account,
+          originalEntryRef: x ? `ICBC20250312000123${'0'.repeat(60)}` : 'ICBC20250312000123',
+          originalBookedAt: '2025-03-12T01:15:20.000Z',
+          receiptVoucherId: 'vch_01JTESTDEPOSITREC0001',
+          reversalEntryRef: 'ICBC20250313000901',
+          reversedAt: '2025-03-13T02:00:00.000Z',
+          statusBefore: 'valid',
+          afterOpening: x,
+          cancelledRefundIds: x ? Array.from({ length: 12 }, (_, i) => `rfd_01JTEST${String(i).padStart(18, '0')}`) : [],
+        },
+      };
+    case 'refund_return':
+      return {
+        ...common,
+        kind,
+        data: {
+          refundId: 'rfd_01JTEST0001',
+          depositId: 'dep_01JTEST0001',
+          sectionId: 'sec_01JTEST0001',
+          bidderId: 'bdr_01JTEST0001',
+          creditorAccount: account.number,
+          creditorName: bidder.name,
+          amount: x ? '999999999999999.99' : '800782.34',
+          returnReasonCode: 'AC04',
+          returnReasonText: x ? `收款账户已销户。${longSection}` : null,
+          originalEndToEndId: 'E01JTEST00000000000000000001',
+          returnedAt: '2025-05-21T03:00:00.000Z',
+        },
+      };
   }
 }

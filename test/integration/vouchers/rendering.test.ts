@@ -46,6 +46,8 @@ const expectedText: Record<VoucherInput['kind'], string[]> = {
   opening_roster: ['开标保证金核验表', '已担保', '现金保证金', '投标单位5建设有限公司'],
   claim_notice: ['保函索赔通知', '中标人无正当理由不与招标人订立合同', '张三（交易中心业务科）'],
   reconciliation_report: ['保证金账户对账报告', '存在差异', '账务缺失', '金额不符', '期初余额'],
+  deposit_reversal: ['投标保证金冲正凭证', '冲正金额', '¥800,000.00', '人民币捌拾万元整', '原收据凭证', 'vch_01JTESTDEPOSITREC0001', 'ICBC20250313000901'],
+  refund_return: ['投标保证金退款退汇凭证', '退汇原因', 'AC04', '账户已销户', '¥800,782.34', toChineseCapital(80078234n)],
 };
 
 describe.each(voucherKinds)('a rendered %s', (kind) => {

@@ -106,3 +106,74 @@ describe('completeStatusReport', () => {
     expect(completeStatusReport({ originalMessageId: 'M', transactions: [] }, ['E1']).transactions).toEqual([{ endToEndId: 'E1', outcome: 'unknown', bankStatus: '' }]);
   });
 });
+
+describe('service JSON notification is strict (zod strictObject), each error naming its field', () => {
+  const withEntry = (patch: Record<string, unknown>) => ({ ...serviceJson, entries: [{ ...serviceJson.entries[0], ...patch }] });
+  const refusalOf = (input: unknown): BankMessageInvalid => {
+    try {
+      parseServiceNotification(input);
+    } catch (e) {
+      if (e instanceof BankMessageInvalid) return e;
+      throw e;
+    }
+    throw new Error('accepted');
+  };
+
+  test.each([
+    [{ ...serviceJson, isAdmin: true }, '$.isAdmin', /unknown field/],
+    [JSON.parse(`{"__proto__": {"isAdmin": true}, ${JSON.stringify(serviceJson).slice(1)}`), '$.__proto__', /unknown field/],
+    [withEntry({ isAdmin: true }), '$.entries[0].isAdmin', /unknown field/],
+    [withEntry({ debtor: { ...serviceJson.entries[0].debtor, role: 'admin' } }), '$.entries[0].debtor.role', /unknown field/],
+    [withEntry({ bookedAt: '2026-02-30T00:00:00Z' }), '$.entries[0].bookedAt', /not a date and time/],
+    [withEntry({ bookedAt: '2026-02-28T24:30:00+08:00' }), '$.entries[0].bookedAt', /not a date and time/],
+    [withEntry({ bookedAt: '2026-02-28T10:00:00' }), '$.entries[0].bookedAt', /must carry a UTC offset/],
+    [withEntry({ valueDate: '2025-02-29' }), '$.entries[0].valueDate', /not a calendar date/],
+    [withEntry({ amount: '1.001' }), '$.entries[0].amount', /at most two decimal places/],
+    [withEntry({ amount: '0.00' }), '$.entries[0].amount', /greater than zero/],
+    [withEntry({ currency: 'CN' }), '$.entries[0].currency', /ISO 4217/],
+    [withEntry({ remittance: 'line\u0000break' }), '$.entries[0].remittance', /control characters/],
+    [withEntry({ virtualAccount: '0110 0601' }), '$.entries[0].virtualAccount', /letters and digits only/],
+    [{ eventId: 'e1' }, '$.entries', /required/],
+    [{ ...serviceJson, entries: {} }, '$.entries', /must be an array/],
+  ])('%j is refused at %s', (input, field, message) => {
+    const e = refusalOf(input);
+    expect(e.field).toBe(field);
+    expect(e.message).toMatch(message);
+    expect(e.message.startsWith(`${field}: `)).toBe(true);
+  });
+
+  test('a leap day is a day', () => {
+    const n = parseServiceNotification(withEntry({ bookedAt: '2024-02-29T23:59:59+08:00', valueDate: '2024-02-29' }));
+    expect(n.credits[0]).toMatchObject({ bookedAt: '2024-02-29T15:59:59.000Z', valueDate: '2024-02-29' });
+  });
+
+  test('optional fields may be null, as many JSON writers send them', () => {
+    const n = parseServiceNotification(withEntry({ remittance: null, endToEndId: null, debtor: { ...serviceJson.entries[0].debtor, bankCode: null } }));
+    expect(n.credits[0].remittance).toBeUndefined();
+    expect(n.credits[0].debtor.bankCode).toBeUndefined();
+  });
+
+  test('the same entry twice is read once; one reference for two bookings is refused', () => {
+    const twice = { ...serviceJson, entries: [serviceJson.entries[0], serviceJson.entries[0]] };
+    expect(parseServiceNotification(twice)).toMatchObject({ ignored: 1, credits: [{ entryRef: serviceJson.entries[0].entryRef }] });
+    const clash = { ...serviceJson, entries: [serviceJson.entries[0], { ...serviceJson.entries[0], amount: '1.00' }] };
+    expect(() => parseServiceNotification(clash)).toThrow(/names two different bookings/);
+  });
+});
+
+describe('bank date-times are real dates and times', () => {
+  test.each(['2026-02-30T00:00:00', '2026-02-28T24:00:00', '2026-02-28T23:60:00', '2026-02-28T23:59:60', '2026-02-28T10:00:00+14:01', '2026-02-28T10:00:00+08:60', '9999-12-31T23:59:59-14:00', '1989-12-31T12:00:00+08:00', '2999-12-31T20:00:00-12:00'])(
+    '%s in a camt.054 is refused, not rolled over',
+    (bad) => {
+      const xml = buildCamt054({ messageId: 'N1', createdAt: new Date(), account: trustAccount, credits: [credit()] }).replace(/<DtTm>[^<]*<\/DtTm>/, `<DtTm>${bad}</DtTm>`);
+      expect(() => parseNotification(Buffer.from(xml), 'application/xml')).toThrow(BankMessageInvalid);
+    },
+  );
+
+  test('+14:00 and -12:00 are offsets', () => {
+    for (const at of ['2026-02-28T10:00:00+14:00', '2026-02-28T10:00:00-12:00']) {
+      const xml = buildCamt054({ messageId: 'N1', createdAt: new Date(), account: trustAccount, credits: [credit()] }).replace(/<DtTm>[^<]*<\/DtTm>/, `<DtTm>${at}</DtTm>`);
+      expect(parseNotification(Buffer.from(xml), 'application/xml').credits[0].bookedAt).toBe(new Date(at).toISOString());
+    }
+  });
+});
