@@ -13,6 +13,8 @@ import { BankMessageInvalid, type CreditEntry, type CreditNotification } from '.
 import { xmlBodyBytesMax } from '../banks/xmlLimits';
 import { appendAudit } from '../audit/service';
 import { assert, BadRequest, NotFound } from '../errors';
+import { formatAmount } from '../domain/money';
+import { recordBankException } from './exceptions';
 import type { Calendar } from '../domain/calendar';
 import type { WebhookSender } from '../http/webhookAuth';
 import { onceForEvent } from '../http/webhookReplay';
@@ -34,8 +36,11 @@ export interface NotificationAnswer {
   accepted: number;
   /** Entries on record before, from this message or another. */
   duplicates: number;
-  /** Entries read and not acted on (debits, pending bookings, reversals without a reference). */
+  /** Entries read and not acted on (debits, pending bookings, reversals without a reference,
+   *  entries for accounts that are not this bank's trust account or its sub-accounts). */
   ignored: number;
+  /** Why entries were not acted on, where the service decided it (not the parser). */
+  ignoredReasons: { notOurAccount: number };
   /** Reversals applied: the deposits they took back are reversed. */
   reversals: number;
   /** Bank exceptions opened for a person (a reversal not applied or after the opening, a
@@ -74,9 +79,14 @@ export async function receiveNotification(
     // The parser counts the reversals it lists among the ignored too; they are acted on here.
     const ignored = notification.ignored - reversals.length;
     assert(ignored >= 0, `notification ${notification.messageId}: the reversals listed are among the entries not credited`);
-    const answer: NotificationAnswer = { object: 'notification_receipt', messageId: notification.messageId, accepted: 0, duplicates: 0, ignored, reversals: 0, exceptions: 0, depositIds: [] };
+    const answer: NotificationAnswer = { object: 'notification_receipt', messageId: notification.messageId, accepted: 0, duplicates: 0, ignored, ignoredReasons: { notOurAccount: 0 }, reversals: 0, exceptions: 0, depositIds: [] };
     for (const credit of notification.credits) await dispatchCredit(tx, calendar, bank, notification.messageId, credit, notifiedAt, answer);
     for (const reversal of reversals) {
+      if (!isOurAccount(bank, reversal.virtualAccount)) {
+        answer.ignored += 1;
+        answer.ignoredReasons.notOurAccount += 1;
+        continue;
+      }
       const outcome = await recordReversal(tx, calendar, bank, notification.messageId, reversal);
       if (outcome.kind === 'duplicate') answer.duplicates += 1;
       else if (outcome.kind === 'exception') answer.exceptions += 1;
@@ -104,8 +114,40 @@ export async function receiveNotification(
   });
 }
 
-/** One credit to what it is: a returned refund, interest, or a deposit. */
+/** The account of the service's own trust money at this bank: the trust account itself or one
+ *  of its virtual sub-accounts. A bank's notice may list other accounts of the same customer or
+ *  of nobody we know; booking them would put money that is not ours into the ledger. */
+export function isOurAccount(bank: Pick<BankRow, 'trust_account_number' | 'virtual_account_prefix'>, account: string): boolean {
+  return account === bank.trust_account_number || (account.startsWith(bank.virtual_account_prefix) && account.length > bank.virtual_account_prefix.length);
+}
+
+/** The trust account is kept in yuan (DESIGN: Money); money in another currency is never booked
+ *  or refunded as yuan. */
+export const trustCurrency = 'CNY';
+
+/** One credit to what it is: not ours, in another currency, a returned refund, interest, or a
+ *  deposit. */
 async function dispatchCredit(tx: Knex.Transaction, calendar: Calendar, bank: BankRow, messageId: string, credit: CreditEntry, notifiedAt: Date, answer: NotificationAnswer): Promise<void> {
+  if (!isOurAccount(bank, credit.virtualAccount)) {
+    answer.ignored += 1;
+    answer.ignoredReasons.notOurAccount += 1;
+    return;
+  }
+  if (credit.currency !== trustCurrency) {
+    const { created } = await recordBankException(tx, {
+      bankId: bank.id,
+      kind: 'foreign_currency',
+      entryRef: credit.entryRef,
+      messageId,
+      amountFen: credit.amountFen,
+      currency: credit.currency,
+      detail: `a credit of ${formatAmount(credit.amountFen)} ${credit.currency} to ${credit.virtualAccount} from ${credit.debtor.name || credit.debtor.accountNumber}: not booked in the yuan ledger nor refunded as yuan; a person decides with the bank`,
+      data: { virtualAccount: credit.virtualAccount, debtorAccount: credit.debtor.accountNumber, bookedAt: credit.bookedAt },
+    });
+    if (created) answer.exceptions += 1;
+    else answer.duplicates += 1;
+    return;
+  }
   if (credit.returnInfo || credit.bankTransactionCode === interestTransactionCode) {
     const outcome = credit.returnInfo ? await recordRefundReturn(tx, bank, messageId, credit) : await recordInterestCredit(tx, bank, messageId, credit);
     if (outcome.kind === 'duplicate') answer.duplicates += 1;

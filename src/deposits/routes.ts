@@ -46,6 +46,8 @@ export const depositRoutes: RouteDef<any, any, any>[] = [
     response: s.notificationOut,
     handler: async ({ tx, deps, sender, rawBody, req }) => {
       const r = await receiveNotification(transactionOf(tx), deps.tables.calendar, sender!, rawBody ?? Buffer.alloc(0), req.get('content-type') ?? '');
+      const notOurs = (r.body as { ignoredReasons?: { notOurAccount?: number } }).ignoredReasons?.notOurAccount ?? 0;
+      if (notOurs > 0 && !('replayed' in r && r.replayed)) deps.metrics.notificationEntriesIgnored.inc({ reason: 'not_our_account' }, notOurs);
       return { status: r.status, body: r.body, headers: 'replayed' in r && r.replayed ? { 'Idempotent-Replayed': 'true' } : {} };
     },
   }),

@@ -103,8 +103,9 @@ export const notificationOut = z.object({
   accepted: z.number().int(),
   /** Entries on record before, from this message or another: nothing was done again. */
   duplicates: z.number().int(),
-  /** Entries read and not acted on (debits, pending bookings). */
+  /** Entries read and not acted on (debits, pending bookings, accounts that are not ours). */
   ignored: z.number().int(),
+  ignoredReasons: z.object({ notOurAccount: z.number().int() }),
   /** Reversals (冲正) applied: each reversed the deposit whose credit the bank took back. */
   reversals: z.number().int(),
   /** Bank exceptions opened for a person (GET /v1/bank-exceptions): a reversal not applied or

@@ -8,6 +8,8 @@ export interface Metrics {
    *  audit log keeps at most one event per sender address and minute (webhookAuth.ts), this
    *  counts them all. */
   webhookRejected: client.Counter<'reason'>;
+  /** Entries of banks' notices left alone by the service, by reason (an account not ours). */
+  notificationEntriesIgnored: client.Counter<'reason'>;
 }
 
 /** One registry per app, so tests that build several apps never collide on metric names. */
@@ -27,6 +29,12 @@ export function createMetrics(): Metrics {
     webhookRejected: new client.Counter({
       name: 'bidbond_webhook_rejected_total',
       help: 'Signed webhook calls refused, by reason',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    notificationEntriesIgnored: new client.Counter({
+      name: 'bidbond_notification_entries_ignored_total',
+      help: 'Entries of bank notifications not booked, by reason',
       labelNames: ['reason'],
       registers: [registry],
     }),
