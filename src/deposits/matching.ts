@@ -6,6 +6,7 @@
 // also when the section has nothing left to secure: R11, R16), or held for the centre where R3
 // cannot be decided from a date-only booking (its decision goes through `judgeR4` and
 // `announce` here, like a credit).
+import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import { appendAudit, type Actor } from '../audit/service';
 import { assert } from '../errors';
@@ -18,6 +19,7 @@ import { depositAccountSpec, postJournal, suspenseAccountSpec, trustAccountSpec,
 import { scheduleRefund } from '../refunds/service';
 import { requestVoucher } from '../vouchers/requests';
 import * as repo from './repo';
+import { recordBankException } from './exceptions';
 import { checkSectionTakesCredits, r3BookedBeforeDeadline, r4Currency, r4Total, r5FromBasicAccount, type R4Outcome, type RuleCheck } from './rules';
 
 const bankActor = (bankId: string) => ({ type: 'bank' as const, id: bankId });
@@ -25,7 +27,7 @@ const bankActor = (bankId: string) => ({ type: 'bank' as const, id: bankId });
 /** The ledger reference of a bank entry: one journal per entry, ever. */
 export const creditJournalRef = (bankId: string, entryRef: string) => `${bankId}:${entryRef}`;
 
-export type RecordOutcome = { kind: 'duplicate' } | { kind: 'recorded'; depositId: string; status: repo.DepositStatus };
+export type RecordOutcome = { kind: 'duplicate' } | { kind: 'clash' } | { kind: 'recorded'; depositId: string; status: repo.DepositStatus };
 
 /** Records one bank entry as a deposit; `calendar` dates the refunds it owes (R19).
  *  `notifiedAt` is when the bank's notice of the entry reached us, which bounds a booking given
@@ -40,7 +42,7 @@ export async function recordCredit(
   notifiedAt: Date | null = new Date(),
 ): Promise<RecordOutcome> {
   const credit = await claimEntry(tx, bank, messageId, entry, notifiedAt);
-  if (!credit) return { kind: 'duplicate' };
+  if (!credit) return (await sameEntryOnRecord(tx, bank, messageId, entry)) ? { kind: 'duplicate' } : { kind: 'clash' };
   const account = await repo.lockDepositAccountByNumber(tx, bank.id, entry.virtualAccount);
   if (!account) return holdInSuspense(tx, bank, entry, credit);
   const section = (await repo.lockSectionForCredit(tx, account.section_id))!;
@@ -50,6 +52,33 @@ export async function recordCredit(
   await post(tx, matched, verdict);
   await scheduleRefundsOwed(tx, calendar, { depositId: matched.depositId, amountFen: entry.amountFen }, verdict, eventOf(matched, verdict));
   return { kind: 'recorded', depositId: matched.depositId, status: verdict.status };
+}
+
+/** An entry's identity is what the bank means by it: the same reference with the same money to
+ *  the same account from the same payer is the entry sent again; the same reference on other
+ *  money is another entry the bank's references cannot tell apart, which a person must see
+ *  (a bank exception), never a silent drop. */
+async function sameEntryOnRecord(tx: Knex.Transaction, bank: BankRow, messageId: string, entry: CreditEntry): Promise<boolean> {
+  const onRecord = (await repo.findCreditByRef(tx, bank.id, entry.entryRef))!;
+  const same =
+    onRecord.amount_fen === entry.amountFen &&
+    onRecord.currency === entry.currency &&
+    onRecord.virtual_account === entry.virtualAccount &&
+    onRecord.debtor_account === entry.debtor.accountNumber;
+  if (same) return true;
+  const fingerprint = createHash('sha256').update([entry.amountFen, entry.currency, entry.virtualAccount, entry.debtor.accountNumber].join('\u001f')).digest('hex').slice(0, 12);
+  await recordBankException(tx, {
+    bankId: bank.id,
+    kind: 'reference_clash',
+    // One exception per distinct entry behind the shared reference.
+    entryRef: `${entry.entryRef}#${fingerprint}`,
+    messageId,
+    amountFen: entry.amountFen,
+    currency: entry.currency,
+    detail: `the bank's reference ${entry.entryRef} names a credit on record (${formatAmount(onRecord.amount_fen)} ${onRecord.currency} to ${onRecord.virtual_account}) and now another (${formatAmount(entry.amountFen)} ${entry.currency} to ${entry.virtualAccount} from ${entry.debtor.accountNumber}): not booked; ask the bank which is which`,
+    data: { entryRef: entry.entryRef, onRecordCreditId: onRecord.id, virtualAccount: entry.virtualAccount, debtorAccount: entry.debtor.accountNumber, bookedAt: entry.bookedAt },
+  });
+  return false;
 }
 
 interface ClaimedEntry {

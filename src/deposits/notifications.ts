@@ -157,6 +157,7 @@ async function dispatchCredit(tx: Knex.Transaction, calendar: Calendar, bank: Ba
   }
   const outcome = await recordCredit(tx, calendar, bank, messageId, credit, notifiedAt);
   if (outcome.kind === 'duplicate') answer.duplicates += 1;
+  else if (outcome.kind === 'clash') answer.exceptions += 1;
   else {
     answer.accepted += 1;
     answer.depositIds.push(outcome.depositId);

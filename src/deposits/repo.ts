@@ -109,6 +109,7 @@ export const lockSectionForCredit = (tx: Knex.Transaction, sectionId: string) =>
 // ---- credits ---------------------------------------------------------------------------------
 
 export const findCredit = (tx: Tx, id: string) => tx<CreditRow>('credits').where({ id }).first();
+export const findCreditByRef = (tx: Tx, bankId: string, entryRef: string) => tx<CreditRow>('credits').where({ bank_id: bankId, entry_ref: entryRef }).first();
 
 /** Keyed by the bank's own entry reference: false when the entry is already on record (the
  *  second of two concurrent inserts waits for the first to commit, then does nothing). */

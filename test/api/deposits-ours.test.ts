@@ -55,3 +55,28 @@ it('R4 a credit in another currency to our sub-account is an exception with its 
   expect(deposits.body.data).toEqual([]);
   await w.expectLedgerConsistent(bank.id);
 });
+
+it('R15 two different credits that share one bank reference are never one: the second is an exception for the centre, the same entry again a duplicate', async () => {
+  const section = await w.section(bank.id);
+  const bidder = await w.bidder();
+  const va = await w.virtualAccount(section.id, bidder.id);
+  const payer = { name: bidder.account.name, number: bidder.account.number };
+  const first = entry(va, '1537.00', payer);
+  const second = entry(va, '1692.22', payer, { entryRef: first.entryRef });
+  const one = await w.notify(bank, jsonNotification([first]));
+  expect(one.body).toMatchObject({ accepted: 1, exceptions: 0 });
+  const other = await w.notify(bank, jsonNotification([second]));
+  expect(other.status).toBe(200);
+  expect(other.body).toMatchObject({ accepted: 0, duplicates: 0, exceptions: 1 });
+  const same = await w.notify(bank, jsonNotification([first]));
+  expect(same.body).toMatchObject({ accepted: 0, duplicates: 1, exceptions: 0 });
+  const clashes = await request(app).get(`/v1/bank-exceptions?bankId=${bank.id}&kind=reference_clash`).set(bearer(w.centre));
+  expect(clashes.body.data).toHaveLength(1);
+  expect(clashes.body.data[0]).toMatchObject({ amount: '1692.22', currency: 'CNY', status: 'open' });
+  expect(clashes.body.data[0].detail).toContain(first.entryRef);
+  // Repeating the clashing entry opens nothing new.
+  const repeated = await w.notify(bank, jsonNotification([second]));
+  expect(repeated.body).toMatchObject({ accepted: 0, exceptions: 1 });
+  expect((await request(app).get(`/v1/bank-exceptions?bankId=${bank.id}&kind=reference_clash`).set(bearer(w.centre))).body.data).toHaveLength(1);
+  await w.expectLedgerConsistent(bank.id);
+});
