@@ -1,3 +1,4 @@
+import { parseAmount } from '../../../src/domain/money';
 import { parseNotification, parseServiceNotification, completeStatusReport } from '../../../src/banks/adapters';
 import { buildCamt054 } from '../../../src/banks/iso20022/camt054';
 import { cnh2hBuildCreditNotice, cnh2hBuildPaymentRequest } from '../../../src/banks/cnh2h/protocol';
@@ -153,11 +154,11 @@ describe('service JSON notification is strict (zod strictObject), each error nam
     expect(n.credits[0].debtor.bankCode).toBeUndefined();
   });
 
-  test('the same entry twice is read once; one reference for two bookings is refused', () => {
+  test('the same entry twice is read once; one reference for two bookings yields both', () => {
     const twice = { ...serviceJson, entries: [serviceJson.entries[0], serviceJson.entries[0]] };
     expect(parseServiceNotification(twice)).toMatchObject({ ignored: 1, credits: [{ entryRef: serviceJson.entries[0].entryRef }] });
     const clash = { ...serviceJson, entries: [serviceJson.entries[0], { ...serviceJson.entries[0], amount: '1.00' }] };
-    expect(() => parseServiceNotification(clash)).toThrow(/names two different bookings/);
+    expect(parseServiceNotification(clash).credits.map((c) => c.amountFen)).toEqual([parseAmount(serviceJson.entries[0].amount), 100n]);
   });
 });
 

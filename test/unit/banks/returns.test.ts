@@ -58,10 +58,10 @@ describe('references and amounts that decide where money goes', () => {
     expect(readCamt054Bookings(notification(`<Ntry><Amt Ccy="CNY">0.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>${booked}<AcctSvcrRef>Z-1</AcctSvcrRef><BkTxCd/></Ntry>`)).bookings).toHaveLength(1);
   });
 
-  test('one entry notified twice is one credit; one reference for two bookings is refused', () => {
+  test('one entry notified twice is one credit; one reference for two bookings yields both', () => {
     const entry = (amt: string) => `<Ntry><Amt Ccy="CNY">${amt}</Amt><CdtDbtInd>CRDT</CdtDbtInd>${booked}<AcctSvcrRef>D-1</AcctSvcrRef><BkTxCd/></Ntry>`;
     expect(parseCamt054(notification(entry('5.00') + entry('5.00')))).toMatchObject({ credits: [{ entryRef: 'D-1', amountFen: 500n }], ignored: 1 });
-    expect(() => parseCamt054(notification(entry('5.00') + entry('6.00')))).toThrow(/reference "D-1" names two different bookings/);
+    expect(parseCamt054(notification(entry('5.00') + entry('6.00'))).credits.map((c) => c.amountFen)).toEqual([500n, 600n]);
   });
 
   test('a statement line dated by its value date alone is a date-only booking', async () => {
