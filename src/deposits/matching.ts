@@ -15,7 +15,7 @@ import { newId } from '../domain/ids';
 import { formatAmount } from '../domain/money';
 import type { CreditEntry } from '../banks/types';
 import { findBidder, type BankRow, type BidderRow, type SectionRow } from '../registry/repo';
-import { depositAccountSpec, postJournal, suspenseAccountSpec, trustAccountSpec, type AccountSpec } from '../ledger';
+import { depositAccountSpec, postJournal, suspenseAccountSpec, trustAccountSpec, type AccountSpec, type PostedJournal } from '../ledger';
 import { scheduleRefund } from '../refunds/service';
 import { requestVoucher } from '../vouchers/requests';
 import * as repo from './repo';
@@ -27,7 +27,9 @@ const bankActor = (bankId: string) => ({ type: 'bank' as const, id: bankId });
 /** The ledger reference of a bank entry: one journal per entry, ever. */
 export const creditJournalRef = (bankId: string, entryRef: string) => `${bankId}:${entryRef}`;
 
-export type RecordOutcome = { kind: 'duplicate' } | { kind: 'clash' } | { kind: 'recorded'; depositId: string; status: repo.DepositStatus };
+/** `exception`: not booked; a bank exception for the centre says why (a reference that names
+ *  two different bookings, money in another currency). */
+export type RecordOutcome = { kind: 'duplicate' } | { kind: 'exception' } | { kind: 'recorded'; depositId: string; status: repo.DepositStatus };
 
 /** Records one bank entry as a deposit; `calendar` dates the refunds it owes (R19).
  *  `notifiedAt` is when the bank's notice of the entry reached us, which bounds a booking given
@@ -41,8 +43,10 @@ export async function recordCredit(
   entry: CreditEntry,
   notifiedAt: Date | null = new Date(),
 ): Promise<RecordOutcome> {
+  const currency = r4Currency(entry.currency);
+  if (currency) return holdForeignCurrency(tx, bank, messageId, entry, currency.detail);
   const credit = await claimEntry(tx, bank, messageId, entry, notifiedAt);
-  if (!credit) return (await sameEntryOnRecord(tx, bank, messageId, entry)) ? { kind: 'duplicate' } : { kind: 'clash' };
+  if (!credit) return (await sameEntryOnRecord(tx, bank, messageId, entry)) ? { kind: 'duplicate' } : { kind: 'exception' };
   const account = await repo.lockDepositAccountByNumber(tx, bank.id, entry.virtualAccount);
   if (!account) return holdInSuspense(tx, bank, entry, credit);
   const section = (await repo.lockSectionForCredit(tx, account.section_id))!;
@@ -52,6 +56,22 @@ export async function recordCredit(
   await post(tx, matched, verdict);
   await scheduleRefundsOwed(tx, calendar, { depositId: matched.depositId, amountFen: entry.amountFen }, verdict, eventOf(matched, verdict));
   return { kind: 'recorded', depositId: matched.depositId, status: verdict.status };
+}
+
+/** Money in another currency is never booked in the yuan ledger nor refunded as yuan: the centre
+ *  decides with the bank. The same entry again opens nothing new. */
+async function holdForeignCurrency(tx: Knex.Transaction, bank: BankRow, messageId: string, entry: CreditEntry, why: string): Promise<RecordOutcome> {
+  const { created } = await recordBankException(tx, {
+    bankId: bank.id,
+    kind: 'foreign_currency',
+    entryRef: entry.entryRef,
+    messageId,
+    amountFen: entry.amountFen,
+    currency: entry.currency,
+    detail: `R4: ${why}; a credit of ${formatAmount(entry.amountFen)} ${entry.currency} to ${entry.virtualAccount} from ${entry.debtor.name || entry.debtor.accountNumber} is not booked in the yuan ledger nor refunded as yuan: a person decides with the bank`,
+    data: { virtualAccount: entry.virtualAccount, debtorAccount: entry.debtor.accountNumber, bookedAt: entry.bookedAt },
+  });
+  return created ? { kind: 'exception' } : { kind: 'duplicate' };
 }
 
 /** An entry's identity is what the bank means by it: the same reference with the same money to
@@ -106,24 +126,7 @@ async function claimEntry(tx: Knex.Transaction, bank: BankRow, messageId: string
   assert(notifiedAt === null || !Number.isNaN(notifiedAt.getTime()), `credit ${entry.entryRef} has a valid notice time`);
   const bookingDateOnly = entry.bookingDateOnly === true;
   const creditId = newId('crd');
-  const inserted = await repo.insertCredit(tx, {
-    id: creditId,
-    bank_id: bank.id,
-    entry_ref: entry.entryRef,
-    message_id: messageId,
-    virtual_account: entry.virtualAccount,
-    amount_fen: entry.amountFen,
-    currency: entry.currency,
-    booked_at: bookedAt,
-    value_date: entry.valueDate,
-    debtor_name: entry.debtor.name,
-    debtor_account: entry.debtor.accountNumber,
-    debtor_bank_code: entry.debtor.bankCode ?? null,
-    remittance: entry.remittance ?? null,
-    end_to_end_id: entry.endToEndId ?? null,
-    booking_date_only: bookingDateOnly,
-    notified_at: notifiedAt,
-  });
+  const inserted = await repo.insertCredit(tx, creditRowFor(creditId, bank, messageId, entry, notifiedAt));
   return inserted ? { creditId, bookedAt, bookingDateOnly, notifiedAt } : undefined;
 }
 
@@ -135,7 +138,7 @@ async function holdInSuspense(tx: Knex.Transaction, bank: BankRow, entry: Credit
     id: depositId, credit_id: credit.creditId, bank_id: bank.id, virtual_account: entry.virtualAccount, amount_fen: entry.amountFen, status: 'suspense',
     checks: [{ rule: 'R15', ok: false, detail: `no sub-account ${entry.virtualAccount} at this bank` }],
   });
-  await postCredit(tx, bank, entry, suspenseAccountSpec(bank.id), `credit ${entry.entryRef} to unknown account ${entry.virtualAccount}: suspense`);
+  await postTrustCredit(tx, bank, entry, suspenseAccountSpec(bank.id), `credit ${entry.entryRef} to unknown account ${entry.virtualAccount}: suspense`);
   await appendAudit(tx, { actor: bankActor(bank.id), action: 'deposit.suspense', entityType: 'deposit', entityId: depositId, data: { creditId: credit.creditId, entryRef: entry.entryRef, virtualAccount: entry.virtualAccount, amount: formatAmount(entry.amountFen) } });
   return { kind: 'recorded', depositId, status: 'suspense' };
 }
@@ -158,8 +161,6 @@ async function judge(tx: Knex.Transaction, m: Matched): Promise<Verdict> {
   const r3 = r3BookedBeforeDeadline(m.credit.bookedAt, m.section.bid_deadline, { dateOnly: m.credit.bookingDateOnly, notifiedAt: m.credit.notifiedAt });
   const r3Check: RuleCheck = { rule: r3.rule, ok: r3.ok, detail: r3.detail };
   const checks: RuleCheck[] = [r3Check, r5FromBasicAccount(m.entry.debtor, { number: m.bidder.basic_account_number, name: m.bidder.basic_account_name })];
-  const currencyCheck = r4Currency(m.entry.currency);
-  if (currencyCheck) checks.push(currencyCheck);
   // An R3 that cannot be decided is not a failure; a credit failing another rule goes back
   // whatever R3 would have said.
   const failed = checks.filter((c) => !c.ok && !(c === r3Check && r3.verdict === 'undecidable')).map((c) => c.rule);
@@ -197,7 +198,7 @@ async function post(tx: Knex.Transaction, m: Matched, v: Verdict): Promise<void>
   else if (v.status === 'received') await repo.insertDeposit(tx, { ...base, status: 'received', checks: v.checks });
   else await repo.insertDeposit(tx, { ...base, status: 'valid', excess_fen: v.r4.excessFen, valid_at: now, checks: v.checks });
   // Whatever the verdict, the money is in the trust account and owed to this deposit.
-  await postCredit(tx, bank, entry, depositAccountSpec(depositId, bank.id, section.id), memo);
+  await postTrustCredit(tx, bank, entry, depositAccountSpec(depositId, bank.id, section.id), memo);
   await announce(tx, bankActor(bank.id), { depositId, creditId: m.credit.creditId, section, bidderId: bidder.id, amountFen: entry.amountFen }, v, now);
 }
 
@@ -254,18 +255,45 @@ export async function scheduleRefundsOwed(tx: Knex.Transaction, calendar: Calend
   if (v.status === 'valid' && v.r4.excessFen > 0n) await scheduleRefund(tx, calendar, { depositId: d.depositId, reason: 'excess', principalFen: v.r4.excessFen, eventAt, actor });
 }
 
-async function postCredit(tx: Knex.Transaction, bank: BankRow, entry: CreditEntry, liability: AccountSpec, memo: string): Promise<void> {
+/** The `credits` row of a bank entry: one per (bank, entry reference), whatever the entry turns
+ *  out to be (a deposit, a returned refund, interest). */
+export function creditRowFor(creditId: string, bank: BankRow, messageId: string, entry: CreditEntry, notifiedAt: Date | null): Omit<repo.CreditRow, 'received_at'> {
+  return {
+    id: creditId,
+    bank_id: bank.id,
+    entry_ref: entry.entryRef,
+    message_id: messageId,
+    // The account booked: the trust account itself for interest and returns.
+    virtual_account: entry.virtualAccount || bank.trust_account_number,
+    amount_fen: entry.amountFen,
+    currency: entry.currency,
+    booked_at: new Date(entry.bookedAt),
+    value_date: entry.valueDate,
+    debtor_name: entry.debtor.name,
+    debtor_account: entry.debtor.accountNumber,
+    debtor_bank_code: entry.debtor.bankCode ?? null,
+    remittance: entry.remittance ?? null,
+    end_to_end_id: entry.endToEndId ?? null,
+    booking_date_only: entry.bookingDateOnly === true,
+    notified_at: notifiedAt,
+  };
+}
+
+/** The bank's booking into the trust account, in the ledger: Dr trust / Cr `counter`, once per
+ *  bank entry, under the journal kind and ref reconciliation matches by the bank's reference. */
+export async function postTrustCredit(tx: Knex.Transaction, bank: BankRow, entry: CreditEntry, counter: AccountSpec, memo: string): Promise<PostedJournal> {
   const posted = await postJournal(tx, {
     kind: 'credit',
     ref: creditJournalRef(bank.id, entry.entryRef),
     memo,
     postings: [
       { account: trustAccountSpec(bank.id), amountFen: entry.amountFen },
-      { account: liability, amountFen: -entry.amountFen },
+      { account: counter, amountFen: -entry.amountFen },
     ],
   });
   // The credits row is unique on the same key, so reaching here twice is a bug.
   assert(posted.created, `entry ${entry.entryRef} posted once`);
+  return posted;
 }
 
 async function requestReceipt(tx: Knex.Transaction, depositId: string): Promise<void> {

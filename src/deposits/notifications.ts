@@ -13,8 +13,6 @@ import { BankMessageInvalid, type CreditEntry, type CreditNotification } from '.
 import { xmlBodyBytesMax } from '../banks/xmlLimits';
 import { appendAudit } from '../audit/service';
 import { assert, BadRequest, NotFound } from '../errors';
-import { formatAmount } from '../domain/money';
-import { recordBankException } from './exceptions';
 import type { Calendar } from '../domain/calendar';
 import type { WebhookSender } from '../http/webhookAuth';
 import { onceForEvent } from '../http/webhookReplay';
@@ -121,31 +119,12 @@ export function isOurAccount(bank: Pick<BankRow, 'trust_account_number' | 'virtu
   return account === bank.trust_account_number || (account.startsWith(bank.virtual_account_prefix) && account.length > bank.virtual_account_prefix.length);
 }
 
-/** The trust account is kept in yuan (DESIGN: Money); money in another currency is never booked
- *  or refunded as yuan. */
-export const trustCurrency = 'CNY';
-
-/** One credit to what it is: not ours, in another currency, a returned refund, interest, or a
- *  deposit. */
+/** One credit to what it is: not ours, a returned refund, interest, or a deposit (recordCredit
+ *  holds money in another currency for the centre). */
 async function dispatchCredit(tx: Knex.Transaction, calendar: Calendar, bank: BankRow, messageId: string, credit: CreditEntry, notifiedAt: Date, answer: NotificationAnswer): Promise<void> {
   if (!isOurAccount(bank, credit.virtualAccount)) {
     answer.ignored += 1;
     answer.ignoredReasons.notOurAccount += 1;
-    return;
-  }
-  if (credit.currency !== trustCurrency) {
-    const { created } = await recordBankException(tx, {
-      bankId: bank.id,
-      kind: 'foreign_currency',
-      entryRef: credit.entryRef,
-      messageId,
-      amountFen: credit.amountFen,
-      currency: credit.currency,
-      detail: `a credit of ${formatAmount(credit.amountFen)} ${credit.currency} to ${credit.virtualAccount} from ${credit.debtor.name || credit.debtor.accountNumber}: not booked in the yuan ledger nor refunded as yuan; a person decides with the bank`,
-      data: { virtualAccount: credit.virtualAccount, debtorAccount: credit.debtor.accountNumber, bookedAt: credit.bookedAt },
-    });
-    if (created) answer.exceptions += 1;
-    else answer.duplicates += 1;
     return;
   }
   if (credit.returnInfo || credit.bankTransactionCode === interestTransactionCode) {
@@ -157,7 +136,7 @@ async function dispatchCredit(tx: Knex.Transaction, calendar: Calendar, bank: Ba
   }
   const outcome = await recordCredit(tx, calendar, bank, messageId, credit, notifiedAt);
   if (outcome.kind === 'duplicate') answer.duplicates += 1;
-  else if (outcome.kind === 'clash') answer.exceptions += 1;
+  else if (outcome.kind === 'exception') answer.exceptions += 1;
   else {
     answer.accepted += 1;
     answer.depositIds.push(outcome.depositId);

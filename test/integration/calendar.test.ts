@@ -85,6 +85,9 @@ describe('R19 calendar coverage', () => {
     expect(unknown.body.error.code).toBe('unknown_field');
     const badDate = await request(app).post('/v1/calendar').set(bearer(centre)).send({ years: [2027], holidays: ['2027-02-30'], makeupWorkdays: [] });
     expect(badDate.status).toBe(400);
+    const tooMany = await request(app).post('/v1/calendar').set(bearer(centre)).send({ years: [2027, 2028, 2029, 2030, 2031, 2032], holidays: [], makeupWorkdays: [] });
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.error.param).toBe('years');
     const bidder = await request(app).post('/v1/calendar').set(bearer(await keyFor(rt, 'auditor'))).send(table2027);
     expect(bidder.status).toBe(404);
     expect((await request(app).get('/v1/calendar').set(bearer(centre))).body.storedYears).toEqual([]);
