@@ -15,20 +15,35 @@ export interface AuditRow {
 }
 
 // One lock for the whole chain: each event's hash covers its predecessor's, so appends must be
-// serial. It is held only to the end of the appending transaction.
-const auditChainLockKey = 7243001;
+// serial. It is taken inside COMMIT by the trigger on audit_pending (migration 20261204002000),
+// with this key, and held only to the end of that commit.
+export const auditChainLockKey = 7243001;
 
-export async function lockChain(tx: Tx): Promise<void> {
-  await tx.raw('SELECT pg_advisory_xact_lock(?)', [auditChainLockKey]);
+/** An event to append, its hashed text cut where the predecessor's hash goes. */
+export interface ChainedEventInput {
+  id: string;
+  at: Date;
+  actor_type: string;
+  actor_id: string | null;
+  action: string;
+  entity_type: string | null;
+  entity_id: string | null;
+  data: unknown;
+  hash_prefix: string;
+  hash_suffix: string;
 }
 
-export async function lastHash(tx: Tx): Promise<string | undefined> {
-  const row = await tx('audit_events').select('hash').orderBy('seq', 'desc').first();
-  return row?.hash;
-}
-
-export async function insertEvent(tx: Tx, row: Omit<AuditRow, 'seq'>): Promise<void> {
-  await tx('audit_events').insert({ ...row, data: JSON.stringify(row.data) });
+/** Writes the events, in order, in one statement; they join the chain when the transaction
+ *  commits (at once outside a transaction). */
+export async function appendToChain(tx: Tx, events: ChainedEventInput[]): Promise<void> {
+  if (events.length === 0) return;
+  await tx.raw(
+    `INSERT INTO audit_pending (id, at, actor_type, actor_id, action, entity_type, entity_id, data, hash_prefix, hash_suffix)
+     SELECT id, at, actor_type, actor_id, action, entity_type, entity_id, data, hash_prefix, hash_suffix
+     FROM jsonb_to_recordset(?::jsonb) AS e(k int, id text, at timestamptz, actor_type text, actor_id text, action text, entity_type text, entity_id text, data jsonb, hash_prefix text, hash_suffix text)
+     ORDER BY k`,
+    [JSON.stringify(events.map((e, k) => ({ k, ...e })))],
+  );
 }
 
 export async function listEvents(

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { beforeCommit, type Tx } from '../db/knex';
 import { isTransaction } from '../db/tx';
+import { assert } from '../errors';
 import { newId } from '../domain/ids';
 import { canonicalJson, toJsonSafe } from './canonical';
 import * as repo from './repo';
@@ -67,26 +68,31 @@ export async function appendAudit(tx: Tx, input: AuditInput): Promise<string> {
   return event.id;
 }
 
+/** Hashed keys sort with prevHash last, so an event's hashed text is a prefix, the previous
+ *  hash and a suffix: the database joins them once it holds the chain's lock. */
+const prevHashTail = '"prevHash":""}';
+
 async function extendChain(tx: Tx, events: PendingEvent[]): Promise<void> {
   if (events.length === 0) return;
-  await repo.lockChain(tx);
-  let prevHash = (await repo.lastHash(tx)) ?? genesisHash;
-  for (const e of events) {
-    const hash = hashEvent({ ...e, prevHash });
-    await repo.insertEvent(tx, {
-      id: e.id,
-      at: e.at,
-      actor_type: e.actorType,
-      actor_id: e.actorId,
-      action: e.action,
-      entity_type: e.entityType,
-      entity_id: e.entityId,
-      data: e.data,
-      prev_hash: prevHash,
-      hash,
-    });
-    prevHash = hash;
-  }
+  await repo.appendToChain(
+    tx,
+    events.map((e) => {
+      const text = canonicalJson({ ...e, prevHash: '' });
+      assert(text.endsWith(prevHashTail), 'prevHash is the last key of an audit event\'s hashed text');
+      return {
+        id: e.id,
+        at: e.at,
+        actor_type: e.actorType,
+        actor_id: e.actorId,
+        action: e.action,
+        entity_type: e.entityType,
+        entity_id: e.entityId,
+        data: e.data,
+        hash_prefix: text.slice(0, -2),
+        hash_suffix: '"}',
+      };
+    }),
+  );
 }
 
 export interface ChainCheck {

@@ -26,13 +26,13 @@ export async function secureGuaranteesAtOpening(tx: Knex.Transaction, sectionId:
   assert(section, `no section ${sectionId}`);
   const facts = await sectionFacts(tx, section);
   const byBidder = new Map<string, RosterGuarantee>();
+  const securedNow: { id: string; bidderId: string }[] = [];
   for (const g of await repo.guaranteesOfSectionForUpdate(tx, sectionId)) {
     let entry: RosterGuarantee | undefined;
     if (g.status === 'issued' || g.status === 'amended') {
       const r2 = checkR2Validity(factsOf(g), facts);
       if (r2.ok) {
-        assert(await repo.updateGuaranteeStatus(tx, g.id, g.status, 'secured'), `guarantee ${g.id} changed under its lock`);
-        await appendAudit(tx, { actor: { type: 'system' }, action: 'guarantee.secured', entityType: 'guarantee', entityId: g.id, data: { sectionId, bidderId: g.bidder_id } });
+        securedNow.push({ id: g.id, bidderId: g.bidder_id });
         entry = { bidderId: g.bidder_id, guaranteeId: g.id, status: 'secured', rules: [] };
       } else {
         entry = { bidderId: g.bidder_id, guaranteeId: g.id, status: 'invalid', rules: ['R2'] };
@@ -46,23 +46,32 @@ export async function secureGuaranteesAtOpening(tx: Knex.Transaction, sectionId:
     const seen = byBidder.get(g.bidder_id);
     if (!seen || (seen.status !== 'secured' && entry.status === 'secured')) byBidder.set(g.bidder_id, entry);
   }
+  // One statement for the section, whatever its size: the rows are locked above, so every one
+  // of them is still issued or amended.
+  const moved = await repo.secureIssuedGuarantees(tx, securedNow.map((g) => g.id));
+  assert(moved === securedNow.length, `guarantees of ${sectionId} changed under their lock (${moved} of ${securedNow.length} secured)`);
+  for (const g of securedNow) {
+    await appendAudit(tx, { actor: { type: 'system' }, action: 'guarantee.secured', entityType: 'guarantee', entityId: g.id, data: { sectionId, bidderId: g.bidderId } });
+  }
   return [...byBidder.values()];
 }
 
 /** After the contract (R11) or a termination (R16) every guarantee still standing is released and
  *  its issuer told. Claimed guarantees stay with their claim. Returns the released ids. */
 export async function releaseGuaranteesForSection(tx: Knex.Transaction, sectionId: string, reason: 'contract' | 'termination', actor: Actor): Promise<string[]> {
-  const released: string[] = [];
-  for (const g of await repo.guaranteesOfSectionForUpdate(tx, sectionId)) {
-    if (!['issued', 'amended', 'secured'].includes(g.status)) continue;
-    assert(await repo.updateGuaranteeStatus(tx, g.id, g.status, 'released', { release_reason: reason, released_at: new Date() }), `guarantee ${g.id} changed under its lock`);
-    const issuer = (await findIssuer(tx, g.issuer_id))!;
+  const standing = (await repo.guaranteesOfSectionForUpdate(tx, sectionId)).filter((g) => ['issued', 'amended', 'secured'].includes(g.status));
+  // One statement for the section, whatever its size: the rows are locked above.
+  const moved = await repo.releaseGuarantees(tx, standing.map((g) => g.id), { release_reason: reason, released_at: new Date() });
+  assert(moved === standing.length, `guarantees of ${sectionId} changed under their lock (${moved} of ${standing.length} released)`);
+  const issuers = new Map<string, Awaited<ReturnType<typeof findIssuer>>>();
+  for (const g of standing) {
+    if (!issuers.has(g.issuer_id)) issuers.set(g.issuer_id, await findIssuer(tx, g.issuer_id));
+    const issuer = issuers.get(g.issuer_id)!;
     if (issuer.callback_url) {
       await queueIssuerMessage(tx, { issuerId: issuer.id, kind: 'release', subjectId: g.id, url: issuer.callback_url, payload: { guaranteeId: g.id, number: g.number, reason } });
     }
     await appendAudit(tx, { actor, action: 'guarantee.released', entityType: 'guarantee', entityId: g.id, data: { sectionId, reason, from: g.status } });
-    released.push(g.id);
   }
-  return released;
+  return standing.map((g) => g.id);
 }
 

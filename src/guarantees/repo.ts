@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import { toJsonSafe } from '../audit/canonical';
 import type { Tx } from '../db/knex';
 import type { RuleCheck } from '../domain/rules';
+import type { BidderRow, IssuerRow, SectionRow } from '../registry/repo';
 import type { GuaranteeKind, GuaranteeStatus } from './rules';
 
 export interface GuaranteeRow {
@@ -77,8 +78,11 @@ export const findGuaranteeByNumber = (tx: Tx, issuerId: string, number: string) 
   tx<GuaranteeRow>('guarantees').where({ issuer_id: issuerId, number }).first();
 export const findGuaranteeByNumberForUpdate = (tx: Tx, issuerId: string, number: string) =>
   tx<GuaranteeRow>('guarantees').where({ issuer_id: issuerId, number }).forUpdate().first();
+/** Statuses in which a guarantee no longer stands for its bidder: outside the one-live index. */
+const notLiveStatuses: readonly GuaranteeStatus[] = ['rejected', 'cancelled', 'expired'];
+
 export const findLiveGuarantee = (tx: Tx, sectionId: string, bidderId: string) =>
-  tx<GuaranteeRow>('guarantees').where({ section_id: sectionId, bidder_id: bidderId }).whereNotIn('status', ['rejected', 'cancelled', 'expired']).first();
+  tx<GuaranteeRow>('guarantees').where({ section_id: sectionId, bidder_id: bidderId }).whereNotIn('status', notLiveStatuses).first();
 export const guaranteesOfSectionForUpdate = (tx: Tx, sectionId: string) =>
   tx<GuaranteeRow>('guarantees').where({ section_id: sectionId }).orderBy('id').forUpdate();
 
@@ -89,6 +93,99 @@ export type NewGuarantee = Omit<GuaranteeRow, 'checks' | 'claim_reason' | 'claim
 export async function insertGuarantee(tx: Tx, row: NewGuarantee): Promise<boolean> {
   const inserted = await tx('guarantees').insert({ ...row, checks: JSON.stringify(row.checks) }).onConflict().ignore().returning('id');
   return inserted.length > 0;
+}
+
+/** Everything an issuance is judged on, read in the statement that claims its event id. */
+export interface IssuanceContext {
+  /** False when the event was received before: nothing else here is to be used. */
+  claimed: boolean;
+  /** The transaction's time: what the database stamps the guarantee's created_at with. */
+  now: Date;
+  issuer: Pick<IssuerRow, 'id' | 'kind' | 'bank_code'> | undefined;
+  section: (Pick<SectionRow, 'id' | 'project_code' | 'section_code' | 'tenderee_id' | 'deposit_amount_fen' | 'bid_deadline' | 'bid_validity_days' | 'accepted_security' | 'guarantee_bank_match'> & { tenderee_uscc: string }) | undefined;
+  bidder: Pick<BidderRow, 'id' | 'basic_bank_code'> | undefined;
+  numberTaken: boolean;
+  /** The guarantee already standing for this bidder on this section, if any. */
+  live: { id: string; issuer_id: string } | undefined;
+}
+
+/** Claims the issuance's event id (the CTE from webhookReplay.claimEventCte, named `claim`) and
+ *  reads its issuer, section with its tenderee, applicant, whether the number is taken and the
+ *  live guarantee of the pair, in one statement. The reads share the statement's snapshot; the
+ *  guarantee's unique indexes still decide any race at insert (recordGuarantee). */
+export async function claimIssuance(
+  tx: Knex.Transaction,
+  claim: { sql: string; bindings: readonly Knex.RawBinding[] },
+  q: { issuerId: string; number: string; projectCode: string; sectionCode: string; applicantUscc: string },
+): Promise<IssuanceContext> {
+  const { rows } = await tx.raw(
+    `WITH ${claim.sql}
+    SELECT EXISTS (SELECT 1 FROM claim) AS claimed, now() AS now,
+      i.id AS issuer_id, i.kind AS issuer_kind, i.bank_code AS issuer_bank_code,
+      s.id AS section_id, s.project_code, s.section_code, s.tenderee_id, s.deposit_amount_fen, s.bid_deadline,
+      s.bid_validity_days, s.accepted_security, s.guarantee_bank_match, t.uscc AS tenderee_uscc,
+      b.id AS bidder_id, b.basic_bank_code,
+      EXISTS (SELECT 1 FROM guarantees g WHERE g.issuer_id = ? AND g.number = ?) AS number_taken,
+      live.id AS live_id, live.issuer_id AS live_issuer_id
+    FROM (SELECT 1) AS one
+    LEFT JOIN issuers i ON i.id = ?
+    LEFT JOIN sections s ON s.project_code = ? AND s.section_code = ?
+    LEFT JOIN tenderees t ON t.id = s.tenderee_id
+    LEFT JOIN LATERAL (SELECT id, basic_bank_code FROM bidders WHERE uscc = ? LIMIT 1) b ON true
+    LEFT JOIN LATERAL (
+      SELECT g.id, g.issuer_id FROM guarantees g
+      WHERE g.section_id = s.id AND g.bidder_id = b.id AND g.status NOT IN (${notLiveStatuses.map((st) => `'${st}'`).join(', ')}) LIMIT 1
+    ) live ON true`,
+    [...claim.bindings, q.issuerId, q.number, q.issuerId, q.projectCode, q.sectionCode, q.applicantUscc],
+  );
+  const r = rows[0];
+  return {
+    claimed: r.claimed,
+    now: r.now,
+    issuer: r.issuer_id === null ? undefined : { id: r.issuer_id, kind: r.issuer_kind, bank_code: r.issuer_bank_code },
+    section:
+      r.section_id === null
+        ? undefined
+        : {
+            id: r.section_id,
+            project_code: r.project_code,
+            section_code: r.section_code,
+            tenderee_id: r.tenderee_id,
+            deposit_amount_fen: r.deposit_amount_fen,
+            bid_deadline: r.bid_deadline,
+            bid_validity_days: r.bid_validity_days,
+            accepted_security: r.accepted_security,
+            guarantee_bank_match: r.guarantee_bank_match,
+            tenderee_uscc: r.tenderee_uscc,
+          },
+    bidder: r.bidder_id === null ? undefined : { id: r.bidder_id, basic_bank_code: r.basic_bank_code },
+    numberTaken: r.number_taken,
+    live: r.live_id === null ? undefined : { id: r.live_id, issuer_id: r.live_issuer_id },
+  };
+}
+
+const newGuaranteeColumns = [
+  'id', 'issuer_id', 'number', 'kind', 'status', 'application_id', 'section_id', 'bidder_id', 'applicant_uscc', 'applicant_name',
+  'beneficiary_uscc', 'beneficiary_name', 'project_code', 'section_code', 'amount_fen', 'currency', 'valid_from', 'valid_to',
+  'issuing_bank_code', 'issued_at', 'document_sha256', 'checks', 'event_id', 'certificate_fingerprint',
+] as const satisfies readonly (keyof NewGuarantee)[];
+
+/** insertGuarantee, and in the same statement a write that must happen only if the guarantee
+ *  went in (a CTE named `answer` that may refer to the inserted row as `inserted`): the webhook's
+ *  answer stored with the effect it describes. False when the guarantee was kept out. */
+export async function insertGuaranteeWith(tx: Knex.Transaction, row: NewGuarantee, then: { sql: string; bindings: readonly Knex.RawBinding[] }): Promise<boolean> {
+  const values = newGuaranteeColumns.map((c) => (c === 'checks' ? JSON.stringify(row.checks) : row[c])) as Knex.RawBinding[];
+  const { rows } = await tx.raw(
+    `WITH inserted AS (
+      INSERT INTO guarantees (${newGuaranteeColumns.join(', ')}) VALUES (${newGuaranteeColumns.map(() => '?').join(', ')})
+      ON CONFLICT DO NOTHING RETURNING id
+    ), ${then.sql}
+    SELECT (SELECT count(*) FROM inserted) AS inserted, (SELECT count(*) FROM answer) AS answered`,
+    [...values, ...then.bindings],
+  );
+  const inserted = Number(rows[0].inserted);
+  if (inserted !== Number(rows[0].answered)) throw new Error(`assertion failed: guarantee ${row.id} written without its answer, or the reverse`);
+  return inserted === 1;
 }
 
 /** Who may list what (R18): everything, one bidder's own, or a tenderee's sections once opened. */
@@ -122,6 +219,18 @@ export async function updateGuaranteeStatus(tx: Tx, id: string, from: GuaranteeS
     .where({ id, status: from })
     .update({ ...columns, ...(checks ? { checks: JSON.stringify(checks) } : {}), status: to, updated_at: tx.fn.now() });
   return n === 1;
+}
+
+/** At opening (R8): issued or amended guarantees become secured, in one statement; how many did. */
+export async function secureIssuedGuarantees(tx: Tx, ids: string[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  return tx('guarantees').whereRaw('id = ANY(?)', [ids]).whereIn('status', ['issued', 'amended']).update({ status: 'secured', updated_at: tx.fn.now() });
+}
+
+/** After the contract or a termination: standing guarantees released, in one statement; how many were. */
+export async function releaseGuarantees(tx: Tx, ids: string[], fields: { release_reason: string; released_at: Date }): Promise<number> {
+  if (ids.length === 0) return 0;
+  return tx('guarantees').whereRaw('id = ANY(?)', [ids]).whereIn('status', ['issued', 'amended', 'secured']).update({ ...fields, status: 'released', updated_at: tx.fn.now() });
 }
 
 export async function recordGuaranteeEvent(tx: Tx, e: { guaranteeId: string; type: string; from: string; to: string; eventId: string; data: Record<string, unknown> }) {

@@ -13,8 +13,8 @@ import { checkR12Ground, type RuleCheck } from '../domain/rules';
 import { businessDate } from '../domain/time';
 import type { Caller } from '../http/auth';
 import type { WebhookSender } from '../http/webhookAuth';
-import { onceForEvent } from '../http/webhookReplay';
-import { findBidderByUscc, findIssuer, findSection, findSectionByCodes, findTenderee, type BidderRow, type IssuerRow, type SectionRow } from '../registry/repo';
+import { claimEventCte, firstAnswer, onceForEvent, recordAnswerCte, requestHashOf, type WebhookEventKey } from '../http/webhookReplay';
+import { findIssuer, findSection, findTenderee, type IssuerRow, type SectionRow } from '../registry/repo';
 import { actorOf } from '../registry/service';
 import { findLifecycleSection, r12FactsOf } from '../sections/repo';
 import { requestVoucher } from '../vouchers/requests';
@@ -41,38 +41,41 @@ export type WebhookAnswer = { status: number; body: unknown; replayed: boolean }
 export async function sectionFacts(tx: Tx, s: SectionRow): Promise<SectionFacts> {
   const tenderee = await findTenderee(tx, s.tenderee_id);
   assert(tenderee, `section ${s.id} has no tenderee`);
-  return {
-    projectCode: s.project_code,
-    sectionCode: s.section_code,
-    tendereeUscc: tenderee.uscc,
-    depositAmountFen: s.deposit_amount_fen,
-    bidDeadline: s.bid_deadline,
-    bidValidityDays: s.bid_validity_days,
-    acceptedSecurity: s.accepted_security,
-    guaranteeBankMatch: s.guarantee_bank_match,
-  };
+  return sectionFactsOf(s, tenderee.uscc);
 }
 
 // ---- issuance --------------------------------------------------------------------------------
 
-/** The first answer to an event is stored and replayed as it was, so it is presented here. */
+/** The first answer to an event is stored and replayed as it was, so it is presented here. The
+ *  event id is claimed in the statement that reads what the issuance is judged on, and the answer
+ *  stored in the statement that inserts the guarantee. */
 export async function receiveIssuance(tx: Knex.Transaction, sender: WebhookSender, body: IssuanceBody, rawBody: Buffer): Promise<WebhookAnswer> {
-  return onceForEvent(tx, sender, body.eventId, rawBody, async () => ({ status: 201, body: presentGuarantee(await issue(tx, sender, body)) }));
+  const key = { sender, eventId: body.eventId };
+  const requestHash = requestHashOf(rawBody);
+  const ctx = await repo.claimIssuance(tx, claimEventCte(key, requestHash), {
+    issuerId: sender.id,
+    number: body.number,
+    projectCode: body.projectCode,
+    sectionCode: body.sectionCode,
+    applicantUscc: body.applicant.uscc,
+  });
+  if (!ctx.claimed) return firstAnswer(tx, key, requestHash);
+  return { ...(await issue(tx, sender, body, ctx, key)), replayed: false };
 }
 
-async function issue(tx: Knex.Transaction, sender: WebhookSender, body: IssuanceBody): Promise<repo.GuaranteeRow> {
-  const issuer = await findIssuer(tx, sender.id);
+async function issue(tx: Knex.Transaction, sender: WebhookSender, body: IssuanceBody, ctx: repo.IssuanceContext, key: WebhookEventKey): Promise<{ status: number; body: unknown }> {
+  const issuer = ctx.issuer;
   assert(issuer, `webhook sender ${sender.id} is not an issuer`);
-  const { section, bidder, application } = await identifyIssuance(tx, issuer, body);
+  const { section, bidder, application } = await identifyIssuance(tx, issuer, body, ctx);
   const facts = issuanceFacts(issuer, body);
-  const checks = checkGuarantee(facts, await sectionFacts(tx, section), { basicAccountBankCode: bidder.basic_bank_code, issuerBankCode: issuer.bank_code });
+  const checks = checkGuarantee(facts, sectionFactsOf(section, section.tenderee_uscc), { basicAccountBankCode: bidder.basic_bank_code, issuerBankCode: issuer.bank_code });
   if (application) {
     checks.push(checkR7AnswersApplication(
       { id: application.id, sectionId: application.section_id, bidderId: application.bidder_id, kind: application.kind },
       { sectionId: section.id, bidderId: bidder.id, kind: body.kind },
     ));
   }
-  const g = await recordGuarantee(tx, {
+  const { guarantee: g, answer } = await recordGuarantee(tx, {
     issuer_id: issuer.id,
     number: body.number,
     kind: body.kind,
@@ -94,7 +97,7 @@ async function issue(tx: Knex.Transaction, sender: WebhookSender, body: Issuance
     document_sha256: body.documentSha256,
     event_id: body.eventId,
     certificate_fingerprint: sender.fingerprint,
-  }, checks);
+  }, checks, ctx, key);
   const actor = { type: 'issuer' as const, id: issuer.id };
   if (application) {
     // The application is answered: the guarantee exists, whether it passed the rules or not.
@@ -108,24 +111,31 @@ async function issue(tx: Knex.Transaction, sender: WebhookSender, body: Issuance
     entityId: g.id,
     data: { number: g.number, sectionId: g.section_id, bidderId: g.bidder_id, amountFen: g.amount_fen, failed: g.checks.filter((c) => !c.ok).map((c) => c.rule), eventId: body.eventId },
   });
-  return g;
+  return answer;
 }
+
+type IssuanceSection = NonNullable<repo.IssuanceContext['section']>;
+type IssuanceBidder = NonNullable<repo.IssuanceContext['bidder']>;
 
 /** What the issuance is about. Without a known section, a registered applicant, a number of its
  *  own and (when it names one) an open application to this issuer, nothing can be recorded. */
-async function identifyIssuance(tx: Knex.Transaction, issuer: IssuerRow, body: IssuanceBody): Promise<{ section: SectionRow; bidder: BidderRow; application?: repo.ApplicationRow }> {
+async function identifyIssuance(
+  tx: Knex.Transaction,
+  issuer: Pick<IssuerRow, 'id' | 'kind'>,
+  body: IssuanceBody,
+  ctx: repo.IssuanceContext,
+): Promise<{ section: IssuanceSection; bidder: IssuanceBidder; application?: repo.ApplicationRow }> {
   if (issuer.kind !== body.kind) {
     throw new Unprocessable('issuer_kind_mismatch', `issuer ${issuer.id} issues ${issuer.kind} guarantees, not ${body.kind}`, 'kind');
   }
-  const section = await findSectionByCodes(tx, body.projectCode, body.sectionCode);
+  const { section, bidder } = ctx;
   if (!section) {
     throw new RuleViolation('R7', 'section_unknown', `no section ${body.projectCode}/${body.sectionCode}: the guarantee cannot be recorded against a section`, 'sectionCode');
   }
-  const bidder = await findBidderByUscc(tx, body.applicant.uscc);
   if (!bidder) {
     throw new RuleViolation('R7', 'applicant_not_registered', `applicant ${body.applicant.uscc} is not a registered bidder: the guarantee cannot be recorded against one`, 'applicant.uscc');
   }
-  if (await repo.findGuaranteeByNumber(tx, issuer.id, body.number)) throw numberTaken(issuer.id, body.number);
+  if (ctx.numberTaken) throw numberTaken(issuer.id, body.number);
   if (!body.applicationId) return { section, bidder };
   const application = await repo.findApplicationForUpdate(tx, body.applicationId);
   if (!application || application.issuer_id !== issuer.id) {
@@ -137,7 +147,7 @@ async function identifyIssuance(tx: Knex.Transaction, issuer: IssuerRow, body: I
   return { section, bidder, application };
 }
 
-function issuanceFacts(issuer: IssuerRow, body: IssuanceBody): GuaranteeFacts {
+function issuanceFacts(issuer: Pick<IssuerRow, 'bank_code'>, body: IssuanceBody): GuaranteeFacts {
   return {
     kind: body.kind,
     beneficiaryUscc: body.beneficiary.uscc,
@@ -155,25 +165,63 @@ function issuanceFacts(issuer: IssuerRow, body: IssuanceBody): GuaranteeFacts {
 
 const numberTaken = (issuerId: string, number: string) => new Conflict('guarantee_number_exists', `issuer ${issuerId} already issued a guarantee numbered ${number}`, 'R7');
 
-/** Stores the guarantee with its checks and R7's one-live check: `issued` when all hold,
- *  `rejected` otherwise. When another guarantee for the bidder and section commits meanwhile,
- *  the partial unique index keeps this one out; it is then recorded rejected under R7. */
-async function recordGuarantee(tx: Knex.Transaction, row: Omit<repo.NewGuarantee, 'id' | 'status' | 'checks'>, checks: RuleCheck[]): Promise<repo.GuaranteeRow> {
-  const insert = async (oneLive: RuleCheck) => {
+/** Stores the guarantee with its checks and R7's one-live check, `issued` when all hold and
+ *  `rejected` otherwise, with the webhook's answer in the same statement. When another guarantee
+ *  for the bidder and section commits meanwhile, the partial unique index keeps this one out; it
+ *  is then recorded rejected under R7. */
+async function recordGuarantee(
+  tx: Knex.Transaction,
+  row: Omit<repo.NewGuarantee, 'id' | 'status' | 'checks'>,
+  checks: RuleCheck[],
+  ctx: repo.IssuanceContext,
+  key: WebhookEventKey,
+): Promise<{ guarantee: repo.GuaranteeRow; answer: { status: number; body: unknown } }> {
+  const attempt = async (oneLive: RuleCheck) => {
     const all = [...checks, oneLive];
-    const id = newId('gty');
-    return (await repo.insertGuarantee(tx, { ...row, id, status: all.every((c) => c.ok) ? 'issued' : 'rejected', checks: all })) ? id : undefined;
+    const fresh: repo.NewGuarantee = { ...row, id: newId('gty'), status: all.every((c) => c.ok) ? 'issued' : 'rejected', checks: all };
+    // As the database stores it: created and updated at the transaction's time, nothing claimed
+    // or released yet.
+    const guarantee: repo.GuaranteeRow = {
+      ...fresh,
+      claim_reason: null,
+      claim_amount_fen: null,
+      claimed_by: null,
+      claimed_at: null,
+      release_reason: null,
+      released_at: null,
+      created_at: ctx.now,
+      updated_at: ctx.now,
+    };
+    const answer = { status: 201, body: presentGuarantee(guarantee) };
+    const inserted = await repo.insertGuaranteeWith(tx, fresh, recordAnswerCte(key, answer, 'inserted'));
+    return inserted ? { guarantee, answer } : undefined;
   };
-  const other = (g: repo.GuaranteeRow | undefined) => (g ? { id: g.id, issuerId: g.issuer_id } : undefined);
-  let id = await insert(checkR7OneLive(other(await repo.findLiveGuarantee(tx, row.section_id, row.bidder_id)), row.issuer_id));
-  if (!id) {
-    if (await repo.findGuaranteeByNumber(tx, row.issuer_id, row.number)) throw numberTaken(row.issuer_id, row.number);
-    const winner = await repo.findLiveGuarantee(tx, row.section_id, row.bidder_id);
-    // The index kept this one out, so another guarantee is live even if it is not visible here.
-    id = await insert(checkR7OneLive(other(winner) ?? { id: 'another guarantee' }, row.issuer_id));
-    if (!id) throw numberTaken(row.issuer_id, row.number);
-  }
-  return (await repo.findGuarantee(tx, id))!;
+  const other = (g: { id: string; issuer_id: string } | undefined) => (g ? { id: g.id, issuerId: g.issuer_id } : undefined);
+  const first = await attempt(checkR7OneLive(other(ctx.live), row.issuer_id));
+  if (first) return first;
+  if (await repo.findGuaranteeByNumber(tx, row.issuer_id, row.number)) throw numberTaken(row.issuer_id, row.number);
+  const winner = await repo.findLiveGuarantee(tx, row.section_id, row.bidder_id);
+  // The index kept this one out, so another guarantee is live even if it is not visible here.
+  const second = await attempt(checkR7OneLive(other(winner) ?? { id: 'another guarantee' }, row.issuer_id));
+  if (!second) throw numberTaken(row.issuer_id, row.number);
+  return second;
+}
+
+/** The facts of a section that a guarantee is judged against. */
+export function sectionFactsOf(
+  s: Pick<SectionRow, 'project_code' | 'section_code' | 'deposit_amount_fen' | 'bid_deadline' | 'bid_validity_days' | 'accepted_security' | 'guarantee_bank_match'>,
+  tendereeUscc: string,
+): SectionFacts {
+  return {
+    projectCode: s.project_code,
+    sectionCode: s.section_code,
+    tendereeUscc,
+    depositAmountFen: s.deposit_amount_fen,
+    bidDeadline: s.bid_deadline,
+    bidValidityDays: s.bid_validity_days,
+    acceptedSecurity: s.accepted_security,
+    guaranteeBankMatch: s.guarantee_bank_match,
+  };
 }
 
 // ---- the issuer's events ---------------------------------------------------------------------

@@ -2,7 +2,7 @@
 // validation from the route's schemas, one transaction per mutation with its idempotency record,
 // and the single error mapping.
 import express, { type NextFunction, type Request, type Response } from 'express';
-import pinoHttp from 'pino-http';
+import type { Logger } from 'pino';
 import swaggerUi from 'swagger-ui-express';
 import { z } from 'zod';
 import { ApiError, BadRequest, NotFound, PayloadTooLarge, UnsupportedMediaType } from '../errors';
@@ -33,6 +33,47 @@ export const unreadBodyDrainBytesMax = 64 * 1024 * 1024;
 export const unreadBodyDrainMs = 10_000;
 
 const requestIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** A request that takes longer than this is logged at warn, whatever its status. */
+export const slowRequestLogMs = 1000;
+
+declare module 'http' {
+  interface IncomingMessage {
+    /** The request id: the caller's X-Request-Id when well-formed, else a new one. */
+    id: string;
+    /** The process's logger with the request on every line. */
+    log: Logger;
+  }
+}
+
+/** Request ids and the one line per request. What an operator needs at the production level
+ *  (info): every failure (5xx at error), every refusal (4xx at info), every slow request (warn),
+ *  and any line a handler writes, all carrying the request. A successful request is logged at
+ *  debug, and at info nothing is spent on it: the request's child logger is made only when a
+ *  line is written. */
+function requestLogging(log: Logger): express.RequestHandler {
+  return (req, res, next) => {
+    const incoming = req.headers['x-request-id'];
+    const id = typeof incoming === 'string' && requestIdPattern.test(incoming) ? incoming : `req_${randomUUID()}`;
+    req.id = id;
+    res.setHeader('X-Request-Id', id);
+    let child: Logger | undefined;
+    const requestLog = () => (child ??= log.child({ req: { id, method: req.method, url: req.url } }));
+    Object.defineProperty(req, 'log', { get: requestLog, configurable: true, enumerable: false });
+    const started = performance.now();
+    res.once('close', () => {
+      const responseTime = Math.round(performance.now() - started);
+      if (!res.writableFinished) {
+        if (log.isLevelEnabled('info')) requestLog().info({ res: { statusCode: res.statusCode }, responseTime }, 'request aborted');
+        return;
+      }
+      const status = res.statusCode;
+      const level = status >= 500 ? 'error' : responseTime >= slowRequestLogMs ? 'warn' : status >= 400 ? 'info' : 'debug';
+      if (log.isLevelEnabled(level)) requestLog()[level]({ res: { statusCode: status }, responseTime }, 'request completed');
+    });
+    next();
+  };
+}
 
 const anonymous: Caller = { keyId: 'anonymous', role: 'none' };
 
@@ -124,28 +165,11 @@ export function createApp(deps: AppDeps, routes: RouteDef<any, any, any>[]): exp
   const app = express();
   app.disable('x-powered-by');
   if (deps.config.BIDBOND_TRUST_PROXY) app.set('trust proxy', true);
-  // A bigint in a response means an amount escaped formatting: fail loudly rather than guess units.
-  app.set('json replacer', (_k: string, v: unknown) => {
-    if (typeof v === 'bigint') throw new Error('assertion failed: bigint in a response body; format amounts with formatAmount');
-    return v;
-  });
+  // A bigint in a response means an amount escaped formatting. JSON.stringify already refuses one
+  // ("Do not know how to serialize a BigInt"), so the request fails loudly with a 500; a replacer
+  // that said so in other words would cost every response a call per value.
 
-  app.use(
-    pinoHttp({
-      logger: deps.log,
-      genReqId: (req, res) => {
-        const incoming = req.headers['x-request-id'];
-        const id = typeof incoming === 'string' && requestIdPattern.test(incoming) ? incoming : `req_${randomUUID()}`;
-        res.setHeader('X-Request-Id', id);
-        return id;
-      },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug'),
-      serializers: {
-        req: (req) => ({ id: req.id, method: req.method, url: req.url }),
-        res: (res) => ({ statusCode: res.statusCode }),
-      },
-    }),
-  );
+  app.use(requestLogging(deps.log));
 
   app.use((req: Request, res: Response, next: NextFunction) => {
     answerBeforeClosing(req, res);
@@ -229,7 +253,10 @@ function mountRoute(app: express.Express, deps: AppDeps, route: RouteDef<any, an
       );
     }
 
-    // What they sent.
+    // What they sent. No text column can hold U+0000: a path naming one names no record, and a
+    // query carrying one is refused before any query is built from it.
+    if (Object.values(req.params).some(containsNul)) throw new NotFound('resource');
+    if (containsNul(req.query)) throw new BadRequest('invalid_query', 'a query parameter contains a NUL character');
     const params = route.params ? route.params.safeParse(req.params) : { success: true as const, data: req.params };
     if (!params.success) throw new NotFound('resource', req.path);
     const query = route.query ? route.query.safeParse(req.query) : { success: true as const, data: req.query };
@@ -258,7 +285,7 @@ function mountRoute(app: express.Express, deps: AppDeps, route: RouteDef<any, an
     }
 
     // Handlers log through the request's logger, so every line they write carries the request id.
-    const requestDeps = { ...deps, log: req.log ?? deps.log };
+    const requestDeps: AppDeps = Object.defineProperty({ ...deps }, 'log', { get: () => req.log, enumerable: true });
     const ctxBase = { req, res, body, query: query.data, params: params.data, caller, sender, rawBody, requestId, deps: requestDeps };
     const run = async (tx: RouteContext['tx']) => {
       const out = await route.handler({ ...ctxBase, tx });
@@ -303,6 +330,13 @@ function mountRoute(app: express.Express, deps: AppDeps, route: RouteDef<any, an
   });
 }
 
+function containsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (Array.isArray(value)) return value.some(containsNul);
+  if (value !== null && typeof value === 'object') return Object.entries(value).some(([k, v]) => k.includes('\u0000') || containsNul(v));
+  return false;
+}
+
 function errorHandler(deps: AppDeps) {
   // Express recognises an error handler by its four parameters.
   return async (err: unknown, req: Request, res: Response, _next: NextFunction) => {
@@ -315,6 +349,8 @@ function errorHandler(deps: AppDeps) {
     else if (e?.type === 'entity.too.large') apiError = new PayloadTooLarge(Number((err as { limit?: number }).limit ?? jsonBodyBytesMax));
     else if (e?.type === 'request.aborted') apiError = new BadRequest('request_aborted', 'the request body was not received in full');
     else if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') apiError = new UnsupportedMediaType('utf-8 content');
+    // The router's decoding of a path parameter that is not percent-encoded UTF-8 ("%E4%B8").
+    else if (err instanceof URIError) apiError = new BadRequest('malformed_url', 'the URL is not percent-encoded UTF-8');
     else apiError = translateDbError(err);
     if (!apiError) {
       req.log?.error({ err }, 'unhandled error');

@@ -44,7 +44,7 @@ export type BodyMode =
   | { kind: 'none' };
 
 export interface RouteDef<B = any, Q = any, P = any> {
-  method: 'get' | 'post' | 'delete';
+  method: 'get' | 'post' | 'put' | 'delete';
   path: string;
   operationId: string;
   summary: string;

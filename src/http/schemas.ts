@@ -17,14 +17,19 @@ export const idParam = (prefix: string) =>
 export const isoDateTime = z.iso.datetime({ offset: true });
 export const isoDate = z.iso.date();
 
-/** Free text that ends up on vouchers and in logs: bounded, no control characters. */
+/** Half of a surrogate pair: valid in JSON ("\ud800") but not Unicode. UTF-8 cannot carry it
+ *  and PostgreSQL's jsonb refuses its escape, so it would fail at an insert, as a 500. */
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Free text that ends up on vouchers and in logs: bounded, no control characters, Unicode. */
 export const text = (max: number) =>
   z
     .string()
     .trim()
     .min(1)
     .max(max)
-    .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters');
+    .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters')
+    .refine((v) => !loneSurrogate.test(v), 'must not contain half of a surrogate pair');
 
 export const pageLimitMax = 100;
 export const pageLimitDefault = 20;

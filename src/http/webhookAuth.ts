@@ -30,6 +30,16 @@ export interface WebhookSender {
 
 const fingerprintPattern = /^[0-9a-f]{64}$/;
 
+/** What the check reads of a registered certificate (the registry owns the table). */
+interface RegisteredCertificate {
+  owner_type: string;
+  owner_id: string;
+  pem: string;
+  retired_at: Date | null;
+  not_before: Date;
+  not_after: Date;
+}
+
 /** Parsing a certificate, checking its chain in node-forge's JavaScript RSA and reading its
  *  public key cost about a millisecond or two; the outcome per certificate is kept this long. Registration, retirement and the
  *  validity window are still read from the database on every request. */
@@ -210,7 +220,9 @@ export async function authenticateWebhook(
     return fail('signature_missing', 'Bidbond-Timestamp, Bidbond-Certificate and Bidbond-Signature are required');
   }
   if (!fingerprintPattern.test(fingerprint)) return fail('certificate_unknown', 'Bidbond-Certificate must be a lowercase hex SHA-256');
-  const cert = await db('certificates').where({ fingerprint }).first();
+  const cert = (
+    await db.raw('SELECT owner_type, owner_id, pem, retired_at, not_before, not_after FROM certificates WHERE fingerprint = ?', [fingerprint])
+  ).rows[0] as RegisteredCertificate | undefined;
   if (!cert) return fail('certificate_unknown', 'no registered certificate has this fingerprint');
   if (cert.owner_type !== senderType || cert.owner_id !== senderId) {
     return fail('certificate_sender_mismatch', `the certificate is not registered to this ${senderType}`);

@@ -1,11 +1,71 @@
 // A sender's event id is recorded once, with the answer given. The same event again returns the
-// first answer and acts no second time; two deliveries at once are serialised on a lock so that
-// exactly one acts.
+// first answer and acts no second time. The record is claimed before acting, under the table's
+// primary key: a second delivery of the same event while the first is still in its transaction
+// waits on that row, then finds the first answer (or, if the first rolled back, acts itself), so
+// exactly one acts. The answer is written into the claimed row in the same transaction, so no
+// other transaction ever sees a claim without its answer.
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import { Conflict } from '../errors';
 
 export const eventIdLengthMax = 128;
+
+export interface WebhookEventKey {
+  sender: { type: string; id: string };
+  eventId: string;
+}
+
+export type ReplayAnswer = { status: number; body: unknown; replayed: true };
+
+export const requestHashOf = (rawBody: Buffer) => createHash('sha256').update(rawBody).digest('hex');
+
+/** The statement that claims an event, for a caller that reads what it needs to act in the same
+ *  statement (as a CTE named `claim`; the claim holds when it returns a row). */
+export function claimEventCte(key: WebhookEventKey, requestHash: string): { sql: string; bindings: string[] } {
+  return {
+    sql: `claim AS (
+      INSERT INTO webhook_events (sender_type, sender_id, event_id, request_hash) VALUES (?, ?, ?, ?)
+      ON CONFLICT (sender_type, sender_id, event_id) DO NOTHING RETURNING 1 AS claimed)`,
+    bindings: [key.sender.type, key.sender.id, key.eventId, requestHash],
+  };
+}
+
+/** Claims the event for this transaction; when it was received before, its first answer (or 409
+ *  when that one came with a different body). */
+export async function claimEvent(tx: Knex.Transaction, key: WebhookEventKey, requestHash: string): Promise<ReplayAnswer | undefined> {
+  const claim = claimEventCte(key, requestHash);
+  const { rows } = await tx.raw(`WITH ${claim.sql} SELECT claimed FROM claim`, claim.bindings);
+  return rows.length > 0 ? undefined : firstAnswer(tx, key, requestHash);
+}
+
+/** The answer on record for an event this transaction could not claim. */
+export async function firstAnswer(tx: Knex.Transaction, key: WebhookEventKey, requestHash: string): Promise<ReplayAnswer> {
+  const seen = await tx('webhook_events').where({ sender_type: key.sender.type, sender_id: key.sender.id, event_id: key.eventId }).first();
+  if (!seen) throw new Error(`assertion failed: webhook event ${key.eventId} neither claimed nor on record`);
+  if (seen.request_hash !== requestHash) {
+    throw new Conflict('event_id_reused', `event ${key.eventId} was already received with a different body`);
+  }
+  return { status: seen.response_status, body: seen.response_body, replayed: true };
+}
+
+/** The statement that stores the answer in a claimed event's row, for a caller that writes it
+ *  together with its effect (as a CTE named `answer`); with `onlyIfRowsIn`, only when that CTE
+ *  of the same statement returned a row. */
+export function recordAnswerCte(key: WebhookEventKey, result: { status: number; body: unknown }, onlyIfRowsIn?: string): { sql: string; bindings: (string | number)[] } {
+  if (onlyIfRowsIn !== undefined && !/^[a-z_]+$/.test(onlyIfRowsIn)) throw new Error(`assertion failed: CTE name ${onlyIfRowsIn}`);
+  return {
+    sql: `answer AS (
+      UPDATE webhook_events SET response_status = ?, response_body = ?::jsonb
+      WHERE sender_type = ? AND sender_id = ? AND event_id = ?${onlyIfRowsIn ? ` AND EXISTS (SELECT 1 FROM ${onlyIfRowsIn})` : ''} RETURNING 1 AS answered)`,
+    bindings: [result.status, JSON.stringify(result.body ?? null), key.sender.type, key.sender.id, key.eventId],
+  };
+}
+
+export async function recordAnswer(tx: Knex.Transaction, key: WebhookEventKey, result: { status: number; body: unknown }): Promise<void> {
+  const answer = recordAnswerCte(key, result);
+  const { rows } = await tx.raw(`WITH ${answer.sql} SELECT answered FROM answer`, answer.bindings);
+  if (rows.length !== 1) throw new Error(`assertion failed: webhook event ${key.eventId} answered without its claim`);
+}
 
 export async function onceForEvent(
   tx: Knex.Transaction,
@@ -14,23 +74,11 @@ export async function onceForEvent(
   rawBody: Buffer,
   act: () => Promise<{ status: number; body: unknown }>,
 ): Promise<{ status: number; body: unknown; replayed: boolean }> {
-  const requestHash = createHash('sha256').update(rawBody).digest('hex');
-  await tx.raw('SELECT pg_advisory_xact_lock(hashtext(?), hashtext(?))', [`${sender.type}:${sender.id}`, eventId]);
-  const seen = await tx('webhook_events').where({ sender_type: sender.type, sender_id: sender.id, event_id: eventId }).first();
-  if (seen) {
-    if (seen.request_hash !== requestHash) {
-      throw new Conflict('event_id_reused', `event ${eventId} was already received with a different body`);
-    }
-    return { status: seen.response_status, body: seen.response_body, replayed: true };
-  }
+  const key = { sender, eventId };
+  const requestHash = requestHashOf(rawBody);
+  const replay = await claimEvent(tx, key, requestHash);
+  if (replay) return replay;
   const result = await act();
-  await tx('webhook_events').insert({
-    sender_type: sender.type,
-    sender_id: sender.id,
-    event_id: eventId,
-    request_hash: requestHash,
-    response_status: result.status,
-    response_body: JSON.stringify(result.body ?? null),
-  });
+  await recordAnswer(tx, key, result);
   return { ...result, replayed: false };
 }

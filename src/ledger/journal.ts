@@ -5,7 +5,7 @@ import type { Knex } from 'knex';
 import { assert } from '../errors';
 import { assertFen } from '../domain/money';
 import { newId } from '../domain/ids';
-import { ensureAccount, type AccountSpec } from './accounts';
+import type { AccountSpec } from './accounts';
 
 /** A journal with more legs than this is a bug (ours move money between two or three places). */
 export const journalPostingsMax = 100;
@@ -62,35 +62,151 @@ function assertBalanced(postings: { amountFen: bigint }[], what: string): void {
   assert(sum === 0n, `${what}: postings sum to ${sum} fen, not zero`);
 }
 
+/** A batch with more journals than this is a bug: callers post one unit of work at a time
+ *  (one notification's credits), and the batch travels as one statement parameter. */
+export const journalsPerBatchMax = 1000;
+
 /** Posts a balanced journal once per (kind, ref): posting the same movement again returns the
  *  journal already on record and writes nothing. */
 export async function postJournal(tx: Knex.Transaction, input: JournalInput, opts: { reversesJournalId?: string } = {}): Promise<PostedJournal> {
-  assert(/^[a-z_]{1,40}$/.test(input.kind), `journal kind ${JSON.stringify(input.kind)}`);
-  assert(input.ref.length > 0, 'journal ref must not be empty');
-  assertBalanced(input.postings, `journal ${input.kind}/${input.ref}`);
-  const id = newId('jnl');
-  const inserted = await tx('journals')
-    .insert({ id, kind: input.kind, ref: input.ref, memo: input.memo.slice(0, journalMemoCharsMax), reverses_journal_id: opts.reversesJournalId ?? null })
-    .onConflict(['kind', 'ref'])
-    .ignore()
-    .returning('*');
-  if (inserted.length === 0) {
-    const journal = (await tx<JournalRow>('journals').where({ kind: input.kind, ref: input.ref }).first())!;
-    return { journal, postings: await postingsOf(tx, journal.id), created: false };
+  const [posted] = await postBatch(tx, [{ input, reversesJournalId: opts.reversesJournalId ?? null }]);
+  return posted;
+}
+
+/** postJournal for each input, in a fixed number of statements whatever the batch's size: one
+ *  that writes the new journals, the accounts their postings need and their postings, and one
+ *  more only when some (kind, ref) was posted before (or twice in the batch: the first wins, as
+ *  it would one after another). Every input is checked before anything is written, so one
+ *  unbalanced journal refuses the whole batch. Results are in the order of the inputs. */
+export async function postJournals(tx: Knex.Transaction, inputs: JournalInput[]): Promise<PostedJournal[]> {
+  return postBatch(
+    tx,
+    inputs.map((input) => ({ input, reversesJournalId: null })),
+  );
+}
+
+interface BatchItem {
+  input: JournalInput;
+  reversesJournalId: string | null;
+}
+
+interface WrittenRow extends PostingRow {
+  kind: string;
+  ref: string;
+  memo: string;
+  reverses_journal_id: string | null;
+  journal_posted_at: Date;
+}
+
+interface ExistingRow extends JournalRow {
+  posting_id: bigint;
+  posting_account: string;
+  posting_amount_fen: bigint;
+  posting_posted_at: Date;
+}
+
+// Journals are inserted in (kind, ref) order and accounts in code order, so two batches that
+// share keys wait on each other instead of deadlocking. The accounts' foreign keys are checked at
+// the end of the statement, by which time the sibling insert has created them.
+const writeBatchSql = `
+WITH new_journals AS (
+  INSERT INTO journals (id, kind, ref, memo, reverses_journal_id)
+  SELECT id, kind, ref, memo, reverses FROM jsonb_to_recordset(?::jsonb) AS x(id text, kind text, ref text, memo text, reverses text)
+  ORDER BY kind, ref
+  ON CONFLICT (kind, ref) DO NOTHING
+  RETURNING *
+), new_accounts AS (
+  INSERT INTO ledger_accounts (code, type, bank_id, section_id, deposit_id)
+  SELECT DISTINCT ON (code) code, type, bank_id, section_id, deposit_id
+  FROM jsonb_to_recordset(?::jsonb) AS a(journal_id text, code text, type text, bank_id text, section_id text, deposit_id text)
+  WHERE a.journal_id IN (SELECT id FROM new_journals)
+  ORDER BY code
+  ON CONFLICT (code) DO NOTHING
+), new_postings AS (
+  INSERT INTO postings (journal_id, account, amount_fen, posted_at)
+  SELECT p.journal_id, p.account, p.amount_fen::bigint, j.posted_at
+  FROM jsonb_to_recordset(?::jsonb) AS p(n int, journal_id text, account text, amount_fen text)
+  JOIN new_journals j ON j.id = p.journal_id
+  ORDER BY p.n
+  RETURNING *
+)
+SELECT p.*, j.kind, j.ref, j.memo, j.reverses_journal_id, j.posted_at AS journal_posted_at
+FROM new_postings p JOIN new_journals j ON j.id = p.journal_id
+ORDER BY p.id`;
+
+const readPostedSql = `
+SELECT j.*, p.id AS posting_id, p.account AS posting_account, p.amount_fen AS posting_amount_fen, p.posted_at AS posting_posted_at
+FROM journals j
+JOIN postings p ON p.journal_id = j.id
+WHERE (j.kind, j.ref) IN (SELECT kind, ref FROM jsonb_to_recordset(?::jsonb) AS x(kind text, ref text))
+ORDER BY j.id, p.id`;
+
+async function postBatch(tx: Knex.Transaction, items: BatchItem[]): Promise<PostedJournal[]> {
+  assert(items.length <= journalsPerBatchMax, `more than ${journalsPerBatchMax} journals in one batch`);
+  for (const { input } of items) {
+    assert(/^[a-z_]{1,40}$/.test(input.kind), `journal kind ${JSON.stringify(input.kind)}`);
+    assert(input.ref.length > 0, 'journal ref must not be empty');
+    assertBalanced(input.postings, `journal ${input.kind}/${input.ref}`);
   }
-  const journal = inserted[0] as JournalRow;
-  const codes: string[] = [];
-  for (const p of input.postings) {
-    if (typeof p.account === 'string') codes.push(p.account);
-    else {
-      await ensureAccount(tx, p.account);
-      codes.push(p.account.code);
+  if (items.length === 0) return [];
+
+  const journals: { id: string; kind: string; ref: string; memo: string; reverses: string | null }[] = [];
+  const accounts: { journal_id: string; code: string; type: string; bank_id: string | null; section_id: string | null; deposit_id: string | null }[] = [];
+  const postings: { n: number; journal_id: string; account: string; amount_fen: string }[] = [];
+  for (const { input, reversesJournalId } of items) {
+    const id = newId('jnl');
+    journals.push({ id, kind: input.kind, ref: input.ref, memo: input.memo.slice(0, journalMemoCharsMax), reverses: reversesJournalId });
+    for (const p of input.postings) {
+      if (typeof p.account === 'string') {
+        postings.push({ n: postings.length, journal_id: id, account: p.account, amount_fen: p.amountFen.toString() });
+        continue;
+      }
+      const a = p.account;
+      accounts.push({ journal_id: id, code: a.code, type: a.type, bank_id: a.bankId ?? null, section_id: a.sectionId ?? null, deposit_id: a.depositId ?? null });
+      postings.push({ n: postings.length, journal_id: id, account: a.code, amount_fen: p.amountFen.toString() });
     }
   }
-  const rows = await tx('postings')
-    .insert(input.postings.map((p, i) => ({ journal_id: id, account: codes[i], amount_fen: p.amountFen, posted_at: journal.posted_at })))
-    .returning('*');
-  return { journal, postings: rows as PostingRow[], created: true };
+
+  const written = (await tx.raw(writeBatchSql, [JSON.stringify(journals), JSON.stringify(accounts), JSON.stringify(postings)])).rows as WrittenRow[];
+  const created = new Map<string, PostedJournal>();
+  for (const r of written) {
+    let posted = created.get(r.journal_id);
+    if (!posted) {
+      posted = {
+        journal: { id: r.journal_id, kind: r.kind, ref: r.ref, memo: r.memo, reverses_journal_id: r.reverses_journal_id, posted_at: r.journal_posted_at },
+        postings: [],
+        created: true,
+      };
+      created.set(r.journal_id, posted);
+    }
+    posted.postings.push({ id: r.id, journal_id: r.journal_id, account: r.account, amount_fen: r.amount_fen, posted_at: r.posted_at });
+  }
+
+  const key = (kind: string, ref: string) => `${kind}\u0000${ref}`;
+  const before = new Map<string, PostedJournal>();
+  const missing = journals.filter((j) => !created.has(j.id));
+  if (missing.length > 0) {
+    const rows = (await tx.raw(readPostedSql, [JSON.stringify(missing.map((j) => ({ kind: j.kind, ref: j.ref })))])).rows as ExistingRow[];
+    for (const r of rows) {
+      const k = key(r.kind, r.ref);
+      let posted = before.get(k);
+      if (!posted) {
+        posted = {
+          journal: { id: r.id, kind: r.kind, ref: r.ref, memo: r.memo, reverses_journal_id: r.reverses_journal_id, posted_at: r.posted_at },
+          postings: [],
+          created: false,
+        };
+        before.set(k, posted);
+      }
+      posted.postings.push({ id: r.posting_id, journal_id: r.id, account: r.posting_account, amount_fen: r.posting_amount_fen, posted_at: r.posting_posted_at });
+    }
+  }
+
+  return journals.map((j) => {
+    const posted = created.get(j.id) ?? before.get(key(j.kind, j.ref));
+    assert(posted, `journal ${j.kind}/${j.ref} neither written nor on record`);
+    return posted;
+  });
 }
 
 /** The correction of a posted journal: the same postings with opposite signs. A journal is

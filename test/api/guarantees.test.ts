@@ -222,6 +222,33 @@ describe('issuance', () => {
     expect(live).toHaveLength(1);
   });
 
+  it('answers with the guarantee exactly as it is on record, issued or rejected, and replays that answer', async () => {
+    const sc = await w.scene('insurance');
+    const bodies = [w.issuance(sc), w.issuance(sc)];
+    const answers = await Promise.all(bodies.map((b) => w.issue(sc.issuer, b)));
+    expect(answers.map((a) => a.body.status).sort()).toEqual(['issued', 'rejected']);
+    for (const [i, a] of answers.entries()) {
+      const onRecord = await request(app).get(`/v1/guarantees/${a.body.id}`).set(bearer(w.centre));
+      expect(onRecord.status).toBe(200);
+      expect(a.body).toEqual(onRecord.body);
+      const replay = await w.issue(sc.issuer, bodies[i]);
+      expect(replay.headers['webhook-replayed']).toBe('true');
+      expect(replay.body).toEqual(a.body);
+    }
+  });
+
+  it('keeps no record of an event it refused, so the issuer can send it again corrected', async () => {
+    const sc = await w.scene('insurance');
+    const body = w.issuance(sc);
+    const refused = await w.issue(sc.issuer, { ...body, sectionCode: unique('NOPE') });
+    expect(refused.status).toBe(422);
+    expect(await rt.db('webhook_events').where({ sender_type: 'issuer', sender_id: sc.issuer.id, event_id: body.eventId })).toHaveLength(0);
+    const corrected = await w.issue(sc.issuer, body);
+    expect(corrected.status).toBe(201);
+    expect(corrected.headers['webhook-replayed']).toBeUndefined();
+    expect(corrected.body.status).toBe('issued');
+  });
+
   it('records the same number from two issuers as two guarantees (unique per issuer)', async () => {
     const sc = await w.scene('insurance');
     const other = await w.issuer('insurance');

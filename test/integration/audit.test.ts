@@ -31,6 +31,20 @@ describe('audit chain under concurrency', () => {
     expect((await verifyChain(rt.db)).ok).toBe(true);
   });
 
+  it('extends the chain at commit with one statement for all of a transaction\'s events', async () => {
+    const tag = `one${Date.now()}`;
+    const statements: string[] = [];
+    await rt.db.transaction(async (tx) => {
+      tx.on('query', (q: { sql: string }) => statements.push(q.sql));
+      for (let k = 0; k < 5; k++) await appendAudit(tx, { actor: { type: 'system' }, action: 'test.append', entityType: 'test', entityId: tag, data: { k } });
+    });
+    expect(statements.filter((sql) => /audit/i.test(sql))).toHaveLength(1);
+    const rows = await rt.db('audit_events').where({ entity_id: tag }).orderBy('seq');
+    expect(rows.map((r) => r.data.k)).toEqual([0, 1, 2, 3, 4]);
+    for (let i = 1; i < rows.length; i++) expect(rows[i].prev_hash).toBe(rows[i - 1].hash);
+    expect((await verifyChain(rt.db)).ok).toBe(true);
+  });
+
   it('writes nothing for a transaction that rolls back', async () => {
     const tag = `rb${Date.now()}`;
     await expect(

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Runtime } from '../../src/runtime';
-import { balanceOf, ensureAccount, postJournal, reverseJournal } from '../../src/ledger';
+import type { Knex } from 'knex';
+import { balanceOf, ensureAccount, postJournal, postJournals, reverseJournal } from '../../src/ledger';
 import { startTestRuntime } from '../support/runtime';
 
 let rt: Runtime;
@@ -78,5 +79,94 @@ describe('ledger', () => {
     expect(await balanceOf(rt.db, a)).toBe(350n);
     expect(await balanceOf(rt.db, l)).toBe(-350n);
     expect(await balanceOf(rt.db, a, new Date(0))).toBe(0n);
+  });
+
+  describe('postJournals', () => {
+    /** The statements a unit of work sends, counted by knex's query event for its transaction. */
+    async function counted<T>(work: (tx: Knex.Transaction) => Promise<T>): Promise<{ result: T; statements: number }> {
+      let statements = 0;
+      const result = await rt.db.transaction(async (tx) => {
+        const onQuery = () => statements++;
+        tx.on('query', onQuery);
+        try {
+          return await work(tx);
+        } finally {
+          tx.off('query', onQuery);
+        }
+      });
+      return { result, statements };
+    }
+
+    it('posts every journal of a batch, creating the accounts it names, in one statement', async () => {
+      const t = tag();
+      const cash = { code: `test:${t}:cash`, type: 'asset' as const };
+      const owed = (i: number) => ({ code: `test:${t}:owed:${i}`, type: 'liability' as const });
+      const inputs = [1, 2, 3].map((i) => ({ kind: 'test', ref: `${t}-${i}`, memo: `batch ${i}`, postings: [{ account: cash, amountFen: BigInt(i * 100) }, { account: owed(i), amountFen: BigInt(-i * 100) }] }));
+      const { result, statements } = await counted((tx) => postJournals(tx, inputs));
+      expect(statements).toBe(1);
+      expect(result.map((r) => [r.created, r.journal.ref, r.postings.map((p) => p.amount_fen)])).toEqual([
+        [true, `${t}-1`, [100n, -100n]],
+        [true, `${t}-2`, [200n, -200n]],
+        [true, `${t}-3`, [300n, -300n]],
+      ]);
+      for (const r of result) for (const p of r.postings) expect(p.posted_at).toEqual(r.journal.posted_at);
+      expect(await balanceOf(rt.db, cash.code)).toBe(600n);
+      expect(await balanceOf(rt.db, owed(2).code)).toBe(-200n);
+      expect(await rt.db('ledger_accounts').where('code', 'like', `test:${t}:%`).orderBy('code').pluck('type')).toEqual(['asset', 'liability', 'liability', 'liability']);
+    });
+
+    it('answers a (kind, ref) posted before, or twice in the batch, with the journal on record and writes it once', async () => {
+      const { a, l } = await accounts();
+      const t = tag();
+      const earlier = await rt.db.transaction((tx) => postJournal(tx, { kind: 'test', ref: `${t}-old`, memo: 'earlier', postings: [{ account: a, amountFen: 40n }, { account: l, amountFen: -40n }] }));
+      const { result, statements } = await counted((tx) =>
+        postJournals(tx, [
+          { kind: 'test', ref: `${t}-new`, memo: 'new', postings: [{ account: a, amountFen: 5n }, { account: l, amountFen: -5n }] },
+          { kind: 'test', ref: `${t}-old`, memo: 'again', postings: [{ account: a, amountFen: 999n }, { account: l, amountFen: -999n }] },
+          { kind: 'test', ref: `${t}-new`, memo: 'twice', postings: [{ account: a, amountFen: 7n }, { account: l, amountFen: -7n }] },
+        ]),
+      );
+      expect(statements).toBe(2);
+      expect(result[0]).toMatchObject({ created: true, journal: { memo: 'new' } });
+      expect(result[1]).toMatchObject({ created: false, journal: { id: earlier.journal.id, memo: 'earlier' } });
+      expect(result[1].postings.map((p) => p.amount_fen)).toEqual([40n, -40n]);
+      expect(result[2]).toMatchObject({ created: false, journal: { id: result[0].journal.id } });
+      expect(result[2].postings.map((p) => p.amount_fen)).toEqual([5n, -5n]);
+      expect(await balanceOf(rt.db, a)).toBe(45n);
+    });
+
+    it('refuses a batch holding one unbalanced journal and writes nothing of it', async () => {
+      const t = tag();
+      const cash = { code: `test:${t}:cash`, type: 'asset' as const };
+      const owed = { code: `test:${t}:owed`, type: 'liability' as const };
+      await expect(
+        rt.db.transaction((tx) =>
+          postJournals(tx, [
+            { kind: 'test', ref: `${t}-ok`, memo: 'ok', postings: [{ account: cash, amountFen: 100n }, { account: owed, amountFen: -100n }] },
+            { kind: 'test', ref: `${t}-bad`, memo: 'bad', postings: [{ account: cash, amountFen: 100n }, { account: owed, amountFen: -90n }] },
+          ]),
+        ),
+      ).rejects.toThrow(/sum to 10 fen/);
+      expect(await rt.db('journals').whereIn('ref', [`${t}-ok`, `${t}-bad`])).toHaveLength(0);
+      expect(await rt.db('ledger_accounts').where('code', 'like', `test:${t}:%`)).toHaveLength(0);
+    });
+
+    it('posts nothing for an empty batch', async () => {
+      const { result, statements } = await counted((tx) => postJournals(tx, []));
+      expect(result).toEqual([]);
+      expect(statements).toBe(0);
+    });
+
+    it('keeps the ledger whole when batches sharing accounts and refs run at once', async () => {
+      const { a, l } = await accounts();
+      const t = tag();
+      const batch = (k: number) =>
+        Array.from({ length: 5 }, (_, i) => ({ kind: 'test', ref: `${t}-${(i + k) % 7}`, memo: `b${k}`, postings: [{ account: a, amountFen: 10n }, { account: l, amountFen: -10n }] }));
+      const results = await Promise.all([0, 1, 2, 3].map((k) => rt.db.transaction((tx) => postJournals(tx, batch(k)))));
+      const createdRefs = results.flat().filter((r) => r.created).map((r) => r.journal.ref);
+      expect(new Set(createdRefs).size).toBe(createdRefs.length);
+      expect(createdRefs).toHaveLength(7);
+      expect(await balanceOf(rt.db, a)).toBe(70n);
+    });
   });
 });

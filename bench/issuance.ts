@@ -1,0 +1,307 @@
+// Signed guarantee issuance before a bid deadline: issuers send each guarantee they sign as a
+// webhook, and each must be checked against every rule (R2, R3, R4, R6, R7, R8), recorded once
+// with its checks, its event id and its audit event, before the issuer is answered. Measures
+// signed issuances through the real HTTP stack against a scratch database and, in the same run
+// on the same server at the same concurrency, pgbench running the bare SQL one issuance needs:
+// the floor any implementation on this database pays. A second pass sends at half the rate the
+// first reached, on a fixed schedule, to measure the latency an issuer sees when the service is
+// busy but not saturated.
+//
+//   npx tsx bench/issuance.ts [issuances=2000] [concurrency=8]
+import { execFileSync } from 'node:child_process';
+import { randomBytes, randomInt } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+import { loadConfig } from '../src/config';
+import { createApiKey } from '../src/http/auth';
+import { buildApi } from '../src/app/api';
+import { createRuntime } from '../src/app/runtime';
+import { migrateLatest } from '../src/db/migrate';
+import { createDb } from '../src/db/knex';
+import { iso7064Mod1110CheckDigit } from '../src/domain/bankCode';
+import { addCalendarDays, toBusinessDate } from '../src/domain/time';
+import { usccCharset, usccCheckChar } from '../src/domain/uscc';
+import { issueCertificate } from '../src/pki/certs';
+import { ensureDevPki } from '../src/pki/devPki';
+import { signMessage } from '../src/pki/messageSignature';
+import { createLogger } from '../src/runtime';
+import { reportRows } from './table';
+
+const issuances = Number(process.argv[2] ?? 2000);
+const concurrency = Number(process.argv[3] ?? 8);
+if (!(issuances > 0) || !(concurrency > 0)) throw new Error('usage: issuance.ts [issuances>0] [concurrency>0]');
+/** Each guarantee secures another (section, bidder) pair, so every one is `issued` (R7). */
+const bidderCount = 200;
+/** The rate-limited pass sends at this share of the first pass's rate. */
+const halfRateShare = 0.5;
+/** Requests the rate-limited pass lets be in flight at once before it stops keeping to schedule. */
+const halfRateInFlightMax = 64;
+/** pgbench runs this long just before the first pass and again just after it: the floor is their
+ *  mean, so that a machine whose load changes during the run moves both figures alike. */
+const pgbenchSeconds = 5;
+const p99GoalMs = 50;
+const floorShareGoal = 0.5;
+const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+const digits = (n: number) => Array.from({ length: n }, (_, i) => (i === 0 ? 1 + randomInt(9) : randomInt(10))).join('');
+const uscc = () => {
+  let b = '91110000';
+  while (b.length < 17) b += usccCharset[randomInt(31)];
+  return b + usccCheckChar(b);
+};
+const cnaps = (cat: string) => {
+  const s = `${cat}1000${digits(4)}`;
+  return s + iso7064Mod1110CheckDigit(s);
+};
+const pct = (xs: number[], p: number) => xs.slice().sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+
+interface Signed {
+  body: Buffer;
+  headers: Record<string, string>;
+}
+
+/** Starts the V8 profiler in this process; the returned function stops it and gives the profile. */
+async function startProfile(): Promise<() => Promise<object>> {
+  const { Session } = await import('node:inspector');
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<any>((resolve, reject) => session.post(method, params, (err, res) => (err ? reject(err) : resolve(res))));
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 200 });
+  await post('Profiler.start');
+  return async () => {
+    const { profile } = await post('Profiler.stop');
+    session.disconnect();
+    return profile;
+  };
+}
+
+// The issuers are another process, so that their HTTP work is not counted as the service's, and
+// the CPU time this process spends is the service's alone.
+const loadScript = `
+process.once('message', (job) => {
+const { endpoint, requests, concurrency, ratePerSecond, inFlightMax } = job;
+const latencies = [];
+let behindSchedule = 0;
+async function send({ body, headers }) {
+  const t0 = performance.now();
+  const res = await fetch(endpoint, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body });
+  const out = await res.json();
+  if (res.status !== 201 || out.status !== 'issued') throw new Error('issuance: ' + res.status + ' ' + JSON.stringify(out));
+  latencies.push(performance.now() - t0);
+}
+async function closedLoop() {
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < requests.length) await send(requests[next++]);
+  }));
+}
+async function onSchedule() {
+  const start = performance.now();
+  const inFlight = new Set();
+  for (let i = 0; i < requests.length; i++) {
+    const wait = start + (i * 1000) / ratePerSecond - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    else if (wait < -5) behindSchedule++;
+    if (inFlight.size >= inFlightMax) await Promise.race(inFlight);
+    const p = send(requests[i]).then(() => inFlight.delete(p));
+    inFlight.add(p);
+  }
+  await Promise.all(inFlight);
+}
+const started = performance.now();
+(ratePerSecond ? onSchedule() : closedLoop()).then(
+  () => process.send({ latencies, behindSchedule, seconds: (performance.now() - started) / 1000 }),
+  (e) => process.send({ error: String(e && e.stack || e) }),
+);
+});
+`;
+
+/** Sends the requests from another process, `concurrency` at a time or on a schedule of
+ *  `ratePerSecond`; the latencies in ms, in the order they completed. */
+async function load(
+  endpoint: string,
+  requests: Signed[],
+  opts: { concurrency: number } | { ratePerSecond: number; inFlightMax: number },
+): Promise<{ latencies: number[]; behindSchedule: number; seconds: number }> {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, ['-e', loadScript], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
+  try {
+    const out = await new Promise<{ latencies?: number[]; behindSchedule?: number; seconds?: number; error?: string }>((resolve, reject) => {
+      child.once('message', resolve as (m: unknown) => void);
+      child.once('error', reject);
+      child.once('exit', (code) => reject(new Error(`load generator exited with ${code}`)));
+      child.send({ endpoint, requests: requests.map((r) => ({ body: new Uint8Array(r.body), headers: r.headers })), ...opts });
+    });
+    if (out.error) throw new Error(out.error);
+    return { latencies: out.latencies!, behindSchedule: out.behindSchedule!, seconds: out.seconds! };
+  } finally {
+    child.kill();
+  }
+}
+
+async function main(): Promise<void> {
+  const dbName = `bidbond_bench_${Date.now().toString(36)}`;
+  const admin = new Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${dbName}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${dbName}`;
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bb-bench-'));
+  const config = loadConfig({ ...process.env, DATABASE_URL: url.toString(), REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', BIDBOND_DATA_DIR: dataDir, BIDBOND_QUEUE_PREFIX: `bench${Date.now()}`, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', BIDBOND_RATE_LIMIT_PER_MINUTE: '1000000' });
+  const migrateDb = createDb(url.toString());
+  await migrateLatest(migrateDb);
+  await migrateDb.destroy();
+  // Logs go where a production process sends them, at the level it runs at; not to this terminal.
+  const logFile = path.join(dataDir, 'api.log');
+  const log = createLogger(config);
+  const { default: pino } = await import('pino');
+  const fileLog = pino({ level: config.LOG_LEVEL }, pino.destination({ dest: logFile, sync: false }));
+  const rt = await createRuntime(config, { databaseUrl: url.toString(), redisUrl: config.REDIS_URL! }, { log: process.env.BENCH_LOG_TO_STDOUT ? log : fileLog });
+  const server = buildApi(rt).listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    const { key } = await createApiKey(rt.db, { role: 'centre' });
+    const call = async (method: string, p: string, body?: unknown) => {
+      const res = await fetch(base + p, { method, headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const json = await res.json();
+      if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(json)}`);
+      return json as Record<string, any>;
+    };
+
+    // The world: one bank issuer, a tenderee, bidders banking with the issuer's bank (R6), and
+    // enough sections that both passes issue every guarantee to a new (section, bidder) pair.
+    const pki = ensureDevPki(path.join(dataDir, 'pki'));
+    const issuerCert = issueCertificate({ commonName: 'bench issuer', ca: { keyPem: readFileSync(pki.rootKey, 'utf8'), certPem: readFileSync(pki.rootCert, 'utf8') } });
+    const issuerBankCode = cnaps('102');
+    const issuer = await call('POST', '/v1/issuers', { name: '某银行', kind: 'bank', bankCode: issuerBankCode, certificatePem: issuerCert.certPem });
+    const tendereeUscc = uscc();
+    const tenderee = await call('POST', '/v1/tenderees', { name: '某市住建局', uscc: tendereeUscc });
+    const bidders: { uscc: string; name: string }[] = [];
+    for (let i = 0; i < bidderCount; i++) {
+      const name = `建工集团${i}有限公司`;
+      const b = { uscc: uscc(), name };
+      await call('POST', '/v1/bidders', { name, uscc: b.uscc, basicAccount: { bankCode: cnaps('102'), number: `62${digits(17)}`, name } });
+      bidders.push(b);
+    }
+    const pairsNeeded = issuances * 2;
+    const deadline = new Date(Date.now() + 10 * 86400e3);
+    const validityDays = 90;
+    const sections: { projectCode: string; sectionCode: string }[] = [];
+    for (let i = 0; i * bidderCount < pairsNeeded; i++) {
+      const s = await call('POST', '/v1/sections', {
+        projectCode: `P${digits(6)}`, sectionCode: `S${i}`, name: `bench section ${i}`, tendereeId: tenderee.id, regime: 'tendering_law',
+        estimatedPrice: '100000000.00', depositAmount: '500000.00', currency: 'CNY', bidDeadline: deadline.toISOString(),
+        bidValidityDays: validityDays, acceptedSecurity: ['bank', 'insurance', 'guarantor'], guaranteeBankMatch: 'bank',
+      });
+      sections.push({ projectCode: s.projectCode, sectionCode: s.sectionCode });
+    }
+    const validTo = addCalendarDays(toBusinessDate(deadline), validityDays + 30);
+    const body = (i: number) => {
+      const s = sections[Math.floor(i / bidderCount)];
+      const b = bidders[i % bidderCount];
+      return Buffer.from(JSON.stringify({
+        eventId: `evt-${i}-${randomBytes(4).toString('hex')}`, number: `BG${i}-${randomBytes(4).toString('hex')}`, kind: 'bank',
+        applicant: b, beneficiary: { uscc: tendereeUscc, name: '某市住建局' }, projectCode: s.projectCode, sectionCode: s.sectionCode,
+        amount: '500000.00', currency: 'CNY', validFrom: toBusinessDate(new Date()), validTo, issuingBankCode: issuerBankCode,
+        issuedAt: new Date(Date.now() - 60_000).toISOString(), documentSha256: randomBytes(32).toString('hex'),
+      }));
+    };
+    // Signed before the clock starts (within the ±300 s window): the issuer's signing is not ours.
+    const sign = (from: number, n: number): Signed[] =>
+      Array.from({ length: n }, (_, k) => {
+        const b = body(from + k);
+        return { body: b, headers: signMessage(b, { keyPem: issuerCert.keyPem, fingerprint: issuerCert.fingerprint }) };
+      });
+    const endpoint = `${base}/v1/issuers/${issuer.id}/guarantees`;
+
+    // The reference: the same server, the bare SQL of one issuance, same concurrency. Read the
+    // sender's certificate; record the event id once; read the section, its tenderee, the bidder
+    // and the issuer; insert the guarantee under its two unique keys (number per issuer, one
+    // live per bidder and section); the audit chain's lock and one audit row; in one transaction.
+    const scratch = mkdtempSync(path.join(os.tmpdir(), 'bb-pgbench-'));
+    execFileSync('psql', [url.toString(), '-q', '-c', `
+      CREATE TABLE ref_webhook_events (sender text, event_id text, request_hash text, response_status int, response_body jsonb, PRIMARY KEY (sender, event_id));
+      CREATE TABLE ref_guarantees (id text primary key, issuer_id text, number text, section_id text, bidder_id text, status text, amount_fen bigint, valid_from date, valid_to date, issued_at timestamptz, checks jsonb, document_sha256 text, created_at timestamptz default now(), UNIQUE (issuer_id, number));
+      CREATE UNIQUE INDEX ref_guarantees_one_live ON ref_guarantees (section_id, bidder_id) WHERE status <> 'rejected';
+      CREATE TABLE ref_audit (seq bigserial primary key, id text unique, data jsonb, prev text, hash text unique);`]);
+    const sample = sections[0];
+    const bidderSample = bidders[0];
+    const script = path.join(scratch, 'issuance.sql');
+    writeFileSync(script, `BEGIN;
+SELECT pem, owner_type, owner_id, retired_at, not_before, not_after FROM certificates WHERE fingerprint = '${issuerCert.fingerprint}';
+INSERT INTO ref_webhook_events (sender, event_id, request_hash, response_status, response_body) VALUES ('${issuer.id}', md5(random()::text), md5(random()::text), 201, '{"status":"issued"}') ON CONFLICT DO NOTHING;
+SELECT s.*, t.uscc, b.id, b.basic_bank_code, i.kind, i.bank_code FROM sections s JOIN tenderees t ON t.id = s.tenderee_id, bidders b, issuers i WHERE s.project_code = '${sample.projectCode}' AND s.section_code = '${sample.sectionCode}' AND b.uscc = '${bidderSample.uscc}' AND i.id = '${issuer.id}';
+INSERT INTO ref_guarantees (id, issuer_id, number, section_id, bidder_id, status, amount_fen, valid_from, valid_to, issued_at, checks, document_sha256) VALUES (md5(random()::text), '${issuer.id}', md5(random()::text), md5(random()::text), '${bidderSample.uscc}', 'issued', 50000000, current_date, current_date + 120, now(), '[{"rule":"R2","ok":true,"detail":"valid from the deadline"},{"rule":"R3","ok":true},{"rule":"R4","ok":true},{"rule":"R6","ok":true},{"rule":"R7","ok":true},{"rule":"R8","ok":true}]', md5(random()::text)) ON CONFLICT DO NOTHING RETURNING id;
+SELECT pg_advisory_xact_lock(7243001);
+INSERT INTO ref_audit (id, data, prev, hash) VALUES (md5(random()::text), '{"number":"BG1","failed":[]}', 'x', md5(random()::text));
+COMMIT;
+`);
+    const pgbench = () => {
+      const out = execFileSync('pgbench', ['-n', '-c', String(concurrency), '-j', '2', '-T', String(pgbenchSeconds), '-f', script, url.toString()], { encoding: 'utf8' });
+      return Number(/tps = ([\d.]+)/.exec(out)?.[1] ?? 'NaN');
+    };
+
+    const first = sign(0, issuances);
+    const tpsBefore = pgbench();
+
+    // Statements sent to PostgreSQL, counted over the first pass (BEGIN and COMMIT included).
+    let statements = 0;
+    const countStatement = () => statements++;
+    rt.db.on('query', countStatement);
+
+    // Pass 1: as fast as `concurrency` issuers can go. BENCH_CPU_PROFILE=file.cpuprofile profiles
+    // this pass alone (the world's setup, signing and pgbench left out).
+    const profile = process.env.BENCH_CPU_PROFILE ? await startProfile() : undefined;
+    const cpuBefore = process.cpuUsage();
+    const { latencies, seconds } = await load(endpoint, first, { concurrency });
+    const cpu = process.cpuUsage(cpuBefore);
+    const cpuMsPerIssuance = (cpu.user + cpu.system) / 1000 / issuances;
+    rt.db.off('query', countStatement);
+    if (profile) writeFileSync(process.env.BENCH_CPU_PROFILE!, JSON.stringify(await profile()));
+    const rate = issuances / seconds;
+    const tpsAfter = pgbench();
+    const tps = (tpsBefore + tpsAfter) / 2;
+
+    // Pass 2: the same number of new issuances, sent on a fixed schedule at half that rate.
+    const halfRate = rate * halfRateShare;
+    const second = sign(issuances, issuances);
+    const { latencies: halfLatencies, seconds: halfSeconds, behindSchedule } = await load(endpoint, second, { ratePerSecond: halfRate, inFlightMax: halfRateInFlightMax });
+    const issued = Number((await rt.db('guarantees').where({ status: 'issued' }).count({ n: '*' }))[0].n);
+    if (issued !== issuances * 2) throw new Error(`expected ${issuances * 2} issued guarantees, found ${issued}`);
+
+    const share = rate / tps;
+    const halfP99 = pct(halfLatencies, 99);
+    console.log(`signed guarantee issuance: ${issuances} signed issuance webhooks, concurrency ${concurrency}, ${bidderCount} bidders, ${sections.length} sections`);
+    console.log(`  bidbond     ${rate.toFixed(0)} issuances/s   p50 ${pct(latencies, 50).toFixed(1)} ms   p95 ${pct(latencies, 95).toFixed(1)} ms   p99 ${pct(latencies, 99).toFixed(1)} ms   ${(statements / issuances).toFixed(1)} statements and ${cpuMsPerIssuance.toFixed(2)} ms of the service's CPU per issuance`);
+    console.log(`  half rate   ${(issuances / halfSeconds).toFixed(0)} issuances/s scheduled at ${halfRate.toFixed(0)}/s   p50 ${pct(halfLatencies, 50).toFixed(1)} ms   p99 ${halfP99.toFixed(1)} ms${behindSchedule ? `   (${behindSchedule} sent late)` : ''}`);
+    console.log(`  reference   ${tps.toFixed(0)} tx/s   pgbench, the bare SQL of one issuance in one transaction, same server and concurrency (${tpsBefore.toFixed(0)} just before, ${tpsAfter.toFixed(0)} just after)`);
+    console.log(`  ratio       bidbond reaches ${(100 * share).toFixed(0)}% of the database floor`);
+    reportRows([
+      {
+        workload: `signed guarantee issuance, conc ${concurrency}`,
+        ours: `${rate.toFixed(0)}/s p50 ${pct(latencies, 50).toFixed(0)} ms p99 ${pct(latencies, 99).toFixed(0)} ms; half rate p99 ${halfP99.toFixed(0)} ms`,
+        reference: `pgbench ${tps.toFixed(0)} tx/s`,
+        ratio: `${(100 * share).toFixed(0)}% of floor`,
+        goal: `≥ ${100 * floorShareGoal}% of floor, p99 ≤ ${p99GoalMs} ms at half rate`,
+        met: share >= floorShareGoal && halfP99 <= p99GoalMs,
+      },
+    ]);
+  } finally {
+    server.close();
+    await rt.close();
+    fileLog.flush();
+    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
