@@ -19,6 +19,8 @@ export const notificationAmountCharsMax = amountIntegerDigitsMax + 3;
 export const notificationDateTimeCharsMax = 40;
 
 const controlCharacters = /[\u0000-\u001f\u007f]/;
+/** Not Unicode: UTF-8 cannot carry it and PostgreSQL's jsonb refuses its escape. */
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** The error of a field that is absent or of the wrong JSON type. */
 const expected = (what: string) => ({ error: (issue: { input?: unknown }) => (issue.input === undefined ? 'required' : `must be ${what}`) });
@@ -30,7 +32,8 @@ function textField(charsMax: number, opts: { pattern?: RegExp; patternMessage?: 
     .string(expected('a string'))
     .refine((v) => v.trim() !== '', 'must not be empty')
     .refine((v) => Array.from(v).length <= charsMax, `longer than ${charsMax} characters`)
-    .refine((v) => !controlCharacters.test(v), 'must not contain control characters');
+    .refine((v) => !controlCharacters.test(v), 'must not contain control characters')
+    .refine((v) => !loneSurrogate.test(v), 'must not contain half of a surrogate pair');
   if (opts.pattern) schema = schema.refine((v) => opts.pattern!.test(v), opts.patternMessage ?? 'not in the expected form');
   return schema;
 }

@@ -15,24 +15,32 @@ function canonical(e: CreditEntry): string {
  *  credit counts as ignored (read, not acted on), as every reversal already does. Throws when one
  *  reference names two different reversals. */
 export function oneEntryPerReference(n: CreditNotification, what: string): CreditNotification {
-  const seen = new Map<string, Set<string>>();
+  // The first entry under each reference, and the contents read under it once it repeats: a
+  // file of distinct references (the usual one, of thousands) is never serialised.
+  const first = new Map<string, CreditEntry>();
+  const contents = new Map<string, Set<string>>();
   let repeats = 0;
   const keep = (e: CreditEntry, differentIsRefused: boolean): boolean => {
-    const content = canonical(e);
-    const before = seen.get(e.entryRef);
+    const before = first.get(e.entryRef);
     if (before === undefined) {
-      seen.set(e.entryRef, new Set([content]));
+      first.set(e.entryRef, e);
       return true;
     }
-    if (before.has(content)) return false;
+    let seen = contents.get(e.entryRef);
+    if (seen === undefined) {
+      seen = new Set([canonical(before)]);
+      contents.set(e.entryRef, seen);
+    }
+    const content = canonical(e);
+    if (seen.has(content)) return false;
     if (differentIsRefused) throw new BankMessageInvalid(`${what}: reference ${JSON.stringify(e.entryRef)} names two different bookings`);
-    before.add(content);
+    seen.add(content);
     return true;
   };
   const credits = n.credits.filter((e) => {
-    const first = keep(e, false);
-    if (!first) repeats += 1;
-    return first;
+    const kept = keep(e, false);
+    if (!kept) repeats += 1;
+    return kept;
   });
   const reversals = n.reversals?.filter((e) => keep(e, true)) ?? [];
   const out: CreditNotification = { messageId: n.messageId, credits, ignored: n.ignored + repeats };

@@ -5,8 +5,10 @@
 //   a reversal of a credit (冲正)              → reversals.ts
 //   a refund of ours sent back (退汇, RtrInf)  → refunds/returns.ts
 //   interest on the trust account (结息)       → refunds/interestIncome.ts
-//   any other credit                          → a deposit (matching.ts)
-// Credits are recorded before reversals, so a reversal finds a credit notified with it.
+//   any other credit                          → a deposit (creditBatch.ts, a set at a time)
+// Credits are recorded before reversals, so a reversal finds a credit notified with it. A
+// notification of more than a few entries is kept as it came and acknowledged at once; the
+// deposits queue works through it in batches (notificationJobs.ts).
 import type { Knex } from 'knex';
 import { createBankAdapter, protocolOfAdapter } from '../banks/adapters';
 import { BankMessageInvalid, type CreditEntry, type CreditNotification } from '../banks/types';
@@ -19,13 +21,21 @@ import { onceForEvent } from '../http/webhookReplay';
 import { findBank, type BankRow } from '../registry/repo';
 import { recordInterestCredit } from '../refunds/interestIncome';
 import { recordRefundReturn } from '../refunds/returns';
-import { recordCredit } from './matching';
+import { creditBatchEntriesMax, recordCredits } from './creditBatch';
+import { enqueueNotificationJob } from './notificationQueue';
+import { insertStoredNotification } from './notificationsRepo';
 import { recordReversal } from './reversals';
 
 /** The largest notification read: the XML reader's own bound, so a body it would refuse is
  *  refused before it is read into memory (413). */
 export const notificationBodyBytesMax = xmlBodyBytesMax;
 export const notificationContentTypes = ['application/xml', 'text/xml', 'application/json'] as const;
+
+/** A notification with more entries than this is acknowledged at once (202, its receipt) and
+ *  worked through by the deposits queue (notificationJobs.ts); up to it, the bank's answer
+ *  carries the outcome. Small, so that a bank waits for the usual single credit and never for
+ *  a day's file. */
+export const notificationInlineEntriesMax = 50;
 
 export interface NotificationAnswer {
   object: 'notification_receipt';
@@ -46,6 +56,31 @@ export interface NotificationAnswer {
   exceptions: number;
   depositIds: string[];
 }
+
+/** The receipt of a notification acknowledged before its entries are worked through: its
+ *  outcome is at GET /v1/banks/:id/notifications/:messageId. */
+export interface NotificationReceipt {
+  object: 'notification_receipt';
+  messageId: string;
+  status: 'processing';
+  entries: number;
+}
+
+/** What entries of one notification came to, as counted while they are acted on. */
+export interface NotificationCounts {
+  accepted: number;
+  duplicates: number;
+  ignored: number;
+  ignoredReasons: { notOurAccount: number };
+  reversals: number;
+  exceptions: number;
+  depositIds: string[];
+}
+
+export const noCounts = (ignored = 0): NotificationCounts => ({ accepted: 0, duplicates: 0, ignored, ignoredReasons: { notOurAccount: 0 }, reversals: 0, exceptions: 0, depositIds: [] });
+
+/** One entry of a notification to act on: a credit, or a reversal of an earlier one. */
+export type NotifiedEntry = { kind: 'credit'; entry: CreditEntry } | { kind: 'reversal'; entry: CreditEntry };
 
 /** Interest the bank credits to the trust account (结息), as the bank transaction code says. */
 export const interestTransactionCode = 'ACMT/MCOP/INTR';
@@ -77,22 +112,14 @@ export async function receiveNotification(
     // The parser counts the reversals it lists among the ignored too; they are acted on here.
     const ignored = notification.ignored - reversals.length;
     assert(ignored >= 0, `notification ${notification.messageId}: the reversals listed are among the entries not credited`);
-    const answer: NotificationAnswer = { object: 'notification_receipt', messageId: notification.messageId, accepted: 0, duplicates: 0, ignored, ignoredReasons: { notOurAccount: 0 }, reversals: 0, exceptions: 0, depositIds: [] };
-    for (const credit of notification.credits) await dispatchCredit(tx, calendar, bank, notification.messageId, credit, notifiedAt, answer);
-    for (const reversal of reversals) {
-      if (!isOurAccount(bank, reversal.virtualAccount)) {
-        answer.ignored += 1;
-        answer.ignoredReasons.notOurAccount += 1;
-        continue;
-      }
-      const outcome = await recordReversal(tx, calendar, bank, notification.messageId, reversal);
-      if (outcome.kind === 'duplicate') answer.duplicates += 1;
-      else if (outcome.kind === 'exception') answer.exceptions += 1;
-      else {
-        answer.reversals += 1;
-        answer.exceptions += outcome.exceptionIds.length;
-      }
+    const entries = notification.credits.length + reversals.length;
+    if (entries > notificationInlineEntriesMax) {
+      const receipt = await storeForProcessing(tx, { bank, messageId: notification.messageId, rawBody, contentType, entries: inBookingOrder(notification), ignored, receivedAt: notifiedAt });
+      return { status: 202, body: receipt };
     }
+    const counts = noCounts(ignored);
+    await actOnEntries(tx, calendar, bank, notification.messageId, inMessageOrder(notification), notifiedAt, counts);
+    const answer: NotificationAnswer = { object: 'notification_receipt', messageId: notification.messageId, ...counts };
     await appendAudit(tx, {
       actor: { type: 'bank', id: bank.id },
       action: 'bank.notification_received',
@@ -112,33 +139,96 @@ export async function receiveNotification(
   });
 }
 
+/** Keeps a large notification, its job in the outbox, and answers its receipt. */
+async function storeForProcessing(
+  tx: Knex.Transaction,
+  n: { bank: BankRow; messageId: string; rawBody: Buffer; contentType: string; entries: NotifiedEntry[]; ignored: number; receivedAt: Date },
+): Promise<NotificationReceipt> {
+  await insertStoredNotification(tx, { bank_id: n.bank.id, message_id: n.messageId, content_type: n.contentType, body: n.rawBody, entries: writeEntries(n.entries), entries_total: n.entries.length, ignored: n.ignored, received_at: n.receivedAt });
+  await enqueueNotificationJob(tx, n.bank.id, n.messageId);
+  await appendAudit(tx, {
+    actor: { type: 'bank', id: n.bank.id },
+    action: 'bank.notification_received',
+    entityType: 'bank',
+    entityId: n.bank.id,
+    data: { messageId: n.messageId, status: 'processing', entries: n.entries.length, bodyBytes: n.rawBody.length },
+  });
+  return { object: 'notification_receipt', messageId: n.messageId, status: 'processing', entries: n.entries.length };
+}
+
+/** Credits in booking order (the message's order among equal times), then reversals, so a
+ *  reversal finds a credit notified with it: the order a kept notification is acted on in. */
+export function inBookingOrder(n: CreditNotification): NotifiedEntry[] {
+  const credits = n.credits.map((entry, i) => ({ entry, i, at: Date.parse(entry.bookedAt) }));
+  credits.sort((a, b) => a.at - b.at || a.i - b.i);
+  return [...credits.map(({ entry }) => ({ kind: 'credit' as const, entry })), ...(n.reversals ?? []).map((entry) => ({ kind: 'reversal' as const, entry }))];
+}
+
+/** Entries as kept (JSON, amounts as decimal strings of fen) and read back. */
+export function writeEntries(entries: NotifiedEntry[]): string {
+  return JSON.stringify(entries, (k, v: unknown) => (k === 'amountFen' && typeof v === 'bigint' ? v.toString() : v));
+}
+
+export function readEntries(json: string): NotifiedEntry[] {
+  return JSON.parse(json, (k, v: unknown) => (k === 'amountFen' && typeof v === 'string' ? BigInt(v) : v)) as NotifiedEntry[];
+}
+
+/** Credits before reversals, so a reversal finds a credit notified with it. */
+export function inMessageOrder(n: CreditNotification): NotifiedEntry[] {
+  return [...n.credits.map((entry) => ({ kind: 'credit' as const, entry })), ...(n.reversals ?? []).map((entry) => ({ kind: 'reversal' as const, entry }))];
+}
+
+/** Acts on `entries` in order, adding what each came to to `counts`: the credits a set at a
+ *  time (creditBatch.ts), then the reversals one by one. */
+export async function actOnEntries(tx: Knex.Transaction, calendar: Calendar, bank: BankRow, messageId: string, entries: NotifiedEntry[], notifiedAt: Date, counts: NotificationCounts): Promise<void> {
+  const deposits: CreditEntry[] = [];
+  for (const e of entries) {
+    if (e.kind !== 'credit') continue;
+    const credit = e.entry;
+    if (!isOurAccount(bank, credit.virtualAccount)) {
+      counts.ignored += 1;
+      counts.ignoredReasons.notOurAccount += 1;
+    } else if (credit.returnInfo || credit.bankTransactionCode === interestTransactionCode) {
+      const outcome = credit.returnInfo ? await recordRefundReturn(tx, bank, messageId, credit) : await recordInterestCredit(tx, bank, messageId, credit);
+      if (outcome.kind === 'duplicate') counts.duplicates += 1;
+      else if (outcome.kind === 'exception') counts.exceptions += 1;
+      else counts.accepted += 1;
+    } else {
+      deposits.push(credit);
+    }
+  }
+  // Money in another currency is held for the centre by recordCredits.
+  for (let at = 0; at < deposits.length; at += creditBatchEntriesMax) {
+    for (const outcome of await recordCredits(tx, calendar, bank, messageId, deposits.slice(at, at + creditBatchEntriesMax), notifiedAt)) {
+      if (outcome.kind === 'duplicate') counts.duplicates += 1;
+      else if (outcome.kind === 'exception') counts.exceptions += 1;
+      else {
+        counts.accepted += 1;
+        counts.depositIds.push(outcome.depositId);
+      }
+    }
+  }
+  for (const e of entries) {
+    if (e.kind !== 'reversal') continue;
+    const reversal = e.entry;
+    if (!isOurAccount(bank, reversal.virtualAccount)) {
+      counts.ignored += 1;
+      counts.ignoredReasons.notOurAccount += 1;
+      continue;
+    }
+    const outcome = await recordReversal(tx, calendar, bank, messageId, reversal);
+    if (outcome.kind === 'duplicate') counts.duplicates += 1;
+    else if (outcome.kind === 'exception') counts.exceptions += 1;
+    else {
+      counts.reversals += 1;
+      counts.exceptions += outcome.exceptionIds.length;
+    }
+  }
+}
+
 /** The account of the service's own trust money at this bank: the trust account itself or one
  *  of its virtual sub-accounts. A bank's notice may list other accounts of the same customer or
  *  of nobody we know; booking them would put money that is not ours into the ledger. */
 export function isOurAccount(bank: Pick<BankRow, 'trust_account_number' | 'virtual_account_prefix'>, account: string): boolean {
   return account === bank.trust_account_number || (account.startsWith(bank.virtual_account_prefix) && account.length > bank.virtual_account_prefix.length);
-}
-
-/** One credit to what it is: not ours, a returned refund, interest, or a deposit (recordCredit
- *  holds money in another currency for the centre). */
-async function dispatchCredit(tx: Knex.Transaction, calendar: Calendar, bank: BankRow, messageId: string, credit: CreditEntry, notifiedAt: Date, answer: NotificationAnswer): Promise<void> {
-  if (!isOurAccount(bank, credit.virtualAccount)) {
-    answer.ignored += 1;
-    answer.ignoredReasons.notOurAccount += 1;
-    return;
-  }
-  if (credit.returnInfo || credit.bankTransactionCode === interestTransactionCode) {
-    const outcome = credit.returnInfo ? await recordRefundReturn(tx, bank, messageId, credit) : await recordInterestCredit(tx, bank, messageId, credit);
-    if (outcome.kind === 'duplicate') answer.duplicates += 1;
-    else if (outcome.kind === 'exception') answer.exceptions += 1;
-    else answer.accepted += 1;
-    return;
-  }
-  const outcome = await recordCredit(tx, calendar, bank, messageId, credit, notifiedAt);
-  if (outcome.kind === 'duplicate') answer.duplicates += 1;
-  else if (outcome.kind === 'exception') answer.exceptions += 1;
-  else {
-    answer.accepted += 1;
-    answer.depositIds.push(outcome.depositId);
-  }
 }

@@ -188,6 +188,18 @@ export async function markInvalid(tx: Knex.Transaction, id: string, f: { failedR
   return tx('deposits').where({ id }).update({ status: 'invalid', failed_rules: f.failedRules, checks: JSON.stringify(f.checks), updated_at: f.now });
 }
 
+/** `markInvalid` for many deposits in one statement, each with its own checks. */
+export async function markManyInvalid(tx: Knex.Transaction, rows: { id: string; failedRules: string[]; checks: StoredCheck[] }[], now: Date): Promise<number> {
+  if (rows.length === 0) return 0;
+  const { rowCount } = await tx.raw(
+    `UPDATE deposits d SET status = 'invalid', failed_rules = ARRAY(SELECT jsonb_array_elements_text(v.failed_rules)), checks = v.checks, updated_at = ?
+       FROM jsonb_to_recordset(?::jsonb) AS v(id text, failed_rules jsonb, checks jsonb)
+      WHERE d.id = v.id`,
+    [now, JSON.stringify(rows.map((r) => ({ id: r.id, failed_rules: r.failedRules, checks: r.checks })))],
+  );
+  return rowCount ?? 0;
+}
+
 export async function markForfeited(tx: Knex.Transaction, id: string, f: { reason: string; decidedBy: string; now: Date }): Promise<number> {
   return tx('deposits').where({ id, status: 'valid' }).update({ status: 'forfeited', forfeit_reason: f.reason, forfeited_by: f.decidedBy, forfeited_at: f.now, updated_at: f.now });
 }

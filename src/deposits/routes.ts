@@ -7,6 +7,7 @@ import { listEnvelope } from '../http/schemas';
 import { presentRefund } from '../refunds/present';
 import { refundOut } from '../refunds/schemas';
 import { notificationBodyBytesMax, notificationContentTypes, receiveNotification } from './notifications';
+import { authorizeOutcomeReader, notificationOutcome } from './notificationOutcome';
 import { presentDepositAccount, presentDepositDetail, presentDepositSummary, presentForfeiture, presentWithdrawal } from './present';
 import * as s from './schemas';
 import * as service from './service';
@@ -43,12 +44,23 @@ export const depositRoutes: RouteDef<any, any, any>[] = [
     summary: 'Incoming credits from a deposit bank (camt.054, cn-h2h notice or JSON), signed by the bank', tags,
     access: { webhook: 'bank' }, params: s.bankParams,
     bodyMode: { kind: 'raw', maxBytes: notificationBodyBytesMax, contentTypes: notificationContentTypes },
-    response: s.notificationOut,
+    response: s.notificationAnswerOut,
     handler: async ({ tx, deps, sender, rawBody, req }) => {
       const r = await receiveNotification(transactionOf(tx), deps.tables.calendar, sender!, rawBody ?? Buffer.alloc(0), req.get('content-type') ?? '');
       const notOurs = (r.body as { ignoredReasons?: { notOurAccount?: number } }).ignoredReasons?.notOurAccount ?? 0;
       if (notOurs > 0 && !('replayed' in r && r.replayed)) deps.metrics.notificationEntriesIgnored.inc({ reason: 'not_our_account' }, notOurs);
       return { status: r.status, body: r.body, headers: 'replayed' in r && r.replayed ? { 'Idempotent-Replayed': 'true' } : {} };
+    },
+  }),
+  defineRoute({
+    method: 'get', path: '/v1/banks/:id/notifications/:messageId', operationId: 'getBankNotification',
+    summary: 'What a notification came to: processing or done, its counts and the deposits it made (the bank itself by a signed request, the centre, the auditor)', tags,
+    // The bank reads by signature and the centre and auditor by key, which one declaration of
+    // access cannot say: the handler checks the caller itself, and anyone else gets 404.
+    access: { public: true }, params: s.notificationParams, query: s.notificationOutcomeQuery, response: s.notificationOutcomeOut,
+    handler: async ({ req, deps, params, query }) => {
+      await authorizeOutcomeReader(req, deps, params.id);
+      return notificationOutcome(deps.db, params.id, params.messageId, query);
     },
   }),
   defineRoute({

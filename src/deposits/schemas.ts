@@ -25,6 +25,10 @@ export const depositListQuery = listQuery.extend({
   status: z.enum(depositStatuses).optional(),
 });
 
+/** Message ids: ISO 20022's Max35Text, the service JSON's eventId (100), with room. */
+export const notificationMessageIdCharsMax = 128;
+export const notificationDepositIdsPageMax = 1000;
+
 const amount = z.string().meta({ example: '50000.00' });
 const party = z.object({ name: z.string(), accountNumber: z.string(), bankCode: z.string().nullable() });
 
@@ -112,6 +116,47 @@ export const notificationOut = z.object({
    *  applied after the opening, a return that matches no refund... */
   exceptions: z.number().int(),
   depositIds: z.array(z.string()),
+});
+
+/** A notification of many entries, acknowledged before its entries are acted on (202). */
+export const notificationAcceptedOut = z.object({
+  object: z.literal('notification_receipt'),
+  messageId: z.string(),
+  status: z.literal('processing'),
+  /** Entries to act on: credits and reversals. */
+  entries: z.number().int(),
+});
+
+export const notificationAnswerOut = z.union([notificationOut, notificationAcceptedOut]);
+
+export const notificationParams = z.strictObject({ id: idParam('bnk'), messageId: z.string().min(1).max(notificationMessageIdCharsMax) });
+/** The deposits a message made, a page at a time (`cursor`: the last id of the page before). */
+export const notificationOutcomeQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(notificationDepositIdsPageMax).default(notificationDepositIdsPageMax),
+  cursor: idParam('dep').optional(),
+});
+
+export const notificationOutcomeOut = z.object({
+  object: z.literal('notification_outcome'),
+  bankId: z.string(),
+  messageId: z.string(),
+  /** `processing` while the deposits queue works through its entries. */
+  status: z.enum(['processing', 'done']),
+  /** Entries to act on (credits and reversals), and how many are done. */
+  entries: z.number().int(),
+  entriesDone: z.number().int(),
+  accepted: z.number().int(),
+  duplicates: z.number().int(),
+  ignored: z.number().int(),
+  ignoredReasons: z.object({ notOurAccount: z.number().int() }),
+  reversals: z.number().int(),
+  exceptions: z.number().int(),
+  /** The deposits the message made so far, in id order, a page at a time. */
+  depositIds: z.array(z.string()),
+  hasMore: z.boolean(),
+  nextCursor: z.string().nullable(),
+  receivedAt: z.string(),
+  completedAt: z.string().nullable(),
 });
 
 export const withdrawalOut = z.object({

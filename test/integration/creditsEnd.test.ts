@@ -35,11 +35,9 @@ function onlyOurBanks(): HandlerTable {
   const ours = async (bankId: string | undefined) => bankId !== undefined && worlds.some((w) => w.bankId === bankId);
   const wrap = (h: JobHandler, lookup: (job: Job) => Promise<string | undefined>): JobHandler => async (r, job) => ((await ours(await lookup(job))) ? h(r, job) : 'foreign');
   return {
-    refunds: { submit: wrap(refundJobHandlers.refunds!.submit, async (job) => (await rt.db('refunds').where({ id: job.data.refundId }).first('bank_id'))?.bank_id) },
+    refunds: { submit: wrap(refundJobHandlers.refunds!.submit, async (job) => job.data.bankId ?? (await rt.db('refunds').where({ id: job.data.refundId }).first('bank_id'))?.bank_id) },
     'bank-status': {
-      poll: wrap(refundJobHandlers['bank-status']!.poll, async (job) =>
-        (await rt.db('refund_attempts').join('refunds', 'refunds.id', 'refund_attempts.refund_id').where('refund_attempts.id', job.data.attemptId).first('refunds.bank_id'))?.bank_id,
-      ),
+      poll: wrap(refundJobHandlers['bank-status']!.poll, async (job) => (await rt.db('refund_messages').where({ id: job.data.messageId }).first('bank_id'))?.bank_id),
     },
   };
 }

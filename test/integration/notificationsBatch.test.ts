@@ -1,0 +1,242 @@
+// A bank's large notification: acknowledged at once with its receipt, kept, and worked through by
+// the deposits queue in batches, each entry once and in booking order, judged by its booking
+// time (R3) and, for a date-only booking, by when the notice arrived; its outcome readable by
+// the bank itself, the centre and the auditor. The job is run here as the worker runs it
+// (processStoredNotification), so a test can stop it between batches or run it twice at once.
+import request from 'supertest';
+import type { Express } from 'express';
+import { buildCamt054 } from '../../src/banks/iso20022/camt054';
+import type { CreditEntry } from '../../src/banks/types';
+import { notificationInlineEntriesMax } from '../../src/deposits/notifications';
+import { processStoredNotification } from '../../src/deposits/notificationJobs';
+import { signMessage } from '../../src/pki/messageSignature';
+import type { Runtime } from '../../src/runtime';
+import { DepositWorld, randomDigits, type Bank } from '../api/deposits.support';
+import { createIsolatedDatabase, type IsolatedDatabase } from '../support/isolatedDatabase';
+import { bearer, keyFor, startTestRuntime, testApp } from '../support/runtime';
+
+let isolated: IsolatedDatabase;
+let rt: Runtime;
+let app: Express;
+let w: DepositWorld;
+
+beforeAll(async () => {
+  // Its own database and queue prefix: no worker of another file may run these jobs, so each
+  // test decides when a batch runs.
+  isolated = await createIsolatedDatabase('notifications_batch');
+  rt = await startTestRuntime({ DATABASE_URL: isolated.url, BIDBOND_QUEUE_PREFIX: isolated.queuePrefix });
+  app = testApp(rt);
+  w = new DepositWorld(rt, app, await keyFor(rt, 'centre'));
+});
+afterAll(async () => {
+  await rt?.close();
+  await isolated?.drop();
+});
+
+type Payer = { id: string; account: { number: string; name: string; bankCode: string } };
+
+let refSeq = 0;
+function credit(virtualAccount: string, amountFen: bigint, payer: Payer['account'], bookedAt: Date, opts: { dateOnly?: boolean } = {}): CreditEntry {
+  refSeq += 1;
+  return {
+    entryRef: `B${randomDigits(10)}${refSeq}`,
+    virtualAccount,
+    amountFen,
+    currency: 'CNY',
+    bookedAt: bookedAt.toISOString(),
+    bookingDateOnly: opts.dateOnly,
+    valueDate: bookedAt.toISOString().slice(0, 10),
+    debtor: { name: payer.name, accountNumber: payer.number, bankCode: payer.bankCode },
+    remittance: '投标保证金',
+  };
+}
+
+/** Entries for accounts that are not this bank's: read and counted as ignored, enough of them
+ *  that the notification is too large to act on at once. */
+const strangers = (n: number): CreditEntry[] =>
+  Array.from({ length: n }, () => credit(`88${randomDigits(14)}`, 100n, { number: `62${randomDigits(17)}`, name: '他行客户', bankCode: '102100099996' }, new Date(Date.now() - 60_000)));
+
+function camt(bank: Bank, trustAccount: string, credits: CreditEntry[], messageId = `M${randomDigits(12)}`) {
+  return { messageId, body: Buffer.from(buildCamt054({ messageId, createdAt: new Date(), account: trustAccount, credits }), 'utf8') };
+}
+
+async function trustAccountOf(bank: Bank): Promise<string> {
+  return (await rt.db('banks').where({ id: bank.id }).first()).trust_account_number;
+}
+
+async function sectionWithBidders(bank: Bank, n: number, opts: { deadline?: Date } = {}) {
+  const section = await w.section(bank.id);
+  if (opts.deadline) await rt.db('sections').where({ id: section.id }).update({ bid_deadline: opts.deadline });
+  const bidders: (Payer & { virtual: string })[] = [];
+  for (let i = 0; i < n; i++) {
+    const b = await w.bidder();
+    bidders.push({ ...b, virtual: await w.virtualAccount(section.id, b.id) });
+  }
+  return { section, bidders };
+}
+
+const outcome = (bank: Bank, messageId: string, auth: Record<string, string>, query = '') =>
+  request(app).get(`/v1/banks/${bank.id}/notifications/${messageId}${query}`).set(auth);
+
+const signedGet = (bank: Bank, signer: Bank['signer'], messageId: string) =>
+  request(app).get(`/v1/banks/${bank.id}/notifications/${messageId}`).set(signMessage(Buffer.alloc(0), { keyPem: signer.keyPem, fingerprint: signer.fingerprint }));
+
+const depositsOfMessage = (bank: Bank, messageId: string) =>
+  rt.db('deposits').join('credits', 'credits.id', 'deposits.credit_id').where({ 'credits.bank_id': bank.id, 'credits.message_id': messageId }).select('deposits.*', 'credits.entry_ref');
+
+describe('a notification too large to answer at once', () => {
+  it('is acknowledged with its receipt, answered the same receipt again, worked through in batches, and its outcome read by the bank, the centre and the auditor only', async () => {
+    const bank = await w.bank();
+    const { section, bidders } = await sectionWithBidders(bank, 3);
+    const booked = new Date(Date.now() - 3600e3);
+    const credits = [...bidders.map((b) => credit(b.virtual, 5_000_000n, b.account, booked)), credit(`${bank.prefix}99999999`, 1_000n, bidders[0].account, booked), ...strangers(notificationInlineEntriesMax)];
+    const { messageId, body } = camt(bank, await trustAccountOf(bank), credits);
+
+    const res = await w.notify(bank, body, 'application/xml');
+    expect(res.status).toBe(202);
+    expect(res.body).toEqual({ object: 'notification_receipt', messageId, status: 'processing', entries: credits.length });
+    const again = await w.notify(bank, body, 'application/xml');
+    expect([again.status, again.body, again.headers['idempotent-replayed']]).toEqual([202, res.body, 'true']);
+
+    const before = await outcome(bank, messageId, bearer(w.centre));
+    expect(before.status).toBe(200);
+    expect(before.body).toMatchObject({ object: 'notification_outcome', status: 'processing', entries: credits.length, entriesDone: 0, accepted: 0, depositIds: [], completedAt: null });
+
+    expect(await processStoredNotification(rt, bank.id, messageId, { batchEntries: 20, batchesMax: 1 })).toEqual({ status: 'processing', batches: 1 });
+    expect((await outcome(bank, messageId, bearer(w.centre))).body).toMatchObject({ status: 'processing', entriesDone: 20 });
+    expect(await processStoredNotification(rt, bank.id, messageId, { batchEntries: 20 })).toEqual({ status: 'done', batches: 2 });
+
+    const done = await outcome(bank, messageId, bearer(w.centre));
+    expect(done.body).toMatchObject({ status: 'done', entries: credits.length, entriesDone: credits.length, accepted: 4, duplicates: 0, ignored: notificationInlineEntriesMax, ignoredReasons: { notOurAccount: notificationInlineEntriesMax }, reversals: 0, exceptions: 0, hasMore: false });
+    expect(done.body.depositIds).toHaveLength(4);
+    expect(Date.parse(done.body.completedAt)).toBeGreaterThanOrEqual(Date.parse(done.body.receivedAt));
+    const deposits = await depositsOfMessage(bank, messageId);
+    expect(deposits.map((d) => d.status).sort()).toEqual(['suspense', 'valid', 'valid', 'valid']);
+    expect(deposits.filter((d) => d.status === 'valid').map((d) => d.section_id)).toEqual([section.id, section.id, section.id]);
+    // Each valid deposit has its receipt requested and audited, as one notified alone would.
+    expect(await rt.db('vouchers').whereIn('subject_id', deposits.map((d) => d.id)).where({ kind: 'deposit_receipt' })).toHaveLength(3);
+    expect(await rt.db('audit_events').whereIn('entity_id', deposits.map((d) => d.id)).whereIn('action', ['deposit.valid', 'deposit.suspense'])).toHaveLength(4);
+    expect(await rt.db('audit_events').where({ action: 'bank.notification_processed', entity_id: bank.id })).toHaveLength(1);
+    await w.expectLedgerConsistent(bank.id);
+
+    const page1 = await outcome(bank, messageId, bearer(w.centre), '?limit=3');
+    expect([page1.body.depositIds.length, page1.body.hasMore]).toEqual([3, true]);
+    const page2 = await outcome(bank, messageId, bearer(w.centre), `?limit=3&cursor=${page1.body.nextCursor}`);
+    expect([...page1.body.depositIds, ...page2.body.depositIds].sort()).toEqual([...done.body.depositIds].sort());
+
+    expect((await outcome(bank, messageId, bearer(await keyFor(rt, 'auditor')))).status).toBe(200);
+    expect((await signedGet(bank, bank.signer, messageId)).body).toMatchObject({ status: 'done', accepted: 4 });
+    const other = await w.bank();
+    expect((await signedGet(bank, other.signer, messageId)).status).toBe(404);
+    expect((await outcome(bank, messageId, bearer(await keyFor(rt, 'bidder', { bidderId: bidders[0].id })))).status).toBe(404);
+    expect((await outcome(bank, messageId, bearer(await keyFor(rt, 'tenderee', { tendereeId: section.tendereeId })))).status).toBe(404);
+    expect((await outcome(bank, 'NO-SUCH-MESSAGE', bearer(w.centre))).status).toBe(404);
+    const openapi = await request(app).get('/v1/openapi.json');
+    expect(Object.keys(openapi.body.paths)).toContain('/v1/banks/{id}/notifications/{messageId}');
+  });
+
+  it('books every entry once when the job runs twice at once and again after it is done', async () => {
+    const bank = await w.bank();
+    const { bidders } = await sectionWithBidders(bank, 4);
+    const booked = new Date(Date.now() - 3600e3);
+    const credits = [...bidders.flatMap((b) => [credit(b.virtual, 2_000_000n, b.account, booked), credit(b.virtual, 3_000_000n, b.account, new Date(booked.getTime() + 1000))]), ...strangers(notificationInlineEntriesMax)];
+    const { messageId, body } = camt(bank, await trustAccountOf(bank), credits);
+    expect((await w.notify(bank, body, 'application/xml')).status).toBe(202);
+
+    const runs = await Promise.all([1, 2].map(() => processStoredNotification(rt, bank.id, messageId, { batchEntries: 3 })));
+    expect(runs.map((r) => r.status)).toEqual(['done', 'done']);
+    expect(await processStoredNotification(rt, bank.id, messageId)).toEqual({ status: 'done', batches: 0 });
+
+    const deposits = await depositsOfMessage(bank, messageId);
+    expect(deposits).toHaveLength(8);
+    expect(deposits.every((d) => d.status === 'valid')).toBe(true);
+    expect(await rt.db('journals').where({ kind: 'credit' }).where('ref', 'like', `${bank.id}:%`)).toHaveLength(8);
+    expect(await rt.db('audit_events').whereIn('entity_id', deposits.map((d) => d.id)).where({ action: 'deposit.valid' })).toHaveLength(8);
+    expect((await outcome(bank, messageId, bearer(w.centre))).body).toMatchObject({ status: 'done', accepted: 8, duplicates: 0 });
+    await w.expectLedgerConsistent(bank.id);
+  });
+
+  it('resumes after the last batch committed when a worker stops between batches, and counts entries already on record as duplicates', async () => {
+    const bank = await w.bank();
+    const { bidders } = await sectionWithBidders(bank, 3);
+    const booked = new Date(Date.now() - 3600e3);
+    const mine = bidders.map((b) => credit(b.virtual, 5_000_000n, b.account, booked));
+    // One of the credits was notified alone before: the large file repeats it.
+    const { entryRef, virtualAccount, currency, bookedAt, valueDate, debtor, remittance } = mine[0];
+    const alone = await w.notify(bank, Buffer.from(JSON.stringify({ eventId: `evt-${randomDigits(10)}`, entries: [{ entryRef, virtualAccount, amount: '50000.00', currency, bookedAt, valueDate, debtor, remittance }] })));
+    expect([alone.status, alone.body.accepted]).toEqual([200, 1]);
+    const { messageId, body } = camt(bank, await trustAccountOf(bank), [...mine, ...strangers(notificationInlineEntriesMax)]);
+    expect((await w.notify(bank, body, 'application/xml')).status).toBe(202);
+
+    // Stopped after two batches of two: the entries after them are untouched.
+    expect(await processStoredNotification(rt, bank.id, messageId, { batchEntries: 2, batchesMax: 2 })).toEqual({ status: 'processing', batches: 2 });
+    const midway = await outcome(bank, messageId, bearer(w.centre));
+    expect(midway.body).toMatchObject({ status: 'processing', entriesDone: 4 });
+    // A restarted worker takes larger batches: it starts where the committed progress says.
+    expect((await processStoredNotification(rt, bank.id, messageId, { batchEntries: 7 })).status).toBe('done');
+
+    const done = await outcome(bank, messageId, bearer(w.centre));
+    expect(done.body).toMatchObject({ status: 'done', accepted: 2, duplicates: 1, ignored: notificationInlineEntriesMax });
+    expect(await rt.db('credits').whereIn('entry_ref', mine.map((c) => c.entryRef)).where({ bank_id: bank.id })).toHaveLength(3);
+    expect(await rt.db('deposits').whereIn('virtual_account', bidders.map((b) => b.virtual))).toHaveLength(3);
+    await w.expectLedgerConsistent(bank.id);
+  });
+
+  it('judges entries in booking order and each by its booking time (R3), with the deadline between them and the file processed after it', async () => {
+    const bank = await w.bank();
+    const deadline = new Date(Date.now() + 4000);
+    const { bidders } = await sectionWithBidders(bank, 2, { deadline: new Date(Date.now() + 3600e3) });
+    const [a, b] = bidders;
+    await rt.db('sections').where({ id: (await rt.db('deposit_accounts').where({ virtual_account: a.virtual }).first()).section_id }).update({ bid_deadline: deadline });
+    // A pays in two parts before the deadline, the top-up listed first; B pays once in time and
+    // once after the deadline, the late one listed first.
+    const aFirst = credit(a.virtual, 2_000_000n, a.account, new Date(deadline.getTime() - 120_000));
+    const aTopUp = credit(a.virtual, 3_000_000n, a.account, new Date(deadline.getTime() - 60_000));
+    const bInTime = credit(b.virtual, 5_000_000n, b.account, new Date(deadline.getTime() - 30_000));
+    const bLate = credit(b.virtual, 5_000_000n, b.account, new Date(deadline.getTime() + 1_000));
+    const { messageId, body } = camt(bank, await trustAccountOf(bank), [aTopUp, bLate, ...strangers(notificationInlineEntriesMax), aFirst, bInTime]);
+    while (Date.now() <= deadline.getTime() + 1_500) await new Promise((r) => setTimeout(r, 200));
+    expect((await w.notify(bank, body, 'application/xml')).status).toBe(202);
+    await processStoredNotification(rt, bank.id, messageId, { batchEntries: 1 });
+
+    const byRef = new Map((await depositsOfMessage(bank, messageId)).map((d) => [d.entry_ref, d]));
+    const first = byRef.get(aFirst.entryRef)!;
+    const topUp = byRef.get(aTopUp.entryRef)!;
+    expect([first.status, topUp.status]).toEqual(['valid', 'valid']);
+    // The earlier booking waited as received and the later one topped it up, whatever the file's order.
+    expect(first.checks.find((c: { rule: string }) => c.rule === 'R4').detail).toContain(`topped up by ${topUp.id}`);
+    expect(byRef.get(bInTime.entryRef)!.status).toBe('valid');
+    expect(byRef.get(bLate.entryRef)!).toMatchObject({ status: 'invalid', failed_rules: ['R3'] });
+    expect(await rt.db('refunds').where({ deposit_id: byRef.get(bLate.entryRef)!.id, reason: 'invalid' })).toHaveLength(1);
+    await w.expectLedgerConsistent(bank.id);
+  });
+
+  it("R3 a date-only booking on the deadline's day is bounded by when the notice arrived, not by when the batch ran", async () => {
+    const bank = await w.bank();
+    const deadline = new Date(Date.now() + 4000);
+    const { bidders } = await sectionWithBidders(bank, 1);
+    await rt.db('sections').where({ id: (await rt.db('deposit_accounts').where({ virtual_account: bidders[0].virtual }).first()).section_id }).update({ bid_deadline: deadline });
+    const onTheDay = credit(bidders[0].virtual, 5_000_000n, bidders[0].account, deadline, { dateOnly: true });
+    const { messageId, body } = camt(bank, await trustAccountOf(bank), [onTheDay, ...strangers(notificationInlineEntriesMax)]);
+    expect((await w.notify(bank, body, 'application/xml')).status).toBe(202);
+    while (Date.now() <= deadline.getTime() + 500) await new Promise((r) => setTimeout(r, 200));
+    await processStoredNotification(rt, bank.id, messageId);
+
+    const [d] = await depositsOfMessage(bank, messageId);
+    const stored = await rt.db('bank_notifications').where({ bank_id: bank.id, message_id: messageId }).first();
+    expect(stored.received_at.getTime()).toBeLessThan(deadline.getTime());
+    expect(d.status).toBe('valid');
+    expect(d.checks.find((c: { rule: string }) => c.rule === 'R3')).toMatchObject({ ok: true });
+    expect((await rt.db('credits').where({ id: d.credit_id }).first()).notified_at.getTime()).toBe(stored.received_at.getTime());
+  });
+
+  it('answers a small notification at once, and its outcome reads done', async () => {
+    const bank = await w.bank();
+    const { bidders } = await sectionWithBidders(bank, 1);
+    const { messageId, body } = camt(bank, await trustAccountOf(bank), [credit(bidders[0].virtual, 5_000_000n, bidders[0].account, new Date(Date.now() - 60_000))]);
+    const res = await w.notify(bank, body, 'application/xml');
+    expect([res.status, res.body.accepted]).toEqual([200, 1]);
+    const read = await outcome(bank, messageId, bearer(w.centre));
+    expect(read.body).toMatchObject({ status: 'done', accepted: 1, depositIds: res.body.depositIds });
+  });
+});
