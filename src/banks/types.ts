@@ -22,6 +22,8 @@ export interface CreditTransferIntent {
   remittance: string;
 }
 
+/** One payment message: many transfers from one debtor account, each with its own end-to-end id
+ *  and its own status at the bank (a message may be accepted in part). */
 export interface TransferBatch {
   /** Message id, unique per submission and never reused on a retry. */
   messageId: string;
@@ -166,10 +168,14 @@ export interface StatementQuery {
 
 export interface BankAdapter {
   readonly protocol: BankProtocol;
+  /** The most transfers one payment message may carry in this protocol: a caller with more
+   *  sends several messages. */
+  readonly transfersPerMessageMax: number;
   /** Sends a batch. Throws BankUnreachable when the outcome is unknown (timeout, 5xx, reset):
    *  the caller must ask for status before sending anything again. */
   sendTransfers(batch: TransferBatch): Promise<SubmitResult>;
-  /** Asks the bank what became of a batch (and of the given end-to-end ids in it). */
+  /** Asks the bank what became of a batch (and of the given end-to-end ids in it): one inquiry
+   *  covers the whole message, each transaction with its own status. */
   getStatus(originalMessageId: string, endToEndIds: string[]): Promise<StatusReport>;
   /** The day's statement for an account, as the raw document (streamed: it may be large). */
   fetchStatement(query: StatementQuery): Promise<Readable>;

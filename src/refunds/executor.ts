@@ -1,17 +1,23 @@
 // Executes scheduled refunds through the deposit bank. The order of steps is what keeps money
 // safe when processes die or banks time out:
-//   1. claim: one transaction moves the refund scheduled → submitted (guarded), records the
-//      attempt with its amounts and ids, and reserves the money in the ledger
+//   1. claim (claim.ts): one transaction moves the due refunds of a bank scheduled → submitted
+//      (guarded), records one payment message and, per refund, an attempt with its amounts and
+//      its own end-to-end id, and reserves each refund's money in the ledger with its own journal
 //      (Dr deposit liability, interest — from the bank's interest income first —, late fee /
 //      Cr refunds in flight);
-//   2. send, after commit: the instruction exists in our records before the bank can see it;
-//   3. an unknown outcome (timeout, 5xx, crash) is never sent again: we ask the bank for status
-//      until it answers. When it says it has no record of the message for the grace period, a
-//      new attempt is held back for hours (`retryAfterNoRecordMs`), then sent with a new message
-//      id and the refund's one end-to-end id: a bank that still held the first instruction
-//      refuses the second as a duplicate (DUPL), and we follow the first instead of paying twice;
-//   4. the final status settles (Dr in flight / Cr trust) or reverses the reservation; an
-//      instruction with no final status past `statusHorizonMs` goes to a person;
+//   2. send, after commit: the instructions exist in our records before the bank can see them.
+//      One message (pain.001 with one transaction per refund, or a cn-h2h batch) carries up to
+//      refundsPerMessageMax refunds;
+//   3. an unknown outcome of the message (timeout, 5xx, crash) is never sent again: we ask the
+//      bank for the message's status until it answers, one inquiry per message. When it says it
+//      has no record of a refund's instruction for the grace period, a new attempt is held back
+//      for hours (`retryAfterNoRecordMs`), then sent in a new message with the refund's one
+//      end-to-end id: a bank that still held the first instruction refuses the second as a
+//      duplicate (DUPL, per transaction), and we follow the first instead of paying twice;
+//   4. each transaction's final status settles its refund (Dr in flight / Cr trust) or reverses
+//      its reservation, one refund at a time in the ledger, so a message the bank accepted in
+//      part settles what it accepted; an instruction with no final status past
+//      `statusHorizonMs` goes to a person;
 //   5. a settled payment the payee's bank sends back (退汇, returns.ts) waits for a person; a
 //      retry then goes under a new end-to-end id (rules.ts `endToEndIdAfterReturn`), the only
 //      case in which a refund's id changes, since the old id's one payment is provably over.
@@ -19,34 +25,31 @@
 // every age is measured on the database's clock.
 import { appendAudit } from '../audit/service';
 import { createBankAdapter, protocolOfAdapter } from '../banks/adapters';
-import { BankUnreachable, type BankAdapter, type TransactionStatus, type TransferBatch } from '../banks/types';
+import { BankUnreachable, type BankAdapter, type StatusReport, type TransactionStatus, type TransferBatch } from '../banks/types';
 import { assert } from '../errors';
-import { newId } from '../domain/ids';
-import { formatAmount } from '../domain/money';
 import { businessDate } from '../domain/time';
-import {
-  depositAccountSpec,
-  postJournal,
-  refundsInFlightAccountSpec,
-  reverseJournal,
-  type AccountSpec,
-} from '../ledger';
-import { findCredit, findDeposit } from '../deposits/repo';
-import { findBank, findSection, type BankRow } from '../registry/repo';
+import { reverseJournal } from '../ledger';
+import { findBank, type BankRow } from '../registry/repo';
 import type { Runtime } from '../runtime';
 import type { RefundTiming } from '../timing';
-import { enqueueAttemptPoll, enqueueRefundSubmit } from './enqueue';
-import { interestFunding } from './interestIncome';
-import { settle } from './settle';
+import { claimMessage, refundsPerMessageMax, type ClaimedMessage } from './claim';
+import { enqueueMessagePoll, enqueueRefundSubmit } from './enqueue';
+import * as mrepo from './messagesRepo';
+import { settleMany, type Settlement } from './settle';
 import * as repo from './repo';
-import { principalOnly, r13RefundAmounts, r17AfterFailedAttempt, r17Payee, rateTables, refundAttemptsMax } from './rules';
+import { r17AfterFailedAttempt } from './rules';
+
+export { lateFeeExpenseAccountSpec, refundsPerMessageMax } from './claim';
 
 /** A file or instruction the bank says it already has: the earlier copy is what it acts on. */
 export const duplicateMessageReasons: readonly string[] = ['DU01', 'DUPL'];
-/** Earlier messages asked about per poll; attempts per refund are bounded well below this. */
+/** Earlier messages asked about per refund and poll; attempts per refund are bounded well below this. */
 export const statusMessagesPerPollMax = 10;
-export const lateFeeExpenseAccountSpec: AccountSpec = { code: 'late_fee_expense', type: 'expense' };
+/** Earlier messages asked about per poll of one message, across its refunds. */
+export const earlierMessagesPerPollMax = 50;
 export const attemptErrorCharsMax = 500;
+/** Attempts given a final status per transaction: a message's settlement is committed in parts. */
+export const statusesPerTransactionMax = 1_000;
 
 const pollBackoffDoublingsMax = 6;
 
@@ -63,181 +66,139 @@ export function adapterFor(rt: Runtime, bank: BankRow): BankAdapter {
   });
 }
 
+/** Refunds per message at this bank: ours, or the protocol's lower cap. */
+export function messageSizeFor(rt: Runtime, bank: BankRow): number {
+  return Math.min(refundsPerMessageMax, adapterFor(rt, bank).transfersPerMessageMax);
+}
+
 const later = (ms: number) => new Date(Date.now() + ms);
 const trimError = (e: unknown) => String((e as Error)?.message ?? e).slice(0, attemptErrorCharsMax);
 
-// ---- 1. claim ------------------------------------------------------------------------------
-
-interface Claimed {
-  attempt: repo.AttemptRow;
-  refund: repo.RefundRow;
-  bank: BankRow;
-}
-
-async function claim(rt: Runtime, refundId: string, now: Date): Promise<Claimed | null> {
-  return rt.db.transaction(async (tx) => {
-    const refund = await repo.claimScheduled(tx, refundId, refundAttemptsMax, now);
-    if (!refund) {
-      // A scheduled refund whose attempts are spent waits for a person (it got here through a
-      // path that did not move it to manual, e.g. a limit lowered between releases).
-      await repo.parkExhausted(tx, refundId, refundAttemptsMax, `no settlement after ${refundAttemptsMax} attempts`, now);
-      return null;
-    }
-    const deposit = (await findDeposit(tx, refund.deposit_id))!;
-    const credit = (await findCredit(tx, deposit.credit_id))!;
-    const sectionId = refund.section_id ?? deposit.section_id;
-    const section = sectionId ? await findSection(tx, sectionId) : undefined;
-    const bank = (await findBank(tx, refund.bank_id))!;
-    // One end-to-end id is one instruction for one amount: every attempt after the first sends
-    // the first one's amounts, so whichever of them the bank executes pays the same.
-    // A refund whose payment came back (退汇) owes exactly what came back, and sends it again
-    // under a new end-to-end id: the first attempt under that id takes the returned payment's
-    // amounts.
-    const returned = await repo.lastReturnedAttempt(tx, refund.id, refund.end_to_end_id);
-    const first = (await repo.firstAttemptUnder(tx, refund.id, refund.end_to_end_id)) ?? returned;
-    // A credit returned from suspense belongs to no section and secured no bid.
-    const amounts = first
-      ? { principalFen: first.principal_fen, interestFen: first.interest_fen, lateFeeFen: first.late_fee_fen, totalFen: first.amount_fen, interestFrom: first.interest_from, valueDate: first.value_date }
-      : section
-      ? r13RefundAmounts({ principalFen: refund.principal_fen, creditValueDate: credit.value_date, valueDate: businessDate(now), dueBy: refund.due_by, regime: section.regime, rates: rateTables(rt.tables) })
-      : principalOnly(refund.principal_fen, businessDate(now));
-    const creditor = r17Payee(refund, await repo.latestAccountDecision(tx, refund.id));
-    const seq = (await repo.lastAttemptSeq(tx, refund.id)) + 1;
-    const attemptId = newId('att');
-    const body = attemptId.slice('att_'.length);
-    const liability = depositAccountSpec(deposit.id, bank.id, deposit.section_id ?? undefined);
-    const postings = returned
-      ? // The returned money (interest and late fee included) was credited back to the deposit's
-        // liability when it came back (returns.ts): it is paid from there, whole, and the
-        // interest is not charged to income or expense a second time.
-        [
-          { account: liability, amountFen: amounts.totalFen },
-          { account: refundsInFlightAccountSpec(bank.id), amountFen: -amounts.totalFen },
-        ]
-      : [
-          { account: liability, amountFen: amounts.principalFen },
-          // R13 interest comes from the interest the bank paid on the trust account, as far as
-          // it goes; the rest is the centre's expense (interestIncome.ts).
-          ...(await interestFunding(tx, bank.id, amounts.interestFen)),
-          ...(amounts.lateFeeFen > 0n ? [{ account: lateFeeExpenseAccountSpec, amountFen: amounts.lateFeeFen }] : []),
-          { account: refundsInFlightAccountSpec(bank.id), amountFen: -amounts.totalFen },
-        ];
-    const reserve = await postJournal(tx, { kind: 'refund_reserve', ref: attemptId, memo: `refund ${refund.id} attempt ${seq}`, postings });
-    assert(reserve.created, `reserve journal for ${attemptId} is new`);
-    const attempt = await repo.insertAttempt(tx, {
-      id: attemptId,
-      refund_id: refund.id,
-      seq,
-      // ISO 20022 ids are at most 35 characters. The message id is new per attempt; the
-      // end-to-end id is the refund's (for life, unless a payment came back), so the bank can
-      // refuse a second payment.
-      end_to_end_id: refund.end_to_end_id,
-      message_id: `M${body}`,
-      principal_fen: amounts.principalFen,
-      interest_fen: amounts.interestFen,
-      late_fee_fen: amounts.lateFeeFen,
-      amount_fen: amounts.totalFen,
-      value_date: amounts.valueDate,
-      interest_from: amounts.interestFrom,
-      creditor_account_number: creditor.number,
-      creditor_account_name: creditor.name,
-      creditor_bank_code: creditor.bankCode ?? null,
-      reserve_journal_id: reserve.journal.id,
-      // If this worker dies before the bank answers, the sweep asks the bank after this.
-      next_poll_at: later(rt.timing.refunds.sendingStaleMs),
-    });
-    await appendAudit(tx, {
-      actor: { type: 'system' },
-      action: 'refund.submitted',
-      entityType: 'refund',
-      entityId: refund.id,
-      data: {
-        attemptId,
-        seq,
-        endToEndId: attempt.end_to_end_id,
-        messageId: attempt.message_id,
-        principal: formatAmount(amounts.principalFen),
-        interest: formatAmount(amounts.interestFen),
-        lateFee: formatAmount(amounts.lateFeeFen),
-        valueDate: amounts.valueDate,
-      },
-    });
-    return { attempt, refund, bank };
-  });
-}
-
 // ---- 2. send -------------------------------------------------------------------------------
 
-export function batchOf(c: Claimed, now: Date): TransferBatch {
+export function batchOf(c: ClaimedMessage, now: Date): TransferBatch {
   return {
-    messageId: c.attempt.message_id,
+    messageId: c.messageId,
     createdAt: now,
     requestedExecutionDate: businessDate(now),
     debtor: { accountNumber: c.bank.trust_account_number, name: c.bank.trust_account_name, bankCode: c.bank.bank_code },
-    transfers: [
-      {
-        endToEndId: c.attempt.end_to_end_id,
-        amountFen: c.attempt.amount_fen,
-        currency: 'CNY',
-        creditor: { accountNumber: c.attempt.creditor_account_number, name: c.attempt.creditor_account_name, bankCode: c.attempt.creditor_bank_code ?? undefined },
-        remittance: `投标保证金退还 ${c.refund.id}`,
-      },
-    ],
+    transfers: c.items.map(({ attempt, refund }) => ({
+      endToEndId: attempt.end_to_end_id,
+      amountFen: attempt.amount_fen,
+      currency: 'CNY' as const,
+      creditor: { accountNumber: attempt.creditor_account_number, name: attempt.creditor_account_name, bankCode: attempt.creditor_bank_code ?? undefined },
+      remittance: `投标保证金退还 ${refund.id}`,
+    })),
   };
 }
 
 export type SubmitOutcome = 'not_claimable' | 'sent' | 'unknown' | 'settled' | 'rejected' | 'manual' | 'no_record' | 'not_in_flight';
+type FinalOutcome = 'settled' | 'rejected' | 'manual' | 'no_record' | 'not_in_flight';
 
-/** The `refunds/submit` job: claims the refund if it is still scheduled, then sends it once. */
+/** The `refunds/submit` job for one refund: claims a message of its bank's due refunds, this one
+ *  first when it is still scheduled, and sends it once. Returns what became of this refund. */
 export async function submitRefund(rt: Runtime, refundId: string, now = new Date()): Promise<SubmitOutcome> {
-  const c = await claim(rt, refundId, now);
-  if (!c) return 'not_claimable';
-  rt.outbox.kick();
+  const refund = await repo.findRefund(rt.db, refundId);
+  // Most jobs of a large schedule find their refund already in a message: one read, no claim.
+  if (!refund || refund.status !== 'scheduled') return 'not_claimable';
+  const outcomes = await submitDue(rt, refund.bank_id, { first: refundId, now });
+  return outcomes.get(refundId) ?? 'not_claimable';
+}
+
+/** The `refunds/submit` job for a bank: one message of whatever is due there. When the message
+ *  is full, the claim queued the next job, which claims the next message while this one is on
+ *  the wire. */
+export async function submitDue(rt: Runtime, bankId: string, f: { first?: string; now?: Date } = {}): Promise<Map<string, SubmitOutcome>> {
+  const now = f.now ?? new Date();
+  const bank = await findBank(rt.db, bankId);
+  if (!bank) return new Map();
+  const c = await claimMessage(rt, bankId, { first: f.first, limit: messageSizeFor(rt, bank), now });
+  if (!c) return new Map();
+  if (c.full) rt.outbox.kick();
+  const byAttempt = await sendMessage(rt, c, now);
+  return new Map(c.items.map(({ attempt, refund }) => [refund.id, byAttempt.get(attempt.id) ?? 'sent']));
+}
+
+/** Sends a claimed message once and records what the bank answered, transaction by transaction. */
+export async function sendMessage(rt: Runtime, c: ClaimedMessage, now: Date): Promise<Map<string, SubmitOutcome>> {
+  const out = new Map<string, SubmitOutcome>();
+  const attemptIds = c.items.map((i) => i.attempt.id);
   let result;
   try {
     result = await adapterFor(rt, c.bank).sendTransfers(batchOf(c, now));
   } catch (e) {
-    // Timeout, 5xx, reset, an answer we cannot read: the bank may have the instruction. Never
-    // resend; ask for status.
-    await markUnknown(rt, c.attempt, e);
-    return 'unknown';
+    // Timeout, 5xx, reset, an answer we cannot read: the bank may have the whole message. Never
+    // resend; ask for its status.
+    await markUnknown(rt, c.messageId, attemptIds, e);
+    for (const id of attemptIds) out.set(id, 'unknown');
+    return out;
   }
-  const tx = result.report?.transactions.find((t) => t.endToEndId === c.attempt.end_to_end_id);
-  if (!result.accepted) {
-    const reason = result.report?.groupReasonCode ?? tx?.reasonCode;
-    if (reason && duplicateMessageReasons.includes(reason)) {
-      await markUnknown(rt, c.attempt, new Error(`bank reports a duplicate (${reason})`));
-      return 'unknown';
-    }
-    return applyStatus(rt, c.attempt.id, { endToEndId: c.attempt.end_to_end_id, outcome: 'rejected', bankStatus: result.report?.groupStatus ?? 'RJCT', reasonCode: reason, reasonText: tx?.reasonText });
+  const report = result.report;
+  const byEndToEnd = new Map((report?.transactions ?? []).map((t) => [t.endToEndId, t]));
+  const groupReason = report?.groupReasonCode;
+  if (!result.accepted && groupReason && duplicateMessageReasons.includes(groupReason)) {
+    await markUnknown(rt, c.messageId, attemptIds, new Error(`bank reports the message as a duplicate (${groupReason})`));
+    for (const id of attemptIds) out.set(id, 'unknown');
+    return out;
   }
-  if (tx?.reasonCode && duplicateMessageReasons.includes(tx.reasonCode)) {
+  const sent: { id: string; bankStatus: string | null }[] = [];
+  const duplicates: string[] = [];
+  const finals: { attemptId: string; status: TransactionStatus }[] = [];
+  for (const { attempt } of c.items) {
+    const tx = byEndToEnd.get(attempt.end_to_end_id);
     // The bank holds an earlier instruction with this end-to-end id: that one decides.
-    await markUnknown(rt, c.attempt, new Error(`bank already holds an instruction with end-to-end id ${c.attempt.end_to_end_id} (${tx.reasonCode}); following it`));
-    return 'unknown';
+    if (tx?.reasonCode && duplicateMessageReasons.includes(tx.reasonCode)) duplicates.push(attempt.id);
+    else if (!result.accepted) {
+      // Refused (a file the bank could not take, or every transaction of it): not paid.
+      const reasonCode = groupReason ?? tx?.reasonCode;
+      finals.push({ attemptId: attempt.id, status: { endToEndId: attempt.end_to_end_id, outcome: 'rejected', bankStatus: report?.groupStatus ?? 'RJCT', ...(reasonCode ? { reasonCode } : {}), ...(tx?.reasonText ? { reasonText: tx.reasonText } : {}) } });
+    } else if (tx && (tx.outcome === 'settled' || tx.outcome === 'rejected')) finals.push({ attemptId: attempt.id, status: tx });
+    else sent.push({ id: attempt.id, bankStatus: tx?.bankStatus ?? report?.groupStatus ?? null });
   }
-  if (tx && (tx.outcome === 'settled' || tx.outcome === 'rejected')) return applyStatus(rt, c.attempt.id, tx);
-  const sent = await rt.db.transaction(async (trx) => {
-    const n = await repo.markAttemptSent(trx, c.attempt.id, { bankStatus: tx?.bankStatus ?? result.report?.groupStatus ?? null, nextPollAt: later(pollDelayFor(rt.timing.refunds, 0)), now: new Date() });
-    if (n === 1) await enqueueAttemptPoll(trx, c.attempt.id, 1, pollDelayFor(rt.timing.refunds, 0));
-    else {
-      // This worker was paused or slow past every grace: the attempt was already given up as
-      // "no record" while its instruction was still on the way. The bank has it now, so the
-      // refund's next attempt goes at once and follows it as a duplicate.
-      await repo.releaseHold(trx, c.refund.id);
-    }
-    return n === 1;
-  });
-  rt.outbox.kick();
-  if (!sent) rt.log.warn({ attemptId: c.attempt.id, refundId: c.refund.id }, 'the bank acknowledged an attempt already given up; the next attempt follows it');
-  return 'sent';
+  const lateIds = await markMessageAnswered(rt, c.messageId, report?.groupStatus ?? null, sent, duplicates);
+  for (const s of sent) out.set(s.id, 'sent');
+  for (const d of duplicates) out.set(d, 'unknown');
+  if (lateIds.length > 0) {
+    rt.log.warn({ messageId: c.messageId, attempts: lateIds.length }, 'the bank acknowledged attempts already given up; their next attempts follow them');
+  }
+  for (const [id, o] of await applyStatuses(rt, c.messageId, finals)) out.set(id, o);
+  return out;
 }
 
-async function markUnknown(rt: Runtime, attempt: repo.AttemptRow, e: unknown): Promise<void> {
-  rt.log.warn({ attemptId: attempt.id, err: trimError(e), unreachable: e instanceof BankUnreachable }, 'refund instruction outcome unknown; will ask the bank for status');
+/** The bank's answer to a message it took: the message sent, the acknowledged attempts sent,
+ *  those it holds an earlier instruction for (DUPL) followed as unknown, and a first poll.
+ *  Returns the attempts that were already given up as "no record" while on the way. */
+async function markMessageAnswered(rt: Runtime, messageId: string, groupStatus: string | null, sent: { id: string; bankStatus: string | null }[], duplicates: string[]): Promise<string[]> {
+  const delay = pollDelayFor(rt.timing.refunds, 0);
+  const now = new Date();
+  const late = await rt.db.transaction(async (tx) => {
+    await mrepo.markMessageSent(tx, messageId, { bankStatus: groupStatus, nextPollAt: later(delay), now });
+    const moved = await mrepo.markAttemptsSent(tx, sent, now);
+    await mrepo.markAttemptsUnknown(tx, duplicates, { lastError: 'the bank already holds an instruction with this end-to-end id (DUPL); following it', now });
+    const lateIds = sent.filter((s) => !moved.has(s.id)).map((s) => s.id);
+    if (lateIds.length > 0) {
+      // This worker was paused or slow past every grace: these attempts were already given up
+      // as "no record" while their instructions were still on the way. The bank has them now,
+      // so each refund's next attempt goes at once and follows its instruction as a duplicate.
+      const refunds = await tx('refund_attempts').whereIn('id', lateIds).pluck('refund_id');
+      for (const refundId of refunds) await repo.releaseHold(tx, refundId);
+    }
+    if (moved.size + duplicates.length > 0) await enqueueMessagePoll(tx, messageId, 1, delay);
+    else await mrepo.finishMessageIfDone(tx, messageId, now);
+    return lateIds;
+  });
+  rt.outbox.kick();
+  return late;
+}
+
+async function markUnknown(rt: Runtime, messageId: string, attemptIds: string[], e: unknown): Promise<void> {
+  rt.log.warn({ messageId, attempts: attemptIds.length, err: trimError(e), unreachable: e instanceof BankUnreachable }, 'payment message outcome unknown; will ask the bank for status');
+  const delay = pollDelayFor(rt.timing.refunds, 0);
   await rt.db.transaction(async (tx) => {
-    const n = await repo.markAttemptUnknown(tx, attempt.id, { lastError: trimError(e), nextPollAt: later(pollDelayFor(rt.timing.refunds, 0)), now: new Date() });
-    if (n === 1) await enqueueAttemptPoll(tx, attempt.id, 1, pollDelayFor(rt.timing.refunds, 0));
+    const now = new Date();
+    const n = await mrepo.markMessageUnknown(tx, messageId, { lastError: trimError(e), nextPollAt: later(delay), now });
+    await mrepo.markAttemptsUnknown(tx, attemptIds, { lastError: trimError(e), now });
+    if (n === 1) await enqueueMessagePoll(tx, messageId, 1, delay);
   });
   rt.outbox.kick();
 }
@@ -264,50 +225,84 @@ export function combinedStatus(current: string, endToEndId: string, byMessage: {
   return { endToEndId, outcome: 'unknown', bankStatus: '' };
 }
 
-/** The `bank-status/poll` job: asks the bank what became of an attempt in flight. */
-export async function pollAttempt(rt: Runtime, attemptId: string): Promise<PollOutcome> {
-  const attempt = await repo.findAttempt(rt.db, attemptId);
-  if (!attempt || !repo.inFlightAttemptStatuses.includes(attempt.status)) return 'not_in_flight';
-  const ages = await repo.attemptAges(rt.db, attemptId);
-  // A worker may still be sending this one; its own answer decides.
-  if (attempt.status === 'sending' && ages.sinceCreatedMs < rt.timing.refunds.sendingStaleMs) {
-    await reschedulePoll(rt, attempt, { lastError: null });
-    return 'pending';
+/** The `bank-status/poll` job: asks the bank once what became of a message in flight, and gives
+ *  each of its refunds still in flight the answer about its own transaction. */
+export async function pollMessage(rt: Runtime, messageId: string): Promise<Map<string, PollOutcome>> {
+  const out = new Map<string, PollOutcome>();
+  const message = await mrepo.findMessage(rt.db, messageId);
+  if (!message || !mrepo.inFlightMessageStatuses.includes(message.status)) return out;
+  const attempts = await mrepo.inFlightAttemptsOf(rt.db, messageId);
+  if (attempts.length === 0) {
+    await rt.db.transaction((tx) => mrepo.finishMessageIfDone(tx, messageId, new Date()));
+    return out;
   }
-  const refund = (await repo.findRefund(rt.db, attempt.refund_id))!;
-  const bank = (await findBank(rt.db, refund.bank_id))!;
-  let status: TransactionStatus;
+  // A worker may still be sending this one; its own answer decides.
+  if (message.status === 'sending' && Math.min(...attempts.map((a) => a.since_created_ms)) < rt.timing.refunds.sendingStaleMs) {
+    await reschedulePoll(rt, message, { lastError: null });
+    for (const a of attempts) out.set(a.id, 'pending');
+    return out;
+  }
+  const bank = (await findBank(rt.db, message.bank_id))!;
+  const byMessage = new Map<string, { messageId: string; status: TransactionStatus | undefined }[]>();
+  let report: StatusReport;
   try {
     const adapter = adapterFor(rt, bank);
-    const messages = await repo.messageIdsOf(rt.db, refund.id, attempt.end_to_end_id, statusMessagesPerPollMax);
-    const byMessage = [];
-    for (const messageId of messages) {
-      const report = await adapter.getStatus(messageId, [attempt.end_to_end_id]);
-      byMessage.push({ messageId, status: report.transactions.find((t) => t.endToEndId === attempt.end_to_end_id) });
-      if (byMessage.at(-1)!.status?.outcome === 'settled') break;
+    report = await adapter.getStatus(messageId, attempts.map((a) => a.end_to_end_id));
+    const current = new Map(report.transactions.map((t) => [t.endToEndId, t]));
+    for (const a of attempts) byMessage.set(a.id, [{ messageId, status: current.get(a.end_to_end_id) }]);
+    // Refunds sent before under the same end-to-end id: the earlier messages may be the ones the
+    // bank acted on. Asked once per message, about every refund of ours it carried.
+    const retried = attempts.filter((a) => a.seq > 1 && current.get(a.end_to_end_id)?.outcome !== 'settled');
+    const earlier = await mrepo.earlierMessagesOf(rt.db, retried, statusMessagesPerPollMax - 1);
+    const asked = new Map<string, typeof attempts>();
+    for (const a of retried) {
+      for (const m of earlier.get(a.refund_id) ?? []) {
+        if (!asked.has(m) && asked.size >= earlierMessagesPerPollMax) continue;
+        asked.set(m, [...(asked.get(m) ?? []), a]);
+      }
     }
-    status = combinedStatus(attempt.message_id, attempt.end_to_end_id, byMessage);
+    for (const [m, carried] of asked) {
+      const r = await adapter.getStatus(m, carried.map((a) => a.end_to_end_id));
+      const found = new Map(r.transactions.map((t) => [t.endToEndId, t]));
+      for (const a of carried) byMessage.get(a.id)!.push({ messageId: m, status: found.get(a.end_to_end_id) });
+    }
   } catch (e) {
-    await reschedulePoll(rt, attempt, { lastError: trimError(e) });
-    return 'unreachable';
+    await reschedulePoll(rt, message, { lastError: trimError(e) });
+    for (const a of attempts) out.set(a.id, 'unreachable');
+    return out;
   }
-  if (status.outcome === 'settled' || status.outcome === 'rejected') return applyStatus(rt, attemptId, status);
-  if (status.outcome === 'unknown' && attempt.status !== 'sent') {
+  const finals: { attemptId: string; status: TransactionStatus; giveUp?: boolean }[] = [];
+  let pending = 0;
+  for (const a of attempts) {
+    const status = combinedStatus(messageId, a.end_to_end_id, byMessage.get(a.id)!);
+    if (status.outcome === 'settled' || status.outcome === 'rejected') finals.push({ attemptId: a.id, status });
     // The bank never confirmed receipt and says it has no record. Only once that has held for
     // the grace period (a request that timed out may still be on its way) is a new attempt
     // considered, and even then it is held back (retryAfterNoRecordMs).
-    if (ages.sinceUnknownMs >= rt.timing.refunds.noRecordGraceMs) return applyStatus(rt, attemptId, status);
+    else if (status.outcome === 'unknown' && a.status !== 'sent' && a.since_unknown_ms >= rt.timing.refunds.noRecordGraceMs) finals.push({ attemptId: a.id, status });
+    else if (a.since_created_ms >= rt.timing.refunds.statusHorizonMs) finals.push({ attemptId: a.id, status, giveUp: true });
+    else {
+      pending++;
+      out.set(a.id, 'pending');
+    }
   }
-  if (ages.sinceCreatedMs >= rt.timing.refunds.statusHorizonMs) return giveUpOnStatus(rt, attemptId, status);
-  await reschedulePoll(rt, attempt, { bankStatus: status.bankStatus || null, lastError: null });
-  return 'pending';
+  if (pending > 0) await reschedulePoll(rt, message, { bankStatus: report.groupStatus ?? null, lastError: null });
+  for (const [id, o] of await applyStatuses(rt, messageId, finals)) out.set(id, o);
+  return out;
 }
 
-async function reschedulePoll(rt: Runtime, attempt: repo.AttemptRow, f: { bankStatus?: string | null; lastError: string | null }): Promise<void> {
-  const delay = pollDelayFor(rt.timing.refunds, attempt.polls + 1);
+/** One attempt's view of its message's poll (the tests' and the old jobs' entry point). */
+export async function pollAttempt(rt: Runtime, attemptId: string): Promise<PollOutcome> {
+  const attempt = await repo.findAttempt(rt.db, attemptId);
+  if (!attempt || !repo.inFlightAttemptStatuses.includes(attempt.status)) return 'not_in_flight';
+  return (await pollMessage(rt, attempt.message_id)).get(attemptId) ?? 'not_in_flight';
+}
+
+async function reschedulePoll(rt: Runtime, message: mrepo.MessageRow, f: { bankStatus?: string | null; lastError: string | null }): Promise<void> {
+  const delay = pollDelayFor(rt.timing.refunds, message.polls + 1);
   await rt.db.transaction(async (tx) => {
-    const n = await repo.countPoll(tx, attempt, { nextPollAt: later(delay), bankStatus: f.bankStatus, lastError: f.lastError, now: new Date() });
-    if (n === 1) await enqueueAttemptPoll(tx, attempt.id, attempt.polls + 2, delay);
+    const n = await mrepo.countMessagePoll(tx, message, { nextPollAt: later(delay), bankStatus: f.bankStatus, lastError: f.lastError, now: new Date() });
+    if (n === 1) await enqueueMessagePoll(tx, message.id, message.polls + 2, delay);
   });
   rt.outbox.kick();
 }
@@ -315,58 +310,80 @@ async function reschedulePoll(rt: Runtime, attempt: repo.AttemptRow, f: { bankSt
 // ---- 4. final status -----------------------------------------------------------------------
 
 /** Applies a final answer (or "no record") to an attempt in flight, once. */
-export async function applyStatus(rt: Runtime, attemptId: string, status: TransactionStatus): Promise<'settled' | 'rejected' | 'manual' | 'no_record' | 'not_in_flight'> {
-  const outcome = await rt.db.transaction(async (tx) => {
-    const attempt = await repo.lockAttempt(tx, attemptId);
-    if (!attempt || !repo.inFlightAttemptStatuses.includes(attempt.status)) return 'not_in_flight' as const;
-    const refund = (await repo.lockRefund(tx, attempt.refund_id))!;
-    assert(refund.status === 'submitted', `refund ${refund.id} with an attempt in flight is submitted, not ${refund.status}`);
-    const now = new Date();
-    if (status.outcome === 'settled') return settle(rt, tx, attempt, refund, status, now);
-    const finalStatus = status.outcome === 'rejected' ? 'rejected' : 'no_record';
-    await repo.finishAttempt(tx, attempt.id, {
-      status: finalStatus,
-      bankStatus: status.bankStatus || null,
-      reasonCode: status.reasonCode ?? null,
-      reasonText: status.reasonText?.slice(0, attemptErrorCharsMax) ?? null,
-      now,
+export async function applyStatus(rt: Runtime, attemptId: string, status: TransactionStatus): Promise<FinalOutcome> {
+  const attempt = await repo.findAttempt(rt.db, attemptId);
+  if (!attempt) return 'not_in_flight';
+  return (await applyStatuses(rt, attempt.message_id, [{ attemptId, status }])).get(attemptId) ?? 'not_in_flight';
+}
+
+/** Applies final answers to attempts of one message, each once: settled ones settle together,
+ *  the others each reverse their own reservation. `giveUp`: no final status within the horizon. */
+export async function applyStatuses(rt: Runtime, messageId: string, finals: { attemptId: string; status: TransactionStatus; giveUp?: boolean }[]): Promise<Map<string, FinalOutcome>> {
+  const out = new Map<string, FinalOutcome>();
+  for (let i = 0; i < finals.length; i += statusesPerTransactionMax) {
+    const part = finals.slice(i, i + statusesPerTransactionMax);
+    await rt.db.transaction(async (tx) => {
+      const { attempts, refunds } = await mrepo.lockInFlight(tx, part.map((p) => p.attemptId));
+      const locked = new Map(attempts.map((a) => [a.id, a]));
+      const now = new Date();
+      const settlements: Settlement[] = [];
+      for (const p of part) {
+        const attempt = locked.get(p.attemptId);
+        if (!attempt) {
+          out.set(p.attemptId, 'not_in_flight');
+          continue;
+        }
+        const refund = refunds.get(attempt.refund_id)!;
+        assert(refund.status === 'submitted', `refund ${refund.id} with an attempt in flight is submitted, not ${refund.status}`);
+        if (p.giveUp) out.set(p.attemptId, await giveUpOnStatus(rt, tx, attempt, refund, p.status, now));
+        else if (p.status.outcome === 'settled') {
+          settlements.push({ attempt, refund, status: p.status });
+          out.set(p.attemptId, 'settled');
+        } else out.set(p.attemptId, await failAttempt(rt, tx, attempt, refund, p.status, now));
+      }
+      await settleMany(rt, tx, settlements, now);
+      await mrepo.finishMessageIfDone(tx, messageId, now);
     });
-    // Nothing left the trust account: the reservation is undone.
-    await reverseJournal(tx, attempt.reserve_journal_id, `refund ${refund.id} attempt ${attempt.seq} ${finalStatus} ${status.reasonCode ?? ''}`.trim());
-    const { next, manualCode, manualReason } = r17AfterFailedAttempt({ attemptStatus: finalStatus, reasonCode: status.reasonCode, attemptsCount: refund.attempts_count });
-    const holdMs = finalStatus === 'no_record' ? rt.timing.refunds.retryAfterNoRecordMs : rt.timing.refunds.retryDelayMs;
-    await repo.moveAfterFailedAttempt(tx, refund.id, { status: next, holdMs, lastReasonCode: status.reasonCode ?? null, manualCode, manualReason, now });
-    if (next === 'scheduled') await enqueueRefundSubmit(tx, refund.id, attempt.seq + 1, holdMs);
-    await appendAudit(tx, {
-      actor: { type: 'system' },
-      action: next === 'manual' ? 'refund.manual' : 'refund.retry_scheduled',
-      entityType: 'refund',
-      entityId: refund.id,
-      data: { attemptId: attempt.id, attemptStatus: finalStatus, reasonCode: status.reasonCode ?? null, reason: manualReason },
-    });
-    return next === 'manual' ? ('manual' as const) : finalStatus === 'no_record' ? ('no_record' as const) : ('rejected' as const);
-  });
+  }
   rt.outbox.kick();
-  return outcome;
+  return out;
+}
+
+/** A rejection or "no record": nothing left the trust account for this refund. */
+async function failAttempt(rt: Runtime, tx: Parameters<typeof reverseJournal>[0], attempt: repo.AttemptRow, refund: repo.RefundRow, status: TransactionStatus, now: Date): Promise<FinalOutcome> {
+  const finalStatus = status.outcome === 'rejected' ? 'rejected' : 'no_record';
+  await repo.finishAttempt(tx, attempt.id, {
+    status: finalStatus,
+    bankStatus: status.bankStatus || null,
+    reasonCode: status.reasonCode ?? null,
+    reasonText: status.reasonText?.slice(0, attemptErrorCharsMax) ?? null,
+    now,
+  });
+  // The reservation is undone.
+  await reverseJournal(tx, attempt.reserve_journal_id, `refund ${refund.id} attempt ${attempt.seq} ${finalStatus} ${status.reasonCode ?? ''}`.trim());
+  const { next, manualCode, manualReason } = r17AfterFailedAttempt({ attemptStatus: finalStatus, reasonCode: status.reasonCode, attemptsCount: refund.attempts_count });
+  const holdMs = finalStatus === 'no_record' ? rt.timing.refunds.retryAfterNoRecordMs : rt.timing.refunds.retryDelayMs;
+  await repo.moveAfterFailedAttempt(tx, refund.id, { status: next, holdMs, lastReasonCode: status.reasonCode ?? null, manualCode, manualReason, now });
+  if (next === 'scheduled') await enqueueRefundSubmit(tx, refund.id, attempt.seq + 1, holdMs);
+  await appendAudit(tx, {
+    actor: { type: 'system' },
+    action: next === 'manual' ? 'refund.manual' : 'refund.retry_scheduled',
+    entityType: 'refund',
+    entityId: refund.id,
+    data: { attemptId: attempt.id, messageId: attempt.message_id, attemptStatus: finalStatus, reasonCode: status.reasonCode ?? null, reason: manualReason },
+  });
+  return next === 'manual' ? 'manual' : finalStatus;
 }
 
 /** Past `statusHorizonMs` without a final answer a person must look: the attempt ends, its
  *  reservation is undone (if the bank pays it after all, reconciliation shows the debit), and the
  *  refund waits in manual handling as `status_unknown`. A retry carries the same end-to-end id,
  *  so the bank still cannot pay twice. */
-async function giveUpOnStatus(rt: Runtime, attemptId: string, last: TransactionStatus): Promise<'manual' | 'not_in_flight'> {
-  const outcome = await rt.db.transaction(async (tx) => {
-    const attempt = await repo.lockAttempt(tx, attemptId);
-    if (!attempt || !repo.inFlightAttemptStatuses.includes(attempt.status)) return 'not_in_flight' as const;
-    const refund = (await repo.lockRefund(tx, attempt.refund_id))!;
-    const now = new Date();
-    await repo.finishAttempt(tx, attempt.id, { status: 'no_record', bankStatus: last.bankStatus || null, reasonCode: 'status_unknown', reasonText: `no final status within ${Math.round(rt.timing.refunds.statusHorizonMs / 3600_000)} h`, now });
-    await reverseJournal(tx, attempt.reserve_journal_id, `refund ${refund.id} attempt ${attempt.seq}: no final status from the bank`);
-    const manualReason = `the bank gave no final status for end-to-end id ${attempt.end_to_end_id} within the horizon; ask the bank, then retry (the same end-to-end id is sent again) or decide`;
-    await repo.moveAfterFailedAttempt(tx, refund.id, { status: 'manual', holdMs: 0, lastReasonCode: 'status_unknown', manualCode: 'status_unknown', manualReason, now });
-    await appendAudit(tx, { actor: { type: 'system' }, action: 'refund.manual', entityType: 'refund', entityId: refund.id, data: { attemptId: attempt.id, attemptStatus: 'no_record', reasonCode: 'status_unknown', reason: manualReason } });
-    return 'manual' as const;
-  });
-  rt.outbox.kick();
-  return outcome;
+async function giveUpOnStatus(rt: Runtime, tx: Parameters<typeof reverseJournal>[0], attempt: repo.AttemptRow, refund: repo.RefundRow, last: TransactionStatus, now: Date): Promise<'manual'> {
+  await repo.finishAttempt(tx, attempt.id, { status: 'no_record', bankStatus: last.bankStatus || null, reasonCode: 'status_unknown', reasonText: `no final status within ${Math.round(rt.timing.refunds.statusHorizonMs / 3600_000)} h`, now });
+  await reverseJournal(tx, attempt.reserve_journal_id, `refund ${refund.id} attempt ${attempt.seq}: no final status from the bank`);
+  const manualReason = `the bank gave no final status for end-to-end id ${attempt.end_to_end_id} within the horizon; ask the bank, then retry (the same end-to-end id is sent again) or decide`;
+  await repo.moveAfterFailedAttempt(tx, refund.id, { status: 'manual', holdMs: 0, lastReasonCode: 'status_unknown', manualCode: 'status_unknown', manualReason, now });
+  await appendAudit(tx, { actor: { type: 'system' }, action: 'refund.manual', entityType: 'refund', entityId: refund.id, data: { attemptId: attempt.id, messageId: attempt.message_id, attemptStatus: 'no_record', reasonCode: 'status_unknown', reason: manualReason } });
+  return 'manual';
 }

@@ -118,3 +118,23 @@ export async function interestFigures(db: Tx, opts: { bankId?: string; at?: Date
     return { bankId: r.bank_id, incomeFen, paidFen, shortfallFen: paidFen > incomeFen ? paidFen - incomeFen : 0n };
   });
 }
+
+/** interestFunding for the refunds of one payment message, in their order: the income's balance
+ *  is read once, under the same lock, and drawn down refund by refund. */
+export async function interestFundingOfMany(tx: Knex.Transaction, bankId: string, interestFens: bigint[]): Promise<PostingInput[][]> {
+  for (const f of interestFens) assert(f >= 0n, 'interest paid is not negative');
+  if (interestFens.every((f) => f === 0n)) return interestFens.map(() => []);
+  const income = interestIncomeAccountSpec(bankId);
+  await lockAccount(tx, income);
+  let availableFen = -(await balanceOf(tx, income.code));
+  return interestFens.map((interestFen) => {
+    if (interestFen === 0n) return [];
+    const fromIncomeFen = availableFen <= 0n ? 0n : availableFen < interestFen ? availableFen : interestFen;
+    availableFen -= fromIncomeFen;
+    const fromExpenseFen = interestFen - fromIncomeFen;
+    const legs: PostingInput[] = [];
+    if (fromIncomeFen > 0n) legs.push({ account: income, amountFen: fromIncomeFen });
+    if (fromExpenseFen > 0n) legs.push({ account: interestExpenseAccountSpec, amountFen: fromExpenseFen });
+    return legs;
+  });
+}

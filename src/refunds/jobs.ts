@@ -5,8 +5,9 @@ import type { HandlerTable, Sweeper } from '../queue/handlers';
 import { defaultJobOptions, jobIdFor } from '../queue/queues';
 import type { Runtime } from '../runtime';
 import { bankStatusQueue, pollJobName, refundsQueue, submitJobName } from './enqueue';
-import { pollAttempt, submitRefund } from './executor';
-import { attemptIdsDueForPoll, scheduledRefundIds } from './repo';
+import { pollAttempt, pollMessage, submitDue, submitRefund } from './executor';
+import { messageIdsDueForPoll } from './messagesRepo';
+import { banksWithDueRefunds } from './repo';
 
 /** Rows re-enqueued per kind and sweep; the next sweep takes the rest. */
 export const refundSweepBatchMax = 500;
@@ -17,25 +18,45 @@ function idFrom(job: Job, key: string, prefix: string): string {
   return id;
 }
 
+/** What a job did, counted by outcome (a message's outcomes one by one would bloat Redis). */
+function tally(outcomes: Map<string, string>): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const o of outcomes.values()) counts[o] = (counts[o] ?? 0) + 1;
+  return counts;
+}
+
+async function submit(rt: Runtime, job: Job): Promise<unknown> {
+  if (job.data?.bankId !== undefined) return tally(await submitDue(rt, idFrom(job, 'bankId', 'bnk')));
+  return submitRefund(rt, idFrom(job, 'refundId', 'rfd'));
+}
+
+async function poll(rt: Runtime, job: Job): Promise<unknown> {
+  // Jobs enqueued before messages carried many refunds name an attempt.
+  if (job.data?.attemptId !== undefined) return pollAttempt(rt, idFrom(job, 'attemptId', 'att'));
+  const messageId = String(job.data?.messageId ?? '');
+  if (!messageId) throw new UnrecoverableError(`job ${job.name} without a messageId`);
+  return tally(await pollMessage(rt, messageId));
+}
+
 export const refundJobHandlers: HandlerTable = {
-  refunds: { [submitJobName]: (rt: Runtime, job: Job) => submitRefund(rt, idFrom(job, 'refundId', 'rfd')) },
-  'bank-status': { [pollJobName]: (rt: Runtime, job: Job) => pollAttempt(rt, idFrom(job, 'attemptId', 'att')) },
+  refunds: { [submitJobName]: submit },
+  'bank-status': { [pollJobName]: poll },
 };
 
-/** One sweep: scheduled refunds and attempts whose poll is due go back on the queues. Job ids
- *  carry the minute, so a sweep does not pile duplicates onto jobs still waiting; a job that
- *  runs twice finds its row already claimed. */
+/** One sweep: a submit job per bank with refunds due, and a poll per message whose poll is due.
+ *  Job ids carry the minute, so a sweep does not pile duplicates onto jobs still waiting; a job
+ *  that runs twice finds its rows already claimed. */
 export async function sweepRefunds(rt: Runtime, now = new Date()): Promise<number> {
   const minute = Math.floor(now.getTime() / 60_000).toString();
-  const scheduled = await scheduledRefundIds(rt.db, refundSweepBatchMax);
-  for (const id of scheduled) {
-    await rt.queues[refundsQueue].add(submitJobName, { refundId: id }, { ...defaultJobOptions, jobId: jobIdFor('sweep-submit', id, minute) });
+  const banks = await banksWithDueRefunds(rt.db, refundSweepBatchMax);
+  for (const bankId of banks) {
+    await rt.queues[refundsQueue].add(submitJobName, { bankId }, { ...defaultJobOptions, jobId: jobIdFor('sweep-submit', bankId, minute) });
   }
-  const polls = await attemptIdsDueForPoll(rt.db, now, refundSweepBatchMax);
+  const polls = await messageIdsDueForPoll(rt.db, now, refundSweepBatchMax);
   for (const id of polls) {
-    await rt.queues[bankStatusQueue].add(pollJobName, { attemptId: id }, { ...defaultJobOptions, jobId: jobIdFor('sweep-poll', id, minute) });
+    await rt.queues[bankStatusQueue].add(pollJobName, { messageId: id }, { ...defaultJobOptions, jobId: jobIdFor('sweep-poll', id, minute) });
   }
-  return scheduled.length + polls.length;
+  return banks.length + polls.length;
 }
 
 export const refundSweepers: Sweeper[] = [{ name: 'refunds', run: (rt) => sweepRefunds(rt) }];

@@ -156,27 +156,16 @@ export async function setDueDate(tx: Knex.Transaction, id: string, dueBy: string
   await tx('refunds').where({ id }).update({ due_by: dueBy, due_by_provisional: provisional, updated_at: tx.fn.now() });
 }
 
+/** insertRefund for many: those already on record (deposit and reason) are left out of the result. */
+export async function insertRefunds(tx: Knex.Transaction, rows: NewRefund[]): Promise<RefundRow[]> {
+  if (rows.length === 0) return [];
+  return (await tx('refunds').insert(rows.map((row) => ({ ...row, end_to_end_id: endToEndIdOf(row.id) }))).onConflict(['deposit_id', 'reason']).ignore().returning('*')) as RefundRow[];
+}
+
 /** One refund per deposit and reason: undefined when that refund is already on record. */
 export async function insertRefund(tx: Knex.Transaction, row: NewRefund): Promise<RefundRow | undefined> {
   const inserted = (await tx('refunds').insert({ ...row, end_to_end_id: endToEndIdOf(row.id) }).onConflict(['deposit_id', 'reason']).ignore().returning('*')) as RefundRow[];
   return inserted[0];
-}
-
-/** scheduled → submitted, counting the attempt; undefined when it is not scheduled or its
- *  attempts are spent. */
-export async function claimScheduled(tx: Knex.Transaction, id: string, attemptsMax: number, now: Date): Promise<RefundRow | undefined> {
-  const claimed = (await tx('refunds')
-    .where({ id, status: 'scheduled' })
-    .where('attempts_count', '<', attemptsMax)
-    .where(dueNow)
-    .update({ status: 'submitted', attempts_count: tx.raw('attempts_count + 1'), updated_at: now })
-    .returning('*')) as RefundRow[];
-  return claimed[0];
-}
-
-/** A scheduled refund whose attempts are spent goes to a person. */
-export async function parkExhausted(tx: Knex.Transaction, id: string, attemptsMax: number, manualReason: string, now: Date): Promise<void> {
-  await tx('refunds').where({ id, status: 'scheduled' }).where('attempts_count', '>=', attemptsMax).update({ status: 'manual', manual_code: 'attempts_exhausted', manual_reason: manualReason, updated_at: now });
 }
 
 /** A refund may be claimed once its hold has passed, on the database's clock (every process
@@ -232,21 +221,9 @@ export async function markRefundReturned(tx: Knex.Transaction, id: string, f: { 
   });
 }
 
-/** submitted → settled, with the amounts the settling attempt carried. */
-export async function markRefundSettled(tx: Knex.Transaction, id: string, a: AttemptRow, bankReference: string | null, now: Date): Promise<number> {
-  return tx('refunds').where({ id, status: 'submitted' }).update({
-    status: 'settled',
-    interest_fen: a.interest_fen,
-    late_fee_fen: a.late_fee_fen,
-    value_date: a.value_date,
-    settled_at: now,
-    bank_reference: bankReference,
-    updated_at: now,
-  });
-}
-
-export async function scheduledRefundIds(tx: Tx, limit: number): Promise<string[]> {
-  return (await tx('refunds').where({ status: 'scheduled' }).where(dueNow).orderBy('due_by').limit(limit).pluck('id')) as string[];
+/** Banks with refunds that may be sent now. */
+export async function banksWithDueRefunds(tx: Tx, limit: number): Promise<string[]> {
+  return (await tx('refunds').where({ status: 'scheduled' }).where(dueNow).distinct('bank_id').orderBy('bank_id').limit(limit).pluck('bank_id')) as string[];
 }
 
 export interface OpenRefundCounts {
@@ -280,25 +257,11 @@ export async function countOpenRefunds(tx: Tx, today: string): Promise<OpenRefun
 // ---- attempts --------------------------------------------------------------------------------
 
 export const findAttempt = (tx: Tx, id: string) => tx<AttemptRow>('refund_attempts').where({ id }).first() as Promise<AttemptRow | undefined>;
-export const lockAttempt = (tx: Knex.Transaction, id: string) => tx<AttemptRow>('refund_attempts').where({ id }).forUpdate().first() as Promise<AttemptRow | undefined>;
 export const attemptsOf = (tx: Tx, refundId: string) => tx<AttemptRow>('refund_attempts').where({ refund_id: refundId }).orderBy('seq') as unknown as Promise<AttemptRow[]>;
-
-/** The first attempt sent under an end-to-end id: every later one under it carries its amounts. */
-export const firstAttemptUnder = (tx: Tx, refundId: string, endToEndId: string) =>
-  tx<AttemptRow>('refund_attempts').where({ refund_id: refundId, end_to_end_id: endToEndId }).orderBy('seq').first() as Promise<AttemptRow | undefined>;
 
 /** The payment that settled the refund last. */
 export const lastSettledAttempt = (tx: Tx, refundId: string) =>
   tx<AttemptRow>('refund_attempts').where({ refund_id: refundId, status: 'settled' }).orderBy('seq', 'desc').first() as Promise<AttemptRow | undefined>;
-
-/** The last payment of this refund that came back: a settled attempt under an end-to-end id
- *  other than the refund's current one (the id changes only after its payment was returned). */
-export const lastReturnedAttempt = (tx: Tx, refundId: string, currentEndToEndId: string) =>
-  tx<AttemptRow>('refund_attempts')
-    .where({ refund_id: refundId, status: 'settled' })
-    .whereNot('end_to_end_id', currentEndToEndId)
-    .orderBy('seq', 'desc')
-    .first() as Promise<AttemptRow | undefined>;
 
 /** The number of the refund's last attempt, 0 before the first. */
 export async function lastAttemptSeq(tx: Tx, refundId: string): Promise<number> {
@@ -311,63 +274,6 @@ export type NewAttempt = Pick<
   | 'id' | 'refund_id' | 'seq' | 'end_to_end_id' | 'message_id' | 'principal_fen' | 'interest_fen' | 'late_fee_fen' | 'amount_fen' | 'value_date' | 'interest_from'
   | 'creditor_account_number' | 'creditor_account_name' | 'creditor_bank_code' | 'reserve_journal_id' | 'next_poll_at'
 >;
-
-export async function insertAttempt(tx: Knex.Transaction, row: NewAttempt): Promise<AttemptRow> {
-  const [attempt] = (await tx('refund_attempts').insert({ ...row, status: 'sending' }).returning('*')) as AttemptRow[];
-  return attempt;
-}
-
-/** sending → sent: the bank acknowledged the instruction. */
-export async function markAttemptSent(tx: Knex.Transaction, id: string, f: { bankStatus: string | null; nextPollAt: Date; now: Date }): Promise<number> {
-  return tx('refund_attempts').where({ id, status: 'sending' }).update({ status: 'sent', sent_at: f.now, bank_status: f.bankStatus, next_poll_at: f.nextPollAt, updated_at: f.now });
-}
-
-/** sending → sent_unknown: the bank may or may not have the instruction. */
-export async function markAttemptUnknown(tx: Knex.Transaction, id: string, f: { lastError: string; nextPollAt: Date; now: Date }): Promise<number> {
-  return tx('refund_attempts').where({ id, status: 'sending' }).update({ status: 'sent_unknown', unknown_since: tx.fn.now(), last_error: f.lastError, next_poll_at: f.nextPollAt, updated_at: f.now });
-}
-
-export interface AttemptAges {
-  /** Since the attempt was recorded (just before it was sent). */
-  sinceCreatedMs: number;
-  /** Since its outcome became unknown, or since it was recorded when it never got an answer. */
-  sinceUnknownMs: number;
-}
-
-/** Ages on the database's clock: a worker whose clock runs behind (or that was paused) must not
- *  judge an instruction older or younger than it is. */
-export async function attemptAges(tx: Tx, id: string): Promise<AttemptAges> {
-  const row = (
-    await tx.raw(
-      `SELECT (extract(epoch FROM now() - created_at) * 1000)::float8 AS since_created,
-              (extract(epoch FROM now() - coalesce(unknown_since, created_at)) * 1000)::float8 AS since_unknown
-         FROM refund_attempts WHERE id = ?`,
-      [id],
-    )
-  ).rows[0];
-  return { sinceCreatedMs: Number(row.since_created), sinceUnknownMs: Number(row.since_unknown) };
-}
-
-/** The message ids this refund's attempts under one end-to-end id were sent in, newest first:
- *  each may be the one the bank acted on, since they all carry that id. (Messages under an
- *  earlier id, whose payment came back, say nothing of this one.) */
-export async function messageIdsOf(tx: Tx, refundId: string, endToEndId: string, limit: number): Promise<string[]> {
-  return (await tx('refund_attempts').where({ refund_id: refundId, end_to_end_id: endToEndId }).orderBy('seq', 'desc').limit(limit).pluck('message_id')) as string[];
-}
-
-/** Counts a poll of an attempt still in flight, once: guarded by the poll count it was read with. */
-export async function countPoll(tx: Knex.Transaction, a: AttemptRow, f: { nextPollAt: Date; bankStatus?: string | null; lastError: string | null; now: Date }): Promise<number> {
-  return tx('refund_attempts')
-    .where({ id: a.id, polls: a.polls })
-    .whereIn('status', inFlightAttemptStatuses as string[])
-    .update({
-      polls: a.polls + 1,
-      next_poll_at: f.nextPollAt,
-      updated_at: f.now,
-      ...(f.bankStatus !== undefined ? { bank_status: f.bankStatus } : {}),
-      ...(f.lastError !== null ? { last_error: f.lastError } : {}),
-    });
-}
 
 /** The final answer on an attempt that moved no money. */
 export async function finishAttempt(
@@ -384,10 +290,6 @@ export async function finishAttempt(
     next_poll_at: null,
     updated_at: f.now,
   });
-}
-
-export async function markAttemptSettled(tx: Knex.Transaction, id: string, f: { bankStatus: string; bankReference: string | null; now: Date }): Promise<void> {
-  await tx('refund_attempts').where({ id }).update({ status: 'settled', bank_status: f.bankStatus, bank_reference: f.bankReference, finished_at: f.now, next_poll_at: null, updated_at: f.now });
 }
 
 // ---- returns (退汇): finding the payment a bank entry sends back -------------------------------
@@ -428,22 +330,9 @@ export async function settledPaymentsByAmountAndCreditor(tx: Tx, bankId: string,
     .where('a.creditor_account_number', creditorAccount)) as SettledPayment[];
 }
 
-export async function attemptIdsDueForPoll(tx: Tx, now: Date, limit: number): Promise<string[]> {
-  return (await tx('refund_attempts')
-    .whereIn('status', inFlightAttemptStatuses as string[])
-    .where('next_poll_at', '<=', now)
-    .orderBy('next_poll_at')
-    .limit(limit)
-    .pluck('id')) as string[];
-}
-
 // ---- decisions -------------------------------------------------------------------------------
 
 export const decisionsOf = (tx: Tx, refundId: string) => tx<DecisionRow>('refund_decisions').where({ refund_id: refundId }).orderBy('seq') as unknown as Promise<DecisionRow[]>;
-/** The account a recorded decision sent the refund to, if any (R17). */
-export const latestAccountDecision = (tx: Tx, refundId: string) =>
-  tx<DecisionRow>('refund_decisions').where({ refund_id: refundId }).whereNotNull('account_number').orderBy('seq', 'desc').first() as Promise<DecisionRow | undefined>;
-
 export async function insertDecision(
   tx: Knex.Transaction,
   d: { refundId: string; decision: string; account?: { number: string; name: string; bankCode: string }; decidedBy: string },

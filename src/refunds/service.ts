@@ -16,7 +16,7 @@ import { paginate, type Page } from '../http/pagination';
 import { findCredit, findDeposit, lockDeposit, type CreditRow, type DepositRow } from '../deposits/repo';
 import { findSection } from '../registry/repo';
 import { actorOf } from '../registry/service';
-import { enqueueRefundSubmit } from './enqueue';
+import { enqueueFirstRefundSubmit, enqueueRefundSubmit } from './enqueue';
 import * as repo from './repo';
 import { endToEndIdAfterReturn, paymentGeneration, refundReturnsMax } from './rules';
 
@@ -69,8 +69,77 @@ export async function scheduleRefund(tx: Knex.Transaction, calendar: Calendar, i
     data: { depositId: deposit.id, reason: input.reason, principal: formatAmount(input.principalFen), dueBy, dueByProvisional: provisional, creditorAccount: credit.debtor_account },
   });
   // Refunds are paid as soon as they are owed; the due date is the latest day, not the first.
-  await enqueueRefundSubmit(tx, refund.id, 1);
+  await enqueueFirstRefundSubmit(tx, refund.bank_id, refund.id);
   return { refund, created: true };
+}
+
+/** Deposits scheduled per statement in scheduleRefunds: within PostgreSQL's bind-parameter limit. */
+const refundsPerInsertMax = 1_000;
+
+/** scheduleRefund for many deposits of one event at once (a contract or a termination owes a
+ *  refund to every bidder): the same checks and the same rows, read and written a statement per
+ *  thousand deposits instead of several per deposit. In input order. */
+export async function scheduleRefunds(tx: Knex.Transaction, calendar: Calendar, inputs: ScheduleRefundInput[]): Promise<{ refund: repo.RefundRow; created: boolean }[]> {
+  const out: { refund: repo.RefundRow; created: boolean }[] = [];
+  const dueMemo = new Map<string, ReturnType<typeof refundDue>>();
+  for (let i = 0; i < inputs.length; i += refundsPerInsertMax) {
+    const part = inputs.slice(i, i + refundsPerInsertMax);
+    for (const input of part) assert(input.principalFen > 0n, 'a refund principal is positive');
+    const depositIds = [...new Set(part.map((p) => p.depositId))].sort();
+    // Locked in id order, as lockDeposit locks one: two events refunding overlapping deposits
+    // wait for each other instead of deadlocking.
+    const deposits = new Map(((await tx('deposits').whereIn('id', depositIds).orderBy('id').forUpdate()) as DepositRow[]).map((d) => [d.id, d]));
+    const already = new Map<string, repo.RefundRow[]>();
+    for (const r of (await tx('refunds').whereIn('deposit_id', depositIds)) as repo.RefundRow[]) already.set(r.deposit_id, [...(already.get(r.deposit_id) ?? []), r]);
+    const credits = new Map(((await tx('credits').whereIn('id', [...deposits.values()].map((d) => d.credit_id))) as CreditRow[]).map((c) => [c.id, c]));
+    const sectionIds = [...new Set([...deposits.values()].flatMap((d) => (d.section_id ? [d.section_id] : [])))];
+    const sections = new Map((await Promise.all(sectionIds.map((id) => findSection(tx, id)))).flatMap((sec) => (sec ? [[sec.id, sec] as const] : [])));
+    const rows: repo.NewRefund[] = [];
+    const plans = part.map((input) => {
+      const deposit = deposits.get(input.depositId);
+      assert(deposit, `deposit ${input.depositId} exists`);
+      assert(deposit.section_id !== null, 'suspense credits are returned by a person, not scheduled (R15)');
+      const refunds = already.get(deposit.id) ?? [];
+      const existing = refunds.find((r) => r.reason === input.reason);
+      if (existing) return { existing };
+      const owedFen = refunds.reduce((t, r) => t + r.principal_fen, 0n) + input.principalFen;
+      // Never more back than came in.
+      assert(owedFen <= deposit.amount_fen, `refunds of ${deposit.id} (${owedFen} fen) exceed its ${deposit.amount_fen} fen`);
+      const credit = credits.get(deposit.credit_id)!;
+      const section = sections.get(deposit.section_id)!;
+      const eventDate = typeof input.eventAt === 'string' ? input.eventAt : businessDate(input.eventAt);
+      const key = `${section.regime}|${eventDate}|${input.reason}`;
+      if (!dueMemo.has(key)) dueMemo.set(key, refundDue({ regime: section.regime, eventDate, calendar, reason: input.reason }));
+      const { dueBy, provisional } = dueMemo.get(key)!;
+      const row: repo.NewRefund = { ...fromSource(deposit, credit), id: newId('rfd'), reason: input.reason, principal_fen: input.principalFen, due_by: dueBy, due_from: eventDate, due_by_provisional: provisional };
+      // The same deposit and reason twice in one call is one refund.
+      refunds.push({ ...row, status: 'scheduled' } as repo.RefundRow);
+      already.set(deposit.id, refunds);
+      rows.push(row);
+      return { row, input, credit, dueBy, provisional };
+    });
+    const inserted = new Map((await repo.insertRefunds(tx, rows)).map((r) => [r.id, r]));
+    for (const p of plans) {
+      if ('existing' in p) {
+        out.push({ refund: p.existing!, created: false });
+        continue;
+      }
+      const refund = inserted.get(p.row.id) ?? (await repo.findRefundOf(tx, p.row.deposit_id, p.row.reason))!;
+      const created = inserted.has(p.row.id);
+      out.push({ refund, created });
+      if (!created) continue;
+      await appendAudit(tx, {
+        actor: p.input.actor ?? { type: 'system' },
+        action: 'refund.scheduled',
+        entityType: 'refund',
+        entityId: refund.id,
+        data: { depositId: refund.deposit_id, reason: refund.reason, principal: formatAmount(refund.principal_fen), dueBy: p.dueBy, dueByProvisional: p.provisional, creditorAccount: p.credit.debtor_account },
+      });
+      // Refunds are paid as soon as they are owed; the due date is the latest day, not the first.
+      await enqueueFirstRefundSubmit(tx, refund.bank_id, refund.id);
+    }
+  }
+  return out;
 }
 
 /** R15: a credit held in suspense goes back to where it came from by a person's decision, which

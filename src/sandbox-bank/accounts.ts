@@ -133,6 +133,11 @@ export type PayeeResolution =
 
 /** Where money sent to `number` is booked: the trust account for the trust account's own
  *  number and every virtual sub-account, otherwise the sandbox account of that number. */
+/** The trust account itself, or one of its virtual sub-accounts: money paid here is a deposit. */
+export function paysIntoTrust(ctx: SandboxContext, number: string): boolean {
+  return isTrustNumber(ctx, number) || isVirtualNumber(ctx, number);
+}
+
 export async function resolvePayee(tx: Knex | Knex.Transaction, ctx: SandboxContext, number: string): Promise<PayeeResolution> {
   const trust = ctx.config.trustAccount;
   if (trust && (number === trust.number || isVirtualNumber(ctx, number))) {

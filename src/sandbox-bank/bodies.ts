@@ -8,9 +8,25 @@ export function strictBody(body: unknown, fields: readonly string[]): Record<str
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new SandboxError(400, 'invalid_request', 'body must be a JSON object');
   const b = body as Record<string, unknown>;
   for (const key of Object.keys(b)) {
-    if (!fields.includes(key)) throw new SandboxError(400, 'invalid_request', `unknown field ${JSON.stringify(key)}; expected ${fields.join(', ')}`, key);
+    if (!fields.includes(key)) throw new SandboxError(400, 'invalid_request', `unknown field ${JSON.stringify(key)}; expected ${fields.length ? fields.join(', ') : 'no body'}`, key);
+    const v = b[key];
+    if (typeof v === 'string' && !isStorableText(v)) {
+      throw new SandboxError(400, 'invalid_request', `${key} must be text without NUL characters or halves of surrogate pairs`, key);
+    }
   }
   return b;
+}
+
+/** A body that may be absent: a route that reads nothing still refuses fields it would ignore. */
+export function emptyBody(body: unknown): void {
+  if (body !== undefined) strictBody(body, []);
+}
+
+/** PostgreSQL text cannot hold U+0000 (the insert fails), and a lone surrogate is not Unicode:
+ *  UTF-8 encoding would silently store U+FFFD in its place. Both are refused where they arrive. */
+const unstorableText = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+export function isStorableText(value: string): boolean {
+  return !unstorableText.test(value);
 }
 
 /** A decimal string ("50000.00"), never a JSON number: a double cannot carry every fen. */

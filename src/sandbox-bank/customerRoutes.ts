@@ -14,11 +14,16 @@ import { parseReversal, reverseTransfer } from './reversals';
 import { parseReturn, returnPayment } from './returns';
 import { parseInterest, postInterest } from './interest';
 import { formatAmount } from '../domain/money';
+import { emptyBody, isStorableText, strictBody } from './bodies';
 
 /** Customer API bodies are small JSON objects. */
 export const customerBodyBytesMax = 64 * 1024;
 /** GET /sandbox/notifications answers at most this many rows (newest first). */
 export const notificationsListMax = 100;
+/** The fields of POST /sandbox/accounts. */
+export const openAccountFields = ['number', 'name', 'bankCode', 'balance'] as const;
+/** A payment message id: an ISO MsgId (Max35Text) or a cn-h2h batchNo (32). */
+export const paymentMessageIdCharsMax = 35;
 
 export async function saveFaultSettings(ctx: SandboxContext, settings: FaultSettings): Promise<void> {
   await ctx.db(table(ctx, 'fault_settings'))
@@ -42,7 +47,7 @@ export function customerRoutes(ctx: SandboxContext): Router {
   });
 
   router.post('/sandbox/accounts', async (req: Request, res: Response) => {
-    const { created, account } = await openAccount(ctx, parseOpenAccount(req.body));
+    const { created, account } = await openAccount(ctx, parseOpenAccount(strictBody(req.body, openAccountFields)));
     res.status(created ? 201 : 200).json(await getAccountView(ctx, account.number));
   });
 
@@ -51,6 +56,7 @@ export function customerRoutes(ctx: SandboxContext): Router {
   });
 
   router.post('/sandbox/accounts/:number/close', async (req: Request, res: Response) => {
+    emptyBody(req.body);
     const account = await closeAccount(ctx, checkAccountNumber(req.params.number, 'number'));
     res.json(await getAccountView(ctx, account.number));
   });
@@ -104,6 +110,7 @@ export function customerRoutes(ctx: SandboxContext): Router {
   });
 
   router.post('/sandbox/notifications/:id/retry', async (req: Request, res: Response) => {
+    emptyBody(req.body);
     if (!/^\d{1,18}$/.test(String(req.params.id))) throw new SandboxError(404, 'notification_not_found', 'no such notification');
     const [row]: OutboxRow[] = await ctx
       .db(table(ctx, 'notification_outbox'))
@@ -118,6 +125,10 @@ export function customerRoutes(ctx: SandboxContext): Router {
 
   router.get('/sandbox/payments/:messageId', async (req: Request, res: Response) => {
     const messageId = String(req.params.messageId);
+    // No message was ever stored under an id it could not have had; the database is not asked.
+    if (Array.from(messageId).length > paymentMessageIdCharsMax || !isStorableText(messageId)) {
+      throw new SandboxError(404, 'message_not_found', 'no payment message with that id');
+    }
     const message = await ctx.db(table(ctx, 'payment_messages')).where({ message_id: messageId }).first();
     if (!message) throw new SandboxError(404, 'message_not_found', `no payment message ${messageId}`);
     const rows = await ctx.db(table(ctx, 'payment_instructions')).where({ message_id: messageId }).orderBy('id');

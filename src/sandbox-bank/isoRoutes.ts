@@ -10,6 +10,7 @@ import { SandboxError, reasonCodes } from './errors';
 import { HeldResponses, http500Fault } from './httpSupport';
 import { newReportMessageId, receiveBatch, statusFilterIdsMax, statusReport } from './payments';
 import { isCalendarDate, streamStatement } from './statements';
+import { isStorableText } from './bodies';
 
 const xmlType = 'application/xml; charset=utf-8';
 
@@ -29,7 +30,9 @@ function sendXml(res: Response, xml: string): void {
 
 function queryIds(value: unknown): string[] {
   const list = Array.isArray(value) ? value : value === undefined ? [] : [value];
-  return list.filter((v): v is string => typeof v === 'string' && v !== '').slice(0, statusFilterIdsMax);
+  const ids = list.filter((v): v is string => typeof v === 'string' && v !== '').slice(0, statusFilterIdsMax);
+  if (!ids.every(isStorableText)) throw new SandboxError(400, 'invalid_request', 'endToEndId must be text without NUL characters', 'endToEndId');
+  return ids;
 }
 
 export function isoRoutes(ctx: SandboxContext, held: HeldResponses): Router {
@@ -59,6 +62,8 @@ export function isoRoutes(ctx: SandboxContext, held: HeldResponses): Router {
 
   router.get('/iso20022/payments/:messageId/status', async (req: Request, res: Response) => {
     const messageId = String(req.params.messageId);
+    // A message id no database text can hold was never received; the database is not asked.
+    if (!isStorableText(messageId)) throw new SandboxError(404, 'message_not_found', 'no payment message with that id was ever received');
     const report = await statusReport(ctx, messageId, queryIds(req.query.endToEndId));
     if (!report) throw new SandboxError(404, 'message_not_found', `no payment message ${messageId} was ever received`);
     sendXml(res, buildPain002(report, new Date()));
@@ -68,6 +73,7 @@ export function isoRoutes(ctx: SandboxContext, held: HeldResponses): Router {
     const account = req.query.account;
     const date = req.query.date;
     if (typeof account !== 'string' || account === '') throw new SandboxError(400, 'invalid_request', 'account is required', 'account');
+    if (!isStorableText(account)) throw new SandboxError(400, 'invalid_request', 'account must be text without NUL characters', 'account');
     if (!isCalendarDate(date)) throw new SandboxError(400, 'invalid_request', 'date must be YYYY-MM-DD', 'date');
     await streamStatement(ctx, { account, date }, camt053Chunks, res, () => {
       res.status(200).type(xmlType);

@@ -336,3 +336,93 @@ export function accountJson(a: AccountRow) {
     closedAt: a.closed_at ? a.closed_at.toISOString() : null,
   };
 }
+
+/** Bookings per bank batch run: bounded so the accounts stay locked briefly. */
+export const bookingsPerBatchMax = 1_000;
+
+/** Books many transfers in the caller's transaction, as a bank's batch run does: every account
+ *  touched is locked once (in number order), each transfer is checked against the balances left
+ *  by those before it (AC01, AC04, AM04 reject that one transfer, nothing of it is written), and
+ *  the entries and new balances are written together. Booking times are the database's clock,
+ *  read once after the locks; the entries' order (seq) is the order of the requests. */
+export async function bookMany(tx: Knex.Transaction, ctx: SandboxContext, reqs: BookingRequest[]): Promise<(Booking | TransferRejected)[]> {
+  if (reqs.length === 0) return [];
+  if (reqs.length > bookingsPerBatchMax) throw new Error(`assertion: at most ${bookingsPerBatchMax} bookings per batch`);
+  const locked = await lockAccounts(tx, ctx, reqs.flatMap((r) => (r.creditAccount ? [r.debitAccount, r.creditAccount] : [r.debitAccount])));
+  const balances = new Map([...locked].map(([n, a]) => [n, a.balance_fen]));
+  const { rows: clock } = await tx.raw('SELECT clock_timestamp() AS now');
+  const bookedAt = clock[0].now as Date;
+  const valueDate = shanghaiParts(bookedAt).date;
+  const outcomes: (TransferRejected | { debtor: AccountRow; creditor?: AccountRow })[] = reqs.map((req) => {
+    if (req.amountFen <= 0n) throw new Error('assertion: a booking moves a positive amount');
+    if (req.creditAccount === req.debitAccount) return new TransferRejected(reasonCodes.AG01, 'an account cannot pay itself');
+    const debtor = locked.get(req.debitAccount);
+    const creditor = req.creditAccount ? locked.get(req.creditAccount) : undefined;
+    for (const [number, row] of [[req.debitAccount, debtor], [req.creditAccount, creditor]] as const) {
+      if (number === null) continue;
+      if (!row) return new TransferRejected(reasonCodes.AC01, `account ${number} does not exist`);
+      if (row.status !== 'open') return new TransferRejected(reasonCodes.AC04, `account ${row.number} is closed`);
+    }
+    const available = balances.get(debtor!.number)!;
+    if (available < req.amountFen) {
+      return new TransferRejected(reasonCodes.AM04, `insufficient funds in ${debtor!.number}: balance ${formatAmount(available)}, needed ${formatAmount(req.amountFen)}`);
+    }
+    balances.set(debtor!.number, available - req.amountFen);
+    if (creditor) balances.set(creditor.number, balances.get(creditor.number)! + req.amountFen);
+    return { debtor: debtor!, creditor };
+  });
+  const booked = outcomes.map((o, i) => ({ o, i })).filter((x) => !(x.o instanceof TransferRejected));
+  if (booked.length === 0) return outcomes as TransferRejected[];
+  const { rows: serials } = await tx.raw(`SELECT nextval('"${ctx.config.schema}".booking_seq') AS serial FROM generate_series(1, ?)`, [booked.length]);
+  // Running balances again, in request order, for each entry's balance_after.
+  const running = new Map([...locked].map(([n, a]) => [n, a.balance_fen]));
+  const entries: Record<string, unknown>[] = [];
+  const refs: string[] = [];
+  const after: { debtor: bigint; creditor?: bigint }[] = [];
+  booked.forEach(({ i }, k) => {
+    const req = reqs[i];
+    const { debtor, creditor } = outcomes[i] as { debtor: AccountRow; creditor?: AccountRow };
+    const transferRef = transferRefOf(ctx, serials[k].serial as bigint, bookedAt);
+    refs.push(transferRef);
+    const common = {
+      transfer_ref: transferRef, amount_fen: req.amountFen, end_to_end_id: req.endToEndId ?? null, remittance: req.remittance ?? null, origin: req.origin,
+      booked_at: bookedAt, value_date: valueDate, kind: 'transfer', return_reason: null, booking_date_only: req.bookingDateOnly ?? false, reverses_ref: null,
+    };
+    const debitBalance = running.get(debtor.number)! - req.amountFen;
+    running.set(debtor.number, debitBalance);
+    entries.push({ ...common, ref: `${transferRef}D`, account_number: debtor.number, direction: 'debit', balance_after_fen: debitBalance, ...counterpartyColumns(req.payee, creditor), addressed_account: null });
+    if (creditor) {
+      const creditBalance = running.get(creditor.number)! + req.amountFen;
+      running.set(creditor.number, creditBalance);
+      entries.push({ ...common, ref: `${transferRef}C`, account_number: creditor.number, direction: 'credit', balance_after_fen: creditBalance, ...counterpartyColumns(undefined, debtor), addressed_account: req.addressedAccount ?? creditor.number });
+    }
+    after.push({ debtor: debitBalance, creditor: creditor ? running.get(creditor.number)! : undefined });
+  });
+  const written: EntryRow[] = [];
+  for (let i = 0; i < entries.length; i += bookingsPerBatchMax) {
+    written.push(...((await tx(table(ctx, 'entries')).insert(entries.slice(i, i + bookingsPerBatchMax)).returning('*')) as EntryRow[]));
+  }
+  const changed = [...running].filter(([n, b]) => b !== locked.get(n)!.balance_fen);
+  if (changed.length > 0) {
+    await tx.raw(
+      `UPDATE ?? AS a SET balance_fen = v.balance FROM (VALUES ${changed.map(() => '(?, ?::bigint)').join(', ')}) AS v(number, balance) WHERE a.number = v.number`,
+      [table(ctx, 'accounts'), ...changed.flatMap(([n, b]) => [n, b.toString()])],
+    );
+  }
+  const byRef = new Map<string, EntryRow>(written.map((e) => [e.ref, e]));
+  const out: (Booking | TransferRejected)[] = outcomes.map((o) => (o instanceof TransferRejected ? o : (undefined as unknown as Booking)));
+  booked.forEach(({ i }, k) => {
+    const req = reqs[i];
+    const { debtor, creditor } = outcomes[i] as { debtor: AccountRow; creditor?: AccountRow };
+    const debit = byRef.get(`${refs[k]}D`)!;
+    const credit = creditor ? byRef.get(`${refs[k]}C`) : undefined;
+    // Postcondition: each side asked for was written once, for the amount asked.
+    if (!debit || debit.amount_fen !== req.amountFen || (creditor && (!credit || credit.amount_fen !== req.amountFen))) throw new Error('assertion: a booking wrote other entries than it was asked for');
+    out[i] = {
+      transferRef: refs[k], bookedAt, valueDate, debit, credit,
+      debtor: { ...debtor, balance_fen: after[k].debtor },
+      creditor: creditor ? { ...creditor, balance_fen: after[k].creditor! } : undefined,
+    };
+  });
+  return out;
+}

@@ -1,6 +1,6 @@
 // Payment instructions sent to the bank (pain.001 or a cn-h2h batch; in practice refunds out
 // of the trust account). They are recorded and acknowledged at once, then settled by a
-// background loop after settleDelayMs, one instruction per transaction, like a bank's batch
+// background loop after settleDelayMs, many instructions per transaction, like a bank's batch
 // run. Each end-to-end id is paid at most once, whatever message it comes in.
 import { PollingLoop } from './loop';
 import type { Knex } from 'knex';
@@ -8,8 +8,8 @@ import type { StatusReport, TransactionStatus, TransferBatch } from '../banks/ty
 import { sameName } from '../domain/names';
 import { table, type SandboxContext } from './context';
 import { TransferRejected, reasonCodes, type ReasonCode } from './errors';
-import { book, findAccount, holdsBankCode, type Booking } from './ledger';
-import { resolvePayee } from './accounts';
+import { bookMany, findAccount, holdsBankCode, type AccountRow, type Booking, type BookingRequest } from './ledger';
+import { paysIntoTrust } from './accounts';
 import { enqueueCreditNotification } from './notifier';
 import { interestRetryMs, payQuarterlyInterest } from './interest';
 import { businessDate } from '../domain/time';
@@ -18,8 +18,8 @@ import { businessDate } from '../domain/time';
 export const paymentBatchTransfersMax = 10_000;
 /** Rows per INSERT: PostgreSQL takes at most 65,535 bind parameters per statement. */
 const insertChunkRows = 1_000;
-/** Instructions settled per wake-up before the loop yields to other work. */
-export const settleBatchMax = 200;
+/** Instructions settled per wake-up, in one transaction, before the loop yields to other work. */
+export const settleBatchMax = 500;
 export const settlePollIntervalMs = 50;
 /** End-to-end ids a status query may filter on. */
 export const statusFilterIdsMax = paymentBatchTransfersMax;
@@ -237,58 +237,88 @@ async function statusReportIn(
   return report;
 }
 
-/** Decides where the instruction's money goes and books it, or says why not. */
-async function settleInstruction(tx: Knex.Transaction, ctx: SandboxContext, row: InstructionRow): Promise<{ booking: Booking; external: boolean; notify: boolean }> {
-  if (row.fault_reject) throw new TransferRejected(reasonCodes.MS03, 'refused by the bank (sandbox fault injection: rejectRate)');
+/** Where an instruction's money goes, or why it cannot go: decided before anything is booked. */
+type Destination = { booking: BookingRequest; external: boolean; notify: boolean } | TransferRejected;
+
+async function destinationOf(tx: Knex.Transaction, ctx: SandboxContext, row: InstructionRow, accounts: Map<string, AccountRow>, bankCodesHeld: Map<string, boolean>): Promise<Destination> {
+  if (row.fault_reject) return new TransferRejected(reasonCodes.MS03, 'refused by the bank (sandbox fault injection: rejectRate)');
   const common = { debitAccount: row.debtor_account, amountFen: row.amount_fen, endToEndId: row.end_to_end_id, remittance: row.remittance ?? undefined, origin: 'payment' as const };
   const payee = { accountNumber: row.creditor_number, name: row.creditor_name, bankCode: row.creditor_bank_code ?? undefined };
-  const resolved = await resolvePayee(tx, ctx, row.creditor_number);
-  if (resolved.kind === 'trust') {
+  const trust = ctx.config.trustAccount;
+  if (trust && paysIntoTrust(ctx, row.creditor_number)) {
     // Someone paying into the trust account by file: a deposit like any other, so notified.
-    const booking = await book(tx, ctx, { ...common, creditAccount: resolved.account, payee, addressedAccount: resolved.addressed });
-    return { booking, external: false, notify: true };
+    return { booking: { ...common, creditAccount: trust.number, payee, addressedAccount: row.creditor_number }, external: false, notify: true };
   }
-  const account = resolved.kind === 'account' ? await findAccount(tx, ctx, resolved.account) : undefined;
+  const account = accounts.get(row.creditor_number);
   // An account of that number at another branch is not this account: CNAPS routes by code.
   const here = account && (!row.creditor_bank_code || row.creditor_bank_code === account.bank_code) ? account : undefined;
   if (!here) {
-    if (!row.creditor_bank_code || (await holdsBankCode(tx, ctx, row.creditor_bank_code))) {
-      throw new TransferRejected(reasonCodes.AC01, `no account ${row.creditor_number} at bank ${row.creditor_bank_code ?? '(none given)'}`);
-    }
+    const code = row.creditor_bank_code;
+    if (code && !bankCodesHeld.has(code)) bankCodesHeld.set(code, await holdsBankCode(tx, ctx, code));
+    if (!code || bankCodesHeld.get(code)) return new TransferRejected(reasonCodes.AC01, `no account ${row.creditor_number} at bank ${code ?? '(none given)'}`);
     // Another bank's customer: the money leaves through the clearing system; only the debit is ours.
-    const booking = await book(tx, ctx, { ...common, creditAccount: null, payee });
-    return { booking, external: true, notify: false };
+    return { booking: { ...common, creditAccount: null, payee }, external: true, notify: false };
   }
-  if (here.status !== 'open') throw new TransferRejected(reasonCodes.AC04, `account ${here.number} is closed`);
-  if (!sameName(here.name, row.creditor_name)) throw new TransferRejected(reasonCodes.BE01, `account ${here.number} is not held by ${row.creditor_name}`);
-  const booking = await book(tx, ctx, { ...common, creditAccount: here.number, payee });
-  return { booking, external: false, notify: false };
+  if (here.status !== 'open') return new TransferRejected(reasonCodes.AC04, `account ${here.number} is closed`);
+  if (!sameName(here.name, row.creditor_name)) return new TransferRejected(reasonCodes.BE01, `account ${here.number} is not held by ${row.creditor_name}`);
+  return { booking: { ...common, creditAccount: here.number, payee }, external: false, notify: false };
 }
 
-/** Settles one due instruction, if there is one; false when nothing was due. */
-async function settleNextDue(ctx: SandboxContext): Promise<{ settled: boolean; notified: boolean }> {
+/** Settles the instructions due now, up to settleBatchMax, in one transaction as a bank's batch
+ *  run does: each is paid or rejected on its own (in order, so an earlier one's debit counts
+ *  against a later one's funds). Returns how many were decided and whether any was notified. */
+async function settleDueBatch(ctx: SandboxContext): Promise<{ decided: number; notified: boolean }> {
   return ctx.db.transaction(async (tx) => {
-    const row: InstructionRow | undefined = await tx(table(ctx, 'payment_instructions'))
+    const instructions = table(ctx, 'payment_instructions');
+    const rows: InstructionRow[] = await tx(instructions)
       .where({ status: 'pending' })
       .andWhere('settle_after', '<=', tx.fn.now())
       .orderBy([{ column: 'settle_after' }, { column: 'id' }])
+      .limit(settleBatchMax)
       .forUpdate()
-      .skipLocked()
-      .first();
-    if (!row) return { settled: false, notified: false };
-    const instructions = table(ctx, 'payment_instructions');
-    try {
-      const { booking, external, notify } = await settleInstruction(tx, ctx, row);
-      if (notify) await enqueueCreditNotification(tx, ctx, booking);
-      await tx(instructions)
-        .where({ id: row.id })
-        .update({ status: 'settled', transfer_ref: booking.transferRef, booked_at: booking.bookedAt, finished_at: booking.bookedAt, external_payee: external });
-      return { settled: true, notified: notify };
-    } catch (e) {
-      if (!(e instanceof TransferRejected)) throw e;
-      await tx(instructions).where({ id: row.id }).update({ status: 'rejected', reason_code: e.reasonCode, reason_text: e.message, finished_at: tx.fn.now() });
-      return { settled: true, notified: false };
+      .skipLocked();
+    if (rows.length === 0) return { decided: 0, notified: false };
+    const numbers = [...new Set(rows.map((r) => r.creditor_number))];
+    const accounts = new Map<string, AccountRow>(((await tx(table(ctx, 'accounts')).whereIn('number', numbers)) as AccountRow[]).map((a) => [a.number, a]));
+    const bankCodesHeld = new Map<string, boolean>();
+    const destinations: Destination[] = [];
+    for (const row of rows) destinations.push(await destinationOf(tx, ctx, row, accounts, bankCodesHeld));
+    const toBook = destinations.map((d, i) => ({ d, i })).filter((x): x is { d: Exclude<Destination, TransferRejected>; i: number } => !(x.d instanceof TransferRejected));
+    const booked = await bookMany(tx, ctx, toBook.map((x) => x.d.booking));
+    const results: (TransferRejected | { booking: Booking; external: boolean; notify: boolean })[] = destinations.map((d) => d as TransferRejected);
+    toBook.forEach(({ d, i }, k) => {
+      const b = booked[k];
+      results[i] = b instanceof TransferRejected ? b : { booking: b, external: d.external, notify: d.notify };
+    });
+    let notified = false;
+    const settled: { id: string; ref: string; at: Date; external: boolean }[] = [];
+    const rejected: { id: string; code: string; text: string }[] = [];
+    for (let i = 0; i < rows.length; i++) {
+      const r = results[i];
+      if (r instanceof TransferRejected) rejected.push({ id: String(rows[i].id), code: r.reasonCode, text: r.message });
+      else {
+        if (r.notify) {
+          await enqueueCreditNotification(tx, ctx, r.booking);
+          notified = true;
+        }
+        settled.push({ id: String(rows[i].id), ref: r.booking.transferRef, at: r.booking.bookedAt, external: r.external });
+      }
     }
+    if (settled.length > 0) {
+      await tx.raw(
+        `UPDATE ?? AS p SET status = 'settled', transfer_ref = v.ref, booked_at = v.at, finished_at = v.at, external_payee = v.external
+           FROM unnest(?::bigint[], ?::text[], ?::timestamptz[], ?::boolean[]) AS v(id, ref, at, external) WHERE p.id = v.id`,
+        [instructions, settled.map((s) => s.id) as unknown as Knex.Value, settled.map((s) => s.ref) as unknown as Knex.Value, settled.map((s) => s.at) as unknown as Knex.Value, settled.map((s) => s.external) as unknown as Knex.Value],
+      );
+    }
+    if (rejected.length > 0) {
+      await tx.raw(
+        `UPDATE ?? AS p SET status = 'rejected', reason_code = v.code, reason_text = v.text, finished_at = now()
+           FROM unnest(?::bigint[], ?::text[], ?::text[]) AS v(id, code, text) WHERE p.id = v.id`,
+        [instructions, rejected.map((s) => s.id) as unknown as Knex.Value, rejected.map((s) => s.code) as unknown as Knex.Value, rejected.map((s) => s.text) as unknown as Knex.Value],
+      );
+    }
+    return { decided: rows.length, notified };
   });
 }
 
@@ -307,14 +337,9 @@ export class Settler extends PollingLoop {
   }
 
   protected override async tick(): Promise<void> {
-    let notified = false;
-    for (let i = 0; i < settleBatchMax && !this.stopped; i++) {
-      const r = await settleNextDue(this.ctx);
-      if (!r.settled) break;
-      notified ||= r.notified;
-      if (i === settleBatchMax - 1) this.again = true;
-    }
-    if (notified) this.ctx.wakeNotifier();
+    const r = await settleDueBatch(this.ctx);
+    if (r.decided === settleBatchMax) this.again = true;
+    if (r.notified) this.ctx.wakeNotifier();
     await this.payInterestWhenDue();
   }
 

@@ -51,7 +51,8 @@ export class SandboxRefundWorld {
   private sandbox!: SandboxBank;
   private signer!: { keyPem: string; fingerprint: string };
 
-  static async start(name: string): Promise<SandboxRefundWorld> {
+  /** `adapter`: the protocol the service speaks to this bank (the sandbox serves both). */
+  static async start(name: string, opts: { adapter?: 'sandbox' | 'cn-h2h' } = {}): Promise<SandboxRefundWorld> {
     const w = new SandboxRefundWorld();
     w.isolated = await createIsolatedDatabase(name);
     w.rt = await startTestRuntime({ DATABASE_URL: w.isolated.url, BIDBOND_QUEUE_PREFIX: w.isolated.queuePrefix }, { timing: timingWith({ refunds: timing }) });
@@ -66,7 +67,7 @@ export class SandboxRefundWorld {
     w.trustNumber = `110${digits(12)}`;
     const vaPrefix = digits(9);
     const bank = await request(w.app).post('/v1/banks').set(bearer(w.centre)).send({
-      name: '沙箱银行', bankCode: trustBankCode, adapter: 'sandbox', endpoint: `http://127.0.0.1:${port}`,
+      name: '沙箱银行', bankCode: trustBankCode, adapter: opts.adapter ?? 'sandbox', endpoint: `http://127.0.0.1:${port}`,
       certificatePem: certPem, trustAccount: { number: w.trustNumber, name: '保证金专户' }, virtualAccountPrefix: vaPrefix,
     });
     expect(bank.status).toBe(201);
@@ -77,6 +78,7 @@ export class SandboxRefundWorld {
       trustAccount: { number: w.trustNumber, name: '保证金专户', bankCode: trustBankCode }, virtualPrefix: vaPrefix,
       notifyUrl: `http://127.0.0.1:${(w.server.address() as AddressInfo).port}/v1/banks/${w.bankId}/notifications`,
       settleDelayMs: 200, notify: { backoffBaseMs: 50, backoffMaxMs: 500, attemptsMax: 20, requestTimeoutMs: 5_000 },
+      ...(opts.adapter === 'cn-h2h' ? { protocol: 'cn-h2h' as const } : {}),
     });
     return w;
   }
@@ -118,6 +120,30 @@ export class SandboxRefundWorld {
       const outcome = await pollAttempt(this.rt, attemptId);
       return outcome !== 'pending' && outcome !== 'unreachable' && outcome;
     }, 30_000, 200);
+  }
+
+  /** The sandbox bank's fault plan (POST /sandbox/faults states the whole plan; unset is zero). */
+  async faults(plan: Record<string, number>): Promise<void> {
+    await this.bankApi('POST', '/sandbox/faults', { seed: 20261204, ...plan });
+  }
+
+  /** Refunds owed at this bank: one terminated section per deposit (R16), each refund scheduled
+   *  and not yet sent. */
+  async refundsOwed(n: number) {
+    const owed: (Awaited<ReturnType<SandboxRefundWorld['depositPaid']>> & { refundId: string; endToEndId: string })[] = [];
+    for (let i = 0; i < n; i++) {
+      const d = await this.depositPaid();
+      expect((await request(this.app).post(`/v1/sections/${d.sectionId}/termination`).set(bearer(this.centre)).send({ reason: '项目取消' })).status).toBeLessThan(300);
+      const refund = await waitFor('the refund', async () => this.rt.db('refunds').where({ section_id: d.sectionId }).first());
+      owed.push({ ...d, refundId: refund.id, endToEndId: refund.end_to_end_id });
+    }
+    return owed;
+  }
+
+  /** Credits booked to a bidder's account at the sandbox: a refund paid once is one credit. */
+  async creditsTo(number: string): Promise<number> {
+    const account = await this.bankApi('GET', `/sandbox/accounts/${number}`);
+    return account.entries.filter((e: { direction: string }) => e.direction === 'credit').length;
   }
 
   /** A bidder's deposit of ¥20,000 on a new section, paid in from its account at the sandbox. */

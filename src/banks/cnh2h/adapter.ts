@@ -12,6 +12,7 @@ import {
   cnh2hParseResponseHead,
   cnh2hParseStatementStream,
   cnh2hParseStatusResponse,
+  cnh2hPaymentDetailsMax,
   cnh2hReadJson,
   cnh2hRetCodeBatchNotFound,
   cnh2hRetCodeOk,
@@ -40,6 +41,7 @@ export function cnh2hAdapter(conn: BankConnection): BankAdapter {
   };
   return {
     protocol: conn.protocol,
+    transfersPerMessageMax: cnh2hPaymentDetailsMax,
 
     async sendTransfers(batch: TransferBatch): Promise<SubmitResult> {
       const res = await post(cnh2hTransCodeBatchPayment, cnh2hBuildPaymentRequest(batch));

@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import { BankMessageInvalid, BankUnreachable, type BankAdapter, type BankConnection, type StatementEntry, type StatementQuery, type StatementSummary, type StatusReport, type SubmitResult, type TransferBatch } from '../types';
 import { allUnknown, bankRequest, completeStatusReport, joinUrl, snippet, unreadableIsUnknown } from '../http';
 import { parseNotification } from '../notifications';
-import { buildPain001 } from './pain001';
+import { buildPain001, pain001TransfersMax } from './pain001';
 import { parsePain002 } from './pain002';
 import { parseCamt053Stream } from './camt053';
 
@@ -12,6 +12,7 @@ export function isoAdapter(conn: BankConnection): BankAdapter {
   const xmlHeaders = { 'content-type': 'application/xml; charset=utf-8', accept: 'application/xml' };
   return {
     protocol: conn.protocol,
+    transfersPerMessageMax: pain001TransfersMax,
 
     async sendTransfers(batch: TransferBatch): Promise<SubmitResult> {
       const url = joinUrl(conn.endpoint, '/iso20022/payments');

@@ -1,7 +1,11 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { buildPain001, parsePain001 } from '../../../src/banks/iso20022/pain001';
 import { parseXmlTree, textAt, child, childrenNamed } from '../../../src/banks/xmlRead';
 import { BankMessageInvalid } from '../../../src/banks/types';
-import { account19, amountMaxFen, longName, sample, transferBatch } from './fixtures';
+import { account19, amountMaxFen, longName, sample, sharedIsoDir, transferBatch } from './fixtures';
 
 describe('pain.001.001.09', () => {
   test('what we send reads back as the same batch (amounts exact, accounts as strings)', () => {
@@ -74,4 +78,33 @@ describe('pain.001.001.09', () => {
     const xml = buildPain001(transferBatch()).replace('<InstdAmt Ccy="CNY">50000.00', '<InstdAmt Ccy="USD">50000.00');
     expect(() => parsePain001(xml)).toThrow(/USD/);
   });
+
+  test('a message of many refunds is one PmtInf with one transaction each, its totals exact, and valid against the schema', () => {
+    const transfers = Array.from({ length: 250 }, (_, i) => ({
+      endToEndId: `E01JREFUND${String(i).padStart(16, '0')}`,
+      amountFen: 2_000_000n + BigInt(i),
+      currency: 'CNY' as const,
+      creditor: { accountNumber: `62170000${String(i).padStart(11, '0')}`, name: `水利建设${i}有限公司`, bankCode: '103100000026' },
+      remittance: `投标保证金退还 rfd_${i}`,
+    }));
+    const xml = buildPain001(transferBatch({ messageId: 'M01JBATCH0000000000000000001', transfers }));
+    const tree = parseXmlTree(xml);
+    const pmtInfs = childrenNamed(child(tree, 'CstmrCdtTrfInitn'), 'PmtInf');
+    expect(pmtInfs).toHaveLength(1);
+    expect(childrenNamed(pmtInfs[0], 'CdtTrfTxInf')).toHaveLength(250);
+    expect(textAt(child(tree, 'CstmrCdtTrfInitn'), 'GrpHdr', 'NbOfTxs')).toBe('250');
+    expect(textAt(pmtInfs[0], 'CtrlSum')).toBe('5000311.25');
+    const back = parsePain001(xml);
+    expect(back.transfers.map((t) => t.endToEndId)).toEqual(transfers.map((t) => t.endToEndId));
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bidbond-pain001-'));
+    writeFileSync(path.join(dir, 'batch.xml'), xml);
+    execFileSync('xmllint', ['--noout', '--schema', path.join(sharedIsoDir, 'xsd', 'pain.001.001.09.xsd'), path.join(dir, 'batch.xml')], { stdio: 'pipe' });
+  });
+
+  test('one end-to-end id twice in one message is a programming error: a refund goes in a message once', () => {
+    const b = transferBatch();
+    b.transfers[1].endToEndId = b.transfers[0].endToEndId;
+    expect(() => buildPain001(b)).toThrow(/twice/);
+  });
 });
+

@@ -129,4 +129,26 @@ describe('buildPain002', () => {
     const xml = buildPain002({ originalMessageId: 'M9', groupStatus: 'RJCT', groupReasonCode: 'FF01', transactions: [] }, new Date());
     expect(parsePain002(xml)).toMatchObject({ originalMessageId: 'M9', groupStatus: 'RJCT', groupReasonCode: 'FF01', transactions: [] });
   });
+
+  test('a message accepted in part (PART) gives each refund its own status: settled, rejected with its reason, pending, DUPL', () => {
+    const report: StatusReport = {
+      originalMessageId: 'M01JBATCH1',
+      groupStatus: 'PART',
+      transactions: [
+        { endToEndId: 'E1', outcome: 'settled', bankStatus: 'ACSC', bankReference: 'SBX1D', bookedAt: '2026-12-04T02:00:00.000Z' },
+        { endToEndId: 'E2', outcome: 'rejected', bankStatus: 'RJCT', reasonCode: 'AC04', reasonText: 'account closed' },
+        { endToEndId: 'E3', outcome: 'pending', bankStatus: 'ACSP' },
+        { endToEndId: 'E4', outcome: 'rejected', bankStatus: 'RJCT', reasonCode: 'DUPL' },
+      ],
+    };
+    const back = parsePain002(buildPain002(report, new Date()));
+    expect(back.groupStatus).toBe('PART');
+    expect(back.transactions.map((t) => [t.endToEndId, t.outcome, t.reasonCode ?? null])).toEqual([
+      ['E1', 'settled', null],
+      ['E2', 'rejected', 'AC04'],
+      ['E3', 'pending', null],
+      ['E4', 'rejected', 'DUPL'],
+    ]);
+    expect(back.transactions[0].bankReference).toBe('SBX1D');
+  });
 });
