@@ -1,32 +1,35 @@
 // Statement reconciliation throughput: a camt.053 of N entries streamed from a file through
-// parseCamt053Stream into statement_entries (batched INSERTs) and matched against the ledger in
-// SQL, in one transaction, as POST /v1/reconciliations does. Beside it, measured in the same run
-// on the same file and rows: `xmllint --stream --noout` (libxml2's streaming reader, the floor
-// for reading the XML at all) and raw multi-row INSERTs of the same rows into a table of the
-// same shape without parsing or matching (the floor for writing them).
+// parseCamt053Stream into statement_entries (one COPY) and matched against the ledger in SQL,
+// in one transaction, as POST /v1/reconciliations does. Beside it, in the same run on the same
+// file: `xmllint --stream --noout` (libxml2's streaming reader, the floor for reading the XML at
+// all), and the parse alone (parseCamt053Stream with a consumer that keeps nothing).
 //
 //   npx tsx bench/statement-parse.ts [entries=100000]
 // Uses a fresh database `bidbond_bench_*` on TEST_DATABASE_ADMIN_URL / DATABASE_URL (default
-// postgres://postgres@127.0.0.1:5432/postgres), dropped at the end.
-import { execFileSync } from 'node:child_process';
+// postgres://postgres@127.0.0.1:5432/postgres), dropped at the end. Needs `xmllint`
+// (Debian: libxml2-utils).
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { camt053Chunks } from '../src/banks/iso20022/camt053';
+import { camt053Chunks, parseCamt053Stream } from '../src/banks/iso20022/camt053';
 import type { StatementEntry } from '../src/banks/types';
 import { createDb } from '../src/db/knex';
 import { defaultBusinessTables } from '../src/tables';
 import { migrateLatest } from '../src/db/migrate';
 import { reconcileStream } from '../src/reconciliation/service';
-import { statementInsertBatchRows } from '../src/reconciliation/statements';
-import { parseCamt053Stream } from '../src/banks/iso20022/camt053';
+import { reportRows } from './table';
 
 const entriesN = Number(process.argv[2] ?? 100_000);
 const date = '2024-06-28';
 const trust = '1209876543210001';
+/** xmllint runs per measurement; the median is the reference (the machine may be shared). */
+const xmllintRuns = 3;
+const goalRatioMax = 5;
+const goalRssMiB = 256;
 
 function* entries(): Generator<StatementEntry> {
   for (let i = 1; i <= entriesN; i++) {
@@ -42,6 +45,30 @@ function* entries(): Generator<StatementEntry> {
   }
 }
 
+/** CPU seconds of waited-for children (utime + stime of RUSAGE_CHILDREN, from /proc). */
+function childrenCpuSeconds(): number {
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+  // Fields 16 and 17 of stat (cutime, cstime), counted after the command name.
+  return (Number(fields[13]) + Number(fields[14])) / 100;
+}
+
+function ownCpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+function xmllint(file: string): { wallS: number; cpuS: number } {
+  const cpu0 = childrenCpuSeconds();
+  const t0 = performance.now();
+  const run = spawnSync('xmllint', ['--stream', '--noout', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const wallS = (performance.now() - t0) / 1000;
+  if (run.error) throw new Error(`xmllint did not run (Debian: apt-get install libxml2-utils): ${run.error.message}`);
+  if (run.status !== 0) throw new Error(`xmllint refused the file: ${run.stderr.toString().slice(0, 500)}`);
+  return { wallS, cpuS: childrenCpuSeconds() - cpu0 };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'bidbond-bench-statements-'));
   const file = path.join(dir, 'camt053.xml');
@@ -49,7 +76,8 @@ async function main(): Promise<void> {
   let debits = 0n;
   for (const e of entries()) (e.direction === 'credit' ? (credits += e.amountFen) : (debits += e.amountFen));
   // Opening chosen so the statement adds up; the ledger knows none of it, so every line goes
-  // through every matching step and ends missing_in_ledger (the most work per line).
+  // through every matching step and ends missing_in_ledger with an exception (the most work
+  // per line).
   const header = { messageId: `BENCH${randomBytes(4).toString('hex')}`, statementId: 'BENCH', sequenceNumber: '1', account: trust, currency: 'CNY', date, openingBalanceFen: debits, closingBalanceFen: credits, createdAt: new Date() };
   await finished(Readable.from(camt053Chunks(header, entries())).pipe(createWriteStream(file)));
   const bytes = statSync(file).size;
@@ -66,45 +94,54 @@ async function main(): Promise<void> {
     const bankId = 'bnk_' + '0'.repeat(26);
     await db('banks').insert({ id: bankId, name: 'bench', bank_code: '102100099996', adapter: 'iso20022', endpoint: 'http://127.0.0.1:9', trust_account_number: trust, trust_account_name: 'bench', virtual_account_prefix: '999' });
     const bank = await db('banks').where({ id: bankId }).first();
+    const load0 = loadavg()[0];
 
-    let rssPeak = process.memoryUsage().rss;
-    const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 50);
+    // The reference first, so that both read the file from the page cache.
+    const lint = Array.from({ length: xmllintRuns }, () => xmllint(file));
+
+    const parseCpu0 = ownCpuSeconds();
+    const tp = performance.now();
+    let parsed = 0;
+    await parseCamt053Stream(createReadStream(file), () => {
+      parsed += 1;
+    });
+    const parseS = (performance.now() - tp) / 1000;
+    const parseCpuS = ownCpuSeconds() - parseCpu0;
+    if (parsed !== entriesN) throw new Error(`assertion: parsed ${parsed} of ${entriesN} entries`);
+
+    const cpu0 = ownCpuSeconds();
     const t0 = performance.now();
     const out = await reconcileStream({ db, tables: defaultBusinessTables }, bank, createReadStream(file), parseCamt053Stream, { source: 'cli', actor: { type: 'operator', id: 'bench' } });
-    const reconcileMs = performance.now() - t0;
-    clearInterval(sampler);
+    const reconcileS = (performance.now() - t0) / 1000;
+    const reconcileCpuS = ownCpuSeconds() - cpu0;
+    const load1 = loadavg()[0];
     const r = await db('reconciliations').where({ id: out.reconciliationId }).first();
+    if (r.entry_count !== entriesN || r.exception_count < entriesN) throw new Error(`assertion: reconciled ${r.entry_count} entries with ${r.exception_count} exceptions`);
+    const rssMiB = process.resourceUsage().maxRSS / 1024;
 
-    const t1 = performance.now();
-    execFileSync('xmllint', ['--stream', '--noout', file]);
-    const xmllintMs = performance.now() - t1;
-
-    // Raw INSERTs of the same rows (pre-built, no XML, no matching) into a copy of the table.
-    await db.raw('CREATE TABLE bench_entries (LIKE statement_entries INCLUDING DEFAULTS)');
-    const t2 = performance.now();
-    await db.transaction(async (tx) => {
-      let batch: Record<string, unknown>[] = [];
-      let n = 0;
-      for (const e of entries()) {
-        n += 1;
-        batch.push({ statement_id: 1, line_no: n, entry_ref: e.entryRef, direction: e.direction, amount_fen: e.amountFen, currency: 'CNY', booked_at: new Date(e.bookedAt), value_date: e.valueDate,
-          end_to_end_id: e.endToEndId, counterparty_name: e.counterparty.name, counterparty_account: e.counterparty.accountNumber, counterparty_bank_code: e.counterparty.bankCode, remittance: e.remittance, reversal: false });
-        if (batch.length >= statementInsertBatchRows) {
-          await tx('bench_entries').insert(batch);
-          batch = [];
-        }
-      }
-      if (batch.length) await tx('bench_entries').insert(batch);
-    });
-    const insertMs = performance.now() - t2;
-
-    const rate = (ms: number) => Math.round(entriesN / (ms / 1000)).toLocaleString('en-US');
+    const lintS = median(lint.map((l) => l.wallS));
+    const lintCpuS = median(lint.map((l) => l.cpuS));
+    const rate = (s: number) => Math.round(entriesN / s).toLocaleString('en-US');
+    const line = (what: string, s: number, cpu: string) => process.stdout.write(`| ${what} | ${s.toFixed(2)} | ${cpu} | ${rate(s)} |\n`);
     process.stdout.write(`statement: ${entriesN} entries, ${(bytes / 1048576).toFixed(1)} MiB camt.053.001.08; result ${r.result}, ${r.exception_count} exceptions, ${r.recovered_count} recovered\n`);
-    process.stdout.write(`| what | seconds | entries/s |\n| --- | ---: | ---: |\n`);
-    process.stdout.write(`| reconcileStream (parse + store + match + exceptions + voucher request) | ${(reconcileMs / 1000).toFixed(2)} | ${rate(reconcileMs)} |\n`);
-    process.stdout.write(`| reference: xmllint --stream --noout (same file) | ${(xmllintMs / 1000).toFixed(2)} | ${rate(xmllintMs)} |\n`);
-    process.stdout.write(`| reference: raw batched INSERT of the same rows (${statementInsertBatchRows}/statement) | ${(insertMs / 1000).toFixed(2)} | ${rate(insertMs)} |\n`);
-    process.stdout.write(`peak RSS during reconcileStream: ${(rssPeak / 1048576).toFixed(0)} MiB (process maxRSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB)\n`);
+    process.stdout.write(`load average (1 min) ${load0.toFixed(1)} before, ${load1.toFixed(1)} after, on ${cpus().length} CPUs\n`);
+    process.stdout.write(`| what | wall s | CPU s | entries/s |\n| --- | ---: | ---: | ---: |\n`);
+    line('reconcileStream (parse + COPY + match + exceptions + voucher request)', reconcileS, `${reconcileCpuS.toFixed(2)} (node only)`);
+    line('parseCamt053Stream alone (nothing kept)', parseS, parseCpuS.toFixed(2));
+    line(`reference: xmllint --stream --noout (median of ${xmllintRuns})`, lintS, lintCpuS.toFixed(2));
+    process.stdout.write(`parse alone: ${(parseS / lintS).toFixed(1)}× xmllint (CPU ${(parseCpuS / lintCpuS).toFixed(1)}×); peak RSS of the process ${rssMiB.toFixed(0)} MiB\n`);
+
+    const ratio = reconcileS / lintS;
+    reportRows([
+      {
+        workload: `${entriesN.toLocaleString('en-US')}-entry camt.053 reconciled`,
+        ours: `${reconcileS.toFixed(2)} s, RSS ${rssMiB.toFixed(0)} MB`,
+        reference: `xmllint --stream ${lintS.toFixed(2)} s`,
+        ratio: `${ratio.toFixed(1)}×`,
+        goal: `≤ ${goalRatioMax}×, RSS ≤ ${goalRssMiB} MB`,
+        met: ratio <= goalRatioMax && rssMiB <= goalRssMiB,
+      },
+    ]);
   } finally {
     await db.destroy();
     await admin.raw(`DROP DATABASE IF EXISTS ${dbName}`);

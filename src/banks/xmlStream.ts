@@ -1,18 +1,367 @@
 // Streaming reading of bank XML, for statements too large to hold: the same guards as a whole
 // read (xmlRead.ts), with memory bounded by what the consumer collects.
+//
+// A day's statement is 100,000 entries of ~44 elements each, so the reader is built for that
+// size: a scanner of its own (XmlScanner) that checks well-formedness and hands over names and
+// text without building anything, and readers that claim an element and collect only what
+// they read from it (XmlSubtreeReader), instead of a tree of every element of every entry.
+// What the scanner refuses is what a conforming XML 1.0 parser without namespace processing
+// refuses (saxes, used for whole documents in xmlRead.ts, with `xmlns: false`): mismatched or
+// unclosed tags, a second root, text outside the root, an undefined entity, a character XML
+// does not allow, `]]>` in text, `--` in a comment, a misplaced XML declaration, a repeated
+// attribute; a DOCTYPE is refused outright, so no entity is ever declared.
 import type { Readable } from 'node:stream';
+import { isUtf8 } from 'node:buffer';
 import type { TextDecoder } from 'node:util';
 import { BankMessageInvalid } from './types';
 import { xmlDepthMax, xmlElementsMax, xmlStreamSliceBytes, xmlTextCharsMax } from './xmlLimits';
-import { failInvalid, localName, newParser, refuseDeclarations, xmlDecoder, type DocumentLocator, type XmlElement } from './xmlRead';
+import { failInvalid, localName, refuseDeclarations, xmlDecoder, type DocumentLocator, type XmlElement } from './xmlRead';
+
+/** A construct (tag, text run, comment, PI, CDATA section) not yet closed is held until it is:
+ *  one longer than the longest text we accept plus a slice is no bank message. */
+export const xmlPendingCharsMax = xmlTextCharsMax + xmlStreamSliceBytes;
+
+type Attrs = Record<string, string>;
+
+/** What the scanner reports: raw qualified names, attributes by raw name (no prototype), text
+ *  with its references resolved and its line ends normalised, CDATA as text. */
+export interface XmlScanEvents {
+  open(qname: string, attrs: Attrs | undefined): void;
+  text(text: string): void;
+  close(): void;
+}
+
+const fail = (reason: string): never => failInvalid(`malformed XML: ${reason}`);
+
+// The scanner reads UTF-8 bytes as a latin1 string: one character per byte, so the markup (all
+// ASCII) is found by the string search built into the engine on a one-byte string, and only
+// the text and names that carry other characters are decoded (ASCII is the same in both).
+const nonAscii = /[\x80-\xff]/;
+
+function utf8Of(bytes: string): string {
+  return nonAscii.test(bytes) ? Buffer.from(bytes, 'latin1').toString('utf8') : bytes;
+}
+
+// Name characters (XML 1.0 fifth edition, productions 4 and 4a): ASCII by table, the rest by
+// pattern once decoded.
+const asciiName = new Uint8Array(256);
+for (let c = 0; c < 256; c++) {
+  const ch = String.fromCharCode(c);
+  if (c >= 0x80) asciiName[c] = 3;
+  else if (/[A-Za-z_:]/.test(ch)) asciiName[c] = 1;
+  else if (/[0-9.-]/.test(ch)) asciiName[c] = 2;
+}
+const unicodeNamePattern =
+  /^[:A-Z_a-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C\u200D\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD\u{10000}-\u{EFFFF}][-.0-9:A-Z_a-z\u00B7\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u037D\u037F-\u1FFF\u200C\u200D\u203F\u2040\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD\u{10000}-\u{EFFFF}]*$/u;
+/** Bytes XML 1.0 does not allow (production 2): C0 controls but tab, LF and CR, and the UTF-8
+ *  of U+FFFE and U+FFFF. Malformed UTF-8 is refused before it gets here. */
+const invalidBytePattern = /[\x00-\x08\x0B\x0C\x0E-\x1F]|\xEF\xBF[\xBE\xBF]/;
+const spaceOnly = /^[ \t\r\n]*$/;
+const xmlDeclPattern = /^<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(["'])1\.[0-9]+\1(?:[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(["'])[A-Za-z][A-Za-z0-9._-]*\2)?(?:[ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*(["'])(?:yes|no)\3)?[ \t\r\n]*\?>$/;
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d;
+}
+
+/** Whether the last name scanned had bytes outside ASCII (then nameAt decodes and checks it). */
+let lastNameNonAscii = false;
+
+/** The index after the Name starting at `p` (p itself when there is none); a name with bytes
+ *  outside ASCII is checked once decoded (see nameAt). */
+function scanName(s: string, p: number): number {
+  let i = p;
+  const n = s.length;
+  let high = false;
+  while (i < n) {
+    const c = s.charCodeAt(i);
+    const k = c < 256 ? asciiName[c] : 0;
+    if (k === 0 || (k === 2 && i === p)) break;
+    if (k === 3) high = true;
+    i += 1;
+  }
+  lastNameNonAscii = high;
+  return i;
+}
+
+/** The name between p and end, decoded; refused unless it is an XML Name. */
+function nameAt(s: string, p: number, end: number): string {
+  const raw = s.slice(p, end);
+  if (!nonAscii.test(raw)) return raw;
+  const name = Buffer.from(raw, 'latin1').toString('utf8');
+  if (!unicodeNamePattern.test(name)) fail(`${JSON.stringify(name.slice(0, 40))} is not an XML name`);
+  return name;
+}
+
+const predefined: Record<string, string> = { lt: '<', gt: '>', amp: '&', apos: "'", quot: '"' };
+
+function isXmlChar(cp: number): boolean {
+  return cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
+}
+
+/** Resolves the predefined and character references; no other entity can exist (no DTD). */
+function resolveReferences(raw: string): string {
+  let out = '';
+  let i = 0;
+  for (;;) {
+    const amp = raw.indexOf('&', i);
+    if (amp === -1) return out + raw.slice(i);
+    out += raw.slice(i, amp);
+    const semi = raw.indexOf(';', amp + 1);
+    if (semi === -1) fail('& not followed by a reference');
+    const name = raw.slice(amp + 1, semi);
+    if (Object.hasOwn(predefined, name)) out += predefined[name];
+    else if (/^#[0-9]{1,7}$/.test(name) || /^#x[0-9A-Fa-f]{1,6}$/.test(name)) {
+      const cp = name[1] === 'x' ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10);
+      if (!isXmlChar(cp)) fail(`character reference &${name}; is not an XML character`);
+      out += String.fromCodePoint(cp);
+    } else fail(`undefined entity &${name.slice(0, 40)};`);
+    i = semi + 1;
+  }
+}
+
+/** Text as the application sees it: decoded, line ends as LF (XML 1.0 §2.11), references
+ *  resolved. */
+function contentText(raw: string): string {
+  let t = utf8Of(raw);
+  if (t.indexOf('\r') !== -1) t = t.replace(/\r\n?/g, '\n');
+  return t.indexOf('&') === -1 ? t : resolveReferences(t);
+}
+
+/** An attribute value normalised as XML 1.0 §3.3.3 says for CDATA attributes. */
+function attributeValue(raw: string): string {
+  if (raw.indexOf('<') !== -1) fail('< in an attribute value');
+  let t = utf8Of(raw);
+  if (/[\t\n\r]/.test(t)) t = t.replace(/\r\n?/g, '\n').replace(/[\t\n]/g, ' ');
+  return t.indexOf('&') === -1 ? t : resolveReferences(t);
+}
+
+/** An incremental, non-validating XML 1.0 scanner. Input is written as UTF-8 bytes read as
+ *  latin1 (see utf8Of), cut anywhere but inside a character; whatever construct is cut by the
+ *  end of a write is kept until the next one completes it. Events carry decoded text. */
+export class XmlScanner {
+  private buf = '';
+  private pos = 0;
+  /** Raw (latin1) names of the open elements, to compare end tags byte for byte. */
+  private readonly open: string[] = [];
+  private rootSeen = false;
+  private rootClosed = false;
+  private atDocumentStart = true;
+
+  constructor(private readonly events: XmlScanEvents) {}
+
+  write(text: string): void {
+    if (invalidBytePattern.test(text)) fail('a character XML does not allow');
+    this.buf = this.pos < this.buf.length ? this.buf.slice(this.pos) + text : text;
+    this.pos = 0;
+    this.scan(false);
+    if (this.buf.length - this.pos > xmlPendingCharsMax) fail(`a tag, text, comment or CDATA section longer than ${xmlPendingCharsMax} characters`);
+  }
+
+  close(): void {
+    this.scan(true);
+    const top = this.open.length ? utf8Of(this.open[this.open.length - 1]) : undefined;
+    if (this.pos < this.buf.length) fail(top ? `document ends inside <${top}>` : 'document ends inside a tag');
+    if (top) fail(`unclosed tag <${top}>`);
+    if (!this.rootSeen) fail('document must contain a root element');
+  }
+
+  private scan(final: boolean): void {
+    const s = this.buf;
+    const n = s.length;
+    let pos = this.pos;
+    while (pos < n) {
+      const lt = s.indexOf('<', pos);
+      if (lt === -1) {
+        // Text runs only end at markup: the rest of the document is either more of this run
+        // or, at the end, what follows the root.
+        if (final) {
+          this.textRun(s, pos, n);
+          pos = n;
+        }
+        break;
+      }
+      if (lt > pos) this.textRun(s, pos, lt);
+      pos = lt;
+      if (lt + 1 >= n) break;
+      const c = s.charCodeAt(lt + 1);
+      let next: number;
+      if (c === 0x2f) next = this.endTag(s, lt);
+      else if (c === 0x21) next = this.bang(s, lt, final);
+      else if (c === 0x3f) next = this.processingInstruction(s, lt);
+      else next = this.startTag(s, lt);
+      if (next === -1) break;
+      this.atDocumentStart = false;
+      pos = next;
+    }
+    this.pos = pos;
+  }
+
+  private textRun(s: string, from: number, to: number): void {
+    this.atDocumentStart = false;
+    const raw = s.slice(from, to);
+    if (this.open.length === 0) {
+      if (!spaceOnly.test(raw)) fail(this.rootSeen ? 'text after the root element' : 'text before the root element');
+      return;
+    }
+    if (raw.indexOf(']]>') !== -1) fail(']]> in text');
+    this.events.text(contentText(raw));
+  }
+
+  private startTag(s: string, lt: number): number {
+    const n = s.length;
+    const nameEnd = scanName(s, lt + 1);
+    if (nameEnd === lt + 1) fail(`< not followed by a name`);
+    if (nameEnd >= n) return -1;
+    const rawName = s.slice(lt + 1, nameEnd);
+    const qname = lastNameNonAscii ? nameAt(s, lt + 1, nameEnd) : rawName;
+    if (s.charCodeAt(nameEnd) === 0x3e) {
+      // The common tag: a name and nothing else.
+      this.openElement(rawName, qname, undefined);
+      return nameEnd + 1;
+    }
+    let attrs: Attrs | undefined;
+    let q = nameEnd;
+    for (;;) {
+      if (q >= n) return -1;
+      let c = s.charCodeAt(q);
+      let spaced = false;
+      while (isSpace(c)) {
+        spaced = true;
+        q += 1;
+        if (q >= n) return -1;
+        c = s.charCodeAt(q);
+      }
+      if (c === 0x3e) {
+        this.openElement(rawName, qname, attrs);
+        return q + 1;
+      }
+      if (c === 0x2f) {
+        if (q + 1 >= n) return -1;
+        if (s.charCodeAt(q + 1) !== 0x3e) fail(`/ not followed by > in <${qname}>`);
+        this.openElement(rawName, qname, attrs);
+        this.closeElement();
+        return q + 2;
+      }
+      if (!spaced) fail(`attribute of <${qname}> not preceded by a space`);
+      const attrEnd = scanName(s, q);
+      if (attrEnd === q) fail(`unexpected character in <${qname}>`);
+      if (attrEnd >= n) return -1;
+      const attrName = nameAt(s, q, attrEnd);
+      q = attrEnd;
+      while (q < n && isSpace(s.charCodeAt(q))) q += 1;
+      if (q >= n) return -1;
+      if (s.charCodeAt(q) !== 0x3d) fail(`attribute ${attrName} of <${qname}> without a value`);
+      q += 1;
+      while (q < n && isSpace(s.charCodeAt(q))) q += 1;
+      if (q >= n) return -1;
+      const quote = s.charCodeAt(q);
+      if (quote !== 0x22 && quote !== 0x27) fail(`value of attribute ${attrName} is not quoted`);
+      const close = s.indexOf(quote === 0x22 ? '"' : "'", q + 1);
+      if (close === -1) return -1;
+      // No prototype: an attribute named `__proto__` or `constructor` is just an attribute.
+      attrs ??= Object.create(null) as Attrs;
+      if (attrs[attrName] !== undefined) fail(`attribute ${attrName} repeated in <${qname}>`);
+      attrs[attrName] = attributeValue(s.slice(q + 1, close));
+      q = close + 1;
+      const after = s.charCodeAt(q);
+      if (q < n && !isSpace(after) && after !== 0x3e && after !== 0x2f) fail(`attribute of <${qname}> not followed by a space`);
+    }
+  }
+
+  private openElement(rawName: string, qname: string, attrs: Attrs | undefined): void {
+    if (this.rootClosed) fail('more than one root element');
+    this.rootSeen = true;
+    this.open.push(rawName);
+    this.events.open(qname, attrs);
+  }
+
+  private closeElement(): void {
+    this.open.pop();
+    if (this.open.length === 0) this.rootClosed = true;
+    this.events.close();
+  }
+
+  private endTag(s: string, lt: number): number {
+    const top = this.open[this.open.length - 1];
+    if (top !== undefined && s.charCodeAt(lt + 2 + top.length) === 0x3e && s.startsWith(top, lt + 2)) {
+      // The common end tag: the open element's name, then >.
+      this.closeElement();
+      return lt + 3 + top.length;
+    }
+    const gt = s.indexOf('>', lt + 2);
+    if (gt === -1) return -1;
+    if (top === undefined) fail('closing tag without an open element');
+    let end = gt;
+    while (end > lt + 2 && isSpace(s.charCodeAt(end - 1))) end -= 1;
+    if (end - (lt + 2) !== top.length || !s.startsWith(top, lt + 2)) fail(`</${utf8Of(s.slice(lt + 2, Math.min(end, lt + 42)))}> does not close <${utf8Of(top)}>`);
+    this.closeElement();
+    return gt + 1;
+  }
+
+  private bang(s: string, lt: number, final: boolean): number {
+    const n = s.length;
+    const rest = s.slice(lt, Math.min(n, lt + 9));
+    for (const [opener, kind] of [['<!--', 'comment'], ['<![CDATA[', 'cdata'], ['<!DOCTYPE', 'doctype']] as const) {
+      if (rest.startsWith(opener)) {
+        if (kind === 'doctype') failInvalid('XML DOCTYPE declarations are not accepted in bank messages');
+        if (kind === 'comment') {
+          const end = s.indexOf('-->', lt + 4);
+          if (end === -1) return -1;
+          const body = s.slice(lt + 4, end);
+          if (body.indexOf('--') !== -1 || body.endsWith('-')) fail('-- in a comment');
+          return end + 3;
+        }
+        if (this.open.length === 0) fail('CDATA outside the root element');
+        const end = s.indexOf(']]>', lt + 9);
+        if (end === -1) return -1;
+        this.atDocumentStart = false;
+        const body = utf8Of(s.slice(lt + 9, end));
+        this.events.text(body.indexOf('\r') === -1 ? body : body.replace(/\r\n?/g, '\n'));
+        return end + 3;
+      }
+      // Cut before the opener could be told: wait for more, unless there is no more.
+      if (!final && rest.length < opener.length && opener.startsWith(rest)) return -1;
+    }
+    return fail(`unknown markup ${JSON.stringify(rest)}`);
+  }
+
+  private processingInstruction(s: string, lt: number): number {
+    const end = s.indexOf('?>', lt + 2);
+    if (end === -1) return -1;
+    const targetEnd = scanName(s, lt + 2);
+    if (targetEnd === lt + 2) fail('processing instruction without a target');
+    const target = nameAt(s, lt + 2, targetEnd);
+    if (target.toLowerCase() === 'xml') {
+      if (target !== 'xml' || !this.atDocumentStart) fail('XML declaration not at the start of the document');
+      if (!xmlDeclPattern.test(s.slice(lt, end + 2))) fail('XML declaration is not well-formed');
+    } else if (targetEnd < end && !isSpace(s.charCodeAt(targetEnd))) fail(`processing instruction ${target} not followed by a space`);
+    return end + 2;
+  }
+}
+
+// ------------------------------------------------------------------------------------------
+// Claiming elements
+
+/** Collects what it needs from one claimed element, fed the events inside it (its descendants
+ *  by local name, depth 1 for its children). Reused from one claimed element to the next. */
+export interface XmlSubtreeReader {
+  begin(attrs: Attrs | undefined): void;
+  open(name: string, attrs: Attrs | undefined, depth: number, qname: string): void;
+  text(text: string, depth: number): void;
+  close(depth: number): void;
+  /** The claimed element has closed: what to do with what was read, run in document order
+   *  and awaited before more input is read. */
+  finish(): () => void | Promise<void>;
+}
 
 export interface XmlStreamHandlers {
-  /** Called with the path of local names of each element opened outside a collected subtree;
-   *  return true to collect that element's whole subtree and receive it in onElement. */
-  collect: (path: readonly string[], loc: DocumentLocator) => boolean;
+  /** Called with the path of local names of each element opened outside a claimed one: false
+   *  to pass it by, true to collect its whole subtree for onElement, or a reader to collect
+   *  what that reader wants of it. */
+  collect: (path: readonly string[], loc: DocumentLocator) => boolean | XmlSubtreeReader;
   /** Receives each collected subtree once it is closed, in document order. Awaited: the input
    *  is not read further until it resolves. */
-  onElement: (el: XmlElement, path: readonly string[]) => void | Promise<void>;
+  onElement?: (el: XmlElement, path: readonly string[]) => void | Promise<void>;
 }
 
 async function* bytesOf(input: Readable | NodeJS.ReadableStream | Buffer | string): AsyncGenerator<Buffer> {
@@ -27,88 +376,197 @@ async function* bytesOf(input: Readable | NodeJS.ReadableStream | Buffer | strin
   }
 }
 
-/** Streams an XML document with bounded memory: only collected subtrees are built, and each is
- *  handed to the consumer (awaited) before more input is read. */
+const noAttrs: Attrs = Object.freeze(Object.create(null)) as Attrs;
+
+function localAttrs(raw: Attrs | undefined): Attrs {
+  // No prototype: an attribute named `__proto__` or `constructor` is just an attribute.
+  const out: Attrs = Object.create(null);
+  if (raw) for (const k in raw) out[k.startsWith('xmlns') ? k : localName(k)] = raw[k];
+  return out;
+}
+
+/** Builds whole subtrees for XmlStreamHandlers.collect returning true. */
+class TreeCollector implements XmlSubtreeReader {
+  private stack: XmlElement[] = [];
+  private root!: XmlElement;
+  constructor(
+    private readonly name: string,
+    private readonly qname: string,
+    private readonly path: string[],
+    private readonly deliver: (el: XmlElement, path: string[]) => void | Promise<void>,
+  ) {}
+  begin(attrs: Attrs | undefined): void {
+    this.root = { name: this.name, qname: this.qname, attrs: localAttrs(attrs), children: [], text: '' };
+    this.stack = [this.root];
+  }
+  open(name: string, attrs: Attrs | undefined, _depth: number, qname: string): void {
+    const el: XmlElement = { name, qname, attrs: localAttrs(attrs), children: [], text: '' };
+    this.stack[this.stack.length - 1].children.push(el);
+    this.stack.push(el);
+  }
+  text(t: string): void {
+    this.stack[this.stack.length - 1].text += t;
+  }
+  close(): void {
+    this.stack.pop();
+  }
+  finish(): () => void | Promise<void> {
+    const el = this.root;
+    return () => this.deliver(el, this.path);
+  }
+}
+
+const utf8Labels = new Set(['utf-8', 'utf8', 'unicode-1-1-utf-8']);
+/** How much of the start of a document xmlDecoder reads for the declared encoding. */
+const xmlDeclarationBytesMax = 200;
+
+function invalidEncoding(err: unknown): BankMessageInvalid {
+  return new BankMessageInvalid(`XML is not valid in its declared encoding: ${(err as Error).message}`);
+}
+
+/** The document as UTF-8 bytes read as latin1 (what XmlScanner reads), slice by slice, each
+ *  ending on a whole character; without a byte-order mark. UTF-8 is checked, not decoded; a
+ *  file in another declared encoding (GBK from Chinese banks) is decoded and re-encoded. */
+async function* utf8AsLatin1(input: Readable | NodeJS.ReadableStream | Buffer | string): AsyncGenerator<string> {
+  let decoder: TextDecoder | undefined;
+  let utf8 = false;
+  let carry: Buffer | undefined;
+  let first = true;
+  let head: Buffer[] = [];
+  let headBytes = 0;
+  const convert = (slice: Buffer): string => {
+    decoder ??= xmlDecoder(slice);
+    utf8 = utf8Labels.has(decoder.encoding);
+    let bytes: Buffer;
+    if (utf8) {
+      const joined = carry ? Buffer.concat([carry, slice]) : slice;
+      const end = utf8Boundary(joined);
+      carry = end < joined.length ? Buffer.from(joined.subarray(end)) : undefined;
+      bytes = joined.subarray(0, end);
+      if (!isUtf8(bytes)) throw invalidEncoding(new Error('malformed UTF-8'));
+    } else {
+      let text: string;
+      try {
+        text = decoder.decode(slice, { stream: true });
+      } catch (err) {
+        throw invalidEncoding(err);
+      }
+      bytes = Buffer.from(text, 'utf8');
+    }
+    if (first && bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
+    first = false;
+    return bytes.toString('latin1');
+  };
+  for await (const slice of bytesOf(input)) {
+    if (!decoder) {
+      // The encoding is read from the declaration, so the first bytes are gathered until they
+      // hold it, however the input was cut.
+      head.push(slice);
+      headBytes += slice.length;
+      if (headBytes < xmlDeclarationBytesMax) continue;
+      const joined = Buffer.concat(head);
+      head = [];
+      yield convert(joined);
+      continue;
+    }
+    yield convert(slice);
+  }
+  if (!decoder && headBytes > 0) yield convert(Buffer.concat(head));
+  if (carry) throw invalidEncoding(new Error('the document ends inside a UTF-8 character'));
+  if (decoder && !utf8) {
+    try {
+      const rest = decoder.decode();
+      if (rest) yield Buffer.from(rest, 'utf8').toString('latin1');
+    } catch (err) {
+      throw invalidEncoding(err);
+    }
+  }
+}
+
+/** Where the last whole UTF-8 character of `b` ends: a sequence cut by the slice is carried. */
+function utf8Boundary(b: Buffer): number {
+  const n = b.length;
+  for (let back = 1; back <= 3 && back <= n; back++) {
+    const c = b[n - back];
+    if (c < 0x80) return n;
+    if (c >= 0xc0) {
+      const need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+      return back < need ? n - back : n;
+    }
+  }
+  return n;
+}
+
+/** Streams an XML document with bounded memory: nothing is built outside what is collected,
+ *  and each collected element is handed to the consumer (awaited) before more input is read. */
 export async function streamXml(input: Readable | NodeJS.ReadableStream | Buffer | string, handlers: XmlStreamHandlers): Promise<void> {
-  const parser = newParser(failInvalid, false);
   const path: string[] = [];
   const loc: DocumentLocator = { qnames: [], attrs: [] };
-  let collecting: XmlElement[] | undefined;
-  let collectDepth = 0;
-  let collectedElements = 0;
-  const ready: { el: XmlElement; path: string[] }[] = [];
-  parser.on('opentag', (node) => {
-    if (path.length >= xmlDepthMax) failInvalid(`XML nests deeper than ${xmlDepthMax}`);
-    const name = localName(node.name);
-    const rawAttrs = node.attributes as Record<string, string>;
-    path.push(name);
-    loc.qnames.push(node.name);
-    loc.attrs.push(rawAttrs);
-    // No prototype: an attribute named `__proto__` or `constructor` is just an attribute.
-    const attrsLocal: Record<string, string> = Object.create(null);
-    for (const [k, v] of Object.entries(rawAttrs)) attrsLocal[k.startsWith('xmlns') ? k : localName(k)] = v;
-    if (collecting) {
-      collectedElements += 1;
-      if (collectedElements > xmlElementsMax) failInvalid(`XML element has more than ${xmlElementsMax} elements`);
-      const el: XmlElement = { name, qname: node.name, attrs: attrsLocal, children: [], text: '' };
-      collecting[collecting.length - 1].children.push(el);
-      collecting.push(el);
-    } else if (handlers.collect(path, loc)) {
-      collecting = [{ name, qname: node.name, attrs: attrsLocal, children: [], text: '' }];
-      collectDepth = path.length;
-      collectedElements = 1;
-    }
-  });
-  const addText = (t: string) => {
-    if (!collecting) return;
-    const top = collecting[collecting.length - 1];
-    if (top.text.length + t.length > xmlTextCharsMax) failInvalid(`XML element ${top.name} has more than ${xmlTextCharsMax} characters of text`);
-    top.text += t;
-  };
-  parser.on('text', addText);
-  parser.on('cdata', addText);
-  parser.on('closetag', () => {
-    if (collecting) {
-      const el = collecting.pop()!;
-      if (path.length === collectDepth) {
-        ready.push({ el, path: [...path] });
-        collecting = undefined;
+  const textChars: number[] = [];
+  let reader: XmlSubtreeReader | undefined;
+  let claimDepth = 0;
+  let claimedElements = 0;
+  const ready: (() => void | Promise<void>)[] = [];
+
+  const scanner = new XmlScanner({
+    open(qname, attrs) {
+      const depth = path.length;
+      if (depth >= xmlDepthMax) failInvalid(`XML nests deeper than ${xmlDepthMax}`);
+      const name = localName(qname);
+      path.push(name);
+      textChars.push(0);
+      if (reader) {
+        claimedElements += 1;
+        if (claimedElements > xmlElementsMax) failInvalid(`XML element has more than ${xmlElementsMax} elements`);
+        // Nothing outside a claimed element needs its descendants' names or attributes: the
+        // locator stops at the claimed element.
+        reader.open(name, attrs, depth - claimDepth, qname);
+        return;
       }
-    }
-    path.pop();
-    loc.qnames.pop();
-    loc.attrs.pop();
+      loc.qnames.push(qname);
+      loc.attrs.push(attrs ?? noAttrs);
+      const claim = handlers.collect(path, loc);
+      if (claim === false) return;
+      if (claim === true) {
+        if (!handlers.onElement) throw new Error('assertion: collecting subtrees needs onElement');
+        reader = new TreeCollector(name, qname, [...path], handlers.onElement);
+      } else reader = claim;
+      reader.begin(attrs);
+      claimDepth = depth;
+      claimedElements = 1;
+    },
+    text(t) {
+      const depth = path.length - 1;
+      const chars = textChars[depth] + t.length;
+      if (chars > xmlTextCharsMax) failInvalid(`XML element ${path[depth]} has more than ${xmlTextCharsMax} characters of text`);
+      textChars[depth] = chars;
+      if (reader) reader.text(t, depth - claimDepth);
+    },
+    close() {
+      const depth = path.length - 1;
+      path.pop();
+      textChars.pop();
+      if (reader) {
+        if (depth > claimDepth) {
+          reader.close(depth - claimDepth);
+          return;
+        }
+        ready.push(reader.finish());
+        reader = undefined;
+      }
+      loc.qnames.pop();
+      loc.attrs.pop();
+    },
   });
 
-  let decoder: TextDecoder | undefined;
   let total = 0;
-  let first = true;
-  // A declaration split across slices is caught by the DOCTYPE event; this scan of the
-  // prologue gives the clearer message in the common case.
-  for await (const slice of bytesOf(input)) {
-    total += slice.length;
-    decoder ??= xmlDecoder(slice);
-    let text: string;
-    try {
-      text = decoder.decode(slice, { stream: true });
-    } catch (err) {
-      throw new BankMessageInvalid(`XML is not valid in its declared encoding: ${(err as Error).message}`);
-    }
-    if (first) {
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-      first = false;
-    }
-    refuseDeclarations(text);
-    parser.write(text);
-    while (ready.length > 0) {
-      const next = ready.shift()!;
-      await handlers.onElement(next.el, next.path);
-    }
+  for await (const text of utf8AsLatin1(input)) {
+    total += text.length;
+    if (text.indexOf('<!') !== -1) refuseDeclarations(text);
+    scanner.write(text);
+    while (ready.length > 0) await ready.shift()!();
   }
   if (total === 0) throw new BankMessageInvalid('XML document is empty');
-  parser.close();
-  while (ready.length > 0) {
-    const next = ready.shift()!;
-    await handlers.onElement(next.el, next.path);
-  }
+  scanner.close();
+  while (ready.length > 0) await ready.shift()!();
 }

@@ -88,4 +88,4 @@ it('reconciles a 100,000-entry camt.053 upload within bounded memory, every line
   // The voucher lists a bounded number of exceptions and says how many more there are.
   const voucher = await rt.db('vouchers').where({ id: answer.body.voucherId }).first();
   expect(voucher.data.exceptions.length).toBeLessThanOrEqual(202);
-}, 120_000);
+}, 300_000);

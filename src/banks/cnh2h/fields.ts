@@ -68,7 +68,18 @@ export function str(parent: Record<string, unknown>, key: string, path: string, 
   const v = parent[key];
   if (typeof v !== 'string' || v.length === 0) throw new BankMessageInvalid(`${path}.${key}: expected a non-empty string`);
   if (Array.from(v).length > charsMax) throw new BankMessageInvalid(`${path}.${key}: longer than ${charsMax} characters`);
+  if (isUnstorable(v)) throw new BankMessageInvalid(`${path}.${key}: contains a NUL character or half of a surrogate pair`);
   return v;
+}
+
+/** What no text column can hold: PostgreSQL refuses U+0000, and a lone surrogate is not Unicode
+ *  (UTF-8 has no encoding for it). Refused where the message is read, never at the insert. The
+ *  plain character class settles almost every field; only text with a surrogate pair (rare CJK)
+ *  takes the second look. */
+const suspectText = /[\u0000\uD800-\uDFFF]/;
+const unstorableText = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+function isUnstorable(v: string): boolean {
+  return suspectText.test(v) && unstorableText.test(v);
 }
 
 export function optStr(parent: Record<string, unknown>, key: string, path: string, charsMax: number): string | undefined {
@@ -125,20 +136,29 @@ export function cnh2hParseRequestHead(message: Record<string, unknown>): Cnh2hRe
     reqSeqNo: str(head, 'reqSeqNo', 'head', 32),
     transDate: str(head, 'transDate', 'head', 8),
     transTime: str(head, 'transTime', 'head', 6),
-    custNo: typeof head.custNo === 'string' ? head.custNo : '',
+    custNo: headText(head, 'custNo'),
   };
+}
+
+/** A head field read leniently (absent or not a string is ''), but never text no column can hold:
+ *  the response serials become a statement's message id. */
+function headText(head: Record<string, unknown>, key: string): string {
+  const v = head[key];
+  if (typeof v !== 'string') return '';
+  if (isUnstorable(v)) throw new BankMessageInvalid(`head.${key}: contains a NUL character or half of a surrogate pair`);
+  return v;
 }
 
 export function cnh2hParseResponseHead(message: Record<string, unknown>): Cnh2hResponseHead {
   const head = obj(message, 'head', '');
   return {
     transCode: str(head, 'transCode', 'head', 10),
-    reqSeqNo: typeof head.reqSeqNo === 'string' ? head.reqSeqNo : '',
-    respSeqNo: typeof head.respSeqNo === 'string' ? head.respSeqNo : '',
-    transDate: typeof head.transDate === 'string' ? head.transDate : '',
-    transTime: typeof head.transTime === 'string' ? head.transTime : '',
+    reqSeqNo: headText(head, 'reqSeqNo'),
+    respSeqNo: headText(head, 'respSeqNo'),
+    transDate: headText(head, 'transDate'),
+    transTime: headText(head, 'transTime'),
     retCode: str(head, 'retCode', 'head', 10),
-    retMsg: typeof head.retMsg === 'string' ? head.retMsg : '',
+    retMsg: headText(head, 'retMsg'),
   };
 }
 

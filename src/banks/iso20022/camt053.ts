@@ -21,7 +21,7 @@ import { identifyMessage, type IsoMessageInfo } from '../xmlIsoMessage';
 import { streamXml } from '../xmlStream';
 import { escapeXml } from '../xmlWrite';
 import { accountXml, agentXml, assertAccount, assertId, isoNameCharsMax, isoRemittanceCharsMax, isoText, namespaceOf, readAccount, readAmount } from './common';
-import { readCamtEntry } from './camtEntry';
+import { bookingsOf, CamtEntryReader, type CamtEntryRecord } from './camtEntry';
 import { bankTransactionCodeXml, bookingDateXml, defaultBankTransactionCode, returnInfoXml } from './camtWrite';
 import { formatShanghaiDateTime, normalizeBankDate, normalizeBankDateTime, shanghaiParts, startOfShanghaiDay } from './time';
 
@@ -155,7 +155,51 @@ export async function parseCamt053Stream(
   let creditTotalFen = 0n;
   let debitTotalFen = 0n;
 
-  const stmtChildren = new Set(['Id', 'ElctrncSeqNb', 'LglSeqNb', 'CreDtTm', 'FrToDt', 'Acct', 'Bal', 'Ntry']);
+  // Each entry goes straight from the parser's events into a flat record (camtEntry.ts):
+  // no tree is built for the 100,000 entries of a busy day, only for the few header elements.
+  const onEntryRecord = async (record: CamtEntryRecord) => {
+    ntryIndex += 1;
+    const where = `camt.053 entry ${ntryIndex}`;
+    const bookings = bookingsOf(record, where);
+    for (let i = 0; i < bookings.length; i++) {
+      const b = bookings[i];
+      // Pending and informational lines do not move the balance; nor does a line of zero.
+      if ((b.status !== '' && b.status !== 'BOOK') || b.amountFen === 0n) continue;
+      entryCount += 1;
+      if (entryCount > statementEntriesMax) throw new BankMessageInvalid(`camt.053: more than ${statementEntriesMax} entries`);
+      const bookedAt = b.bookedAt ?? (b.valueDate ? startOfShanghaiDay(b.valueDate, `${where} ValDt`) : undefined);
+      if (!bookedAt) throw new BankMessageInvalid(`${where}: neither BookgDt nor ValDt`);
+      // A line dated by its value date alone was booked at a time the bank does not give:
+      // like a date-only BookgDt, its bookedAt must not decide a deadline to the minute.
+      const dateOnly = b.bookingDateOnly === true || b.bookedAt === undefined;
+      const entry: StatementEntry = {
+        // A statement line without any reference still needs a stable one: its position
+        // in this statement. Such lines cannot be matched to a notification.
+        entryRef: b.entryRef ?? `${statementId ?? messageId ?? 'STMT'}/${ntryIndex}${i ? `/${i + 1}` : ''}`,
+        direction: b.direction,
+        amountFen: b.amountFen,
+        currency: b.currency,
+        bookedAt,
+        valueDate: b.valueDate ?? shanghaiParts(new Date(bookedAt)).date,
+        counterparty: b.counterparty,
+        reversal: b.reversal,
+      };
+      const acct = b.ownAccount ?? account;
+      if (acct) entry.account = acct;
+      if (b.endToEndId) entry.endToEndId = b.endToEndId;
+      if (b.remittance) entry.remittance = b.remittance;
+      if (b.bankTransactionCode) entry.bankTransactionCode = b.bankTransactionCode;
+      if (dateOnly) entry.bookingDateOnly = true;
+      if (b.originalEntryRef) entry.originalEntryRef = b.originalEntryRef;
+      if (b.returnInfo) entry.returnInfo = b.returnInfo;
+      if (b.direction === 'credit') creditTotalFen += b.amountFen;
+      else debitTotalFen += b.amountFen;
+      await onEntry(entry);
+    }
+  };
+  const entryReader = new CamtEntryReader(onEntryRecord);
+
+  const stmtChildren = new Set(['Id', 'ElctrncSeqNb', 'LglSeqNb', 'CreDtTm', 'FrToDt', 'Acct', 'Bal']);
   await streamXml(input, {
     collect: (path, loc) => {
       const n = path.length;
@@ -172,9 +216,11 @@ export async function parseCamt053Stream(
         }
         return path[n - 1] === 'GrpHdr';
       }
-      return n >= 3 && path[n - 2] === 'Stmt' && path[n - 3] === 'BkToCstmrStmt' && stmtChildren.has(path[n - 1]);
+      if (!(n >= 3 && path[n - 2] === 'Stmt' && path[n - 3] === 'BkToCstmrStmt')) return false;
+      if (path[n - 1] === 'Ntry') return entryReader;
+      return stmtChildren.has(path[n - 1]);
     },
-    onElement: async (el) => {
+    onElement: (el) => {
       switch (el.name) {
         case 'GrpHdr':
           messageId = textAt(el, 'MsgId');
@@ -205,45 +251,6 @@ export async function parseCamt053Stream(
         case 'Bal':
           balances.push(readBalance(el));
           return;
-        case 'Ntry': {
-          ntryIndex += 1;
-          const where = `camt.053 entry ${ntryIndex}`;
-          for (const [i, b] of readCamtEntry(el, where).entries()) {
-            // Pending and informational lines do not move the balance; nor does a line of zero.
-            if ((b.status !== '' && b.status !== 'BOOK') || b.amountFen === 0n) continue;
-            entryCount += 1;
-            if (entryCount > statementEntriesMax) throw new BankMessageInvalid(`camt.053: more than ${statementEntriesMax} entries`);
-            const bookedAt = b.bookedAt ?? (b.valueDate ? startOfShanghaiDay(b.valueDate, `${where} ValDt`) : undefined);
-            if (!bookedAt) throw new BankMessageInvalid(`${where}: neither BookgDt nor ValDt`);
-            // A line dated by its value date alone was booked at a time the bank does not give:
-            // like a date-only BookgDt, its bookedAt must not decide a deadline to the minute.
-            const dateOnly = b.bookingDateOnly === true || b.bookedAt === undefined;
-            const entry: StatementEntry = {
-              // A statement line without any reference still needs a stable one: its position
-              // in this statement. Such lines cannot be matched to a notification.
-              entryRef: b.entryRef ?? `${statementId ?? messageId ?? 'STMT'}/${ntryIndex}${i ? `/${i + 1}` : ''}`,
-              direction: b.direction,
-              amountFen: b.amountFen,
-              currency: b.currency,
-              bookedAt,
-              valueDate: b.valueDate ?? shanghaiParts(new Date(bookedAt)).date,
-              counterparty: b.counterparty,
-              reversal: b.reversal,
-            };
-            const acct = b.ownAccount ?? account;
-            if (acct) entry.account = acct;
-            if (b.endToEndId) entry.endToEndId = b.endToEndId;
-            if (b.remittance) entry.remittance = b.remittance;
-            if (b.bankTransactionCode) entry.bankTransactionCode = b.bankTransactionCode;
-            if (dateOnly) entry.bookingDateOnly = true;
-            if (b.originalEntryRef) entry.originalEntryRef = b.originalEntryRef;
-            if (b.returnInfo) entry.returnInfo = b.returnInfo;
-            if (b.direction === 'credit') creditTotalFen += b.amountFen;
-            else debitTotalFen += b.amountFen;
-            await onEntry(entry);
-          }
-          return;
-        }
       }
     },
   });

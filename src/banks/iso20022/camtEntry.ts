@@ -23,10 +23,20 @@
 //
 // A payment of ours that came back carries returnInfo (see returnInfoOf), whether the bank books
 // it as a plain credit or as the reversal of our debit.
+//
+// An entry is read in two steps: its fields are collected into a flat record (CamtEntryRecord,
+// by the paths in entryPaths), then the bookings are derived from the record. A statement of
+// 100,000 entries is read straight from the parser's events into records (CamtEntryReader)
+// without a tree per entry; a notification, read whole, feeds its tree through the same
+// reader, so both read exactly the same elements the same way: the first element of a name
+// where one is read (as xmlRead's `child` does), every one where several are (TxDtls, Ustrd,
+// AddtlInf).
 import { BankMessageInvalid, type ReturnInfo } from '../types';
-import { child, childrenNamed, textAt, type XmlElement } from '../xmlRead';
-import { readAccount, readAgentCode, readAmount, readPartyName } from './common';
-import { normalizeBankDate, normalizeBankDateTime, shanghaiParts, startOfShanghaiDay } from './time';
+import type { XmlElement } from '../xmlRead';
+import type { XmlSubtreeReader } from '../xmlStream';
+import { localName } from '../xmlRead';
+import { amountOfText } from './common';
+import { normalizeBankDate, normalizeBankDateTime, shanghaiDateOf, startOfShanghaiDay } from './time';
 
 export interface CamtBooking {
   entryRef?: string;
@@ -54,20 +64,324 @@ export interface CamtBooking {
   returnInfo?: ReturnInfo;
 }
 
+// ------------------------------------------------------------------------------------------
+// The record: each field the text of an element as written (undefined when the element is
+// absent, '' when it is empty), or of an attribute, or a flag.
+
+type Text = string | undefined;
+
+/** One TxDtls. */
+export class CamtTxRecord {
+  amt: Text = undefined;
+  amtCcy: Text = undefined;
+  txAmt: Text = undefined;
+  txAmtCcy: Text = undefined;
+  cdtDbtInd: Text = undefined;
+  acctSvcrRef: Text = undefined;
+  endToEndId: Text = undefined;
+  uetr: Text = undefined;
+  domain: Text = undefined;
+  family: Text = undefined;
+  subFamily: Text = undefined;
+  ustrd: string[] = [];
+  rtrInf: Text = undefined;
+  rtrRsnCd: Text = undefined;
+  rtrRsnPrtry: Text = undefined;
+  rtrAddtlInf: string[] = [];
+  dbtrPtyNm: Text = undefined;
+  dbtrNm: Text = undefined;
+  dbtrAgtNm: Text = undefined;
+  cdtrPtyNm: Text = undefined;
+  cdtrNm: Text = undefined;
+  cdtrAgtNm: Text = undefined;
+  dbtrAcctOthr: Text = undefined;
+  dbtrAcctIban: Text = undefined;
+  cdtrAcctOthr: Text = undefined;
+  cdtrAcctIban: Text = undefined;
+  dbtrAgtMmbId: Text = undefined;
+  dbtrAgtBicfi: Text = undefined;
+  dbtrAgtBic: Text = undefined;
+  cdtrAgtMmbId: Text = undefined;
+  cdtrAgtBicfi: Text = undefined;
+  cdtrAgtBic: Text = undefined;
+}
+
+/** One Ntry. */
+export class CamtEntryRecord {
+  amt: Text = undefined;
+  amtCcy: Text = undefined;
+  cdtDbtInd: Text = undefined;
+  sts: Text = undefined;
+  stsCd: Text = undefined;
+  stsPrtry: Text = undefined;
+  rvslInd: Text = undefined;
+  bookg: Text = undefined;
+  bookgHasChildren = false;
+  bookgDtTm: Text = undefined;
+  bookgDt: Text = undefined;
+  val: Text = undefined;
+  valHasChildren = false;
+  valDtTm: Text = undefined;
+  valDt: Text = undefined;
+  acctSvcrRef: Text = undefined;
+  ntryRef: Text = undefined;
+  domain: Text = undefined;
+  family: Text = undefined;
+  subFamily: Text = undefined;
+  txs: CamtTxRecord[] = [];
+}
+
+/** Where each field is, under Ntry or under TxDtls: `a/b` the first b of the first a, `b[]`
+ *  every b, `@Ccy` an attribute, `*` whether the element has any child element. */
+const entryPaths: Record<string, string> = {
+  amt: 'Amt',
+  amtCcy: 'Amt@Ccy',
+  cdtDbtInd: 'CdtDbtInd',
+  sts: 'Sts',
+  stsCd: 'Sts/Cd',
+  stsPrtry: 'Sts/Prtry',
+  rvslInd: 'RvslInd',
+  bookg: 'BookgDt',
+  bookgHasChildren: 'BookgDt/*',
+  bookgDtTm: 'BookgDt/DtTm',
+  bookgDt: 'BookgDt/Dt',
+  val: 'ValDt',
+  valHasChildren: 'ValDt/*',
+  valDtTm: 'ValDt/DtTm',
+  valDt: 'ValDt/Dt',
+  acctSvcrRef: 'AcctSvcrRef',
+  ntryRef: 'NtryRef',
+  domain: 'BkTxCd/Domn/Cd',
+  family: 'BkTxCd/Domn/Fmly/Cd',
+  subFamily: 'BkTxCd/Domn/Fmly/SubFmlyCd',
+};
+const txPaths: Record<string, string> = {
+  amt: 'Amt',
+  amtCcy: 'Amt@Ccy',
+  txAmt: 'AmtDtls/TxAmt/Amt',
+  txAmtCcy: 'AmtDtls/TxAmt/Amt@Ccy',
+  cdtDbtInd: 'CdtDbtInd',
+  acctSvcrRef: 'Refs/AcctSvcrRef',
+  endToEndId: 'Refs/EndToEndId',
+  uetr: 'Refs/UETR',
+  domain: 'BkTxCd/Domn/Cd',
+  family: 'BkTxCd/Domn/Fmly/Cd',
+  subFamily: 'BkTxCd/Domn/Fmly/SubFmlyCd',
+  ustrd: 'RmtInf/Ustrd[]',
+  rtrInf: 'RtrInf',
+  rtrRsnCd: 'RtrInf/Rsn/Cd',
+  rtrRsnPrtry: 'RtrInf/Rsn/Prtry',
+  rtrAddtlInf: 'RtrInf/AddtlInf[]',
+  dbtrPtyNm: 'RltdPties/Dbtr/Pty/Nm',
+  dbtrNm: 'RltdPties/Dbtr/Nm',
+  dbtrAgtNm: 'RltdPties/Dbtr/Agt/FinInstnId/Nm',
+  cdtrPtyNm: 'RltdPties/Cdtr/Pty/Nm',
+  cdtrNm: 'RltdPties/Cdtr/Nm',
+  cdtrAgtNm: 'RltdPties/Cdtr/Agt/FinInstnId/Nm',
+  dbtrAcctOthr: 'RltdPties/DbtrAcct/Id/Othr/Id',
+  dbtrAcctIban: 'RltdPties/DbtrAcct/Id/IBAN',
+  cdtrAcctOthr: 'RltdPties/CdtrAcct/Id/Othr/Id',
+  cdtrAcctIban: 'RltdPties/CdtrAcct/Id/IBAN',
+  dbtrAgtMmbId: 'RltdAgts/DbtrAgt/FinInstnId/ClrSysMmbId/MmbId',
+  dbtrAgtBicfi: 'RltdAgts/DbtrAgt/FinInstnId/BICFI',
+  dbtrAgtBic: 'RltdAgts/DbtrAgt/FinInstnId/BIC',
+  cdtrAgtMmbId: 'RltdAgts/CdtrAgt/FinInstnId/ClrSysMmbId/MmbId',
+  cdtrAgtBicfi: 'RltdAgts/CdtrAgt/FinInstnId/BICFI',
+  cdtrAgtBic: 'RltdAgts/CdtrAgt/FinInstnId/BIC',
+};
+/** The transactions of an entry. */
+const txPath = 'NtryDtls[]/TxDtls[]';
+
+interface PathNode {
+  children: Map<string, PathNode>;
+  /** The children's names and nodes side by side: a few names compared beat hashing each
+   *  name of 4 million elements. */
+  childNames: string[];
+  childNodes: PathNode[];
+  /** This node's bit among its siblings: only the first element of a name is read. */
+  bit: number;
+  /** Every element of this name is read (a list), not only the first. */
+  every: boolean;
+  /** Field receiving the element's text (a list field for `every`). */
+  text?: string;
+  /** Attribute (by local name) and the field receiving it. */
+  attr?: [string, string];
+  /** Field set when the element has a child element. */
+  hasChildren?: string;
+  /** Opens a new transaction record (TxDtls). */
+  tx: boolean;
+  /** Fields go to the transaction record, not the entry's. */
+  inTx: boolean;
+}
+
+function newNode(inTx: boolean): PathNode {
+  return { children: new Map(), childNames: [], childNodes: [], bit: 0, every: false, tx: false, inTx };
+}
+
+function nodeAt(root: PathNode, steps: string[], inTx: boolean): PathNode {
+  let node = root;
+  for (const raw of steps) {
+    const every = raw.endsWith('[]');
+    const name = every ? raw.slice(0, -2) : raw;
+    let next = node.children.get(name);
+    if (!next) {
+      next = newNode(inTx);
+      next.every = every;
+      next.bit = 1 << node.children.size;
+      if (node.children.size >= 30) throw new Error('assertion: too many fields under one element');
+      node.children.set(name, next);
+      node.childNames.push(name);
+      node.childNodes.push(next);
+    }
+    node = next;
+  }
+  return node;
+}
+
+function addPaths(root: PathNode, paths: Record<string, string>, inTx: boolean): void {
+  for (const [field, path] of Object.entries(paths)) {
+    const [elementPath, attr] = path.split('@');
+    const steps = elementPath.split('/');
+    if (steps[steps.length - 1] === '*') {
+      nodeAt(root, steps.slice(0, -1), inTx).hasChildren = field;
+      continue;
+    }
+    const node = nodeAt(root, steps, inTx);
+    if (attr) node.attr = [attr, field];
+    else node.text = field;
+  }
+}
+
+const entryTree: PathNode = newNode(false);
+addPaths(entryTree, entryPaths, false);
+const txNode = nodeAt(entryTree, txPath.split('/'), true);
+txNode.tx = true;
+addPaths(txNode, txPaths, true);
+
+/** An attribute by local name as xmlRead keeps them: the last of that local name wins. */
+function attributeByLocalName(attrs: Record<string, string>, name: string): string | undefined {
+  let value: string | undefined;
+  for (const k in attrs) if ((k.startsWith('xmlns') ? k : localName(k)) === name) value = attrs[k];
+  return value;
+}
+
+type Fields = Record<string, unknown>;
+
+/** Collects one Ntry into a CamtEntryRecord from the events inside it; reused entry after
+ *  entry (see XmlSubtreeReader). */
+export class CamtEntryReader implements XmlSubtreeReader {
+  private record = new CamtEntryRecord();
+  private tx: CamtTxRecord | undefined;
+  private readonly nodes: (PathNode | undefined)[] = [entryTree];
+  private readonly seen: number[] = [0];
+
+  constructor(private readonly onRecord: (record: CamtEntryRecord) => void | Promise<void>) {}
+
+  begin(): void {
+    this.record = new CamtEntryRecord();
+    this.tx = undefined;
+    this.seen[0] = 0;
+  }
+
+  open(name: string, attrs: Record<string, string> | undefined, depth: number): void {
+    const parent = this.nodes[depth - 1];
+    let node: PathNode | undefined;
+    if (parent) {
+      if (parent.hasChildren) this.fieldsOf(parent)[parent.hasChildren] = true;
+      const names = parent.childNames;
+      let candidate: PathNode | undefined;
+      for (let i = 0; i < names.length; i++) {
+        if (names[i] === name) {
+          candidate = parent.childNodes[i];
+          break;
+        }
+      }
+      if (candidate && (candidate.every || (this.seen[depth - 1] & candidate.bit) === 0)) {
+        this.seen[depth - 1] |= candidate.bit;
+        node = candidate;
+      }
+    }
+    this.nodes[depth] = node;
+    this.seen[depth] = 0;
+    if (!node) return;
+    if (node.tx) {
+      this.tx = new CamtTxRecord();
+      this.record.txs.push(this.tx);
+    }
+    const fields = this.fieldsOf(node);
+    if (node.text) {
+      if (node.every) (fields[node.text] as string[]).push('');
+      else fields[node.text] = '';
+    }
+    if (node.attr) fields[node.attr[1]] = attrs ? attributeByLocalName(attrs, node.attr[0]) : undefined;
+  }
+
+  text(text: string, depth: number): void {
+    const node = this.nodes[depth];
+    if (!node?.text) return;
+    const fields = this.fieldsOf(node);
+    if (node.every) {
+      const list = fields[node.text] as string[];
+      list[list.length - 1] += text;
+    } else fields[node.text] += text;
+  }
+
+  close(): void {}
+
+  finish(): () => void | Promise<void> {
+    const record = this.record;
+    return () => this.onRecord(record);
+  }
+
+  private fieldsOf(node: PathNode): Fields {
+    return (node.inTx ? this.tx! : this.record) as unknown as Fields;
+  }
+}
+
+/** The record of an Ntry read whole (notifications), through the same reader. */
+export function recordOfTree(ntry: XmlElement): CamtEntryRecord {
+  let out: CamtEntryRecord | undefined;
+  const reader = new CamtEntryReader((r) => {
+    out = r;
+  });
+  const walk = (el: XmlElement, depth: number) => {
+    if (el.text !== '') reader.text(el.text, depth);
+    for (const c of el.children) {
+      reader.open(c.name, c.attrs, depth + 1);
+      walk(c, depth + 1);
+      reader.close();
+    }
+  };
+  reader.begin();
+  walk(ntry, 0);
+  void reader.finish()();
+  return out!;
+}
+
+// ------------------------------------------------------------------------------------------
+// Bookings from the record
+
+/** As xmlRead's textAt: trimmed, undefined when absent or empty. */
+function txt(v: Text): string | undefined {
+  if (v === undefined) return undefined;
+  const t = v.trim();
+  return t === '' ? undefined : t;
+}
+
 function direction(code: string | undefined, where: string): 'credit' | 'debit' {
   if (code === 'CRDT') return 'credit';
   if (code === 'DBIT') return 'debit';
   throw new BankMessageInvalid(`${where}: CdtDbtInd ${JSON.stringify(code ?? '')} is neither CRDT nor DBIT`);
 }
 
-function readDateChoice(el: XmlElement | undefined, what: string): { at?: string; date?: string; dateOnly?: boolean } {
-  if (!el) return {};
-  const dtTm = textAt(el, 'DtTm');
+function readDateChoice(present: Text, hasChildren: boolean, dtTmText: Text, dtText: Text, what: string): { at?: string; date?: string; dateOnly?: boolean } {
+  if (present === undefined) return {};
+  const dtTm = txt(dtTmText);
   if (dtTm) {
     const at = normalizeBankDateTime(dtTm, what);
-    return { at, date: shanghaiParts(new Date(at)).date };
+    return { at, date: shanghaiDateOf(at, what) };
   }
-  const dt = textAt(el, 'Dt') ?? (el.children.length === 0 ? textAt(el) : undefined);
+  const dt = txt(dtText) ?? (!hasChildren ? txt(present) : undefined);
   if (dt) {
     // Some banks write Dt with an offset ("2025-02-28+08:00"), which xs:date allows.
     const date = normalizeBankDate(dt.slice(0, 10), what);
@@ -77,10 +391,10 @@ function readDateChoice(el: XmlElement | undefined, what: string): { at?: string
 }
 
 /** BkTxCd/Domn as "PMNT/RCDT/DMCT"; a proprietary code alone says nothing we could compare. */
-function bankTransactionCodeOf(el: XmlElement | undefined): string | undefined {
-  const domain = textAt(el, 'BkTxCd', 'Domn', 'Cd');
-  const family = textAt(el, 'BkTxCd', 'Domn', 'Fmly', 'Cd');
-  const subFamily = textAt(el, 'BkTxCd', 'Domn', 'Fmly', 'SubFmlyCd');
+function bankTransactionCodeOf(r: { domain: Text; family: Text; subFamily: Text } | undefined): string | undefined {
+  const domain = txt(r?.domain);
+  const family = txt(r?.family);
+  const subFamily = txt(r?.subFamily);
   return domain && family && subFamily ? `${domain}/${family}/${subFamily}` : undefined;
 }
 
@@ -94,14 +408,12 @@ export const returnedPaymentCode = 'PMNT/ICDT/RRTN';
  *  credit coded RRTN without RtrInf is a return whose reason the bank did not give (NARR:
  *  "reason in narrative", here none). RtrInf on a debit (a payment to us sent back by us) is
  *  read as it stands. */
-function returnInfoOf(tx: XmlElement | undefined, endToEndId: string | undefined, dir: 'credit' | 'debit', code: string | undefined): ReturnInfo | undefined {
-  const rtr = child(tx, 'RtrInf');
+function returnInfoOf(tx: CamtTxRecord | undefined, endToEndId: string | undefined, dir: 'credit' | 'debit', code: string | undefined): ReturnInfo | undefined {
+  const rtr = tx?.rtrInf !== undefined;
   if (!rtr && !(dir === 'credit' && code === returnedPaymentCode)) return undefined;
-  const info: ReturnInfo = { reasonCode: textAt(rtr, 'Rsn', 'Cd') ?? textAt(rtr, 'Rsn', 'Prtry') ?? 'NARR' };
+  const info: ReturnInfo = { reasonCode: txt(tx?.rtrRsnCd) ?? txt(tx?.rtrRsnPrtry) ?? 'NARR' };
   if (endToEndId) info.originalEndToEndId = endToEndId;
-  const lines = childrenNamed(rtr, 'AddtlInf')
-    .map((l) => l.text.trim())
-    .filter((t) => t !== '');
+  const lines = (rtr ? tx!.rtrAddtlInf : []).map((l) => l.trim()).filter((t) => t !== '');
   if (lines.length) info.additionalInfo = lines.join(' ');
   return info;
 }
@@ -110,63 +422,69 @@ function notProvided(v: string | undefined): string | undefined {
   return v && v.toUpperCase() !== 'NOTPROVIDED' ? v : undefined;
 }
 
-function remittanceOf(tx: XmlElement | undefined): string | undefined {
-  const lines = childrenNamed(child(tx, 'RmtInf'), 'Ustrd')
-    .map((u) => u.text.trim())
-    .filter((t) => t !== '');
+function remittanceOf(tx: CamtTxRecord | undefined): string | undefined {
+  const lines = (tx?.ustrd ?? []).map((u) => u.trim()).filter((t) => t !== '');
   return lines.length ? lines.join(' ') : undefined;
 }
 
-function partiesOf(tx: XmlElement | undefined, dir: 'credit' | 'debit'): Pick<CamtBooking, 'ownAccount' | 'counterparty'> {
-  const parties = child(tx, 'RltdPties');
-  const agents = child(tx, 'RltdAgts');
-  // The counterparty of a credit is the debtor; of a debit, the creditor.
-  const [cpParty, cpAcct, cpAgent, ownAcct] =
-    dir === 'credit' ? ['Dbtr', 'DbtrAcct', 'DbtrAgt', 'CdtrAcct'] : ['Cdtr', 'CdtrAcct', 'CdtrAgt', 'DbtrAcct'];
+function partiesOf(tx: CamtTxRecord | undefined, dir: 'credit' | 'debit'): Pick<CamtBooking, 'ownAccount' | 'counterparty'> {
+  // The counterparty of a credit is the debtor; of a debit, the creditor. A party's name is in
+  // Pty (camt .08) or directly in the party (older versions); an account is Othr/Id
+  // (domestic), else IBAN; an agent its clearing member id (CNAPS here), else the BIC.
   const counterparty: CamtBooking['counterparty'] = {};
-  const name = readPartyName(child(parties, cpParty));
-  const acct = readAccount(child(parties, cpAcct));
-  const bank = readAgentCode(child(agents, cpAgent));
+  if (!tx) return { counterparty };
+  const credit = dir === 'credit';
+  const name = credit ? (txt(tx.dbtrPtyNm) ?? txt(tx.dbtrNm) ?? txt(tx.dbtrAgtNm)) : (txt(tx.cdtrPtyNm) ?? txt(tx.cdtrNm) ?? txt(tx.cdtrAgtNm));
+  const acct = credit ? (txt(tx.dbtrAcctOthr) ?? txt(tx.dbtrAcctIban)) : (txt(tx.cdtrAcctOthr) ?? txt(tx.cdtrAcctIban));
+  const bank = credit ? (txt(tx.dbtrAgtMmbId) ?? txt(tx.dbtrAgtBicfi) ?? txt(tx.dbtrAgtBic)) : (txt(tx.cdtrAgtMmbId) ?? txt(tx.cdtrAgtBicfi) ?? txt(tx.cdtrAgtBic));
   if (name) counterparty.name = name;
   if (acct) counterparty.accountNumber = acct;
   if (bank) counterparty.bankCode = bank;
-  const own = readAccount(child(parties, ownAcct));
+  const own = credit ? (txt(tx.cdtrAcctOthr) ?? txt(tx.cdtrAcctIban)) : (txt(tx.dbtrAcctOthr) ?? txt(tx.dbtrAcctIban));
   return own ? { ownAccount: own, counterparty } : { counterparty };
+}
+
+/** A transaction's amount element: TxDtls/Amt, else (.001.02) AmtDtls/TxAmt/Amt. */
+function txAmountOf(tx: CamtTxRecord): { text: Text; ccy: Text } | undefined {
+  if (tx.amt !== undefined) return { text: tx.amt, ccy: tx.amtCcy };
+  if (tx.txAmt !== undefined) return { text: tx.txAmt, ccy: tx.txAmtCcy };
+  return undefined;
 }
 
 /** Reads one Ntry into its bookings (one per transaction when they can be told apart). */
 export function readCamtEntry(ntry: XmlElement, where: string): CamtBooking[] {
-  const entryAmount = readAmount(child(ntry, 'Amt'), where);
-  const dir = direction(textAt(ntry, 'CdtDbtInd'), where);
-  const status = textAt(ntry, 'Sts', 'Cd') ?? textAt(ntry, 'Sts', 'Prtry') ?? textAt(ntry, 'Sts') ?? '';
-  const rvsl = textAt(ntry, 'RvslInd');
-  const reversal = rvsl === 'true' || rvsl === '1';
-  const booked = readDateChoice(child(ntry, 'BookgDt'), `${where} BookgDt`);
-  const value = readDateChoice(child(ntry, 'ValDt'), `${where} ValDt`);
-  const entryAcctSvcrRef = textAt(ntry, 'AcctSvcrRef');
-  const ntryRef = textAt(ntry, 'NtryRef');
-  const txs = childrenNamed(ntry, 'NtryDtls').flatMap((d) => childrenNamed(d, 'TxDtls'));
+  return bookingsOf(recordOfTree(ntry), where);
+}
 
-  const base = (tx: XmlElement | undefined): CamtBooking => {
-    const b: CamtBooking = {
-      direction: dir,
-      status,
-      reversal,
-      amountFen: entryAmount.amountFen,
-      currency: entryAmount.currency,
-      ...partiesOf(tx, dir),
-    };
+/** The bookings of an entry's record (one per transaction when they can be told apart). */
+export function bookingsOf(ntry: CamtEntryRecord, where: string): CamtBooking[] {
+  const entryAmount = amountOfText(ntry.amt, ntry.amtCcy, where);
+  const dir = direction(txt(ntry.cdtDbtInd), where);
+  const status = txt(ntry.stsCd) ?? txt(ntry.stsPrtry) ?? txt(ntry.sts) ?? '';
+  const rvsl = txt(ntry.rvslInd);
+  const reversal = rvsl === 'true' || rvsl === '1';
+  const booked = readDateChoice(ntry.bookg, ntry.bookgHasChildren, ntry.bookgDtTm, ntry.bookgDt, `${where} BookgDt`);
+  const value = readDateChoice(ntry.val, ntry.valHasChildren, ntry.valDtTm, ntry.valDt, `${where} ValDt`);
+  const entryAcctSvcrRef = txt(ntry.acctSvcrRef);
+  const ntryRef = txt(ntry.ntryRef);
+  const txs = ntry.txs;
+
+  const base = (tx: CamtTxRecord | undefined): CamtBooking => {
+    const parties = partiesOf(tx, dir);
+    const b = { direction: dir, status, reversal, amountFen: entryAmount.amountFen, currency: entryAmount.currency } as CamtBooking;
+    if (parties.ownAccount) b.ownAccount = parties.ownAccount;
+    b.counterparty = parties.counterparty;
     if (booked.at) b.bookedAt = booked.at;
     if (booked.dateOnly) b.bookingDateOnly = true;
     if (value.date) b.valueDate = value.date;
-    const e2e = notProvided(textAt(tx, 'Refs', 'EndToEndId'));
+    const e2e = notProvided(txt(tx?.endToEndId));
     if (e2e) b.endToEndId = e2e;
     const rmt = remittanceOf(tx);
     if (rmt) b.remittance = rmt;
     const code = bankTransactionCodeOf(tx) ?? bankTransactionCodeOf(ntry);
     if (code) b.bankTransactionCode = code;
     if (reversal) {
-      const original = textAt(tx, 'Refs', 'AcctSvcrRef') ?? entryAcctSvcrRef ?? ntryRef;
+      const original = txt(tx?.acctSvcrRef) ?? entryAcctSvcrRef ?? ntryRef;
       if (original) b.originalEntryRef = original;
     }
     const rtr = returnInfoOf(tx, e2e, dir, code);
@@ -174,12 +492,11 @@ export function readCamtEntry(ntry: XmlElement, where: string): CamtBooking[] {
     return b;
   };
 
-  const splittable = txs.length > 1 && txs.every((tx) => child(tx, 'Amt') ?? child(tx, 'AmtDtls', 'TxAmt', 'Amt'));
+  const splittable = txs.length > 1 && txs.every((tx) => txAmountOf(tx) !== undefined);
   if (!splittable) {
     const tx = txs.length === 1 ? txs[0] : undefined;
     const b = base(tx);
-    const ref =
-      entryAcctSvcrRef ?? textAt(tx, 'Refs', 'AcctSvcrRef') ?? ntryRef ?? textAt(tx, 'Refs', 'UETR') ?? b.endToEndId;
+    const ref = entryAcctSvcrRef ?? txt(tx?.acctSvcrRef) ?? ntryRef ?? txt(tx?.uetr) ?? b.endToEndId;
     if (ref) b.entryRef = ref;
     if (txs.length > 1) {
       // Parties of several transactions cannot be attributed to one booking.
@@ -193,26 +510,27 @@ export function readCamtEntry(ntry: XmlElement, where: string): CamtBooking[] {
   // A transaction's own AcctSvcrRef names it only when no other booking of the entry has it
   // too: some banks copy the entry's reference into every TxDtls. A repeated one is replaced by
   // the position, as a missing one is, so two transactions never share a reference.
-  const txRefs = txs.map((tx) => textAt(tx, 'Refs', 'AcctSvcrRef'));
+  const txRefs = txs.map((tx) => txt(tx.acctSvcrRef));
   const ownRef = (i: number): string | undefined => {
     const r = txRefs[i];
     return r !== undefined && r !== entryAcctSvcrRef && txRefs.indexOf(r) === txRefs.lastIndexOf(r) ? r : undefined;
   };
   let sumFen = 0n;
-  const sameCurrency = txs.every((tx) => (child(tx, 'Amt') ?? child(tx, 'AmtDtls', 'TxAmt', 'Amt'))!.attrs.Ccy === entryAmount.currency);
+  const sameCurrency = txs.every((tx) => txAmountOf(tx)!.ccy === entryAmount.currency);
   const bookings = txs.map((tx, i) => {
     const b = base(tx);
-    const amt = readAmount(child(tx, 'Amt') ?? child(tx, 'AmtDtls', 'TxAmt', 'Amt'), `${where} TxDtls ${i + 1}`);
+    const txAmount = txAmountOf(tx)!;
+    const amt = amountOfText(txAmount.text, txAmount.ccy, `${where} TxDtls ${i + 1}`);
     b.amountFen = amt.amountFen;
     b.currency = amt.currency;
     sumFen += amt.amountFen;
     // The entry's indicator governs: it is what moved the account. A transaction can only
     // narrow a credit entry down to a debit, never turn a debit entry into credits (real
     // files carry CRDT on the transactions of a debit batch, seen from the creditor's side).
-    const txDir = textAt(tx, 'CdtDbtInd');
+    const txDir = txt(tx.cdtDbtInd);
     if (txDir && dir === 'credit' && direction(txDir, `${where} TxDtls ${i + 1}`) === 'debit') b.direction = 'debit';
     const entryBase = entryAcctSvcrRef ?? ntryRef;
-    const ref = ownRef(i) ?? (entryBase ? `${entryBase}/${i + 1}` : undefined) ?? textAt(tx, 'Refs', 'UETR') ?? b.endToEndId;
+    const ref = ownRef(i) ?? (entryBase ? `${entryBase}/${i + 1}` : undefined) ?? txt(tx.uetr) ?? b.endToEndId;
     if (ref) b.entryRef = ref;
     return b;
   });

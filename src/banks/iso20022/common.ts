@@ -76,15 +76,20 @@ export function readPartyName(party: XmlElement | undefined): string | undefined
 
 /** An amount element as fen and currency, exactly (never through a JS number). */
 export function readAmount(el: XmlElement | undefined, what: string): { amountFen: bigint; currency: string } {
-  const raw = el?.text.trim();
-  if (!el || !raw) throw new BankMessageInvalid(`${what}: missing amount`);
+  return amountOfText(el?.text, el ? el.attrs.Ccy : undefined, what);
+}
+
+/** An amount from its element's text and Ccy attribute as written (undefined text: no element). */
+export function amountOfText(text: string | undefined, ccy: string | undefined, what: string): { amountFen: bigint; currency: string } {
+  const raw = text?.trim();
+  if (text === undefined || !raw) throw new BankMessageInvalid(`${what}: missing amount`);
   let amountFen: bigint;
   try {
     amountFen = parseBankDecimal(raw);
   } catch (err) {
     throw new BankMessageInvalid(`${what}: ${(err as Error).message}`);
   }
-  const currency = el.attrs.Ccy?.trim();
+  const currency = ccy?.trim();
   if (!currency) throw new BankMessageInvalid(`${what}: amount has no Ccy`);
   return { amountFen, currency };
 }

@@ -6,6 +6,23 @@ import { BankMessageInvalid } from '../types';
 export const shanghaiOffsetMinutes = 8 * 60;
 const shanghaiOffsetMs = shanghaiOffsetMinutes * 60_000;
 
+/** Distinct values remembered per reader below: a statement of 100,000 entries carries one
+ *  value date and a few thousand booking times, each read again and again. */
+export const bankTimeMemoEntries = 4096;
+
+/** Remembers what a pure reader returned for a value (never a refusal, which names its field). */
+function memo(read: (value: string, field: string) => string): (value: string, field: string) => string {
+  const seen = new Map<string, string>();
+  return (value, field) => {
+    const known = seen.get(value);
+    if (known !== undefined) return known;
+    const out = read(value, field);
+    if (seen.size >= bankTimeMemoEntries) seen.clear();
+    seen.set(value, out);
+    return out;
+  };
+}
+
 function pad(n: number, width = 2): string {
   return String(n).padStart(width, '0');
 }
@@ -21,6 +38,9 @@ export function shanghaiParts(at: Date): { date: string; time: string; compactDa
   const s = pad(t.getUTCSeconds());
   return { date: `${y}-${mo}-${d}`, time: `${h}:${mi}:${s}`, compactDate: `${y}${mo}${d}`, compactTime: `${h}${mi}${s}` };
 }
+
+/** The Beijing business date of an ISO instant (what a booking time falls on). */
+export const shanghaiDateOf = memo((at: string) => shanghaiParts(new Date(at)).date);
 
 /** "2025-02-28T14:03:20+08:00": what we write into bank documents (valid xs:dateTime). */
 export function formatShanghaiDateTime(at: Date): string {
@@ -43,7 +63,9 @@ export const bankYearMax = 2999;
 /** A bank timestamp as an ISO instant in UTC ("...Z"). Without an offset it is Beijing time.
  *  Every part must exist: Date.parse would take 2026-02-30 as 2 March and 24:30 as the next
  *  day, so the date is checked against the calendar and the time against the clock first. */
-export function normalizeBankDateTime(value: string, field: string): string {
+export const normalizeBankDateTime = memo(readBankDateTime);
+
+function readBankDateTime(value: string, field: string): string {
   const v = value.trim();
   const m = dateTimePattern.exec(v);
   if (!m) throw new BankMessageInvalid(`${field}: not a date-time: ${JSON.stringify(value.slice(0, 40))}`);
@@ -66,7 +88,9 @@ export function normalizeBankDateTime(value: string, field: string): string {
 }
 
 /** A bank business date, checked to be a real calendar date. */
-export function normalizeBankDate(value: string, field: string): string {
+export const normalizeBankDate = memo(readBankDate);
+
+function readBankDate(value: string, field: string): string {
   const v = value.trim();
   const m = datePattern.exec(v);
   if (!m) throw new BankMessageInvalid(`${field}: not a date: ${JSON.stringify(v.slice(0, 40))}`);
@@ -80,9 +104,7 @@ export function normalizeBankDate(value: string, field: string): string {
 }
 
 /** Midnight in Beijing of a business date, as an ISO instant: a booking given only a date. */
-export function startOfShanghaiDay(date: string, field: string): string {
-  return new Date(Date.parse(`${normalizeBankDate(date, field)}T00:00:00+08:00`)).toISOString();
-}
+export const startOfShanghaiDay = memo((date: string, field: string) => new Date(Date.parse(`${normalizeBankDate(date, field)}T00:00:00+08:00`)).toISOString());
 
 /** "20250228" -> "2025-02-28" */
 export function expandCompactDate(value: string, field: string): string {
