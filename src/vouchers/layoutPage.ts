@@ -2,53 +2,54 @@
 // font, breaks pages before a block would cross the bottom margin, and repeats table headers.
 // Every string drawn goes through `fitLines`, so nothing can run past the right margin however
 // long a company name or amount is.
-import { fill, PDFDocument, PDFFont, PDFOperator, PDFPage, popGraphicsState, pushGraphicsState, rectangle, rgb, setFillingRgbColor } from 'pdf-lib';
-import QRCode from 'qrcode';
-import type { VoucherFonts } from './fonts';
+import type { DocumentFont } from './fonts';
+import { num } from './pdfWriter';
+import { qrSymbol } from './qr';
 
 export const a4 = { width: 595.28, height: 841.89 } as const;
 export const margin = { left: 48, right: 48, top: 48, bottom: 64 } as const;
 export const contentWidth = a4.width - margin.left - margin.right;
 
-/** A voucher is a record, not a report generator: a roster with thousands of bidders is a bug
- *  upstream, and a bounded page count keeps a hostile input from exhausting memory. */
-export const voucherPagesMax = 200;
+/** A bounded page count keeps a hostile input from exhausting memory (a page is a few KB). The
+ *  largest voucher is the opening roster of a section's bidders, at most 5,000
+ *  (`rosterBiddersMax`): about 300 pages with real company names, about 1,700 when every name is
+ *  as long as the registry allows (200 characters). */
+export const voucherPagesMax = 2000;
 
-const ink = rgb(0, 0, 0);
-const grey = rgb(0.38, 0.38, 0.38);
-const rule = rgb(0.7, 0.7, 0.7);
-const shade = rgb(0.93, 0.93, 0.93);
+export interface VoucherFonts {
+  regular: DocumentFont;
+  bold: DocumentFont;
+}
+
+/** What text is measured with: a document's font, or the font program behind it. */
+export interface MeasuredFont {
+  widthOfTextAtSize(text: string, size: number): number;
+}
+
+/** A page's content stream, in parts joined when the document is written. */
+export interface Page {
+  ops: string[];
+}
+
+/** RGB operands of `rg`/`RG`. */
+type Colour = string;
+const ink: Colour = '0 0 0';
+const grey: Colour = '0.38 0.38 0.38';
+const rule: Colour = '0.7 0.7 0.7';
+const shade: Colour = '0.93 0.93 0.93';
 
 // Control characters have no glyph and would render as .notdef boxes; a newline is kept as an
 // explicit line break.
 function clean(text: string): string {
   return text.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g, ' ');
 }
+const needsCleaning = /[\u0000-\u001f\u007f-\u009f]/;
 
-// pdf-lib measures by shaping the whole string with fontkit (GSUB/GPOS lookups), and line
-// breaking measures growing prefixes, which made a roster take seconds. pdf-lib draws glyphs by
-// their advance widths alone (no kerning), so the sum of per-character advances is what the page
-// shows (or a hair more where a ligature would merge two glyphs, which only errs on the safe
-// side). Cached per font across documents: the set of characters on vouchers is small.
-const advanceCache = new Map<string, Map<string, number>>();
-const advanceCacheCharsMax = 20_000;
-
-export function measure(font: PDFFont, text: string, size: number): number {
-  let advances = advanceCache.get(font.name);
-  if (!advances) {
-    advances = new Map();
-    advanceCache.set(font.name, advances);
-  }
-  let total = 0;
-  for (const ch of text) {
-    let w = advances.get(ch);
-    if (w === undefined) {
-      w = font.widthOfTextAtSize(ch, 1000);
-      if (advances.size < advanceCacheCharsMax) advances.set(ch, w);
-    }
-    total += w;
-  }
-  return (total * size) / 1000;
+// Glyphs are drawn by their advance widths alone (no shaping, no kerning), so the sum of
+// per-character advances, cached per font program across documents (fonts.ts), is exactly what
+// the page shows. Shaping every measurement with fontkit made a 60-bidder roster take 500 ms.
+export function measure(font: MeasuredFont, text: string, size: number): number {
+  return font.widthOfTextAtSize(text, size);
 }
 
 // Closing punctuation sticks to what precedes it, so that no line starts with "）" or "，".
@@ -56,25 +57,39 @@ const tokenPattern = /\s+|[\p{Script=Han}\u3000-\u303f\uff00-\uffef][）」』�
 
 /** Greedy line breaking: between any two Han characters, at spaces between Latin words, and
  *  inside a Latin run only when the run alone is wider than the line (account numbers, hashes). */
-export function fitLines(text: string, font: PDFFont, size: number, maxWidth: number): string[] {
-  const width = (s: string) => measure(font, s, size);
+export function fitLines(text: string, font: MeasuredFont, size: number, maxWidth: number): string[] {
+  // Most cells and values fit on one line as they are: the tokens below would only put them back
+  // together.
+  if (!needsCleaning.test(text) && font.widthOfTextAtSize(text, size) <= maxWidth) return [text.trimEnd()];
   const lines: string[] = [];
   for (const paragraph of clean(text).split(/\r?\n/)) {
+    // Widths add up (no kerning), so a line's width is kept as a running sum rather than
+    // measuring the growing line again for every token: a roster has tens of thousands of cells.
     let line = '';
+    let lineWidth = 0;
     for (const token of paragraph.match(tokenPattern) ?? []) {
-      if (width(line + token) <= maxWidth) {
+      const tokenWidth = font.widthOfTextAtSize(token, size);
+      if (lineWidth + tokenWidth <= maxWidth) {
         line += token;
+        lineWidth += tokenWidth;
         continue;
       }
       if (line.trim() !== '') lines.push(line.trimEnd());
       line = /^\s+$/.test(token) ? '' : token;
-      while (width(line) > maxWidth) {
-        let fit = 1;
-        while (fit < line.length && width(line.slice(0, fit + 1)) <= maxWidth) fit += 1;
-        // Keep surrogate pairs together.
-        if (/[\ud800-\udbff]/.test(line[fit - 1] ?? '')) fit += 1;
+      lineWidth = line === '' ? 0 : tokenWidth;
+      while (lineWidth > maxWidth) {
+        // At least one character a line; code points, so surrogate pairs stay together.
+        let fit = 0;
+        let fitWidth = 0;
+        for (const ch of line) {
+          const w = font.widthOfTextAtSize(ch, size);
+          if (fit > 0 && fitWidth + w > maxWidth) break;
+          fit += ch.length;
+          fitWidth += w;
+        }
         lines.push(line.slice(0, fit));
         line = line.slice(fit);
+        lineWidth = font.widthOfTextAtSize(line, size);
       }
     }
     lines.push(line.trimEnd());
@@ -112,19 +127,18 @@ const inlineGap = 5;
 interface LabelLines {
   zh: string[];
   en: string[];
-  zhFont: PDFFont;
+  zhFont: DocumentFont;
   /** Sub-label on the same line as the label, when both fit. */
   inline: boolean;
   height: number;
 }
 
 export class PageWriter {
-  readonly pages: PDFPage[] = [];
-  private page!: PDFPage;
+  readonly pages: Page[] = [];
+  private page!: Page;
   private y = 0;
 
   constructor(
-    private readonly doc: PDFDocument,
     private readonly fonts: VoucherFonts,
     private readonly continuationTitle: Label,
   ) {
@@ -133,7 +147,7 @@ export class PageWriter {
 
   private newPage(): void {
     if (this.pages.length >= voucherPagesMax) throw new Error(`assertion: voucher exceeds ${voucherPagesMax} pages`);
-    this.page = this.doc.addPage([a4.width, a4.height]);
+    this.page = { ops: [] };
     this.pages.push(this.page);
     this.y = a4.height - margin.top;
     if (this.pages.length > 1) {
@@ -152,20 +166,20 @@ export class PageWriter {
     if (this.y - height < margin.bottom) this.newPage();
   }
 
-  private text(s: string, x: number, y: number, font: PDFFont, size: number, color = ink): void {
-    if (s !== '') this.page.drawText(s, { x, y, font, size, color });
+  private text(s: string, x: number, y: number, font: DocumentFont, size: number, color = ink): void {
+    if (s !== '') this.page.ops.push(textOp(s, x, y, font, size, color));
   }
 
-  private hline(y: number, color = rule, thickness = 0.6): void {
-    this.page.drawLine({ start: { x: margin.left, y }, end: { x: a4.width - margin.right, y }, thickness, color });
+  private hline(y: number, color = rule, thickness = 0.6, page = this.page): void {
+    page.ops.push(lineOp(margin.left, y, a4.width - margin.right, y, thickness, color));
   }
 
   /** Title block of the first page, with the QR code at the top right. */
-  async titleBlock(title: Label, meta: { label: Label; value: string }[], qrText: string): Promise<void> {
+  titleBlock(title: Label, meta: { label: Label; value: string }[], qrText: string): void {
     const qrSize = 86;
     const top = this.y;
     const qrX = a4.width - margin.right - qrSize;
-    await drawQr(this.page, qrText, qrX, top - qrSize, qrSize);
+    this.page.ops.push(qrOps(qrText, qrX, top - qrSize, qrSize));
     const caption = '扫码验真 Scan to verify';
     const captionWidth = measure(this.fonts.regular, caption, sizes.labelEn);
     this.text(caption, qrX + (qrSize - captionWidth) / 2, top - qrSize - 9, this.fonts.regular, sizes.labelEn, grey);
@@ -225,7 +239,7 @@ export class PageWriter {
     this.y -= 4;
   }
 
-  private labelLines(label: Label, zhFont: PDFFont, width: number, allowInline = false): LabelLines {
+  private labelLines(label: Label, zhFont: DocumentFont, width: number, allowInline = false): LabelLines {
     const inlineWidth = measure(zhFont, label.zh, sizes.label) + inlineGap + measure(this.fonts.regular, label.en, sizes.labelEn);
     if (allowInline && inlineWidth <= width) return { zh: [label.zh], en: [label.en], zhFont, inline: true, height: sizes.label + descent };
     const zh = fitLines(label.zh, zhFont, sizes.label, width);
@@ -236,7 +250,7 @@ export class PageWriter {
 
   /** Chinese label with its English sub-label right under it, from `top` down. */
   private drawLabel(lines: LabelLines, x: number, top: number, width: number, align: 'left' | 'right'): void {
-    const at = (s: string, font: PDFFont, size: number) => (align === 'right' ? x + width - measure(font, s, size) : x);
+    const at = (s: string, font: DocumentFont, size: number) => (align === 'right' ? x + width - measure(font, s, size) : x);
     let baseline = top - sizes.label;
     if (lines.inline) {
       this.text(lines.zh[0], x, baseline, lines.zhFont, sizes.label);
@@ -275,7 +289,7 @@ export class PageWriter {
     const drawHeader = () => {
       const labels = columns.map((c, i) => this.labelLines(c.label, this.fonts.bold, widths[i] - 2 * pad));
       const height = Math.max(...labels.map((lb) => lb.height)) + 2 * pad;
-      this.page.drawRectangle({ x: margin.left, y: this.y - height, width: contentWidth, height, color: shade });
+      this.page.ops.push(`${shade} rg ${num(margin.left)} ${num(this.y - height)} ${num(contentWidth)} ${num(height)} re f`);
       let x = margin.left;
       columns.forEach((c, i) => {
         this.drawLabel(labels[i], x + pad, this.y - pad, widths[i] - 2 * pad, c.align ?? 'left');
@@ -286,36 +300,48 @@ export class PageWriter {
     };
     this.ensureSpace(60);
     drawHeader();
+    // Plain loops below: a roster runs them for thousands of rows, and a closure per row costs
+    // more than the work (tsx also wraps each closure it creates to keep its name).
+    const font = this.fonts.regular;
+    const cellLines: string[][] = [];
+    const cellSizes: number[] = [];
     for (const row of rows) {
       if (row.length !== columns.length) throw new Error('assertion: table row width differs from its columns');
-      const cells = row.map((cell, i) => {
+      let mostLines = 1;
+      for (let i = 0; i < row.length; i++) {
         const room = widths[i] - 2 * pad;
-        if (!columns[i].shrinkToFit) return { lines: fitLines(cell, this.fonts.regular, size, room), size };
-        // An amount split over two lines invites misreading; a smaller size keeps it whole.
-        const natural = measure(this.fonts.regular, cell, size);
-        return { lines: [cell], size: natural > room ? (size * room) / natural : size };
-      });
-      const height = Math.max(...cells.map((c) => c.lines.length)) * size * lineGap + 2 * pad;
+        if (!columns[i].shrinkToFit) {
+          cellLines[i] = fitLines(row[i], font, size, room);
+          cellSizes[i] = size;
+        } else {
+          // An amount split over two lines invites misreading; a smaller size keeps it whole.
+          const natural = measure(font, row[i], size);
+          cellLines[i] = [row[i]];
+          cellSizes[i] = natural > room ? (size * room) / natural : size;
+        }
+        mostLines = Math.max(mostLines, cellLines[i].length);
+      }
+      const height = mostLines * size * lineGap + 2 * pad;
       if (this.y - height < margin.bottom) {
         this.newPage();
         drawHeader();
       }
       let x = margin.left;
-      cells.forEach((cell, i) => {
+      for (let i = 0; i < row.length; i++) {
         let y = this.y - pad - size;
-        for (const l of cell.lines) {
-          this.text(l, this.alignX(l, this.fonts.regular, cell.size, x, widths[i], pad, columns[i].align), y, this.fonts.regular, cell.size);
+        for (const l of cellLines[i]) {
+          this.text(l, this.alignX(l, font, cellSizes[i], x, widths[i], pad, columns[i].align), y, font, cellSizes[i]);
           y -= size * lineGap;
         }
         x += widths[i];
-      });
+      }
       this.y -= height;
       this.hline(this.y);
     }
     this.y -= 10;
   }
 
-  private alignX(s: string, font: PDFFont, size: number, x: number, width: number, pad: number, align: Column['align']): number {
+  private alignX(s: string, font: DocumentFont, size: number, x: number, width: number, pad: number, align: Column['align']): number {
     return align === 'right' ? x + width - pad - measure(font, s, size) : x + pad;
   }
 
@@ -337,37 +363,45 @@ export class PageWriter {
       const left = `凭证编号 Voucher ${voucherId}`;
       const right = `第 ${i + 1} / ${n} 页 Page ${i + 1} of ${n}`;
       const y = margin.bottom - 30;
-      page.drawLine({ start: { x: margin.left, y: y + 12 }, end: { x: a4.width - margin.right, y: y + 12 }, thickness: 0.5, color: rule });
+      this.hline(y + 12, rule, 0.5, page);
       const rightWidth = measure(this.fonts.regular, right, sizes.footer);
       const leftLines = fitLines(left, this.fonts.regular, sizes.footer, contentWidth - rightWidth - 16);
-      leftLines.forEach((l, k) => page.drawText(l, { x: margin.left, y: y - k * sizes.footer * lineGap, font: this.fonts.regular, size: sizes.footer, color: grey }));
-      page.drawText(right, { x: a4.width - margin.right - rightWidth, y, font: this.fonts.regular, size: sizes.footer, color: grey });
+      leftLines.forEach((l, k) => page.ops.push(textOp(l, margin.left, y - k * sizes.footer * lineGap, this.fonts.regular, sizes.footer, grey)));
+      page.ops.push(textOp(right, a4.width - margin.right - rightWidth, y, this.fonts.regular, sizes.footer, grey));
     });
   }
 }
 
-/** QR modules as filled rectangles (one per horizontal run), so the code is vector and needs no
- *  image decoder in any viewer. */
-async function drawQr(page: PDFPage, text: string, x: number, y: number, size: number): Promise<void> {
-  const qr = QRCode.create(text, { errorCorrectionLevel: 'M' });
-  const n = qr.modules.size;
+/** One line of text in one font; the fill colour is set each time, so operators can be emitted
+ *  in any order. */
+export function textOp(s: string, x: number, y: number, font: DocumentFont, size: number, color: Colour = ink): string {
+  return `BT /${font.resourceName} ${num(size)} Tf ${color} rg ${num(x)} ${num(y)} Td <${font.encode(s)}> Tj ET`;
+}
+
+function lineOp(x1: number, y1: number, x2: number, y2: number, thickness: number, color: Colour): string {
+  return `q ${num(thickness)} w ${color} RG ${num(x1)} ${num(y1)} m ${num(x2)} ${num(y2)} l S Q`;
+}
+
+/** QR modules as filled rectangles (one per horizontal run), one path filled once, so the code
+ *  is vector and needs no image decoder in any viewer. */
+function qrOps(text: string, x: number, y: number, size: number): string {
+  const qr = qrSymbol(text);
+  const n = qr.size;
   const quiet = 2;
   const cell = size / (n + 2 * quiet);
-  // One path filled once: pdf-lib's drawRectangle would wrap each of the hundreds of runs in its
-  // own graphics state.
-  const ops: PDFOperator[] = [pushGraphicsState(), setFillingRgbColor(0, 0, 0)];
+  const ops: string[] = ['q 0 0 0 rg'];
   for (let r = 0; r < n; r++) {
     let c = 0;
     while (c < n) {
-      if (!qr.modules.get(r, c)) {
+      if (!qr.modules[r * n + c]) {
         c += 1;
         continue;
       }
       const start = c;
-      while (c < n && qr.modules.get(r, c)) c += 1;
-      ops.push(rectangle(x + (quiet + start) * cell, y + size - (quiet + r + 1) * cell, (c - start) * cell, cell));
+      while (c < n && qr.modules[r * n + c]) c += 1;
+      ops.push(`${num(x + (quiet + start) * cell)} ${num(y + size - (quiet + r + 1) * cell)} ${num((c - start) * cell)} ${num(cell)} re`);
     }
   }
-  ops.push(fill(), popGraphicsState());
-  page.pushOperators(...ops);
+  ops.push('f Q');
+  return ops.join('\n');
 }

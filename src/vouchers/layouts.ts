@@ -144,11 +144,11 @@ const exceptionKinds: Record<string, string> = {
 };
 
 /** The title block and general section every voucher has, then the sections of its kind. */
-export async function layoutVoucherBody(w: PageWriter, input: VoucherInput): Promise<void> {
+export function layoutVoucherBody(w: PageWriter, input: VoucherInput): void {
   const qr = new URL(input.verifyUrl);
   qr.searchParams.set('voucher', input.voucherId);
   qr.searchParams.set('sha256', input.recordSha256);
-  await w.titleBlock(
+  w.titleBlock(
     titleOf(input.kind),
     [
       { label: l('凭证编号', 'Voucher ID'), value: input.voucherId },

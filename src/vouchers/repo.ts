@@ -42,6 +42,18 @@ export async function insertVoucher(tx: Tx, row: NewVoucher): Promise<boolean> {
   return inserted.length > 0;
 }
 
+/** insertVoucher for each row, in one statement: the ids of the rows inserted (the others were
+ *  on record already). */
+export async function insertVouchers(tx: Tx, rows: NewVoucher[]): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
+  const inserted = (await tx('vouchers')
+    .insert(rows.map((row) => ({ ...row, data: JSON.stringify(row.data) })))
+    .onConflict(['kind', 'subject_type', 'subject_id'])
+    .ignore()
+    .returning('id')) as { id: string }[];
+  return new Set(inserted.map((r) => r.id));
+}
+
 export async function findVoucherIdOf(tx: Tx, kind: VoucherKind, subjectType: string, subjectId: string): Promise<string | undefined> {
   const row = await tx('vouchers').where({ kind, subject_type: subjectType, subject_id: subjectId }).first('id');
   return row?.id;

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import { canonicalJson, toJsonSafe } from '../audit/canonical';
 import { newId } from '../domain/ids';
-import { enqueueJob } from '../queue/outbox';
+import { enqueueJob, enqueueJobs } from '../queue/outbox';
 import type { VoucherKind } from './input';
 import * as repo from './repo';
 
@@ -45,4 +45,26 @@ export async function requestVoucher(tx: Knex.Transaction, req: VoucherRequest):
   }
   await enqueueJob(tx, { queue: 'vouchers', name: 'render', jobId: `render.${id}`, payload: { voucherId: id } });
   return id;
+}
+
+/** requestVoucher for each request, in a fixed number of statements (a batch of events, such as
+ *  a bank file's thousands of deposits): the voucher ids, in the order of the requests. */
+export async function requestVouchers(tx: Knex.Transaction, reqs: VoucherRequest[]): Promise<string[]> {
+  const rows = reqs.map((req) => {
+    const data = toJsonSafe(req.data) as Record<string, unknown>;
+    const recordSha256 = createHash('sha256').update(canonicalJson({ kind: req.kind, subjectType: req.subjectType, subjectId: req.subjectId, data })).digest('hex');
+    return { id: newId('vch'), kind: req.kind, subject_type: req.subjectType, subject_id: req.subjectId, section_id: req.sectionId ?? null, bidder_id: req.bidderId ?? null, data, record_sha256: recordSha256 };
+  });
+  const inserted = await repo.insertVouchers(tx, rows);
+  const ids: string[] = [];
+  for (const row of rows) {
+    if (inserted.has(row.id)) ids.push(row.id);
+    else {
+      const existing = await repo.findVoucherIdOf(tx, row.kind, row.subject_type, row.subject_id);
+      if (!existing) throw new Error(`assertion: voucher ${row.kind} of ${row.subject_type} ${row.subject_id} conflicted but is not on record`);
+      ids.push(existing);
+    }
+  }
+  await enqueueJobs(tx, rows.filter((r) => inserted.has(r.id)).map((r) => ({ queue: 'vouchers' as const, name: 'render', jobId: `render.${r.id}`, payload: { voucherId: r.id } })));
+  return ids;
 }

@@ -11,9 +11,8 @@ import type { AppDeps } from '../http/deps';
 import { enqueueJob } from '../queue/outbox';
 import type { Runtime } from '../runtime';
 import { composeVoucherInput } from './compose';
-import { renderVoucher } from './render';
 import * as repo from './repo';
-import { signPdf } from './sign';
+import { renderAndSignVoucher } from './sign';
 import { verifyPdf } from './verify';
 
 /** Rendering is deterministic in the voucher's data: an attempt that failed this often will fail
@@ -58,9 +57,8 @@ export async function renderAndSign(rt: Runtime, voucherId: string): Promise<'si
 
 async function signVoucher(rt: Runtime, row: repo.VoucherRow): Promise<'signed' | 'already'> {
   const input = await composeVoucherInput(rt, row);
-  const unsigned = await renderVoucher(input);
   const signedAt = new Date();
-  const pdf = Buffer.from(await signPdf(unsigned, rt.signer, { signedAt, reason: `bidbond ${row.kind} ${row.id}`, location: rt.config.BIDBOND_CENTRE_NAME }));
+  const pdf = await renderAndSignVoucher(input, rt.signer, { signedAt, reason: `bidbond ${row.kind} ${row.id}`, location: rt.config.BIDBOND_CENTRE_NAME });
   const pdfSha256 = createHash('sha256').update(pdf).digest('hex');
   return rt.db.transaction(async (tx) => {
     if (!(await repo.storeSignedPdf(tx, row.id, { pdf, pdfSha256, signerSubject: rt.signer.subject, signedAt }))) return 'already' as const;

@@ -1,6 +1,8 @@
-// Signs a rendered voucher: fills its signature field with a detached CMS (PKCS#7) SignedData
-// over every byte of the file except the signature's own /Contents, the way Adobe Reader and
-// poppler's pdfsig expect (`/SubFilter /adbe.pkcs7.detached`).
+// Signs a voucher rendered sealed (render.ts): the file already holds the signature dictionary
+// with /ByteRange filled and an empty fixed-size /Contents, and the visible stamp. Signing hashes
+// every byte but that gap and writes a detached CMS (PKCS#7) SignedData into it, the way Adobe
+// Reader and poppler's pdfsig expect (`/SubFilter /adbe.pkcs7.detached`). Nothing is parsed:
+// re-loading the PDF with a PDF library to add a placeholder cost several times the signature.
 //
 // Not PAdES: that needs the signingCertificateV2 signed attribute (and ETSI.CAdES.detached),
 // which node-forge's PKCS#7 cannot add; we say adbe.pkcs7.detached rather than claim a profile
@@ -10,42 +12,10 @@
 // crypto.sign: node-forge's RSA is about 70 times slower (18.5 ms vs 0.26 ms for RSA-2048).
 import { createHash, createPrivateKey, KeyObject, sign as rsaSign } from 'node:crypto';
 import forge from 'node-forge';
-import {
-  beginText,
-  endText,
-  PDFArray,
-  PDFDict,
-  PDFDocument,
-  PDFHexString,
-  PDFName,
-  PDFNumber,
-  PDFRef,
-  PDFString,
-  ParseSpeeds,
-  popGraphicsState,
-  pushGraphicsState,
-  rectangle,
-  rgb,
-  setFillingRgbColor,
-  setFontAndSize,
-  setLineWidth,
-  setStrokingRgbColor,
-  showText,
-  stroke,
-  moveText,
-  PDFOperator,
-} from 'pdf-lib';
-import { fontkitForPdfLib, loadFontBytes } from './fonts';
-import { displayTime } from './layouts';
-import { fitLines, margin } from './layoutPage';
-import { signatureFieldName } from './render';
+import { renderSealedVoucher, signatureBytesMax, type Seal, type SealedVoucher, type VoucherInput } from './render';
 import type { Signer } from './signer';
 
-/** Room reserved for the DER SignedData. A signer and a CA certificate with RSA-2048 come to
- *  about 2.5 KB; 8 KB leaves room for an intermediate and RSA-4096. */
-export const signatureBytesMax = 8 * 1024;
-/** Unsigned vouchers are tens of KB; this bounds what a caller can make us parse and hash. */
-export const unsignedPdfBytesMax = 10 * 1024 * 1024;
+export { signatureBytesMax };
 
 export interface SignOptions {
   signedAt: Date;
@@ -55,130 +25,36 @@ export interface SignOptions {
   name?: string;
 }
 
-const byteRangePlaceholder = '/**********';
-
-export async function signPdf(unsignedPdf: Uint8Array, signer: Signer, opts: SignOptions): Promise<Uint8Array> {
-  if (unsignedPdf.length > unsignedPdfBytesMax) throw new Error(`PDF of ${unsignedPdf.length} bytes exceeds ${unsignedPdfBytesMax}`);
-  if (Number.isNaN(opts.signedAt.getTime())) throw new Error('assertion: signedAt must be a valid Date');
-  const prepared = await withSignaturePlaceholder(unsignedPdf, signer, opts);
-  return fillSignature(prepared, signer, opts.signedAt);
+/** What the stamp and the signature dictionary say for this signer. */
+export function sealFor(signer: Signer, opts: SignOptions): Seal {
+  return {
+    signerName: opts.name ?? certCommonName(signer) ?? signer.subject,
+    certificateFingerprint: signer.fingerprint,
+    signedAt: opts.signedAt,
+    ...(opts.reason ? { reason: opts.reason } : {}),
+    ...(opts.location ? { location: opts.location } : {}),
+  };
 }
 
-// ---------------------------------------------------------------------------------------------
-// Step 1: the signature dictionary with a fixed-size /Contents, in a file saved without object
-// streams (a signature dictionary inside a compressed object stream could not be patched).
-
-async function withSignaturePlaceholder(unsignedPdf: Uint8Array, signer: Signer, opts: SignOptions): Promise<Buffer> {
-  // Fastest: pdf-lib otherwise yields a timer tick every 100 objects, which costs more than the parse.
-  const doc = await PDFDocument.load(unsignedPdf, { updateMetadata: false, parseSpeed: ParseSpeeds.Fastest });
-  const ctx = doc.context;
-  const cn = certCommonName(signer) ?? signer.subject;
-  const signerName = opts.name ?? cn;
-
-  const sigDict = ctx.obj({
-    Type: 'Sig',
-    Filter: 'Adobe.PPKLite',
-    SubFilter: 'adbe.pkcs7.detached',
-    ByteRange: [0, PDFName.of('**********'), PDFName.of('**********'), PDFName.of('**********')],
-    Contents: PDFHexString.of('0'.repeat(signatureBytesMax * 2)),
-    M: PDFString.fromDate(opts.signedAt),
-    Name: PDFHexString.fromText(signerName),
-    ...(opts.reason ? { Reason: PDFHexString.fromText(opts.reason) } : {}),
-    ...(opts.location ? { Location: PDFHexString.fromText(opts.location) } : {}),
-  });
-  const sigRef = ctx.register(sigDict);
-
-  const { widget, acroForm } = findOrCreateSignatureField(doc);
-  const rect = widget.lookup(PDFName.of('Rect'), PDFArray).asArray().map((n) => (n as PDFNumber).asNumber());
-  const width = Math.abs(rect[2] - rect[0]);
-  const height = Math.abs(rect[3] - rect[1]);
-  const appearance = await appearanceStream(doc, width, height, [
-    { text: '电子签章 Electronic signature', size: 9.5 },
-    { text: `签署人 Signed by: ${signerName}`, size: 7 },
-    { text: `时间 At: ${displayTime(opts.signedAt.toISOString())}`, size: 7 },
-    { text: `证书 Certificate SHA-256: ${signer.fingerprint.slice(0, 32)}…`, size: 6 },
-  ]);
-  widget.set(PDFName.of('V'), sigRef);
-  widget.set(PDFName.of('AP'), ctx.obj({ N: appearance }));
-  // SignaturesExist | AppendOnly: viewers must not rewrite the file in a way that breaks it.
-  acroForm.set(PDFName.of('SigFlags'), PDFNumber.of(3));
-
-  const saved = await doc.save({ useObjectStreams: false, updateFieldAppearances: false, objectsPerTick: Number.MAX_SAFE_INTEGER });
-  return Buffer.from(saved.buffer, saved.byteOffset, saved.byteLength);
+/** Renders a voucher sealed for `signer` and signs it. */
+export async function renderAndSignVoucher(input: VoucherInput, signer: Signer, opts: SignOptions): Promise<Buffer> {
+  return signSealedVoucher(renderSealedVoucher(input, sealFor(signer, opts)), signer);
 }
 
-function findOrCreateSignatureField(doc: PDFDocument): { widget: PDFDict; widgetRef: PDFRef; acroForm: PDFDict } {
-  const ctx = doc.context;
-  let acroForm = doc.catalog.lookupMaybe(PDFName.of('AcroForm'), PDFDict);
-  if (!acroForm) {
-    acroForm = ctx.obj({ Fields: [] });
-    doc.catalog.set(PDFName.of('AcroForm'), ctx.register(acroForm));
+/** Writes the signature into the sealed voucher's bytes (in place) and returns them. */
+export function signSealedVoucher(sealed: SealedVoucher, signer: Signer): Buffer {
+  const { pdf, contentsStart, contentsEnd, seal } = sealed;
+  if (seal.certificateFingerprint !== signer.fingerprint) throw new Error('assertion: the voucher was sealed for another certificate than the signer holds');
+  if (contentsEnd - contentsStart !== signatureBytesMax * 2 + 2 || pdf[contentsStart] !== 0x3c || pdf[contentsEnd - 1] !== 0x3e) {
+    throw new Error('assertion: the sealed voucher has no signature placeholder at the offsets given');
   }
-  let fields = acroForm.lookupMaybe(PDFName.of('Fields'), PDFArray);
-  if (!fields) {
-    fields = ctx.obj([]);
-    acroForm.set(PDFName.of('Fields'), fields);
-  }
-  let alreadySigned = false;
-  for (let i = 0; i < fields.size(); i++) {
-    const ref = fields.get(i);
-    const field = fields.lookupMaybe(i, PDFDict);
-    if (!(ref instanceof PDFRef) || !field || field.get(PDFName.of('FT')) !== PDFName.of('Sig')) continue;
-    if (field.get(PDFName.of('V'))) {
-      alreadySigned = true;
-      continue;
-    }
-    const t = field.lookupMaybe(PDFName.of('T'), PDFString, PDFHexString);
-    if (t?.decodeText() === signatureFieldName && field.get(PDFName.of('Rect'))) return { widget: field, widgetRef: ref, acroForm };
-  }
-  // Re-saving the whole file (as pdf-lib does) would invalidate an existing signature; a second
-  // signature needs an incremental update, which vouchers never need.
-  if (alreadySigned) throw new Error('the PDF is already signed');
-  // A PDF not rendered by render.ts: put the signature box at the foot of the last page.
-  const page = doc.getPage(doc.getPageCount() - 1);
-  const widget = ctx.obj({
-    Type: 'Annot',
-    Subtype: 'Widget',
-    FT: 'Sig',
-    T: PDFString.of(signatureFieldName),
-    Rect: [margin.left, 8, margin.left + 250, 8 + 48],
-    F: 4,
-    P: page.ref,
-  });
-  const widgetRef = ctx.register(widget);
-  let annots = page.node.lookupMaybe(PDFName.of('Annots'), PDFArray);
-  if (!annots) {
-    annots = ctx.obj([]);
-    page.node.set(PDFName.of('Annots'), annots);
-  }
-  annots.push(widgetRef);
-  fields.push(widgetRef);
-  return { widget, widgetRef, acroForm };
-}
-
-/** The visible stamp: a box with the signer and time, in the voucher font (a subset of its own,
- *  since the document's subset holds only the glyphs its pages use; one weight, because each
- *  embedded subset costs milliseconds at save). */
-async function appearanceStream(doc: PDFDocument, width: number, height: number, lines: { text: string; size: number }[]): Promise<PDFRef> {
-  doc.registerFontkit(fontkitForPdfLib);
-  const font = await doc.embedFont(loadFontBytes('regular'), { subset: true });
-  const red = rgb(0.75, 0.1, 0.1);
-  const ops: PDFOperator[] = [pushGraphicsState(), setLineWidth(1.2), setStrokingRgbColor(red.red, red.green, red.blue), rectangle(1, 1, width - 2, height - 2), stroke()];
-  ops.push(setFillingRgbColor(red.red, red.green, red.blue));
-  let y = height - 6;
-  for (const line of lines) {
-    for (const text of fitLines(line.text, font, line.size, width - 12)) {
-      y -= line.size * 1.25;
-      if (y < 2) break;
-      ops.push(beginText(), setFontAndSize('F', line.size), moveText(6, y), showText(font.encodeText(text)), endText());
-    }
-  }
-  ops.push(popGraphicsState());
-  const form = doc.context.formXObject(ops, {
-    BBox: [0, 0, width, height],
-    Resources: { Font: { F: font.ref } },
-  });
-  return doc.context.register(form);
+  // A DER SignedData starts with 0x30 ("30" in hex); the placeholder is all zeros.
+  if (pdf.toString('latin1', contentsStart + 1, contentsStart + 3) !== '00') throw new Error('the PDF is already signed');
+  const digest = createHash('sha256').update(pdf.subarray(0, contentsStart)).update(pdf.subarray(contentsEnd)).digest();
+  const cms = detachedSignedData(digest, signer, seal.signedAt);
+  if (cms.length > signatureBytesMax) throw new Error(`assertion: CMS of ${cms.length} bytes exceeds the ${signatureBytesMax}-byte placeholder`);
+  pdf.write(cms.toString('hex'), contentsStart + 1, 'latin1');
+  return pdf;
 }
 
 function certCommonName(signer: Signer): string | undefined {
@@ -186,35 +62,7 @@ function certCommonName(signer: Signer): string | undefined {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Step 2: /ByteRange and /Contents patched in place. Both placeholders are fixed-width, so the
-// offsets computed from the saved file stay true after patching.
-
-function fillSignature(pdf: Buffer, signer: Signer, signedAt: Date): Buffer {
-  const text = pdf.toString('latin1');
-  const placeholderArray = `[ 0 ${byteRangePlaceholder} ${byteRangePlaceholder} ${byteRangePlaceholder} ]`;
-  const byteRangeAt = text.lastIndexOf(`/ByteRange ${placeholderArray}`);
-  const contentsMarker = `/Contents <${'0'.repeat(signatureBytesMax * 2)}>`;
-  const contentsAt = text.indexOf(contentsMarker);
-  if (byteRangeAt < 0 || contentsAt < 0 || text.indexOf(contentsMarker, contentsAt + 1) >= 0) {
-    throw new Error('assertion: signature placeholders not found exactly once in the saved PDF');
-  }
-  const hexStart = contentsAt + '/Contents '.length; // at '<'
-  const hexEnd = hexStart + signatureBytesMax * 2 + 2; // after '>'
-  const byteRange = [0, hexStart, hexEnd, pdf.length - hexEnd];
-  const arrayAt = byteRangeAt + '/ByteRange '.length;
-  const written = `[${byteRange.join(' ')}]`.padEnd(placeholderArray.length, ' ');
-  if (written.length !== placeholderArray.length) throw new Error('assertion: ByteRange does not fit its placeholder');
-  pdf.write(written, arrayAt, 'latin1');
-
-  const digest = createHash('sha256').update(pdf.subarray(0, hexStart)).update(pdf.subarray(hexEnd)).digest();
-  const cms = detachedSignedData(digest, signer, signedAt);
-  if (cms.length > signatureBytesMax) throw new Error(`assertion: CMS of ${cms.length} bytes exceeds the ${signatureBytesMax}-byte placeholder`);
-  pdf.write(cms.toString('hex'), hexStart + 1, 'latin1');
-  return pdf;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Step 3: CMS SignedData (RFC 5652) with signed attributes contentType, signingTime and
+// The CMS SignedData (RFC 5652): signed attributes contentType, signingTime and
 // messageDigest, the signer's certificate and its chain, no encapsulated content.
 
 const oids = {

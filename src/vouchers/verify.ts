@@ -7,9 +7,10 @@ import forge from 'node-forge';
 import { chainsToRoot, fingerprintOf, parseCertificateBundle } from '../pki/certs';
 import { voucherIdInfoKey } from './render';
 
-/** Vouchers are tens of KB; a roster of hundreds of bidders stays well under 1 MB. */
+/** Vouchers are tens of KB; the largest, a roster of 5,000 bidders, is about 1 MB (3 MB if every
+ *  name is as long as the registry allows). */
 export const voucherPdfBytesMax = 10 * 1024 * 1024;
-/** CMS larger than this is not one of ours (sign.ts reserves 16 KB). */
+/** CMS larger than this is not one of ours (render.ts reserves 8 KB). */
 export const cmsBytesMax = 64 * 1024;
 /** Certificates considered inside one CMS, and steps when building a path to a root. */
 export const embeddedCertificatesMax = 10;

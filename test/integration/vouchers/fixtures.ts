@@ -201,3 +201,43 @@ export function sampleVoucher(kind: VoucherKind, opts: { extreme?: boolean; seq?
       };
   }
 }
+
+// Company names as a real roster has them: a place, a trade name of two or three characters and a
+// kind of company. Trade names draw from the first 1,504 characters of GB 2312 (its most common
+// level, in pinyin order), so a roster of thousands of bidders uses about as many distinct
+// characters as one from a whole province would, and its font subset is as large.
+const places = ['苏州', '无锡', '常州', '南京', '南通', '扬州', '镇江', '泰州', '盐城', '淮安', '宿迁', '徐州', '连云港', '杭州', '宁波', '嘉兴', '湖州', '绍兴', '上海', '合肥', '芜湖', '吴江', '昆山', '常熟', '张家港', '太仓'];
+const tradeChars = (() => {
+  const gb2312 = new TextDecoder('gbk');
+  const chars: string[] = [];
+  for (let row = 0xb0; row <= 0xbf; row++) for (let cell = 0xa1; cell <= 0xfe; cell++) chars.push(gb2312.decode(Uint8Array.of(row, cell)));
+  return chars;
+})();
+const companyKinds = ['建设工程有限公司', '建筑安装工程有限公司', '市政园林工程有限公司', '路桥集团有限公司', '水利水电工程有限公司', '装饰工程股份有限公司', '机电设备安装有限公司', '交通工程有限公司'];
+
+/** An opening roster of `bidders` entries with varied names, securities and verdicts. */
+export function rosterVoucher(bidders: number, seq = 1): VoucherInput {
+  const base = sampleVoucher('opening_roster', { seq });
+  if (base.kind !== 'opening_roster') throw new Error('fixture');
+  let state = 0x9e3779b9 ^ seq;
+  // A linear congruential generator's low bits cycle quickly: take the high ones.
+  const next = (n: number) => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return Math.floor((state / 2 ** 32) * n);
+  };
+  const chars = tradeChars;
+  const entries = Array.from({ length: bidders }, (_, i) => {
+    const trade = Array.from({ length: 2 + next(2) }, () => chars[next(chars.length)]).join('');
+    const cash = next(3) !== 0;
+    const status = (['secured', 'secured', 'secured', 'secured', 'insufficient', 'invalid', 'missing'] as const)[next(7)];
+    return {
+      bidder: { name: `${places[next(places.length)]}${trade}${companyKinds[next(companyKinds.length)]}`, uscc: `91320${String(100000000000 + i * 7919).slice(0, 12)}X` },
+      security: status === 'missing' ? ('none' as const) : cash ? ('cash' as const) : ('guarantee' as const),
+      status,
+      ...(status === 'missing' ? {} : { amountFen: 80000000n - (status === 'insufficient' ? BigInt(next(1000000)) : 0n) }),
+      ...(status === 'missing' ? {} : { reference: cash ? `dep_01J${String(i).padStart(20, '0')}` : `BH-2025-ICBC-SZ-${String(i).padStart(6, '0')}` }),
+      rules: status === 'secured' || status === 'missing' ? [] : status === 'insufficient' ? ['R4'] : ['R3', 'R5'],
+    };
+  });
+  return { ...base, data: { ...base.data, entries } };
+}

@@ -3,11 +3,13 @@
 import { readFileSync } from 'node:fs';
 import { devP12Password, ensureDevPki, type DevPkiPaths } from '../../../src/pki/devPki';
 import { issueCertificate } from '../../../src/pki/certs';
-import { renderVoucher, voucherKinds, type VoucherKind } from '../../../src/vouchers/render';
-import { signPdf } from '../../../src/vouchers/sign';
+import { renderSealedVoucher, renderVoucher, voucherKinds, type VoucherKind } from '../../../src/vouchers/render';
+import { renderAndSignVoucher, sealFor, signSealedVoucher } from '../../../src/vouchers/sign';
 import { loadSigner, SignerLoadError, type Signer } from '../../../src/vouchers/signer';
 import { verifyPdf, voucherPdfBytesMax } from '../../../src/vouchers/verify';
-import { sampleVoucher } from './fixtures';
+import { rosterBiddersMax } from '../../../src/sections/service';
+import { voucherPagesMax } from '../../../src/vouchers/layoutPage';
+import { rosterVoucher, sampleVoucher } from './fixtures';
 import { nssDbTrusting, run, splitSignedPdf, tempDir } from './tools';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -18,8 +20,7 @@ let nssDb: string;
 const signed = new Map<VoucherKind, Uint8Array>();
 
 async function renderAndSign(kind: VoucherKind, seq = 1): Promise<Uint8Array> {
-  const unsigned = await renderVoucher(sampleVoucher(kind, { seq }));
-  return signPdf(unsigned, signer, { signedAt: new Date(), reason: '凭证签章 Voucher seal', location: '苏州 Suzhou' });
+  return renderAndSignVoucher(sampleVoucher(kind, { seq }), signer, { signedAt: new Date(), reason: '凭证签章 Voucher seal', location: '苏州 Suzhou' });
 }
 
 async function pdfsig(bytes: Uint8Array, name: string, trusted = true): Promise<string> {
@@ -160,8 +161,43 @@ describe('signing', () => {
     }
   });
 
-  test('refuses a PDF that is already signed rather than silently breaking its signature', async () => {
-    await expect(signPdf(signed.get('opening_roster')!, signer, { signedAt: new Date() })).rejects.toThrow('already signed');
+  test('refuses a voucher that is already signed rather than silently breaking its signature', () => {
+    const sealed = renderSealedVoucher(sampleVoucher('opening_roster', { seq: 3 }), sealFor(signer, { signedAt: new Date() }));
+    const once = Buffer.from(signSealedVoucher(sealed, signer));
+    expect(() => signSealedVoucher(sealed, signer)).toThrow('already signed');
+    expect(Buffer.from(sealed.pdf).equals(once)).toBe(true);
+    expect(verifyPdf(once, [rootPem]).valid).toBe(true);
+  });
+
+  test('refuses to sign a voucher sealed for another certificate (its stamp would name the wrong signer)', () => {
+    const other = issueCertificate({ commonName: 'another signer' });
+    const sealed = renderSealedVoucher(sampleVoucher('claim_notice', { seq: 4 }), sealFor(signer, { signedAt: new Date() }));
+    expect(() => signSealedVoucher(sealed, { ...signer, fingerprint: 'c'.repeat(64), certPem: other.certPem })).toThrow('another certificate');
+  });
+
+  test(`the opening roster of the most bidders a section opens with (${rosterBiddersMax}) is signed valid and lists every bidder`, async () => {
+    const input = rosterVoucher(rosterBiddersMax, 9);
+    const pdf = await renderAndSignVoucher(input, signer, { signedAt: new Date() });
+    expect(verifyPdf(pdf, [rootPem])).toMatchObject({ valid: true, coversWholeFile: true });
+    const out = await pdfsig(pdf, 'roster-max.pdf');
+    expect(out).toContain('Signature is Valid.');
+    expect(out).toContain('Total document signed');
+    const info = await run('pdfinfo', [tmp.file('roster-max.pdf')]);
+    const pages = Number(/Pages:\s+(\d+)/.exec(info.stdout)![1]);
+    expect(pages).toBeGreaterThan(100);
+    expect(pages).toBeLessThanOrEqual(voucherPagesMax);
+    const text = (await run('pdftotext', ['-enc', 'UTF-8', '-f', String(pages - 1), tmp.file('roster-max.pdf'), '-'])).stdout.replace(/\s+/g, '');
+    if (input.kind !== 'opening_roster') throw new Error('fixture');
+    expect(text).toContain(input.data.entries[rosterBiddersMax - 1].bidder.name);
+    expect(text).toContain(`第${pages}/${pages}页`);
+  });
+
+  test('the signature covers the whole file: the only unsigned bytes are the signature itself', () => {
+    const pdf = signed.get('verification_report')!;
+    const { byteRange } = splitSignedPdf(pdf);
+    expect(byteRange[0]).toBe(0);
+    expect(byteRange[2] - byteRange[1]).toBe(2 * 8 * 1024 + 2);
+    expect(byteRange[2] + byteRange[3]).toBe(pdf.length);
   });
 
   test('shows a visible red signature stamp on the last page, absent before signing', async () => {
@@ -198,7 +234,7 @@ describe('loadSigner', () => {
     const fromOpenssl = loadSigner({ p12Path: p12, password: 's3cret' });
     expect(fromOpenssl.fingerprint).toBe(signer.fingerprint);
     expect(fromOpenssl.chainPems).toHaveLength(1);
-    const pdf = await signPdf(await renderVoucher(sampleVoucher('claim_notice', { seq: 7 })), fromOpenssl, { signedAt: new Date() });
+    const pdf = await renderAndSignVoucher(sampleVoucher('claim_notice', { seq: 7 }), fromOpenssl, { signedAt: new Date() });
     expect(verifyPdf(pdf, [rootPem]).valid).toBe(true);
   });
 
