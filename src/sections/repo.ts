@@ -44,27 +44,70 @@ export async function updateSectionFrom(tx: Tx, id: string, from: string, fields
 
 export const findRoster = (tx: Tx, sectionId: string) => tx<RosterRow>('rosters').where({ section_id: sectionId }).first() as Promise<RosterRow | undefined>;
 
-export async function insertRoster(tx: Tx, r: { id: string; sectionId: string; openedAt: Date; requiredDepositFen: bigint; entries: RosterRow['entries']; openedBy: string }): Promise<void> {
-  await tx('rosters').insert({ id: r.id, section_id: r.sectionId, opened_at: r.openedAt, required_deposit_fen: r.requiredDepositFen, entries: JSON.stringify(r.entries), opened_by: r.openedBy });
+/** The roster with its voucher, in one insert; the row as stored. */
+export async function insertRoster(tx: Tx, r: Omit<RosterRow, 'created_at'>): Promise<RosterRow> {
+  const [{ created_at }] = (await tx('rosters')
+    .insert({ id: r.id, section_id: r.section_id, opened_at: r.opened_at, required_deposit_fen: r.required_deposit_fen, entries: JSON.stringify(r.entries), voucher_id: r.voucher_id, opened_by: r.opened_by })
+    .returning(['created_at'])) as { created_at: Date }[];
+  return { ...r, created_at };
 }
 
-export async function setRosterVoucher(tx: Tx, rosterId: string, voucherId: string): Promise<void> {
-  await tx('rosters').where({ id: rosterId }).update({ voucher_id: voucherId });
+/** A bidder on the roster, as the opening reads it: who it is and whether it withdrew (R9). */
+export interface RosterBidderRow {
+  bidder_id: string;
+  name: string;
+  uscc: string;
+  withdrawn: boolean;
 }
 
-/** Every bidder that tried to secure the section: a virtual account, a credit, a guarantee or an
- *  application for one. Bounded: more than `limit` is a programmer's or an attacker's doing. */
-export async function biddersOfSection(tx: Tx, sectionId: string, limit: number): Promise<string[]> {
+/** Every bidder that tried to secure the section (a virtual account, a credit, a guarantee or an
+ *  application for one), with its name and withdrawal, in bidder id order, in one query.
+ *  Bounded: more than `limit` is a programmer's or an attacker's doing. */
+export async function rosterBidders(tx: Tx, sectionId: string, limit: number): Promise<RosterBidderRow[]> {
   const { rows } = await tx.raw(
-    `SELECT bidder_id FROM deposit_accounts WHERE section_id = ?
-     UNION SELECT bidder_id FROM deposits WHERE section_id = ? AND bidder_id IS NOT NULL
-     UNION SELECT bidder_id FROM guarantees WHERE section_id = ?
-     UNION SELECT bidder_id FROM guarantee_applications WHERE section_id = ?
-     ORDER BY 1 LIMIT ?`,
-    [sectionId, sectionId, sectionId, sectionId, limit + 1],
+    `WITH b AS (
+       SELECT bidder_id FROM deposit_accounts WHERE section_id = :s
+       UNION SELECT bidder_id FROM deposits WHERE section_id = :s AND bidder_id IS NOT NULL
+       UNION SELECT bidder_id FROM guarantees WHERE section_id = :s
+       UNION SELECT bidder_id FROM guarantee_applications WHERE section_id = :s
+       ORDER BY 1 LIMIT :n)
+     SELECT b.bidder_id, d.name, d.uscc,
+            EXISTS (SELECT 1 FROM withdrawals w WHERE w.section_id = :s AND w.bidder_id = b.bidder_id) AS withdrawn
+       FROM b JOIN bidders d ON d.id = b.bidder_id
+      ORDER BY b.bidder_id`,
+    { s: sectionId, n: limit + 1 },
   );
   assert(rows.length <= limit, `section ${sectionId} has more than ${limit} bidders`);
-  return rows.map((r: { bidder_id: string }) => r.bidder_id);
+  return rows as RosterBidderRow[];
+}
+
+/** What the roster reads of a deposit: its verdict, amounts and checks (R3 held, R4, R5). */
+export type RosterDepositRow = Pick<DepositRow, 'id' | 'bidder_id' | 'status' | 'amount_fen' | 'excess_fen' | 'failed_rules' | 'checks'>;
+
+/** Every deposit of the section's bidders, by bidder then id, in one query. Bounded like the
+ *  bidders: more than `limit` is nobody's tender. */
+export async function rosterDeposits(tx: Tx, sectionId: string, limit: number): Promise<RosterDepositRow[]> {
+  const rows = (await tx('deposits')
+    .select('id', 'bidder_id', 'status', 'amount_fen', 'excess_fen', 'failed_rules', 'checks')
+    .where({ section_id: sectionId })
+    .whereNotNull('bidder_id')
+    .orderBy([{ column: 'bidder_id' }, { column: 'id' }])
+    .limit(limit + 1)) as RosterDepositRow[];
+  assert(rows.length <= limit, `section ${sectionId} holds more than ${limit} deposits`);
+  return rows;
+}
+
+/** What the roster prints of a guarantee: the number a reader can verify and its amount. */
+export interface RosterGuaranteeRow {
+  id: string;
+  number: string;
+  amount_fen: bigint;
+}
+
+export async function rosterGuarantees(tx: Tx, sectionId: string, limit: number): Promise<RosterGuaranteeRow[]> {
+  const rows = (await tx('guarantees').select('id', 'number', 'amount_fen').where({ section_id: sectionId }).orderBy('id').limit(limit + 1)) as RosterGuaranteeRow[];
+  assert(rows.length <= limit, `section ${sectionId} holds more than ${limit} guarantees`);
+  return rows;
 }
 
 /** Deposits of a section in the given statuses with no refund of their secured part scheduled

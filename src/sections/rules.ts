@@ -1,5 +1,7 @@
-// Pure rules of the section lifecycle: who is secured at opening (R4, R8) and which moves a
+// Pure rules of the section lifecycle: who is secured at opening (R3, R4, R8) and which moves a
 // section may make.
+import { heldOnR3 } from '../deposits/rules';
+
 export type SectionStatus = 'open' | 'opened' | 'awarded' | 'contracted' | 'closed' | 'terminated';
 export type SectionEvent = 'opening' | 'award' | 'contract' | 'termination';
 
@@ -59,4 +61,20 @@ export function rosterVerdict(f: BidderSecurityFacts): RosterVerdict {
     return { security: 'guarantee', status: 'invalid', rules: f.guarantee.failedRules.length ? f.guarantee.failedRules : ['R7'] };
   }
   return { security: null, status: 'missing', rules: [] };
+}
+
+/** R3: a deposit held because its booking date alone cannot say whether it beat the deadline
+ *  does not secure the bid until the centre decides. Where the rest of the bidder's security
+ *  does not secure it either, the roster says `insufficient` (not secured; money is there but
+ *  does not count yet) naming R3, and the held deposit among its depositIds: not `invalid`, which
+ *  would be a verdict nobody has given, nor `missing`, which would deny the payment. The
+ *  roster's four statuses are kept (API, voucher, award check all know them). */
+export function rosterHeldOverride(
+  verdict: RosterVerdict,
+  deposits: { status: string; checks: { rule: string; ok: boolean }[]; failed_rules: string[] }[],
+  withdrawn: boolean,
+): { security: 'cash'; status: 'insufficient'; rules: string[]; amountFen: bigint } | undefined {
+  if (withdrawn || verdict.status === 'secured' || !deposits.some(heldOnR3)) return undefined;
+  const rules = new Set(['R3', ...(verdict.status === 'insufficient' ? verdict.rules : [])]);
+  return { security: 'cash', status: 'insufficient', rules: [...rules].sort(), amountFen: verdict.security === 'cash' ? verdict.amountFen ?? 0n : 0n };
 }

@@ -6,21 +6,18 @@ import type { Calendar } from '../domain/calendar';
 import { appendAudit, type Actor } from '../audit/service';
 import { Conflict, NotFound, RuleViolation, Unprocessable, assert } from '../errors';
 import { invalidateShortDeposits } from '../deposits/matching';
-import { scheduleRefund } from '../refunds/service';
-import { depositsOf, findWithdrawal, type DepositRow } from '../deposits/repo';
-import { heldOnR3 } from '../deposits/rules';
+import { scheduleRefunds } from '../refunds/service';
+import type { DepositRow } from '../deposits/repo';
 import { NoRefundDeadline, r14AwardWithinLimit, awardAfterEvaluationDaysMax, type RefundReason } from '../domain/dueDates';
 import { newId } from '../domain/ids';
 import { formatAmount } from '../domain/money';
 import type { Caller } from '../http/auth';
 import { actorOf } from '../registry/service';
-import * as registryRepo from '../registry/repo';
 import { requestVoucher } from '../vouchers/requests';
-import { findGuarantee } from '../guarantees/repo';
 import { releaseGuaranteesForSection, secureGuaranteesAtOpening, type RosterGuarantee } from '../guarantees/lifecycle';
 import * as repo from './repo';
 import type { LifecycleSection, RosterEntry, RosterRow } from './repo';
-import { isLegalSectionMove, rosterVerdict, sectionStatusAfter, type RosterVerdict, type SectionEvent, type SectionStatus } from './rules';
+import { isLegalSectionMove, rosterHeldOverride, rosterVerdict, sectionStatusAfter, type SectionEvent, type SectionStatus } from './rules';
 
 export type { LifecycleSection, RosterEntry, RosterRow };
 
@@ -28,6 +25,10 @@ export type { LifecycleSection, RosterEntry, RosterRow };
 export const rosterBiddersMax = 5_000;
 /** Deposits refunded by one section event, bounded for the same reason. */
 export const sectionDepositsMax = 20_000;
+/** Deposits read for one roster: a few credits per bidder (top-ups, payments sent twice). */
+export const rosterDepositsMax = 50_000;
+/** Guarantees read for one roster: a few per bidder (a rejected one, then one that holds). */
+export const rosterGuaranteesMax = 20_000;
 
 async function lockSection(tx: Knex.Transaction, id: string, event: SectionEvent): Promise<LifecycleSection> {
   const s = await repo.lockLifecycleSection(tx, id);
@@ -58,8 +59,8 @@ export async function openSection(tx: Knex.Transaction, calendar: Calendar, call
   const entries = await computeRoster(tx, s, guarantees);
   await moveSection(tx, s, 'opening', { opened_at: now });
   const id = newId('rsn');
-  const stored = entries.map((e) => ({ ...e, amountFen: e.amountFen === null ? null : e.amountFen.toString() }));
-  await repo.insertRoster(tx, { id, sectionId, openedAt: now, requiredDepositFen: s.deposit_amount_fen, entries: stored, openedBy: caller.keyId });
+  // The PDF is rendered and signed by the vouchers queue; the opening only asks for it, so the
+  // roster is fixed and answered without waiting for a document of thousands of lines.
   const voucherId = await requestVoucher(tx, {
     kind: 'opening_roster',
     subjectType: 'roster',
@@ -79,7 +80,15 @@ export async function openSection(tx: Knex.Transaction, calendar: Calendar, call
       })),
     },
   });
-  await repo.setRosterVoucher(tx, id, voucherId);
+  const roster = await repo.insertRoster(tx, {
+    id,
+    section_id: sectionId,
+    opened_at: now,
+    required_deposit_fen: s.deposit_amount_fen,
+    entries: entries.map((e) => ({ ...e, amountFen: e.amountFen === null ? null : e.amountFen.toString() })),
+    voucher_id: voucherId,
+    opened_by: caller.keyId,
+  });
   await appendAudit(tx, {
     actor,
     action: 'section.opened',
@@ -87,52 +96,47 @@ export async function openSection(tx: Knex.Transaction, calendar: Calendar, call
     entityId: sectionId,
     data: { rosterId: id, voucherId, secured: entries.filter((e) => e.status === 'secured').map((e) => e.bidderId), bidders: entries.length },
   });
-  return { roster: (await repo.findRoster(tx, sectionId))!, voucherId };
+  return { roster, voucherId };
 }
 
-/** The roster: each bidder that tried to secure the section, and the verdict on its security. */
+/** The roster: each bidder that tried to secure the section, and the verdict on its security.
+ *  Read in a fixed number of queries whatever the number of bidders, judged in memory. */
 async function computeRoster(tx: Knex.Transaction, s: LifecycleSection, guarantees: Map<string, RosterGuarantee>): Promise<RosterEntry[]> {
-  const entries: RosterEntry[] = [];
-  for (const bidderId of await repo.biddersOfSection(tx, s.id, rosterBiddersMax)) {
-    const bidder = (await registryRepo.findBidder(tx, bidderId))!;
-    const deposits = await depositsOf(tx, s.id, bidderId);
-    const rg = guarantees.get(bidderId);
-    const g = rg ? await findGuarantee(tx, rg.guaranteeId) : undefined;
-    const withdrawn = (await findWithdrawal(tx, s.id, bidderId)) !== undefined;
-    const verdict = rosterVerdict({
-      requiredFen: s.deposit_amount_fen,
-      deposits: deposits.map((d) => ({ id: d.id, status: d.status, amountFen: d.amount_fen, excessFen: d.excess_fen, failedRules: d.failed_rules })),
-      guarantee:
-        rg && g ? { id: g.id, number: g.number, status: rg.status === 'secured' ? 'secured' : 'rejected', amountFen: g.amount_fen, failedRules: rg.rules } : undefined,
-      withdrawn,
-    });
-    const held = rosterHeldOverride(verdict, deposits, withdrawn);
-    entries.push({
-      bidderId,
-      name: bidder.name,
-      uscc: bidder.uscc,
-      security: held?.security ?? verdict.security,
-      status: held?.status ?? verdict.status,
-      rules: held?.rules ?? verdict.rules,
-      amountFen: held ? held.amountFen : verdict.amountFen ?? null,
-      depositIds: deposits.map((d) => d.id),
-      guaranteeId: g?.id ?? null,
-      guaranteeNumber: g?.number ?? null,
-    });
+  const bidders = await repo.rosterBidders(tx, s.id, rosterBiddersMax);
+  const depositsByBidder = new Map<string, repo.RosterDepositRow[]>();
+  for (const d of await repo.rosterDeposits(tx, s.id, rosterDepositsMax)) {
+    const list = depositsByBidder.get(d.bidder_id!);
+    if (list) list.push(d);
+    else depositsByBidder.set(d.bidder_id!, [d]);
   }
-  return entries;
+  const guaranteeRows = guarantees.size > 0 ? new Map((await repo.rosterGuarantees(tx, s.id, rosterGuaranteesMax)).map((g) => [g.id, g])) : new Map<string, repo.RosterGuaranteeRow>();
+  return bidders.map((b) => {
+    const rg = guarantees.get(b.bidder_id);
+    return rosterEntryOf(s.deposit_amount_fen, b, depositsByBidder.get(b.bidder_id) ?? [], rg, rg ? guaranteeRows.get(rg.guaranteeId) : undefined);
+  });
 }
 
-/** R3: a deposit held because its booking date alone cannot say whether it beat the deadline
- *  does not secure the bid until the centre decides. Where the rest of the bidder's security
- *  does not secure it either, the roster says `insufficient` (not secured; money is there but
- *  does not count yet) naming R3, and the held deposit among its depositIds: not `invalid`, which
- *  would be a verdict nobody has given, nor `missing`, which would deny the payment. The
- *  roster's four statuses are kept (API, voucher, award check all know them). */
-function rosterHeldOverride(verdict: RosterVerdict, deposits: DepositRow[], withdrawn: boolean): { security: 'cash'; status: 'insufficient'; rules: string[]; amountFen: bigint } | undefined {
-  if (withdrawn || verdict.status === 'secured' || !deposits.some(heldOnR3)) return undefined;
-  const rules = new Set(['R3', ...(verdict.status === 'insufficient' ? verdict.rules : [])]);
-  return { security: 'cash', status: 'insufficient', rules: [...rules].sort(), amountFen: verdict.security === 'cash' ? verdict.amountFen ?? 0n : 0n };
+/** One bidder's line: the verdict of R3, R4, R8 and R9 on its deposits and guarantee. */
+function rosterEntryOf(requiredFen: bigint, b: repo.RosterBidderRow, deposits: repo.RosterDepositRow[], rg: RosterGuarantee | undefined, g: repo.RosterGuaranteeRow | undefined): RosterEntry {
+  const verdict = rosterVerdict({
+    requiredFen,
+    deposits: deposits.map((d) => ({ id: d.id, status: d.status, amountFen: d.amount_fen, excessFen: d.excess_fen, failedRules: d.failed_rules })),
+    guarantee: rg && g ? { id: g.id, number: g.number, status: rg.status === 'secured' ? 'secured' : 'rejected', amountFen: g.amount_fen, failedRules: rg.rules } : undefined,
+    withdrawn: b.withdrawn,
+  });
+  const held = rosterHeldOverride(verdict, deposits, b.withdrawn);
+  return {
+    bidderId: b.bidder_id,
+    name: b.name,
+    uscc: b.uscc,
+    security: held?.security ?? verdict.security,
+    status: held?.status ?? verdict.status,
+    rules: held?.rules ?? verdict.rules,
+    amountFen: held ? held.amountFen : verdict.amountFen ?? null,
+    depositIds: deposits.map((d) => d.id),
+    guaranteeId: g?.id ?? null,
+    guaranteeNumber: g?.number ?? null,
+  };
 }
 
 /** R18: the roster names who secured the section, so a tenderee sees its own sections' only,
@@ -156,12 +160,9 @@ async function depositsOwed(tx: Knex.Transaction, sectionId: string, statuses: s
 }
 
 async function scheduleFor(tx: Knex.Transaction, calendar: Calendar, deposits: DepositRow[], reason: RefundReason, eventAt: Date, actor: Actor): Promise<string[]> {
-  const ids: string[] = [];
-  for (const d of deposits) {
-    const { refund } = await scheduleRefund(tx, calendar, { depositId: d.id, reason, principalFen: d.amount_fen - d.excess_fen, eventAt, actor });
-    ids.push(refund.id);
-  }
-  return ids;
+  // One batch for the whole section: a contract or a termination owes a refund to every bidder.
+  const scheduled = await scheduleRefunds(tx, calendar, deposits.map((d) => ({ depositId: d.id, reason, principalFen: d.amount_fen - d.excess_fen, eventAt, actor })));
+  return scheduled.map((r) => r.refund.id);
 }
 
 // ---- award -----------------------------------------------------------------------------------
