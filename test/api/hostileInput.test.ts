@@ -11,9 +11,12 @@ import { xmlBodyBytesMax } from '../../src/banks/xmlLimits';
 import { jsonBodyBytesMax } from '../../src/http/app';
 import { authenticateWebhook, senderAddressKey, webhookRejectedAuditWindowSeconds } from '../../src/http/webhookAuth';
 import { Unauthorized } from '../../src/errors';
-import { bearer, keyFor, startTestRuntime, testApp, bankCode } from '../support/runtime';
+import { bearer, keyFor, startTestRuntime, testApp, bankCode, uniqueUscc } from '../support/runtime';
 import { DepositWorld, entry, jsonNotification, randomDigits, type Bank } from './deposits.support';
 import { newCert, World } from './guaranteesFixtures';
+import type { SandboxBank } from '../../src/sandbox-bank';
+import { cnh2hBuildCreditNotice } from '../../src/banks/cnh2h/protocol';
+import { api, sandboxBankCode, startTestBank, trustNumber, uniqueNumber, virtualPrefix, type ApiResult } from '../integration/banks/sandboxSupport';
 
 let rt: Runtime;
 let app: Express;
@@ -172,6 +175,77 @@ describe('the JSON notification is as strict as every other body', () => {
   });
 });
 
+describe('a cn-h2h credit notice carrying text no database can store is refused, not a 500', () => {
+  function notice(va: string, payer: { name: string; number: string }, patch: Record<string, string>) {
+    const n = cnh2hBuildCreditNotice({
+      messageId: `N${randomDigits(12)}`,
+      account: va.slice(0, 10),
+      credits: [{ entryRef: `CN${randomDigits(14)}`, virtualAccount: va, amountFen: 5_000_000n, currency: 'CNY', bookedAt: new Date().toISOString(), valueDate: new Date().toISOString().slice(0, 10), debtor: { name: payer.name, accountNumber: payer.number }, remittance: '投标保证金' }],
+    });
+    Object.assign(n.body.details[0], patch);
+    return JSON.stringify(n);
+  }
+
+  test.each([
+    ['a NUL in the postscript', { postscript: '投标保证金\u0000' }, /postscript/],
+    ['a NUL in the payer name', { oppAcctName: '\u0000' }, /oppAcctName/],
+    ['half of a surrogate pair in the postscript', { postscript: '\uD800保证金' }, /postscript/],
+    ['a NUL in the bank reference', { bankSerialNo: 'CN\u00001' }, /bankSerialNo/],
+  ])('%s is a 400 naming the field, and nothing is recorded', async (_what, patch, field) => {
+    const section = await w.section(bank.id);
+    const bidder = await w.bidder();
+    const va = await w.virtualAccount(section.id, bidder.id);
+    const before = await creditCount();
+    const res = await w.notify(bank, notice(va, { name: bidder.account.name, number: bidder.account.number }, patch));
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('bank_message_invalid');
+    expect(res.body.error.message).toMatch(field);
+    expect(await creditCount()).toBe(before);
+  });
+
+  test('the same notice with storable text credits', async () => {
+    const section = await w.section(bank.id);
+    const bidder = await w.bidder();
+    const va = await w.virtualAccount(section.id, bidder.id);
+    const res = await w.notify(bank, notice(va, { name: bidder.account.name, number: bidder.account.number }, { postscript: '投标保证金 𠀀' }));
+    expect(res.status).toBe(200);
+  });
+});
+
+describe('half of a surrogate pair is not Unicode: refused naming the field, never a 500', () => {
+  test('in a name given to the API', async () => {
+    const res = await request(app).post('/v1/tenderees').set(bearer(w.centre)).send({ name: '某市\uD800住建局', uscc: uniqueUscc() });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ param: 'name', message: expect.stringMatching(/surrogate/) });
+  });
+
+  test("in an issuer's issuance and event webhooks", async () => {
+    const g = await new World(rt, app).init();
+    const sc = await g.scene('insurance');
+    const body = g.issuance(sc);
+    const res = await g.issue(sc.issuer, { ...body, applicant: { ...body.applicant, name: '甲\uDC00' } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.param).toBe('applicant.name');
+    expect(await rt.db('guarantees').where({ number: body.number }).first()).toBeUndefined();
+    const issued = await g.issue(sc.issuer, body);
+    expect(issued.status).toBe(201);
+    const ev = await g.event(sc.issuer, body.number, { type: 'cancelled', reason: '撤销\uD800' });
+    expect(ev.status).toBe(400);
+    expect(ev.body.error.param).toBe('reason');
+  });
+
+  test("in a bank's JSON notification", async () => {
+    const section = await w.section(bank.id);
+    const bidder = await w.bidder();
+    const va = await w.virtualAccount(section.id, bidder.id);
+    const before = await creditCount();
+    const res = await w.notify(bank, jsonNotification([{ ...entry(va, '50000.00', { name: bidder.account.name, number: bidder.account.number }), remittance: '保证金\uD800' }]));
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toMatch(/\$\.entries\[0\]\.remittance: must not contain half of a surrogate pair/);
+    expect(await creditCount()).toBe(before);
+  });
+});
+
 describe('refused senders cost little', () => {
   const rejectedTotal = async (reason?: string) =>
     (await rt.metrics.webhookRejected.get()).values.filter((v) => reason === undefined || v.labels.reason === reason).reduce((n, v) => n + v.value, 0);
@@ -281,6 +355,41 @@ describe('registered URLs are normalised before they are checked and stored', ()
   });
 });
 
+describe('webhook endpoints are registered URLs too: normalised before they are checked and stored', () => {
+  const register = (url: string) => request(app).post('/v1/webhook-endpoints').set(bearer(w.centre)).send({ url, events: ['*'] });
+
+  test.each([
+    ['http://%31%32%37.0.0.1/hook', 'http://127.0.0.1/hook'],
+    ['http://１２７。０．０．１:9/hook', 'http://127.0.0.1:9/hook'],
+  ])('%s is stored as %s', async (given, stored) => {
+    const res = await register(given);
+    expect(res.status).toBe(201);
+    expect(res.body.url).toBe(stored);
+    const again = await request(app).get(`/v1/webhook-endpoints/${res.body.id}`).set(bearer(w.centre));
+    expect(again.body.url).toBe(stored);
+  });
+
+  // The host check resolves the name: it is asked about the normalised host, never a spelling.
+  test.each([
+    ['https://ｅｒｐ。centre．example.cn/hook', 'erp.centre.example.cn'],
+    ['https://bаnk.example.cn/hook', 'xn--bnk-6cd.example.cn'],
+  ])('%s is checked as %s', async (given, host) => {
+    const res = await register(given);
+    expect(res.body.error?.message ?? '').not.toMatch(/ｅｒｐ|。|．|bаnk/);
+    if (res.status !== 201) expect(res.body.error.message).toContain(host);
+    else expect(new URL(res.body.url).hostname).toBe(host);
+  });
+
+  test.each([
+    ['ｊａｖａｓｃｒｉｐｔ:alert(1)', /must be an http or https URL/],
+    ['https://user:secret@erp.example.cn/hook', /must not carry a user name or password/],
+  ])('%s is refused naming the field', async (given, message) => {
+    const res = await register(given);
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ param: 'url', message: expect.stringMatching(message) });
+  });
+});
+
 describe("issuance details name no other issuer's records", () => {
   test("R7 on a bidder already secured by another issuer's guarantee says so without its id", async () => {
     const g = await new World(rt, app).init();
@@ -307,3 +416,152 @@ describe("issuance details name no other issuer's records", () => {
   });
 });
 
+
+describe("the sandbox bank's customer API reads its bodies as strictly as the service does", () => {
+  let sandbox: SandboxBank;
+  beforeAll(async () => {
+    sandbox = await startTestBank();
+  });
+  afterAll(async () => {
+    await sandbox.close();
+  });
+
+  async function customer(balance = '1000.00') {
+    const number = uniqueNumber();
+    const res = await api(sandbox, 'POST', '/sandbox/accounts', { number, name: '投标人甲建设有限公司', bankCode: sandboxBankCode, balance });
+    expect(res.status).toBe(201);
+    return number;
+  }
+  const accountOf = async (number: string) => (await api(sandbox, 'GET', `/sandbox/accounts/${number}`)).body;
+  const refusal = (res: ApiResult, param?: string) => {
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('invalid_request');
+    if (param) expect(res.body.error.param).toBe(param);
+    expect(res.text).not.toMatch(/\n\s+at |node_modules|SELECT|INSERT|violates|invalid byte sequence/);
+  };
+
+  test.each([
+    ['an unknown field', { isAdmin: true }, 'isAdmin'],
+    ['a misspelt option', { Balance: '5.00' }, 'Balance'],
+    ['a __proto__ field', JSON.parse('{"__proto__":{"isAdmin":true}}'), '__proto__'],
+  ])('opening an account with %s is a 400 naming it, and no account is opened', async (_what, extra, param) => {
+    const number = uniqueNumber();
+    refusal(await api(sandbox, 'POST', '/sandbox/accounts', { number, name: '投标人乙', bankCode: sandboxBankCode, ...extra }), param);
+    expect((await api(sandbox, 'GET', `/sandbox/accounts/${number}`)).status).toBe(404);
+  });
+
+  test.each([
+    ['an array', [{ number: '6222000000000001' }]],
+    ['a string', 'open'],
+  ])('an account body that is %s is a 400', async (_what, body) => {
+    const res = await api(sandbox, 'POST', '/sandbox/accounts', body);
+    expect(res.status).toBe(400);
+  });
+
+  test.each([
+    ['a NUL character', 'bad\u0000name', 'name'],
+    ['half of a surrogate pair', 'bad\uD800name', 'name'],
+  ])('a name with %s is a 400 naming the field, not a 500', async (_what, name, param) => {
+    const number = uniqueNumber();
+    refusal(await api(sandbox, 'POST', '/sandbox/accounts', { number, name, bankCode: sandboxBankCode }), param);
+    expect((await api(sandbox, 'GET', `/sandbox/accounts/${number}`)).status).toBe(404);
+  });
+
+  test.each([
+    ['an unknown field', { notify: false }, 'notify'],
+    ['an amount as a JSON number', { amount: 100 }, 'amount'],
+    ['an amount with an exponent', { amount: '1e3' }, 'amount'],
+    ['an amount in fullwidth digits', { amount: '１００.００' }, 'amount'],
+    ['a negative amount', { amount: '-1.00' }, 'amount'],
+    ['three decimal places', { amount: '1.001' }, 'amount'],
+    ['an amount of sixteen integer digits', { amount: '1000000000000000.00' }, 'amount'],
+    ['a remittance with a NUL character', { remittance: '保证金\u0000' }, 'remittance'],
+    ['a remittance with half a surrogate pair', { remittance: '\uDC00保证金' }, 'remittance'],
+    ['bookingDateOnly as a string', { bookingDateOnly: 'true' }, 'bookingDateOnly'],
+  ])('a customer transfer with %s is a 400 naming the field, and no money moves', async (_what, patch, param) => {
+    const from = await customer();
+    const to = await customer('0.00');
+    refusal(await api(sandbox, 'POST', '/sandbox/transfers', { fromAccount: from, toAccount: to, amount: '10.00', ...patch }), param);
+    expect((await accountOf(from)).balance).toBe('1000.00');
+    expect((await accountOf(to)).balance).toBe('0.00');
+  });
+
+  test('a customer transfer into a virtual sub-account with an unknown field is refused, and nothing is notified', async () => {
+    const from = await customer();
+    const before = (await api(sandbox, 'GET', '/sandbox/notifications')).body.data.length;
+    refusal(await api(sandbox, 'POST', '/sandbox/transfers', { fromAccount: from, toAccount: `${virtualPrefix}00000000001`, amount: '10.00', bookedAt: '2026-02-30T10:00:00+08:00' }), 'bookedAt');
+    expect((await accountOf(from)).balance).toBe('1000.00');
+    expect((await api(sandbox, 'GET', '/sandbox/notifications')).body.data.length).toBe(before);
+  });
+
+  test('closing an account with a body it does not read is refused, and the account stays open', async () => {
+    const number = await customer('0.00');
+    refusal(await api(sandbox, 'POST', `/sandbox/accounts/${number}/close`, { force: true }), 'force');
+    expect((await accountOf(number)).status).toBe('open');
+  });
+
+  test.each([
+    ['/sandbox/reversals', { ref: 'T1', reason: 'x' }, 'reason'],
+    ['/sandbox/returns', { endToEndId: 'E2E-1', reasonCode: 'AC04', amount: '1.00' }, 'amount'],
+    ['/sandbox/interest', { amount: '1.00', account: trustNumber }, 'account'],
+    ['/sandbox/interest', { amount: 1 }, 'amount'],
+    ['/sandbox/faults', { seed: 1, http500rate: 1 }, 'http500rate'],
+  ])('POST %s with %j is a 400 naming the field', async (pathname, body, param) => {
+    refusal(await api(sandbox, 'POST', pathname, body), param);
+  });
+
+  test.each([
+    ['NUL', '%00'],
+    ['NUL inside', 'ab%00cd'],
+    ['5,000 characters', 'x'.repeat(5000)],
+    ['fullwidth digits', encodeURIComponent('１２３')],
+    ['SQL', encodeURIComponent("1' OR '1'='1")],
+    ['__proto__', '__proto__'],
+    ['a UTF-8 surrogate', '%ED%A0%80'],
+    ['broken percent-encoding', '%E4%B8'],
+  ])('a path parameter with %s is answered 4xx, never 5xx', async (_what, p) => {
+    for (const pathname of [`/sandbox/accounts/${p}`, `/sandbox/payments/${p}`]) {
+      const res = await api(sandbox, 'GET', pathname);
+      expect(res.status).toBeGreaterThanOrEqual(400);
+      expect(res.status).toBeLessThan(500);
+    }
+    const retry = await api(sandbox, 'POST', `/sandbox/notifications/${p}/retry`);
+    expect(retry.status).toBeGreaterThanOrEqual(400);
+    expect(retry.status).toBeLessThan(500);
+  });
+
+  test('a cn-h2h request carrying a NUL or half a surrogate pair is refused E9002, not a 500', async () => {
+    const cn = await startTestBank({ protocol: 'cn-h2h' });
+    try {
+      const head = { transCode: 'B2E0003', reqSeqNo: `S${Date.now()}`, transDate: '20250303', transTime: '101010', custNo: '' };
+      const gateway = (code: string, message: unknown) =>
+        fetch(`${cn.url}/cn-h2h/gateway`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Trans-Code': code }, body: JSON.stringify(message) });
+      for (const acctNo of ['\u0000', `${trustNumber}\uD800`]) {
+        const res = await gateway('B2E0003', { head, body: { acctNo, queryDate: '20250303' } });
+        expect(res.status).toBe(200);
+        expect(((await res.json()) as { head: { retCode: string } }).head.retCode).toBe('E9002');
+      }
+      const detail = { bizSerialNo: `E${Date.now()}`, recvAcctNo: '6222000000000001', recvAcctName: '收款人\u0000', tranAmt: '1.00', postscript: '退还保证金' };
+      const batchNo = `B${Date.now()}`;
+      const pay = await gateway('B2E0001', {
+        head: { ...head, transCode: 'B2E0001', reqSeqNo: batchNo },
+        body: { batchNo, expDate: '20250303', payAcctNo: trustNumber, payAcctName: '专户', ccy: 'CNY', totalNum: '1', totalAmt: '1.00', details: [detail] },
+      });
+      expect(pay.status).toBe(200);
+      const answer = (await pay.json()) as { head: { retCode: string; retMsg: string } };
+      expect(answer.head.retCode).toBe('E9002');
+      expect(answer.head.retMsg).toMatch(/recvAcctName: contains a NUL character/);
+      expect((await api(cn, 'GET', `/sandbox/payments/${batchNo}`)).status).toBe(404);
+    } finally {
+      await cn.close();
+    }
+  });
+
+  test('a valid transfer still books', async () => {
+    const from = await customer();
+    const to = await customer('0.00');
+    const res = await api(sandbox, 'POST', '/sandbox/transfers', { fromAccount: from, toAccount: to, amount: '10.00', remittance: '投标保证金 🏗', bookingDateOnly: false });
+    expect(res.status).toBe(201);
+    expect((await accountOf(to)).balance).toBe('10.00');
+  });
+});
