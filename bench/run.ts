@@ -15,7 +15,7 @@ const workloads: { file: string; args: (scale: number) => string[] }[] = [
   { file: 'notification-batch.ts', args: (s) => [String(10_000 * s)] },
   { file: 'opening.ts', args: (s) => [String(5000 * s)] },
   { file: 'statement-parse.ts', args: (s) => [String(100_000 * s)] },
-  { file: 'voucher-sign.ts', args: (s) => [String(200 * s), '40'] },
+  { file: 'voucher-sign.ts', args: (s) => [String(200 * s), String(5000 * s)] },
   { file: 'refunds.ts', args: (s) => [String(10_000 * s)] },
 ];
 

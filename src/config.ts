@@ -54,6 +54,9 @@ export const envSchema = z.object({
   BIDBOND_REFUND_RETRY_DELAY_MS: z.coerce.number().int().min(0).max(86_400_000).optional(),
   BIDBOND_REFUND_RETRY_AFTER_NO_RECORD_MS: z.coerce.number().int().min(0).max(30 * 86_400_000).optional(),
   BIDBOND_REFUND_STATUS_HORIZON_MS: z.coerce.number().int().min(1000).max(90 * 86_400_000).optional(),
+  /** Whether event deliveries may go to private, loopback and link-local addresses. Unset: yes
+   *  in development and test (receivers on this machine), no in production. */
+  BIDBOND_WEBHOOK_ALLOW_PRIVATE: z.enum(['0', '1', 'true', 'false']).optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;
