@@ -3,13 +3,16 @@
 // and sweepers.
 import { audit } from '../audit';
 import { calendar } from '../calendar';
+import { credit } from '../credit';
 import { deposits } from '../deposits';
+import { events } from '../events';
 import { guarantees } from '../guarantees';
 import type { DomainModule } from '../module';
 import { reconciliation } from '../reconciliation';
 import { refunds } from '../refunds';
 import { registry } from '../registry';
 import { sections } from '../sections';
+import { statistics } from '../statistics';
 import { vouchers } from '../vouchers';
 
-export const domainModules: readonly DomainModule[] = [registry, audit, calendar, vouchers, guarantees, deposits, sections, refunds, reconciliation];
+export const domainModules: readonly DomainModule[] = [registry, credit, audit, calendar, vouchers, guarantees, deposits, sections, refunds, reconciliation, events, statistics];

@@ -12,6 +12,7 @@ import { assert } from '../errors';
 import type { Calendar } from '../domain/calendar';
 import { newId } from '../domain/ids';
 import { formatAmount } from '../domain/money';
+import { requirementKey, requirementsFor } from '../credit/service';
 import type { CreditEntry } from '../banks/types';
 import type { BankRow, SectionRow } from '../registry/repo';
 import { depositAccountSpec, journalsPerBatchMax, postJournals, suspenseAccountSpec, trustAccountSpec, type AccountSpec, type JournalInput } from '../ledger';
@@ -55,7 +56,12 @@ const claimAndLock = statement(
      ORDER BY da.virtual_account
      FOR UPDATE OF da FOR SHARE OF s
    )
-   SELECT c.claimed_ids, l.* FROM (SELECT array_agg(id) AS claimed_ids FROM claimed) c LEFT JOIN locked l ON true`,
+   -- The ids claimed ride on the first row only: on every row they would be parsed once per
+   -- account locked, a million strings for a batch of a thousand.
+   SELECT CASE WHEN coalesce(l.lock_rank, 1) = 1 THEN c.claimed_ids END AS claimed_ids, l.*
+   FROM (SELECT array_agg(id) AS claimed_ids FROM claimed) c
+   LEFT JOIN (SELECT row_number() OVER (ORDER BY da_virtual_account) AS lock_rank, locked.* FROM locked) l ON true
+   ORDER BY l.lock_rank`,
 );
 
 // A statement of its own after the locks, so its snapshot includes whatever the holders of those
@@ -160,6 +166,8 @@ export async function recordCredits(
     const rows = await run<Standing & { section_id: string; bidder_id: string }>(tx, standingDeposits, [pairs.map((a) => a.id), pairs.map((a) => a.da_bidder_id)]);
     for (const d of rows) standing.get(pairKey(d.section_id, d.bidder_id))!.push({ id: d.id, status: d.status, amount_fen: d.amount_fen, excess_fen: d.excess_fen, checks: d.checks });
   }
+  // R4: what each bidder must secure, reduced for its credit grade at the section's deadline.
+  const requirements = await requirementsFor(tx, pairs.map((a) => ({ section: a, bidderId: a.da_bidder_id })));
   const now = new Date();
   const newDeposits = new Map<string, NewDepositRow>();
   const receiptCredits = new Map<string, ReceiptCredit>();
@@ -180,7 +188,7 @@ export async function recordCredits(
     const section: SectionRow = account;
     const bidderId = account.da_bidder_id;
     const others = standing.get(pairKey(section.id, bidderId))!;
-    const verdict = judgeCredit(section, { number: account.da_basic_number, name: account.da_basic_name }, { bookedAt: row.booked_at, bookingDateOnly: row.booking_date_only, notifiedAt, amountFen: entry.amountFen, debtor: entry.debtor }, others);
+    const verdict = judgeCredit(section, { number: account.da_basic_number, name: account.da_basic_name }, { bookedAt: row.booked_at, bookingDateOnly: row.booking_date_only, notifiedAt, amountFen: entry.amountFen, debtor: entry.debtor }, others, requirements.get(requirementKey(section.id, bidderId)));
     const matched = { ...base, section_id: section.id, bidder_id: bidderId, checks: verdict.checks };
     if (verdict.status === 'invalid') newDeposits.set(depositId, { ...matched, status: 'invalid', failed_rules: verdict.failed });
     else if (verdict.status === 'held') newDeposits.set(depositId, { ...matched, status: 'held', held_reason: verdict.reason });

@@ -5,6 +5,7 @@ import type { Knex } from 'knex';
 import { appendAudit, type Actor } from '../audit/service';
 import type { Calendar } from '../domain/calendar';
 import { formatAmount } from '../domain/money';
+import { reductionAuditData } from '../domain/creditReduction';
 import type { SectionRow } from '../registry/repo';
 import { scheduleRefund } from '../refunds/service';
 import { requestVoucher, requestVouchers, type VoucherRequest } from '../vouchers/requests';
@@ -33,11 +34,11 @@ export async function announceVerdict(
     return;
   }
   if (v.status === 'received') {
-    await appendAudit(tx, { actor, action: 'deposit.received', entityType: 'deposit', entityId: depositId, data: { ...ids, amount, total: formatAmount(v.r4.totalFen), required: formatAmount(section.deposit_amount_fen) } });
+    await appendAudit(tx, { actor, action: 'deposit.received', entityType: 'deposit', entityId: depositId, data: { ...ids, amount, total: formatAmount(v.r4.totalFen), required: formatAmount(v.required.requiredFen), creditReduction: reductionAuditData(v.required) } });
     return;
   }
   for (const id of [depositId, ...v.waiting.map((w) => w.id)]) {
-    await appendAudit(tx, { actor, action: 'deposit.valid', entityType: 'deposit', entityId: id, data: { sectionId: section.id, bidderId, total: formatAmount(v.r4.totalFen), required: formatAmount(section.deposit_amount_fen) } });
+    await appendAudit(tx, { actor, action: 'deposit.valid', entityType: 'deposit', entityId: id, data: { sectionId: section.id, bidderId, total: formatAmount(v.r4.totalFen), required: formatAmount(v.required.requiredFen), creditReduction: reductionAuditData(v.required) } });
     await requestReceiptFor(id);
   }
 }

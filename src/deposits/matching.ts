@@ -14,6 +14,7 @@ import type { Calendar } from '../domain/calendar';
 import type { CreditEntry } from '../banks/types';
 import type { BankRow, SectionRow } from '../registry/repo';
 import { postJournal, type AccountSpec, type PostedJournal } from '../ledger';
+import { requirementFor } from '../credit/service';
 import { scheduleRefunds } from '../refunds/service';
 import * as repo from './repo';
 import { recordCredits, trustCreditJournal, type RecordOutcome } from './creditBatch';
@@ -45,9 +46,9 @@ const standingOf = (deposits: repo.DepositRow[]): Standing[] =>
   deposits.filter((d): d is repo.DepositRow & { status: 'valid' | 'received' } => d.status === 'valid' || d.status === 'received');
 
 /** R4 on a credit that passed R3 and R5 (`checks`), against the bidder's other deposits on the
- *  section (verdicts.ts, `r4Verdict`). */
+ *  section and its requirement after any credit reduction (verdicts.ts, `r4Verdict`). */
 export async function judgeR4(tx: Knex.Transaction, section: SectionRow, bidderId: string, creditFen: bigint, checks: RuleCheck[]): Promise<Verdict> {
-  return r4Verdict(section, standingOf(await repo.depositsOf(tx, section.id, bidderId)), creditFen, checks);
+  return r4Verdict(section, standingOf(await repo.depositsOf(tx, section.id, bidderId)), creditFen, checks, await requirementFor(tx, section, bidderId));
 }
 
 /** The waiting credits a valid verdict tops up (R4), the audit events of the verdict and the

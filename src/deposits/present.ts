@@ -1,17 +1,23 @@
 // Deposits as the API shows them.
 import { formatAmount } from '../domain/money';
+import type { RequiredSecurity } from '../domain/creditReduction';
 import { businessDate } from '../domain/time';
 import { presentRefund } from '../refunds/present';
 import type { RefundRow } from '../refunds/repo';
 import type { CreditRow, DepositAccountRow, DepositRow, WithdrawalRow } from './repo';
 import type { DepositDetail, Forfeiture } from './service';
 
-export const presentDepositAccount = (a: DepositAccountRow) => ({
+export const presentDepositAccount = (a: DepositAccountRow, r: RequiredSecurity) => ({
   object: 'deposit_account' as const,
   sectionId: a.section_id,
   bidderId: a.bidder_id,
   bankId: a.bank_id,
   virtualAccount: a.virtual_account,
+  requiredAmount: formatAmount(r.requiredFen),
+  currency: 'CNY' as const,
+  creditReduction: r.reduction
+    ? { grade: r.reduction.grade, percent: r.reduction.percent, source: r.reduction.source, validFrom: r.reduction.validFrom, validTo: r.reduction.validTo, fullAmount: formatAmount(r.fullFen) }
+    : null,
   createdAt: a.created_at.toISOString(),
 });
 

@@ -19,6 +19,7 @@ import type { CreditEntry } from '../banks/types';
 import type { Calendar } from '../domain/calendar';
 import { formatAmount } from '../domain/money';
 import { balanceOf, depositAccount, depositAccountSpec, postJournal, trustAccountSpec } from '../ledger';
+import { requirementFor } from '../credit/service';
 import { cancelScheduledForReversal, refundsBeforeReversal, refundsOfDeposit } from '../refunds/service';
 import { findBidder, type BankRow, type SectionRow } from '../registry/repo';
 import { findRoster } from '../sections/repo';
@@ -223,9 +224,10 @@ async function judgeWhatIsLeft(tx: Knex.Transaction, bank: BankRow, section: Sec
   const others = (await repo.depositsOf(tx, section.id, bidderId)).filter((o) => o.id !== reversed.id);
   const valid = others.filter((o) => o.status === 'valid');
   const securedFen = valid.reduce((s, o) => s + o.amount_fen - o.excess_fen, 0n);
-  if (valid.length === 0 || securedFen >= section.deposit_amount_fen) return;
+  const requiredFen = (await requirementFor(tx, section, bidderId)).requiredFen;
+  if (valid.length === 0 || securedFen >= requiredFen) return;
   const waitingFen = others.filter((o) => o.status === 'received').reduce((s, o) => s + o.amount_fen, 0n);
-  const detail = `the bank reversed ${reversed.id}: credited ${formatAmount(securedFen + waitingFen)} of the required ${formatAmount(section.deposit_amount_fen)}; awaiting a top-up`;
+  const detail = `the bank reversed ${reversed.id}: credited ${formatAmount(securedFen + waitingFen)} of the required ${formatAmount(requiredFen)}; awaiting a top-up`;
   for (const o of valid) {
     if (o.excess_fen > 0n) continue;
     const locked = (await repo.lockDeposit(tx, o.id))!;
@@ -238,7 +240,7 @@ async function judgeWhatIsLeft(tx: Knex.Transaction, bank: BankRow, section: Sec
       action: 'deposit.received',
       entityType: 'deposit',
       entityId: o.id,
-      data: { sectionId: section.id, bidderId, reversedDepositId: reversed.id, total: formatAmount(securedFen + waitingFen), required: formatAmount(section.deposit_amount_fen), rule: 'R4' },
+      data: { sectionId: section.id, bidderId, reversedDepositId: reversed.id, total: formatAmount(securedFen + waitingFen), required: formatAmount(requiredFen), rule: 'R4' },
     });
   }
 }

@@ -38,6 +38,14 @@ export const depositAccountOut = z.object({
   bidderId: z.string(),
   bankId: z.string(),
   virtualAccount: z.string(),
+  /** What this bidder must pay in (R4): the section's security, less its credit reduction. */
+  requiredAmount: z.string(),
+  currency: z.literal('CNY'),
+  /** The reduction for the credit grade the bidder holds at the current bid deadline, and the
+   *  finding behind it; null when none applies. */
+  creditReduction: z
+    .object({ grade: z.string(), percent: z.number(), source: z.string(), validFrom: z.string(), validTo: z.string(), fullAmount: z.string() })
+    .nullable(),
   createdAt: z.string(),
 });
 

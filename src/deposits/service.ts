@@ -11,6 +11,8 @@ import type { Tx } from '../db/knex';
 import type { Caller } from '../http/auth';
 import { paginate, type Page } from '../http/pagination';
 import { findBank, findBidder, findSection, findSectionForUpdate, type SectionRow } from '../registry/repo';
+import { requirementFor } from '../credit/service';
+import type { RequiredSecurity } from '../domain/creditReduction';
 import { actorOf } from '../registry/service';
 import { depositAccount, depositAccountSpec, forfeitPayableAccountSpec, postingsOf, postJournal, suspenseAccountSpec, type JournalRow, type PostingRow } from '../ledger';
 import type { RefundRow } from '../refunds/repo';
@@ -33,7 +35,15 @@ async function lockSection(tx: Knex.Transaction, sectionId: string): Promise<Sec
   return section;
 }
 
-export async function openDepositAccount(tx: Knex.Transaction, caller: Caller, sectionId: string, bidderId: string, now = new Date()) {
+/** The bidder's sub-account with its instructions: the amount it must secure (R4), reduced for
+ *  the credit grade it holds at the section's current deadline. */
+export async function openDepositAccount(tx: Knex.Transaction, caller: Caller, sectionId: string, bidderId: string, now = new Date()): Promise<{ account: repo.DepositAccountRow; created: boolean; requirement: RequiredSecurity }> {
+  const opened = await openAccount(tx, caller, sectionId, bidderId, now);
+  const section = (await findSection(tx, sectionId))!;
+  return { ...opened, requirement: await requirementFor(tx, section, bidderId) };
+}
+
+async function openAccount(tx: Knex.Transaction, caller: Caller, sectionId: string, bidderId: string, now: Date) {
   requireSelfOrCentre(caller, bidderId, sectionId);
   const existing = await repo.findDepositAccount(tx, sectionId, bidderId);
   if (existing) return { account: existing, created: false };

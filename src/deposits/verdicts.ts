@@ -1,5 +1,6 @@
 // What a matched credit is, by the rules (R3, R4, R5, and R11/R16 for a finished section), from
 // facts already read: pure, so one credit and a batch of thousands are judged by the same code.
+import { describeRequirement, requiredSecurity, type RequiredSecurity } from '../domain/creditReduction';
 import type { SectionRow } from '../registry/repo';
 import type { StoredCheck } from './repo';
 import { checkSectionTakesCredits, r3BookedBeforeDeadline, r4Total, r5FromBasicAccount, type R4Outcome, type RuleCheck } from './rules';
@@ -25,9 +26,9 @@ export type Verdict =
    *  deadline): it secures nothing and is not returned until the centre decides. */
   | { status: 'held'; checks: RuleCheck[]; reason: string }
   /** Passed, but the bidder's total is still short (R4): it waits for a top-up. */
-  | { status: 'received'; checks: RuleCheck[]; r4: Extract<R4Outcome, { kind: 'short' }> }
+  | { status: 'received'; checks: RuleCheck[]; r4: Extract<R4Outcome, { kind: 'short' }>; required: RequiredSecurity }
   /** Passed and the total reaches the requirement: the waiting credits become valid with it. */
-  | { status: 'valid'; checks: RuleCheck[]; r4: Exclude<R4Outcome, { kind: 'short' }>; waiting: Standing[] };
+  | { status: 'valid'; checks: RuleCheck[]; r4: Exclude<R4Outcome, { kind: 'short' }>; waiting: Standing[]; required: RequiredSecurity };
 
 export interface CreditFacts {
   bookedAt: Date;
@@ -38,9 +39,13 @@ export interface CreditFacts {
   debtor: { accountNumber: string; name: string };
 }
 
+/** The section's full security: what R4 asks of a bidder no credit reduction applies to. */
+export const fullRequirement = (section: Pick<SectionRow, 'deposit_amount_fen' | 'bid_deadline'>): RequiredSecurity =>
+  requiredSecurity({ depositAmountFen: section.deposit_amount_fen, bidDeadline: section.bid_deadline, creditReductions: [] }, []);
+
 /** R11/R16, then R3 and R5, then R4 against `others` (the bidder's standing deposits on the
- *  section, oldest first). */
-export function judgeCredit(section: SectionRow, basic: { number: string; name: string }, credit: CreditFacts, others: Standing[]): Verdict {
+ *  section, oldest first) and `required`, the bidder's requirement (its credit reduction). */
+export function judgeCredit(section: SectionRow, basic: { number: string; name: string }, credit: CreditFacts, others: Standing[], required: RequiredSecurity = fullRequirement(section)): Verdict {
   const ended = checkSectionTakesCredits({ status: section.status, contractSignedAt: section.contract_signed_at, terminatedAt: section.terminated_at });
   if (ended) return { status: 'invalid', checks: [ended], failed: [ended.rule] };
   const r3 = r3BookedBeforeDeadline(credit.bookedAt, section.bid_deadline, { dateOnly: credit.bookingDateOnly, notifiedAt: credit.notifiedAt });
@@ -51,24 +56,26 @@ export function judgeCredit(section: SectionRow, basic: { number: string; name: 
   const failed = checks.filter((c) => !c.ok && !(c === r3Check && r3.verdict === 'undecidable')).map((c) => c.rule);
   if (failed.length > 0) return { status: 'invalid', checks, failed };
   if (r3.verdict === 'undecidable') return { status: 'held', checks, reason: r3.detail };
-  return r4Verdict(section, others, credit.amountFen, checks);
+  return r4Verdict(section, others, credit.amountFen, checks, required);
 }
 
 /** R4 on a credit that passed R3 and R5 (`checks`), against the bidder's other deposits on the
  *  section. After the opening a credit still short can never be topped up in time: it goes
  *  back, as the opening returned those short at the deadline (`invalidateShortDeposits`). */
-export function r4Verdict(section: SectionRow, others: Standing[], creditFen: bigint, checks: RuleCheck[]): Verdict {
+export function r4Verdict(section: SectionRow, others: Standing[], creditFen: bigint, checks: RuleCheck[], required: RequiredSecurity = fullRequirement(section)): Verdict {
   const securedFen = others.filter((d) => d.status === 'valid').reduce((s, d) => s + d.amount_fen - d.excess_fen, 0n);
   const waiting = others.filter((d) => d.status === 'received');
   const waitingFen = waiting.reduce((s, d) => s + d.amount_fen, 0n);
-  const r4 = r4Total({ requiredFen: section.deposit_amount_fen, securedFen, waitingFen, creditFen });
+  const r4 = r4Total({ requiredFen: required.requiredFen, securedFen, waitingFen, creditFen });
+  // The check names the reduction and its finding: the deposit's record says why less was enough.
+  if (required.reduction) r4.check.detail = `${r4.check.detail}; required ${describeRequirement(required)}`;
   if (r4.kind === 'short' && section.opened_at !== null) {
     const short: RuleCheck = { rule: 'R4', ok: false, detail: `${r4.check.detail.replace(/; awaiting a top-up$/, '')}: short of the requirement, and the bids were opened ${section.opened_at.toISOString()}` };
     return { status: 'invalid', checks: [...checks, short], failed: ['R4'] };
   }
   const all = [...checks, r4.check];
-  if (r4.kind === 'short') return { status: 'received', checks: all, r4 };
-  return { status: 'valid', checks: all, r4, waiting };
+  if (r4.kind === 'short') return { status: 'received', checks: all, r4, required };
+  return { status: 'valid', checks: all, r4, waiting, required };
 }
 
 /** A waiting deposit's checks once a later credit tops it up to the requirement (R4). */

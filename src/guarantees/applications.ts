@@ -8,6 +8,8 @@ import { Conflict, NotFound, RuleViolation, Unprocessable } from '../errors';
 import { sameBankForGuarantee } from '../domain/bankCode';
 import { newId } from '../domain/ids';
 import { formatAmount } from '../domain/money';
+import { reductionAuditData } from '../domain/creditReduction';
+import { requirementFor } from '../credit/service';
 import { requiredValidUntil } from '../domain/rules';
 import { toBusinessDate } from '../domain/time';
 import type { Caller } from '../http/auth';
@@ -73,6 +75,7 @@ export async function createApplication(
   if (live) throw new Conflict('already_secured', `guarantee ${live.id} already secures this bidder on this section`, 'R7');
 
   const tenderee = (await findTenderee(tx, section.tenderee_id))!;
+  const requirement = await requirementFor(tx, section, bidder.id);
   const id = newId('app');
   await repo.insertApplication(tx, {
     id, section_id: section.id, bidder_id: bidder.id, issuer_id: issuer.id, kind: input.kind, status: 'submitted',
@@ -88,7 +91,8 @@ export async function createApplication(
       kind: input.kind,
       section: { id: section.id, projectCode: section.project_code, sectionCode: section.section_code, name: section.name },
       beneficiary: { uscc: tenderee.uscc, name: tenderee.name },
-      amountRequired: formatAmount(section.deposit_amount_fen),
+      amountRequired: formatAmount(requirement.requiredFen),
+      creditReduction: reductionAuditData(requirement),
       currency: section.currency,
       validFromRequired: toBusinessDate(section.bid_deadline),
       validUntilRequired: requiredValidUntil(section.bid_deadline, section.bid_validity_days),

@@ -7,7 +7,8 @@ import { assert } from '../errors';
 import { findIssuer, findSectionForUpdate } from '../registry/repo';
 import { queueIssuerMessage } from './messages';
 import * as repo from './repo';
-import { checkR2Validity, factsOf } from './rules';
+import { checkR2Validity, checkR4Amount, factsOf } from './rules';
+import { requirementKey, requirementsFor } from '../credit/service';
 import { sectionFacts } from './service';
 
 export interface RosterGuarantee {
@@ -19,23 +20,28 @@ export interface RosterGuarantee {
 }
 
 /** At opening (R8: a valid guarantee counts as cash): every issued or amended guarantee that
- *  still covers R2 becomes `secured`; per bidder, the guarantee the roster should show. A bidder
- *  with only rejected or lapsed guarantees is `invalid` with the rules they broke. */
+ *  still covers R2, and R4 for its bidder's credit grade at the deadline as it now stands (a
+ *  postponement may outlast the grade that reduced it), becomes `secured`; per bidder, the
+ *  guarantee the roster should show. A bidder with only rejected or lapsed guarantees is
+ *  `invalid` with the rules they broke. */
 export async function secureGuaranteesAtOpening(tx: Knex.Transaction, sectionId: string): Promise<RosterGuarantee[]> {
   const section = await findSectionForUpdate(tx, sectionId);
   assert(section, `no section ${sectionId}`);
   const facts = await sectionFacts(tx, section);
   const byBidder = new Map<string, RosterGuarantee>();
   const securedNow: { id: string; bidderId: string }[] = [];
-  for (const g of await repo.guaranteesOfSectionForUpdate(tx, sectionId)) {
+  const guarantees = await repo.guaranteesOfSectionForUpdate(tx, sectionId);
+  const requirements = await requirementsFor(tx, guarantees.map((g) => ({ section, bidderId: g.bidder_id })));
+  for (const g of guarantees) {
     let entry: RosterGuarantee | undefined;
     if (g.status === 'issued' || g.status === 'amended') {
       const r2 = checkR2Validity(factsOf(g), facts);
-      if (r2.ok) {
+      const r4 = checkR4Amount(factsOf(g), { ...facts, requirement: requirements.get(requirementKey(sectionId, g.bidder_id)) });
+      if (r2.ok && r4.ok) {
         securedNow.push({ id: g.id, bidderId: g.bidder_id });
         entry = { bidderId: g.bidder_id, guaranteeId: g.id, status: 'secured', rules: [] };
       } else {
-        entry = { bidderId: g.bidder_id, guaranteeId: g.id, status: 'invalid', rules: ['R2'] };
+        entry = { bidderId: g.bidder_id, guaranteeId: g.id, status: 'invalid', rules: [r2, r4].filter((c) => !c.ok).map((c) => c.rule) };
       }
     } else if (g.status === 'secured') {
       entry = { bidderId: g.bidder_id, guaranteeId: g.id, status: 'secured', rules: [] };

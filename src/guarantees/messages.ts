@@ -1,4 +1,4 @@
-// Signed messages to issuers (applications, claims, releases). The row in issuer_messages holds
+// Signed messages to issuers (applications, claims, releases, extension requests). The row in issuer_messages holds
 // the exact bytes; a job claims the row, POSTs it signed with the service key to the issuer's
 // callbackUrl, and records every attempt. A 2xx ends it; anything else is retried with backoff
 // by BullMQ up to `issuerMessageAttemptsMax`, then the message is `failed` for an operator.
@@ -21,7 +21,7 @@ export const issuerMessageIdleMs = 2 * 60_000;
 export const issuerMessageSweepBatchMax = 200;
 const responseErrorLengthMax = 500;
 
-export type IssuerMessageKind = 'application' | 'claim' | 'release';
+export type IssuerMessageKind = 'application' | 'claim' | 'release' | 'extension_request';
 
 const jobIdOf = (messageId: string, attempts: number) => `issuer-message.${messageId}.${attempts}`;
 

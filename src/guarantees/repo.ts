@@ -60,7 +60,7 @@ export interface ApplicationRow {
 export interface IssuerMessageRow {
   id: string;
   issuer_id: string;
-  kind: 'application' | 'claim' | 'release';
+  kind: 'application' | 'claim' | 'release' | 'extension_request';
   subject_id: string;
   url: string;
   body: string;
@@ -102,7 +102,7 @@ export interface IssuanceContext {
   /** The transaction's time: what the database stamps the guarantee's created_at with. */
   now: Date;
   issuer: Pick<IssuerRow, 'id' | 'kind' | 'bank_code'> | undefined;
-  section: (Pick<SectionRow, 'id' | 'project_code' | 'section_code' | 'tenderee_id' | 'deposit_amount_fen' | 'bid_deadline' | 'bid_validity_days' | 'accepted_security' | 'guarantee_bank_match'> & { tenderee_uscc: string }) | undefined;
+  section: (Pick<SectionRow, 'id' | 'project_code' | 'section_code' | 'tenderee_id' | 'deposit_amount_fen' | 'bid_deadline' | 'bid_validity_days' | 'accepted_security' | 'guarantee_bank_match' | 'credit_reductions'> & { tenderee_uscc: string }) | undefined;
   bidder: Pick<BidderRow, 'id' | 'basic_bank_code'> | undefined;
   numberTaken: boolean;
   /** The guarantee already standing for this bidder on this section, if any. */
@@ -123,7 +123,7 @@ export async function claimIssuance(
     SELECT EXISTS (SELECT 1 FROM claim) AS claimed, now() AS now,
       i.id AS issuer_id, i.kind AS issuer_kind, i.bank_code AS issuer_bank_code,
       s.id AS section_id, s.project_code, s.section_code, s.tenderee_id, s.deposit_amount_fen, s.bid_deadline,
-      s.bid_validity_days, s.accepted_security, s.guarantee_bank_match, t.uscc AS tenderee_uscc,
+      s.bid_validity_days, s.accepted_security, s.guarantee_bank_match, s.credit_reductions, t.uscc AS tenderee_uscc,
       b.id AS bidder_id, b.basic_bank_code,
       EXISTS (SELECT 1 FROM guarantees g WHERE g.issuer_id = ? AND g.number = ?) AS number_taken,
       live.id AS live_id, live.issuer_id AS live_issuer_id
@@ -156,6 +156,7 @@ export async function claimIssuance(
             bid_validity_days: r.bid_validity_days,
             accepted_security: r.accepted_security,
             guarantee_bank_match: r.guarantee_bank_match,
+            credit_reductions: r.credit_reductions,
             tenderee_uscc: r.tenderee_uscc,
           },
     bidder: r.bidder_id === null ? undefined : { id: r.bidder_id, basic_bank_code: r.basic_bank_code },

@@ -1,6 +1,7 @@
 // Pure checks of a guarantee against its section, each named by its rule id. Every check is
 // evaluated (not stopped at the first failure) so that an issuer learns all that is wrong at once.
 import { bankCategoryName, sameBankForGuarantee, type GuaranteeBankMatch } from '../domain/bankCode';
+import { describeRequirement, type RequiredSecurity } from '../domain/creditReduction';
 import { formatAmount } from '../domain/money';
 import { checkR3BeforeDeadline, checkValidityCovers, r12Grounds, type R12Ground, type RuleCheck } from '../domain/rules';
 
@@ -16,6 +17,9 @@ export interface SectionFacts {
   bidValidityDays: number;
   acceptedSecurity: readonly string[];
   guaranteeBankMatch: GuaranteeBankMatch;
+  /** What the applicant must secure where its credit grade reduces the section's security (R4);
+   *  the section's full security when absent. */
+  requirement?: RequiredSecurity;
 }
 
 export interface GuaranteeFacts {
@@ -81,12 +85,15 @@ export function checkR3IssuedBeforeDeadline(g: GuaranteeFacts, s: SectionFacts):
   return { rule, ok, detail };
 }
 
-/** R4: the amount covers the required deposit. */
+/** R4: the amount covers the required deposit, reduced for the applicant's credit grade where
+ *  the section grants a reduction for it. */
 export function checkR4Amount(g: GuaranteeFacts, s: SectionFacts): RuleCheck {
-  const ok = g.amountFen >= s.depositAmountFen;
+  const requiredFen = s.requirement?.requiredFen ?? s.depositAmountFen;
+  const required = s.requirement ? describeRequirement(s.requirement) : formatAmount(requiredFen);
+  const ok = g.amountFen >= requiredFen;
   return ok
-    ? { rule: 'R4', ok, detail: `amount ${formatAmount(g.amountFen)} covers the required ${formatAmount(s.depositAmountFen)}` }
-    : { rule: 'R4', ok, detail: `amount ${formatAmount(g.amountFen)} is less than the required ${formatAmount(s.depositAmountFen)}` };
+    ? { rule: 'R4', ok, detail: `amount ${formatAmount(g.amountFen)} covers the required ${required}` }
+    : { rule: 'R4', ok, detail: `amount ${formatAmount(g.amountFen)} is less than the required ${required}` };
 }
 
 /** R6: a bank guarantee comes from the bidder's basic-account bank (per section policy).

@@ -10,6 +10,8 @@ import { BadRequest, Conflict, NotFound, RuleViolation, Unprocessable, assert } 
 import { newId } from '../domain/ids';
 import { formatAmount, parseAmount } from '../domain/money';
 import { checkR12Ground, type RuleCheck } from '../domain/rules';
+import { reductionAuditData } from '../domain/creditReduction';
+import { requirementFor } from '../credit/service';
 import { businessDate } from '../domain/time';
 import type { Caller } from '../http/auth';
 import type { WebhookSender } from '../http/webhookAuth';
@@ -68,7 +70,8 @@ async function issue(tx: Knex.Transaction, sender: WebhookSender, body: Issuance
   assert(issuer, `webhook sender ${sender.id} is not an issuer`);
   const { section, bidder, application } = await identifyIssuance(tx, issuer, body, ctx);
   const facts = issuanceFacts(issuer, body);
-  const checks = checkGuarantee(facts, sectionFactsOf(section, section.tenderee_uscc), { basicAccountBankCode: bidder.basic_bank_code, issuerBankCode: issuer.bank_code });
+  const requirement = await requirementFor(tx, section, bidder.id);
+  const checks = checkGuarantee(facts, { ...sectionFactsOf(section, section.tenderee_uscc), requirement }, { basicAccountBankCode: bidder.basic_bank_code, issuerBankCode: issuer.bank_code });
   if (application) {
     checks.push(checkR7AnswersApplication(
       { id: application.id, sectionId: application.section_id, bidderId: application.bidder_id, kind: application.kind },
@@ -109,7 +112,7 @@ async function issue(tx: Knex.Transaction, sender: WebhookSender, body: Issuance
     action: g.status === 'issued' ? 'guarantee.issued' : 'guarantee.rejected',
     entityType: 'guarantee',
     entityId: g.id,
-    data: { number: g.number, sectionId: g.section_id, bidderId: g.bidder_id, amountFen: g.amount_fen, failed: g.checks.filter((c) => !c.ok).map((c) => c.rule), eventId: body.eventId },
+    data: { number: g.number, sectionId: g.section_id, bidderId: g.bidder_id, amountFen: g.amount_fen, failed: g.checks.filter((c) => !c.ok).map((c) => c.rule), eventId: body.eventId, creditReduction: reductionAuditData(requirement) },
   });
   return answer;
 }
@@ -270,7 +273,7 @@ async function amendment(tx: Knex.Transaction, g: repo.GuaranteeRow, section: Se
   if (body.validFrom !== undefined) facts.validFrom = body.validFrom;
   if (body.validTo !== undefined) facts.validTo = body.validTo;
   if (facts.validFrom > facts.validTo) throw new BadRequest('invalid_field', 'validFrom is after validTo', 'validFrom');
-  const rechecked = checkAmendment(facts, await sectionFacts(tx, section));
+  const rechecked = checkAmendment(facts, { ...(await sectionFacts(tx, section)), requirement: await requirementFor(tx, section, g.bidder_id) });
   const failed = rechecked.filter((c) => !c.ok);
   if (failed.length) {
     throw new RuleViolation(failed[0].rule, 'amendment_breaks_rules', failed.map((c) => `${c.rule}: ${c.detail}`).join('; '), undefined, { checks: rechecked });

@@ -62,6 +62,7 @@ export const presentSection = (r: SectionRow) => ({
   depositBankId: r.deposit_bank_id,
   acceptedSecurity: r.accepted_security as ('cash' | 'bank' | 'insurance' | 'guarantor')[],
   guaranteeBankMatch: r.guarantee_bank_match,
+  creditReductions: r.credit_reductions.map((c) => ({ grade: c.grade, percent: c.percent })),
   status: r.status,
   createdAt: r.created_at.toISOString(),
 });

@@ -1,5 +1,6 @@
 // Queries on the parties and the things bid on; each takes the unit of work.
 import type { Tx } from '../db/knex';
+import type { CreditReduction } from '../domain/creditReduction';
 
 export interface SectionRow {
   id: string;
@@ -17,6 +18,8 @@ export interface SectionRow {
   deposit_bank_id: string | null;
   accepted_security: string[];
   guarantee_bank_match: 'bank' | 'branch' | 'off';
+  /** Reductions of the security by credit grade, declared at creation (jsonb). */
+  credit_reductions: CreditReduction[];
   status: string;
   created_at: Date;
   /** The lifecycle (sections/): who won, and when each move was made; null until it is. */
@@ -138,6 +141,6 @@ export async function retireCertificate(tx: Tx, owner: { type: 'issuer' | 'bank'
 }
 
 export async function insertSection(tx: Tx, row: Omit<SectionRow, SectionLifecycleColumn>): Promise<boolean> {
-  const inserted = await tx('sections').insert(row).onConflict(['project_code', 'section_code']).ignore().returning('id');
+  const inserted = await tx('sections').insert({ ...row, credit_reductions: JSON.stringify(row.credit_reductions) }).onConflict(['project_code', 'section_code']).ignore().returning('id');
   return inserted.length > 0;
 }

@@ -1,6 +1,7 @@
 // Request and response schemas of the registry; they also produce its OpenAPI document.
 import { domainToASCII } from 'node:url';
 import { z } from 'zod';
+import { creditGradeCharsMax, creditGradePattern, creditReductionPercentMax, creditReductionsPerSectionMax } from '../domain/creditReduction';
 import { amountString, currencySchema, idParam, isoDateTime, listQuery, text } from '../http/schemas';
 
 export const usccSchema = z.string().length(18).regex(/^[0-9A-Z]{18}$/, '18 characters: digits and capital letters').meta({ example: '91330100716105852F' });
@@ -150,7 +151,20 @@ export const sectionCreate = z.strictObject({
     .max(securityKinds.length)
     .refine((a) => new Set(a).size === a.length, 'kinds must not repeat'),
   guaranteeBankMatch: z.enum(guaranteeBankMatches).default('bank'),
+  /** 按信用等级降低保证金: the security of a bidder holding `grade` at the bid deadline is reduced
+   *  by `percent` (R4). */
+  creditReductions: z
+    .array(
+      z.strictObject({
+        grade: z.string().max(creditGradeCharsMax).regex(creditGradePattern, 'capital letters, digits, + and -').meta({ example: 'AAA' }),
+        percent: z.number().int().min(0).max(creditReductionPercentMax),
+      }),
+    )
+    .max(creditReductionsPerSectionMax)
+    .refine((a) => new Set(a.map((r) => r.grade)).size === a.length, 'grades must not repeat')
+    .default([]),
 });
+export const creditReductionOut = z.object({ grade: z.string(), percent: z.number() });
 export const sectionOut = z.object({
   id: z.string(),
   object: z.literal('section'),
@@ -168,6 +182,7 @@ export const sectionOut = z.object({
   depositBankId: z.string().nullable(),
   acceptedSecurity: z.array(z.enum(securityKinds)),
   guaranteeBankMatch: z.enum(guaranteeBankMatches),
+  creditReductions: z.array(creditReductionOut),
   status: z.string(),
   createdAt: z.string(),
 });

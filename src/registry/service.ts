@@ -3,7 +3,8 @@ import type { Knex } from 'knex';
 import type forge from 'node-forge';
 import type { z } from 'zod';
 import { appendAudit, type Actor } from '../audit/service';
-import { Conflict, NotFound, RuleViolation, Unprocessable } from '../errors';
+import { BadRequest, Conflict, NotFound, RuleViolation, Unprocessable } from '../errors';
+import { creditReductionsProblem } from '../domain/creditReduction';
 import { validateBankCode } from '../domain/bankCode';
 import { newId } from '../domain/ids';
 import { parseAmount } from '../domain/money';
@@ -170,6 +171,8 @@ export async function createSection(tx: Knex.Transaction, caller: Caller, input:
   const capFen = input.depositCap ? parseAmount(input.depositCap) : input.regime === 'tendering_law' ? opts.depositCapFen : undefined;
   const r1 = checkDepositCap({ estimatedPriceFen, depositAmountFen, capFen });
   if (!r1.ok) throw new RuleViolation('R1', 'deposit_exceeds_limit', r1.detail, 'depositAmount');
+  const reductions = creditReductionsProblem(input.creditReductions);
+  if (reductions) throw new BadRequest('invalid_field', `creditReductions: ${reductions}`, 'creditReductions');
   const deadline = new Date(input.bidDeadline);
   if (deadline <= (opts.now ?? new Date())) throw new Unprocessable('deadline_in_past', 'bidDeadline must be in the future', 'bidDeadline');
   if (!(await repo.findTenderee(tx, input.tendereeId))) throw new Unprocessable('unknown_tenderee', `no tenderee ${input.tendereeId}`, 'tendereeId');
@@ -196,6 +199,7 @@ export async function createSection(tx: Knex.Transaction, caller: Caller, input:
     deposit_bank_id: input.depositBankId ?? null,
     accepted_security: input.acceptedSecurity,
     guarantee_bank_match: input.guaranteeBankMatch,
+    credit_reductions: input.creditReductions.map((c) => ({ grade: c.grade, percent: c.percent })),
   });
   if (!inserted) throw new Conflict('section_exists', `section ${input.projectCode}/${input.sectionCode} already exists`);
   await appendAudit(tx, { actor: actorOf(caller), action: 'section.created', entityType: 'section', entityId: id, data: input });

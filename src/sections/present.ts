@@ -5,7 +5,7 @@ import type { LifecycleSection, RosterRow } from './repo';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-export function presentLifecycle(r: LifecycleSection, extra: { refundIds?: string[]; releasedGuaranteeIds?: string[] } = {}) {
+export function presentLifecycle(r: LifecycleSection, extra: { refundIds?: string[]; releasedGuaranteeIds?: string[]; extensionRequestedGuaranteeIds?: string[] } = {}) {
   return {
     ...presentSection(r),
     winnerBidderId: r.winner_bidder_id,

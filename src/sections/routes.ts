@@ -5,12 +5,22 @@ import { defineRoute, transactionOf, type RouteDef } from '../http/route';
 import { idParam } from '../http/schemas';
 import { presentLifecycle, presentRoster } from './present';
 import * as s from './schemas';
+import { postponeSection } from './postponement';
 import * as service from './service';
 
 const tags = ['sections'];
 const params = z.strictObject({ id: idParam('sec') });
 
 export const sectionLifecycleRoutes: RouteDef<any, any, any>[] = [
+  defineRoute({
+    method: 'post', path: '/v1/sections/:id/postponement', operationId: 'postponeSection',
+    summary: 'Postpone the bid deadline (延期开标) before it passes; guarantees that no longer cover R2 are sent extension requests', tags,
+    access: { roles: ['centre'] }, params, body: s.postponementBody, response: s.lifecycleOut,
+    handler: async ({ tx, caller, params, body }) => {
+      const r = await postponeSection(transactionOf(tx), caller, params.id, body);
+      return presentLifecycle(r.section, { extensionRequestedGuaranteeIds: r.extensionRequests.map((e) => e.guaranteeId) });
+    },
+  }),
   defineRoute({
     method: 'post', path: '/v1/sections/:id/opening', operationId: 'openSection', summary: 'Open the bids (开标): fix the roster of secured bidders and put it on record', tags,
     access: { roles: ['centre'] }, params, response: s.rosterOut, successStatus: 201,

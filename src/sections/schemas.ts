@@ -5,6 +5,8 @@ import { sectionOut } from '../registry/schemas';
 export const awardBody = z.strictObject({ winnerBidderId: idParam('bdr'), evaluationReportAt: isoDateTime, noticeAt: isoDateTime });
 export const contractBody = z.strictObject({ signedAt: isoDateTime });
 export const terminationBody = z.strictObject({ reason: text(500) });
+/** 延期开标: a later deadline, before the current one passes, with the reason on record. */
+export const postponementBody = z.strictObject({ bidDeadline: isoDateTime, reason: text(500) });
 
 export const rosterEntryOut = z.object({
   bidderId: z.string(),
@@ -35,4 +37,6 @@ export const lifecycleOut = sectionOut.extend({
   terminatedAt: z.string().nullable(),
   refundIds: z.array(z.string()).optional(),
   releasedGuaranteeIds: z.array(z.string()).optional(),
+  /** A postponement's: the guarantees whose issuers were asked to extend them (R2). */
+  extensionRequestedGuaranteeIds: z.array(z.string()).optional(),
 });

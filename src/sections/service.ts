@@ -15,6 +15,7 @@ import type { Caller } from '../http/auth';
 import { actorOf } from '../registry/service';
 import { requestVoucher } from '../vouchers/requests';
 import { releaseGuaranteesForSection, secureGuaranteesAtOpening, type RosterGuarantee } from '../guarantees/lifecycle';
+import { requirementKey, requirementsFor } from '../credit/service';
 import * as repo from './repo';
 import type { LifecycleSection, RosterEntry, RosterRow } from './repo';
 import { isLegalSectionMove, rosterHeldOverride, rosterVerdict, sectionStatusAfter, type SectionEvent, type SectionStatus } from './rules';
@@ -109,10 +110,12 @@ async function computeRoster(tx: Knex.Transaction, s: LifecycleSection, guarante
     if (list) list.push(d);
     else depositsByBidder.set(d.bidder_id!, [d]);
   }
+  // R4: each bidder's requirement, reduced for the credit grade it holds at the deadline.
+  const requirements = await requirementsFor(tx, bidders.map((b) => ({ section: s, bidderId: b.bidder_id })));
   const guaranteeRows = guarantees.size > 0 ? new Map((await repo.rosterGuarantees(tx, s.id, rosterGuaranteesMax)).map((g) => [g.id, g])) : new Map<string, repo.RosterGuaranteeRow>();
   return bidders.map((b) => {
     const rg = guarantees.get(b.bidder_id);
-    return rosterEntryOf(s.deposit_amount_fen, b, depositsByBidder.get(b.bidder_id) ?? [], rg, rg ? guaranteeRows.get(rg.guaranteeId) : undefined);
+    return rosterEntryOf(requirements.get(requirementKey(s.id, b.bidder_id))!.requiredFen, b, depositsByBidder.get(b.bidder_id) ?? [], rg, rg ? guaranteeRows.get(rg.guaranteeId) : undefined);
   });
 }
 
