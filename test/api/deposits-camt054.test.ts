@@ -5,6 +5,7 @@ import type { Express } from 'express';
 import type { Runtime } from '../../src/runtime';
 import { parseNotification } from '../../src/banks/adapters';
 import { buildCamt054 } from '../../src/banks/iso20022/camt054';
+import { notificationEntriesMax } from '../../src/banks/xmlLimits';
 import { bankCode, bearer, keyFor, startTestRuntime, testApp } from '../support/runtime';
 import { DepositWorld, entry, jsonNotification, randomDigits, type Bank } from './deposits.support';
 
@@ -139,7 +140,7 @@ describe('hostile notifications are refused and record nothing', () => {
     const xml = `<?xml version="1.0"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08"><BkToCstmrDbtCdtNtfctn><GrpHdr><MsgId>BIG${randomDigits(8)}</MsgId><CreDtTm>2025-02-28T14:03:20+08:00</CreDtTm></GrpHdr><Ntfctn><Id>N1</Id><CreDtTm>2025-02-28T14:03:20+08:00</CreDtTm><Acct><Id><Othr><Id>123</Id></Othr></Id></Acct>${ntry.repeat(100_000)}</Ntfctn></BkToCstmrDbtCdtNtfctn></Document>`;
     await refusedCleanly(await w.notify(bank, xml, 'application/xml'), [400, 413]);
     const payer = { name: '某公司', number: '6222333344445555666' };
-    const entries = Array.from({ length: 10_001 }, (_, i) => ({ ...entry(`${bank.prefix}1`, '1.00', payer), entryRef: `X${i}` }));
+    const entries = Array.from({ length: notificationEntriesMax + 1 }, (_, i) => ({ ...entry(`${bank.prefix}1`, '1.00', payer), entryRef: `X${i}` }));
     const res = await w.notify(bank, jsonNotification(entries));
     await refusedCleanly(res, [400]);
     expect(await creditCount()).toBe(before);
