@@ -70,7 +70,12 @@ async function bankApi(method: string, pathname: string, body?: unknown) {
 /** The run's database is shared with other test files: this file's workers act only on
  *  refunds at this file's bank, and leave everyone else's alone. */
 function onlyOurBank(): HandlerTable {
-  const wrap = (h: JobHandler, lookup: (job: Job) => Promise<string | undefined>): JobHandler => async (r, job) => ((await lookup(job)) === bankId ? h(r, job) : 'foreign');
+  const wrap = (h: JobHandler, lookup: (job: Job) => Promise<string | undefined>): JobHandler => async (r, job) => {
+    if ((await lookup(job)) === bankId) return h(r, job);
+    // Another file's job, taken from the run's shared queue: failed, so BullMQ hands it out
+    // again after its back-off and the worker it belongs to gets it (completed, it would be lost).
+    throw new Error('a job of another test file');
+  };
   return {
     refunds: { submit: wrap(refundJobHandlers.refunds!.submit, async (job) => job.data.bankId ?? (await rt.db('refunds').where({ id: job.data.refundId }).first('bank_id'))?.bank_id) },
     'bank-status': {
