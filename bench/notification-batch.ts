@@ -28,7 +28,6 @@ import type { CreditEntry } from '../src/banks/types';
 import { deposits } from '../src/deposits';
 import { migrateLatest } from '../src/db/migrate';
 import { createDb } from '../src/db/knex';
-import { iso7064Mod1110CheckDigit } from '../src/domain/bankCode';
 import { newId } from '../src/domain/ids';
 import { usccCharset, usccCheckChar } from '../src/domain/uscc';
 import { issueCertificate } from '../src/pki/certs';
@@ -36,6 +35,7 @@ import { ensureDevPki } from '../src/pki/devPki';
 import { signMessage } from '../src/pki/messageSignature';
 import { createLogger } from '../src/runtime';
 import { reportRows } from './table';
+import { digits, cnaps } from './support';
 
 const creditCount = Number(process.argv[2] ?? 10_000);
 const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -45,15 +45,10 @@ const validGoalSeconds = 5;
 const validWaitSecondsMax = 300;
 const pollIntervalMs = 25;
 
-const digits = (n: number) => Array.from({ length: n }, (_, i) => (i === 0 ? 1 + randomInt(9) : randomInt(10))).join('');
 const uscc = (i: number) => {
   let b = `9111${String(i).padStart(8, '0')}`;
   while (b.length < 17) b += usccCharset[randomInt(31)];
   return b + usccCheckChar(b);
-};
-const cnaps = (cat: string) => {
-  const s = `${cat}1000${digits(4)}`;
-  return s + iso7064Mod1110CheckDigit(s);
 };
 
 async function main(): Promise<void> {

@@ -23,28 +23,23 @@ import { buildApi } from '../src/app/api';
 import { createRuntime } from '../src/app/runtime';
 import { migrateLatest } from '../src/db/migrate';
 import { createDb } from '../src/db/knex';
-import { iso7064Mod1110CheckDigit } from '../src/domain/bankCode';
 import { usccCharset, usccCheckChar } from '../src/domain/uscc';
 import { issueCertificate } from '../src/pki/certs';
 import { ensureDevPki } from '../src/pki/devPki';
 import { signMessage } from '../src/pki/messageSignature';
 import { createLogger } from '../src/runtime';
 import { reportRows } from './table';
+import { digits, cnaps, pct } from './support';
 
 const notifications = Number(process.argv[2] ?? 2000);
 const concurrency = Number(process.argv[3] ?? 8);
 const bidderCount = 200;
 const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-const digits = (n: number) => Array.from({ length: n }, (_, i) => (i === 0 ? 1 + randomInt(9) : randomInt(10))).join('');
 const uscc = () => {
   let b = '91110000';
   while (b.length < 17) b += usccCharset[randomInt(31)];
   return b + usccCheckChar(b);
-};
-const cnaps = (cat: string) => {
-  const s = `${cat}1000${digits(4)}`;
-  return s + iso7064Mod1110CheckDigit(s);
 };
 /** The goal: this share of the pgbench floor, and p99 within `p99GoalMs` at half that rate. */
 const floorShareGoal = 0.5;
@@ -52,7 +47,6 @@ const p99GoalMs = 50;
 /** Length of the paced pass, in notifications (at most): enough for a stable p99. */
 const pacedNotificationsMax = 1500;
 const pacedInFlightMax = 32;
-const pct = (xs: number[], p: number) => xs.slice().sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
 async function main(): Promise<void> {
   const dbName = `bidbond_bench_${Date.now().toString(36)}`;

@@ -26,7 +26,6 @@ import { createRuntime } from '../src/app/runtime';
 import { buildCamt054 } from '../src/banks/iso20022/camt054';
 import { migrateLatest } from '../src/db/migrate';
 import { createDb } from '../src/db/knex';
-import { iso7064Mod1110CheckDigit } from '../src/domain/bankCode';
 import { addCalendarDays, businessDate, toBusinessDate } from '../src/domain/time';
 import { usccCharset, usccCheckChar } from '../src/domain/uscc';
 import { issueCertificate } from '../src/pki/certs';
@@ -35,6 +34,7 @@ import { signMessage } from '../src/pki/messageSignature';
 import { createLogger } from '../src/runtime';
 import { vouchers } from '../src/vouchers';
 import { reportRows } from './table';
+import { digits, cnaps } from './support';
 
 const bidderCount = Number(process.argv[2] ?? 5000);
 const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -72,15 +72,10 @@ const kindOf = (i: number): Kind => {
   throw new Error('assertion: the mix sums to 100');
 };
 
-const digits = (n: number) => Array.from({ length: n }, (_, i) => (i === 0 ? 1 + randomInt(9) : randomInt(10))).join('');
 const uscc = () => {
   let b = '91110000';
   while (b.length < 17) b += usccCharset[randomInt(31)];
   return b + usccCheckChar(b);
-};
-const cnaps = (cat: string) => {
-  const s = `${cat}1000${digits(4)}`;
-  return s + iso7064Mod1110CheckDigit(s);
 };
 const seconds = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e9;
 

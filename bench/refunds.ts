@@ -33,6 +33,7 @@ import { startSandboxBank } from '../src/sandbox-bank';
 import { freePort } from '../src/db/embedded';
 import { createLogger } from '../src/runtime';
 import { reportRows } from './table';
+import { digits } from './support';
 
 const refunds = Number(process.argv[2] ?? 10_000);
 const goalSeconds = 60;
@@ -49,7 +50,6 @@ const payerBankCode = '103100000026';
 const depositYuan = '1000.00';
 const centreCaller = { keyId: 'bench', role: 'centre' as const };
 
-const digits = (n: number) => Array.from({ length: n }, (_, i) => (i === 0 ? 1 + randomInt(9) : randomInt(10))).join('');
 const uscc = () => {
   let b = '91110000';
   while (b.length < 17) b += usccCharset[randomInt(31)];

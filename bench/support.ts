@@ -1,0 +1,15 @@
+// Random but valid identifiers and percentiles shared by the benchmarks' set-ups and reports.
+import { randomInt } from 'node:crypto';
+import { iso7064Mod1110CheckDigit } from '../src/domain/bankCode';
+
+/** n random digits, the first not zero (account numbers, prefixes). */
+export const digits = (n: number) => Array.from({ length: n }, (_, i) => (i === 0 ? 1 + randomInt(9) : randomInt(10))).join('');
+
+/** A CNAPS bank code of the given category with its check digit. */
+export const cnaps = (cat: string) => {
+  const s = `${cat}1000${digits(4)}`;
+  return s + iso7064Mod1110CheckDigit(s);
+};
+
+/** The p-th percentile of the samples (nearest rank). */
+export const pct = (xs: number[], p: number) => xs.slice().sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
