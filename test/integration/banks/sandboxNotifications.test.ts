@@ -86,8 +86,12 @@ describe('sandbox bank: credit notifications to the service', () => {
     expect(new Set(copies.map((c) => c.body.toString('utf8'))).size).toBe(1);
     // Backoff: attempts are spaced out, not fired back to back.
     expect(copies[3].at - copies[0].at).toBeGreaterThanOrEqual(30);
-    const outbox = await api(bank, 'GET', '/sandbox/notifications?status=delivered');
-    expect(outbox.body.data.find((r: any) => r.messageId === paid.body.notificationMessageId)).toMatchObject({ status: 'delivered', attempts: 4, lastHttpStatus: 200 });
+    // The receiver has answered before the bank reads the answer and marks its row delivered.
+    const delivered = await waitFor('the outbox row marked delivered', async () => {
+      const outbox = await api(bank, 'GET', '/sandbox/notifications?status=delivered');
+      return outbox.body.data.find((r: any) => r.messageId === paid.body.notificationMessageId);
+    });
+    expect(delivered).toMatchObject({ status: 'delivered', attempts: 4, lastHttpStatus: 200 });
   });
 
   test('after the maximum attempts a notification is parked, visible, and delivered when retried by hand', async () => {
