@@ -13,6 +13,7 @@ import { startService, type ServiceParts } from '../app/process';
 import { connectInfrastructure } from '../app/runtime';
 import { createLogger } from '../runtime';
 import { extraCommands } from './commands';
+import { addOpenApiCommand } from './openapi';
 import { runDemoAgainst } from '../demo';
 
 export function fail(message: string): never {
@@ -159,6 +160,7 @@ keys
   });
 
 for (const add of extraCommands) add(program);
+addOpenApiCommand(program, () => loadConfig());
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof ConfigError || e instanceof RedisNotFound) fail(e.message);

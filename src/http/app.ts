@@ -14,6 +14,7 @@ import { requestFingerprint, runIdempotent, validateIdempotencyKey } from './ide
 import { buildOpenApi } from './openapi';
 import type { HandlerResult, RouteContext, RouteDef } from './route';
 import { authenticateWebhook } from './webhookAuth';
+import { mountConsole } from './console';
 import { translateDbError } from '../db/errors';
 import { recordedJobs } from '../queue/outbox';
 import { businessDate } from '../domain/time';
@@ -205,6 +206,7 @@ export function createApp(deps: AppDeps, routes: RouteDef<any, any, any>[]): exp
   });
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(openApi));
 
+  mountConsole(app, deps.config);
   for (const route of routes) mountRoute(app, deps, route);
 
   app.use((req: Request, _res: Response, next: NextFunction) => next(new NotFound('route', `${req.method} ${req.path}`)));

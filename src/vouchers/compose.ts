@@ -21,7 +21,7 @@ export function reviveFen(value: unknown, key = ''): unknown {
 
 export function verifyUrlFor(deps: Pick<AppDeps, 'config'>, voucherId: string): string {
   const base = deps.config.BIDBOND_PUBLIC_URL ?? `http://${deps.config.HOST}:${deps.config.PORT}`;
-  return `${base.replace(/\/$/, '')}/v1/vouchers/${voucherId}`;
+  return `${base.replace(/\/$/, '')}/verify/${voucherId}`;
 }
 
 /** Everything the renderer needs for a voucher on record. */

@@ -1,0 +1,104 @@
+// Pages in a real browser: Debian's chromium driven by playwright-core against the real api
+// listening on a loopback port. Screenshots of every page a test looks at are kept under
+// test-output/screenshots/ for a reader to look at, and every page is checked with axe-core.
+import { mkdirSync, readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Runtime } from '../../src/runtime';
+import { startTestRuntime, testApp } from '../support/runtime';
+
+export const chromiumPath = process.env.BIDBOND_CHROMIUM ?? '/usr/bin/chromium';
+export const screenshotDirectory = path.resolve(__dirname, '../../test-output/screenshots');
+
+/** The flags a closed network needs: without them chromium keeps calling home and is refused. */
+const chromiumArgs = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+];
+
+/** axe-core impacts that fail a page. */
+export const blockingImpacts = ['serious', 'critical'];
+
+export interface BrowserStack {
+  rt: Runtime;
+  baseUrl: string;
+  browser: Browser;
+  close: () => Promise<void>;
+}
+
+export async function startBrowserStack(env: Record<string, string> = {}): Promise<BrowserStack> {
+  const rt = await startTestRuntime(env);
+  const server: Server = await new Promise((resolve) => {
+    const s = testApp(rt).listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: chromiumArgs });
+  return {
+    rt,
+    baseUrl,
+    browser,
+    close: async () => {
+      await browser.close().catch(() => undefined);
+      server.closeAllConnections();
+      await new Promise((r) => server.close(() => r(undefined)));
+      await rt.close();
+    },
+  };
+}
+
+/** A fresh browser profile: its own cookies, so two people never share a session. */
+export async function newPerson(stack: BrowserStack, opts: { mobile?: boolean; lang?: 'zh' | 'en' } = {}): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await stack.browser.newContext({
+    baseURL: stack.baseUrl,
+    locale: opts.lang === 'en' ? 'en-US' : 'zh-CN',
+    timezoneId: 'Asia/Shanghai',
+    ...(opts.mobile ? { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true } : { viewport: { width: 1366, height: 900 } }),
+  });
+  const page = await context.newPage();
+  return { context, page };
+}
+
+/** Signs in through the page, as a person would. */
+export async function signIn(page: Page, login: string, password: string): Promise<void> {
+  await page.goto('/console/signin');
+  await page.locator('input[autocomplete="username"]').fill(login);
+  await page.locator('input[autocomplete="current-password"]').fill(password);
+  await page.locator('button[type="submit"]').click();
+  await page.getByTestId('signed-in-as').waitFor();
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(screenshotDirectory, { recursive: true });
+  const file = path.join(screenshotDirectory, `${name.replace(/[^A-Za-z0-9._-]+/g, '-')}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: string[];
+}
+
+/** The page's serious and critical accessibility violations (WCAG 2 A and AA rules). Evaluated
+ *  through the debugging protocol, which the pages' Content-Security-Policy does not apply to. */
+export async function accessibilityViolations(page: Page): Promise<AxeViolation[]> {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (ctx: Document, opts: unknown) => Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[] }> } }).axe;
+    const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => JSON.stringify(n.target)) }));
+  });
+  return result.filter((v) => v.impact !== null && blockingImpacts.includes(v.impact));
+}
