@@ -427,59 +427,65 @@ function invalidEncoding(err: unknown): BankMessageInvalid {
 /** The document as UTF-8 bytes read as latin1 (what XmlScanner reads), slice by slice, each
  *  ending on a whole character; without a byte-order mark. UTF-8 is checked, not decoded; a
  *  file in another declared encoding (GBK from Chinese banks) is decoded and re-encoded. */
-async function* utf8AsLatin1(input: Readable | NodeJS.ReadableStream | Buffer | string): AsyncGenerator<string> {
-  let decoder: TextDecoder | undefined;
-  let utf8 = false;
-  let carry: Buffer | undefined;
-  let first = true;
-  let head: Buffer[] = [];
-  let headBytes = 0;
-  const convert = (slice: Buffer): string => {
-    decoder ??= xmlDecoder(slice);
-    utf8 = utf8Labels.has(decoder.encoding);
+class Latin1Slices {
+  private decoder: TextDecoder | undefined;
+  private utf8 = false;
+  private carry: Buffer | undefined;
+  private first = true;
+  private head: Buffer[] = [];
+  private headBytes = 0;
+
+  /** The text of `slice` for the scanner; undefined while the declaration is still being gathered. */
+  push(slice: Buffer): string | undefined {
+    if (this.decoder) return this.convert(slice);
+    // The encoding is read from the declaration, so the first bytes are gathered until they
+    // hold it, however the input was cut.
+    this.head.push(slice);
+    this.headBytes += slice.length;
+    if (this.headBytes < xmlDeclarationBytesMax) return undefined;
+    const joined = Buffer.concat(this.head);
+    this.head = [];
+    return this.convert(joined);
+  }
+
+  /** What is left once the input has ended (the head of a short document, a decoder's rest). */
+  end(): string[] {
+    const out: string[] = [];
+    if (!this.decoder && this.headBytes > 0) out.push(this.convert(Buffer.concat(this.head)));
+    if (this.carry) throw invalidEncoding(new Error('the document ends inside a UTF-8 character'));
+    if (this.decoder && !this.utf8) {
+      try {
+        const rest = this.decoder.decode();
+        if (rest) out.push(Buffer.from(rest, 'utf8').toString('latin1'));
+      } catch (err) {
+        throw invalidEncoding(err);
+      }
+    }
+    return out;
+  }
+
+  private convert(slice: Buffer): string {
+    this.decoder ??= xmlDecoder(slice);
+    this.utf8 = utf8Labels.has(this.decoder.encoding);
     let bytes: Buffer;
-    if (utf8) {
-      const joined = carry ? Buffer.concat([carry, slice]) : slice;
+    if (this.utf8) {
+      const joined = this.carry ? Buffer.concat([this.carry, slice]) : slice;
       const end = utf8Boundary(joined);
-      carry = end < joined.length ? Buffer.from(joined.subarray(end)) : undefined;
+      this.carry = end < joined.length ? Buffer.from(joined.subarray(end)) : undefined;
       bytes = joined.subarray(0, end);
       if (!isUtf8(bytes)) throw invalidEncoding(new Error('malformed UTF-8'));
     } else {
       let text: string;
       try {
-        text = decoder.decode(slice, { stream: true });
+        text = this.decoder.decode(slice, { stream: true });
       } catch (err) {
         throw invalidEncoding(err);
       }
       bytes = Buffer.from(text, 'utf8');
     }
-    if (first && bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
-    first = false;
+    if (this.first && bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
+    this.first = false;
     return bytes.toString('latin1');
-  };
-  for await (const slice of bytesOf(input)) {
-    if (!decoder) {
-      // The encoding is read from the declaration, so the first bytes are gathered until they
-      // hold it, however the input was cut.
-      head.push(slice);
-      headBytes += slice.length;
-      if (headBytes < xmlDeclarationBytesMax) continue;
-      const joined = Buffer.concat(head);
-      head = [];
-      yield convert(joined);
-      continue;
-    }
-    yield convert(slice);
-  }
-  if (!decoder && headBytes > 0) yield convert(Buffer.concat(head));
-  if (carry) throw invalidEncoding(new Error('the document ends inside a UTF-8 character'));
-  if (decoder && !utf8) {
-    try {
-      const rest = decoder.decode();
-      if (rest) yield Buffer.from(rest, 'utf8').toString('latin1');
-    } catch (err) {
-      throw invalidEncoding(err);
-    }
   }
 }
 
@@ -497,76 +503,130 @@ function utf8Boundary(b: Buffer): number {
   return n;
 }
 
+/** The scanner with the handlers' claims: element paths, limits, the claimed element's reader.
+ *  What a claimed element came to waits in `ready`, to be run in document order by the caller
+ *  before it writes more. */
+class XmlDriver {
+  readonly ready: (() => void | Promise<void>)[] = [];
+  private readonly scanner: XmlScanner;
+  private total = 0;
+
+  constructor(handlers: XmlStreamHandlers) {
+    const path: string[] = [];
+    const loc: DocumentLocator = { qnames: [], attrs: [] };
+    const textChars: number[] = [];
+    let reader: XmlSubtreeReader | undefined;
+    let claimDepth = 0;
+    let claimedElements = 0;
+    const ready = this.ready;
+    this.scanner = new XmlScanner({
+      open(qname, attrs) {
+        const depth = path.length;
+        if (depth >= xmlDepthMax) failInvalid(`XML nests deeper than ${xmlDepthMax}`);
+        const name = localName(qname);
+        path.push(name);
+        textChars.push(0);
+        if (reader) {
+          claimedElements += 1;
+          if (claimedElements > xmlElementsMax) failInvalid(`XML element has more than ${xmlElementsMax} elements`);
+          // Nothing outside a claimed element needs its descendants' names or attributes: the
+          // locator stops at the claimed element.
+          reader.open(name, attrs, depth - claimDepth, qname);
+          return;
+        }
+        loc.qnames.push(qname);
+        loc.attrs.push(attrs ?? noAttrs);
+        const claim = handlers.collect(path, loc);
+        if (claim === false) return;
+        if (claim === true) {
+          if (!handlers.onElement) throw new Error('assertion: collecting subtrees needs onElement');
+          reader = new TreeCollector(name, qname, [...path], handlers.onElement);
+        } else reader = claim;
+        reader.begin(attrs);
+        claimDepth = depth;
+        claimedElements = 1;
+      },
+      text(t) {
+        const depth = path.length - 1;
+        const chars = textChars[depth] + t.length;
+        if (chars > xmlTextCharsMax) failInvalid(`XML element ${path[depth]} has more than ${xmlTextCharsMax} characters of text`);
+        textChars[depth] = chars;
+        if (reader) reader.text(t, depth - claimDepth);
+      },
+      close() {
+        const depth = path.length - 1;
+        path.pop();
+        textChars.pop();
+        if (reader) {
+          if (depth > claimDepth) {
+            reader.close(depth - claimDepth);
+            return;
+          }
+          ready.push(reader.finish());
+          reader = undefined;
+        }
+        loc.qnames.pop();
+        loc.attrs.pop();
+      },
+    });
+  }
+
+  write(text: string): void {
+    this.total += text.length;
+    if (text.indexOf('<!') !== -1) refuseDeclarations(text);
+    this.scanner.write(text);
+  }
+
+  end(): void {
+    if (this.total === 0) throw new BankMessageInvalid('XML document is empty');
+    this.scanner.close();
+  }
+}
+
 /** Streams an XML document with bounded memory: nothing is built outside what is collected,
  *  and each collected element is handed to the consumer (awaited) before more input is read. */
 export async function streamXml(input: Readable | NodeJS.ReadableStream | Buffer | string, handlers: XmlStreamHandlers): Promise<void> {
-  const path: string[] = [];
-  const loc: DocumentLocator = { qnames: [], attrs: [] };
-  const textChars: number[] = [];
-  let reader: XmlSubtreeReader | undefined;
-  let claimDepth = 0;
-  let claimedElements = 0;
-  const ready: (() => void | Promise<void>)[] = [];
-
-  const scanner = new XmlScanner({
-    open(qname, attrs) {
-      const depth = path.length;
-      if (depth >= xmlDepthMax) failInvalid(`XML nests deeper than ${xmlDepthMax}`);
-      const name = localName(qname);
-      path.push(name);
-      textChars.push(0);
-      if (reader) {
-        claimedElements += 1;
-        if (claimedElements > xmlElementsMax) failInvalid(`XML element has more than ${xmlElementsMax} elements`);
-        // Nothing outside a claimed element needs its descendants' names or attributes: the
-        // locator stops at the claimed element.
-        reader.open(name, attrs, depth - claimDepth, qname);
-        return;
-      }
-      loc.qnames.push(qname);
-      loc.attrs.push(attrs ?? noAttrs);
-      const claim = handlers.collect(path, loc);
-      if (claim === false) return;
-      if (claim === true) {
-        if (!handlers.onElement) throw new Error('assertion: collecting subtrees needs onElement');
-        reader = new TreeCollector(name, qname, [...path], handlers.onElement);
-      } else reader = claim;
-      reader.begin(attrs);
-      claimDepth = depth;
-      claimedElements = 1;
-    },
-    text(t) {
-      const depth = path.length - 1;
-      const chars = textChars[depth] + t.length;
-      if (chars > xmlTextCharsMax) failInvalid(`XML element ${path[depth]} has more than ${xmlTextCharsMax} characters of text`);
-      textChars[depth] = chars;
-      if (reader) reader.text(t, depth - claimDepth);
-    },
-    close() {
-      const depth = path.length - 1;
-      path.pop();
-      textChars.pop();
-      if (reader) {
-        if (depth > claimDepth) {
-          reader.close(depth - claimDepth);
-          return;
-        }
-        ready.push(reader.finish());
-        reader = undefined;
-      }
-      loc.qnames.pop();
-      loc.attrs.pop();
-    },
-  });
-
-  let total = 0;
-  for await (const text of utf8AsLatin1(input)) {
-    total += text.length;
-    if (text.indexOf('<!') !== -1) refuseDeclarations(text);
-    scanner.write(text);
-    while (ready.length > 0) await ready.shift()!();
+  const driver = new XmlDriver(handlers);
+  const slices = new Latin1Slices();
+  const drain = async () => {
+    while (driver.ready.length > 0) await driver.ready.shift()!();
+  };
+  for await (const slice of bytesOf(input)) {
+    const text = slices.push(slice);
+    if (text === undefined) continue;
+    driver.write(text);
+    await drain();
   }
-  if (total === 0) throw new BankMessageInvalid('XML document is empty');
-  scanner.close();
-  while (ready.length > 0) await ready.shift()!();
+  for (const text of slices.end()) {
+    driver.write(text);
+    await drain();
+  }
+  driver.end();
+  await drain();
+}
+
+/** streamXml for a document already in memory whose handlers are synchronous (a notification
+ *  read inside its request): the same scanner and guards, without a turn of the event loop per
+ *  slice. */
+export function scanXml(input: Buffer | string, handlers: XmlStreamHandlers): void {
+  const driver = new XmlDriver(handlers);
+  const slices = new Latin1Slices();
+  const drain = () => {
+    while (driver.ready.length > 0) {
+      if (driver.ready.shift()!() instanceof Promise) throw new Error('assertion: scanXml needs synchronous handlers');
+    }
+  };
+  const buf = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
+  for (let i = 0; i < buf.length; i += xmlStreamSliceBytes) {
+    const text = slices.push(buf.subarray(i, i + xmlStreamSliceBytes));
+    if (text === undefined) continue;
+    driver.write(text);
+    drain();
+  }
+  for (const text of slices.end()) {
+    driver.write(text);
+    drain();
+  }
+  driver.end();
+  drain();
 }

@@ -19,13 +19,14 @@ import type { CreditEntry, CreditNotification } from '../types';
 import { BankMessageInvalid } from '../types';
 import { formatAmount } from '../../domain/money';
 import { notificationEntriesMax } from '../xmlLimits';
-import { child, childrenNamed, parseXmlTree, requireText } from '../xmlRead';
-import { identifyTree } from '../xmlIsoMessage';
+import { child, childrenNamed, parseXmlTree, requireText, type XmlElement } from '../xmlRead';
+import { scanXml } from '../xmlStream';
+import { identifyMessage, identifyTree, type IsoMessageInfo } from '../xmlIsoMessage';
 import { oneEntryPerReference } from '../uniqueEntries';
 import { escapeXml } from '../xmlWrite';
 import { accountXml, agentXml, assertAccount, assertId, isoNameCharsMax, isoRemittanceCharsMax, isoText, namespaceOf, readAccount } from './common';
 import { bankTransactionCodeXml, bookingDateXml, defaultBankTransactionCode, returnInfoXml } from './camtWrite';
-import { readCamtEntry, type CamtBooking } from './camtEntry';
+import { bookingsOf, CamtEntryReader, readCamtEntry, type CamtBooking } from './camtEntry';
 import { normalizeBankDate, formatShanghaiDateTime, shanghaiParts } from './time';
 
 export const camt054Namespace = namespaceOf('camt.054.001.08');
@@ -135,41 +136,82 @@ function isReturnedPayment(b: CamtBooking): boolean {
   return b.direction === 'credit' && b.returnInfo !== undefined;
 }
 
+/** Reads a notification with the statement's scanner (xmlStream.ts): each Ntry goes straight
+ *  from the scanner's events into a flat record, and only the group header and each Ntfctn's
+ *  account are built as trees. A notice of 10,000 credits is read inside its request, before
+ *  its receipt is answered, so no tree of its 400,000 elements is built. */
 export function parseCamt054(xml: string | Buffer): CreditNotification {
-  const root = parseXmlTree(xml);
-  const { message } = identifyTree(root, 'camt.054');
-  const messageId = requireText(child(message, 'GrpHdr'), 'camt.054 GrpHdr', 'MsgId');
+  let info: IsoMessageInfo | undefined;
+  let groupHeader: XmlElement | undefined;
+  let ntfctns = 0;
+  let notifiedAccount: string | undefined;
+  let ntryIndex = 0;
   const credits: CreditEntry[] = [];
   const reversals: CreditEntry[] = [];
   let ignored = 0;
   let seen = 0;
-  const ntfctns = childrenNamed(message, 'Ntfctn');
-  if (ntfctns.length === 0) throw new BankMessageInvalid('camt.054: no Ntfctn');
-  for (const ntfctn of ntfctns) {
-    const notifiedAccount = readAccount(child(ntfctn, 'Acct'));
-    if (!notifiedAccount) throw new BankMessageInvalid('camt.054 Ntfctn: missing Acct/Id');
-    childrenNamed(ntfctn, 'Ntry').forEach((ntry, i) => {
-      const where = `camt.054 entry ${i + 1}`;
-      const bookings = readCamtEntry(ntry, where);
-      seen += bookings.length;
-      if (seen > notificationEntriesMax) throw new BankMessageInvalid(`camt.054: more than ${notificationEntriesMax} entries`);
-      for (const b of bookings) {
-        // An entry of zero moves no money: nothing to credit or take back.
-        if (b.amountFen === 0n || b.direction !== 'credit' || b.status !== 'BOOK' || (b.reversal && !isReturnedPayment(b))) {
-          ignored += 1;
-          // Listed only when it can be acted on; one without a reference or a date stays just
-          // ignored, as every reversal was before they were listed.
-          if (b.amountFen > 0n && b.direction === 'debit' && b.status === 'BOOK' && b.reversal && b.entryRef && b.bookedAt) {
-            reversals.push(notifiedEntry({ ...b, entryRef: b.entryRef, bookedAt: b.bookedAt }, notifiedAccount));
-          }
-          continue;
+  const requireAccount = () => {
+    if (ntfctns > 0 && !notifiedAccount) throw new BankMessageInvalid('camt.054 Ntfctn: missing Acct/Id');
+  };
+  const entryReader = new CamtEntryReader((record) => {
+    ntryIndex += 1;
+    requireAccount();
+    const where = `camt.054 entry ${ntryIndex}`;
+    const bookings = bookingsOf(record, where);
+    seen += bookings.length;
+    if (seen > notificationEntriesMax) throw new BankMessageInvalid(`camt.054: more than ${notificationEntriesMax} entries`);
+    for (const b of bookings) {
+      // An entry of zero moves no money: nothing to credit or take back.
+      if (b.amountFen === 0n || b.direction !== 'credit' || b.status !== 'BOOK' || (b.reversal && !isReturnedPayment(b))) {
+        ignored += 1;
+        // Listed only when it can be acted on; one without a reference or a date stays just
+        // ignored, as every reversal was before they were listed.
+        if (b.amountFen > 0n && b.direction === 'debit' && b.status === 'BOOK' && b.reversal && b.entryRef && b.bookedAt) {
+          reversals.push(notifiedEntry({ ...b, entryRef: b.entryRef, bookedAt: b.bookedAt }, notifiedAccount!));
         }
-        if (!b.entryRef) throw new BankMessageInvalid(`${where}: a booked credit without any reference (AcctSvcrRef, NtryRef, UETR, EndToEndId)`);
-        if (!b.bookedAt) throw new BankMessageInvalid(`${where}: a booked credit without BookgDt`);
-        credits.push(notifiedEntry({ ...b, entryRef: b.entryRef, bookedAt: b.bookedAt }, notifiedAccount));
+        continue;
       }
-    });
-  }
+      if (!b.entryRef) throw new BankMessageInvalid(`${where}: a booked credit without any reference (AcctSvcrRef, NtryRef, UETR, EndToEndId)`);
+      if (!b.bookedAt) throw new BankMessageInvalid(`${where}: a booked credit without BookgDt`);
+      credits.push(notifiedEntry({ ...b, entryRef: b.entryRef, bookedAt: b.bookedAt }, notifiedAccount!));
+    }
+  });
+  scanXml(xml, {
+    collect: (path, loc) => {
+      const n = path.length;
+      if (!info) {
+        if (n >= 2 && path[n - 2] === 'Document') {
+          info = identifyMessage(loc);
+          if (info?.type !== 'camt.054') throw new BankMessageInvalid(`expected camt.054, got ${info?.type ?? path[n - 1]}`);
+        }
+        return false;
+      }
+      if (n < 3 || path[n - 3] !== 'Document') {
+        if (n >= 4 && path[n - 2] === 'Ntfctn' && path[n - 4] === 'Document') {
+          if (path[n - 1] === 'Acct') return true;
+          if (path[n - 1] === 'Ntry') return entryReader;
+        }
+        return false;
+      }
+      // A child of the message root.
+      if (path[n - 1] === 'GrpHdr') return groupHeader === undefined;
+      if (path[n - 1] === 'Ntfctn') {
+        requireAccount();
+        ntfctns += 1;
+        notifiedAccount = undefined;
+        ntryIndex = 0;
+      }
+      return false;
+    },
+    onElement: (el) => {
+      if (el.name === 'GrpHdr') groupHeader = el;
+      else if (el.name === 'Acct' && notifiedAccount === undefined) notifiedAccount = readAccount(el);
+    },
+  });
+  if (!info) throw new BankMessageInvalid('expected an ISO 20022 camt.054 Document');
+  const messageId = requireText(groupHeader, 'camt.054 GrpHdr', 'MsgId');
+  if (ntfctns === 0) throw new BankMessageInvalid('camt.054: no Ntfctn');
+  requireAccount();
   return oneEntryPerReference(reversals.length ? { messageId, credits, ignored, reversals } : { messageId, credits, ignored }, 'camt.054');
 }
 
