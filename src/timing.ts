@@ -24,8 +24,19 @@ export interface RefundTiming {
   statusHorizonMs: number;
 }
 
+/** How long a person's browser session lasts (src/users). */
+export interface SessionTiming {
+  /** A session unused this long is over: a console left open on an unattended desk. */
+  idleTimeoutMs: number;
+  /** And whatever its use, it is over this long after sign-in. */
+  absoluteTimeoutMs: number;
+  /** The last use is written at most this often, not on every request. */
+  lastSeenRefreshMs: number;
+}
+
 export interface Timing {
   refunds: RefundTiming;
+  sessions: SessionTiming;
 }
 
 export const defaultRefundTiming: RefundTiming = {
@@ -39,11 +50,21 @@ export const defaultRefundTiming: RefundTiming = {
   statusHorizonMs: 48 * 3600_000,
 };
 
-export const defaultTiming: Timing = { refunds: defaultRefundTiming };
+export const sessionIdleTimeoutMs = 30 * 60_000;
+export const sessionAbsoluteTimeoutMs = 12 * 3600_000;
+export const sessionLastSeenRefreshMs = 60_000;
+
+export const defaultSessionTiming: SessionTiming = {
+  idleTimeoutMs: sessionIdleTimeoutMs,
+  absoluteTimeoutMs: sessionAbsoluteTimeoutMs,
+  lastSeenRefreshMs: sessionLastSeenRefreshMs,
+};
+
+export const defaultTiming: Timing = { refunds: defaultRefundTiming, sessions: defaultSessionTiming };
 
 /** The defaults with some values replaced. */
-export function timingWith(overrides: { refunds?: Partial<RefundTiming> } = {}): Timing {
-  return { refunds: { ...defaultRefundTiming, ...overrides.refunds } };
+export function timingWith(overrides: { refunds?: Partial<RefundTiming>; sessions?: Partial<SessionTiming> } = {}): Timing {
+  return { refunds: { ...defaultRefundTiming, ...overrides.refunds }, sessions: { ...defaultSessionTiming, ...overrides.sessions } };
 }
 
 /** Timing from the configuration: each BIDBOND_*_MS variable that is set replaces its default. */

@@ -13,6 +13,7 @@ import { refunds } from '../refunds';
 import { registry } from '../registry';
 import { sections } from '../sections';
 import { statistics } from '../statistics';
+import { users } from '../users';
 import { vouchers } from '../vouchers';
 
-export const domainModules: readonly DomainModule[] = [registry, credit, audit, calendar, vouchers, guarantees, deposits, sections, refunds, reconciliation, events, statistics];
+export const domainModules: readonly DomainModule[] = [registry, credit, audit, calendar, vouchers, guarantees, deposits, sections, refunds, reconciliation, events, statistics, users];

@@ -1,6 +1,7 @@
 // The summary a trading-centre manager reads at the end, and the same facts as summary.json.
 import { formatAmount, parseAmount } from '../domain/money';
 import type { Check } from './invariants';
+import { renderSignIns, type DemoSignIn } from './people';
 import type { World } from './scenario';
 import type { VoucherFile } from './vouchers';
 
@@ -45,6 +46,8 @@ export interface DemoSummary {
   reconciliation: { id: string; date: string; result: string; entries: number; matched: number; exceptions: number; closingBank: string; closingLedger: string; voucherId: string | null; earlierDaysReconciled: string[] };
   vouchers: { folder: string; count: number; byKind: Record<string, number>; verified: number };
   faults: Record<string, number>;
+  /** The console and who can sign in to it (the passwords are in sign-ins.txt, not here). */
+  console?: { url: string; signIns: { role: string; who: string; login: string }[]; file: string };
   checks: Check[];
 }
 
@@ -101,7 +104,7 @@ export function buildSummary(args: {
 /** Rejected bidders listed by name up to this many per rule; the rest are counted. */
 const namesPerRuleMax = 4;
 
-export function renderSummary(s: DemoSummary): string {
+export function renderSummary(s: DemoSummary, signIns: DemoSignIn[] = []): string {
   const out: string[] = [];
   const add = (t = '') => out.push(t);
   add();
@@ -125,6 +128,10 @@ export function renderSummary(s: DemoSummary): string {
   add();
   add(`Vouchers: ${s.vouchers.count} signed PDFs (${Object.entries(s.vouchers.byKind).map(([k, n]) => `${n} ${k}`).join(', ')}), ${s.vouchers.verified} verified, in ${s.vouchers.folder}`);
   add();
+  if (s.console && signIns.length) {
+    add(renderSignIns(s.console.url, signIns, s.console.file));
+    add();
+  }
   add('Checks:');
   for (const c of s.checks) add(`  ${c.ok ? '✓' : '✗'} ${c.name}: ${c.detail}`);
   add();

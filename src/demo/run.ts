@@ -11,6 +11,7 @@ import { demoBiddersDefault, planCast } from './cast';
 import { listAll } from './http';
 import { checkInvariants } from './invariants';
 import { awardAndContract, closeOneAccount, demoFaults, reconcileToday, refundDetails, returnSuspenseCredit, switchFaults, verifyGuarantees, waitForRefund, waitForRefunds } from './lifecycle';
+import { createDemoPeople, writeSignIns } from './people';
 import { createProgress } from './progress';
 import { buildSummary, renderSummary, type DemoSummary } from './report';
 import { createSection, deadlineLeadFor, listPagesMax, openBids, passDeadline, registerBidders, secureBids, setUpCentre, type DemoEnv, type World } from './scenario';
@@ -41,7 +42,12 @@ export interface DemoTarget {
   pkiDir: string;
   out: Writable & { isTTY?: boolean };
   tty?: boolean;
+  /** Where people sign in (BIDBOND_PUBLIC_URL/console/); default the api's own address. */
+  consoleUrl?: string;
 }
+
+/** The console under the service's address, a path prefix of a public URL kept. */
+export const consoleUrlOf = (base: string) => `${base.replace(/\/+$/, '')}/console/`;
 
 const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
 
@@ -114,9 +120,14 @@ export async function runDemo(target: DemoTarget, opts: DemoOptions = {}): Promi
     const vouchers = await collectVouchers(env.apiUrl, w.auditor, w.auditCursor, wanted, voucherDir, progress);
 
     const checks = await checkInvariants(w, { deposits, refunds, roster, reconciliation: reconciliation.summary, auditVerify, vouchers });
+    const consoleUrl = target.consoleUrl ?? consoleUrlOf(target.apiUrl);
+    const signIns = await createDemoPeople(env.db, w, roster, env.runTag);
+    const signInsFile = path.join(outDir, 'sign-ins.txt');
+    writeSignIns(signInsFile, consoleUrl, signIns);
     const summary = buildSummary({ w, roster, refunds, reconciliation, vouchers, voucherDir, checks, startedAt, faults: { seed, ...demoFaults } });
+    summary.console = { url: consoleUrl, signIns: signIns.map(({ role, who, login }) => ({ role, who, login })), file: signInsFile };
     writeFileSync(path.join(outDir, 'summary.json'), JSON.stringify(summary, null, 2));
-    target.out.write(renderSummary(summary));
+    target.out.write(renderSummary(summary, signIns));
     progress.line(`Roster: ${path.join(outDir, 'roster.json')}; summary: ${path.join(outDir, 'summary.json')}`);
     return summary;
   } finally {
@@ -137,7 +148,10 @@ export async function runDemoAgainst(args: { rt: Runtime; apiUrl: string; sandbo
   if (args.rt.log.levelVal < args.rt.log.levels.values.warn) args.rt.log.level = 'warn';
   try {
     return await runDemo(
-      { apiUrl: args.apiUrl, sandboxUrl: args.sandbox.url, bankId: args.sandbox.bankId, db: args.rt.db, pkiDir: path.join(args.rt.config.dataDir, 'pki'), out: args.out ?? process.stdout },
+      {
+        apiUrl: args.apiUrl, sandboxUrl: args.sandbox.url, bankId: args.sandbox.bankId, db: args.rt.db, pkiDir: path.join(args.rt.config.dataDir, 'pki'), out: args.out ?? process.stdout,
+        consoleUrl: consoleUrlOf(args.rt.config.BIDBOND_PUBLIC_URL ?? args.apiUrl),
+      },
       args,
     );
   } finally {

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 
 export const idPrefixes = [
   'tnd', 'bdr', 'iss', 'bnk', 'sec', 'gty', 'dep', 'rfd', 'rcn', 'vch', 'evt', 'app', 'key', 'crd',
-  'att', 'jnl', 'rsn', 'bex',
+  'att', 'jnl', 'rsn', 'bex', 'usr',
 ] as const;
 export type IdPrefix = (typeof idPrefixes)[number];
 

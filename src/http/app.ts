@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { ApiError, BadRequest, NotFound, PayloadTooLarge, UnsupportedMediaType } from '../errors';
 import { randomUUID } from 'node:crypto';
 import { authenticate, type Caller } from './auth';
+import { cookieOptionsFor } from '../users/sessions';
 import type { AppDeps } from './deps';
 import { enforceRateLimit } from './rateLimit';
 import { requestFingerprint, runIdempotent, validateIdempotencyKey } from './idempotency';
@@ -242,7 +243,8 @@ function mountRoute(app: express.Express, deps: AppDeps, route: RouteDef<any, an
     let caller = anonymous;
     let sender: RouteContext['sender'];
     if ('roles' in route.access) {
-      caller = await authenticate(req, deps.db);
+      // Before anything else runs: a session's request without its CSRF token stops here.
+      caller = await authenticate(req, deps.db, { timing: deps.timing.sessions, cookie: cookieOptionsFor(deps.config) });
       if (caller.role === 'none' || !route.access.roles.includes(caller.role)) throw new NotFound('route', `${req.method} ${req.path}`);
       await enforceRateLimit(deps.redis, deps.config.BIDBOND_QUEUE_PREFIX, caller.keyId, deps.config.BIDBOND_RATE_LIMIT_PER_MINUTE);
     } else if ('webhook' in route.access) {

@@ -1,11 +1,15 @@
 // API keys: a caller presents `Authorization: Bearer <key>`; the database holds only the key's
 // SHA-256, so a leaked table does not leak keys. A key carries a role and, for tenderees and
-// bidders, the one party it speaks for.
+// bidders, the one party it speaks for. A request without the header may instead carry a
+// person's session cookie (src/users/sessions.ts): the person's role and party, the same way.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Request } from 'express';
 import type { Knex } from 'knex';
 import { Unauthorized } from '../errors';
 import { newId } from '../domain/ids';
+import type { SessionTiming } from '../timing';
+import { sessionCaller } from '../users/sessions';
+import type { CookieOptions } from '../users/sessions';
 
 export const roles = ['centre', 'tenderee', 'bidder', 'auditor'] as const;
 export type Role = (typeof roles)[number];
@@ -17,6 +21,9 @@ export interface Caller {
   role: Role | 'none';
   tendereeId?: string;
   bidderId?: string;
+  /** Signed in with a session: the person (then keyId is the same user id). */
+  userId?: string;
+  login?: string;
 }
 
 /** A key is long enough that guessing is hopeless and short enough to paste. */
@@ -49,9 +56,13 @@ export async function revokeApiKey(db: Knex, id: string): Promise<boolean> {
   return n > 0;
 }
 
-export async function authenticate(req: Request, db: Knex): Promise<Caller> {
+export async function authenticate(req: Request, db: Knex, sessions: { timing?: SessionTiming; cookie?: CookieOptions } = {}): Promise<Caller> {
   const header = req.get('authorization');
-  if (!header) throw new Unauthorized('missing_api_key', 'Authorization: Bearer <key> is required');
+  if (!header) {
+    const person = await sessionCaller(req, db, sessions);
+    if (person) return person;
+    throw new Unauthorized('missing_api_key', 'Authorization: Bearer <key> (or a session cookie from POST /v1/session) is required');
+  }
   const m = /^Bearer (\S+)$/.exec(header);
   if (!m || !keyPattern.test(m[1])) throw new Unauthorized('invalid_api_key', 'the API key is malformed');
   const row = await db('api_keys').where({ key_hash: hashKey(m[1]) }).whereNull('revoked_at').first();

@@ -22,7 +22,7 @@ export function buildOpenApi(routes: RouteDef<any, any, any>[], config: Config):
     }
     const security =
       'roles' in r.access
-        ? [{ apiKey: [] }]
+        ? [{ apiKey: [] }, { sessionCookie: [] }]
         : 'webhook' in r.access
           ? [{ signedTimestamp: [], signedCertificate: [], signature: [] }]
           : [];
@@ -51,6 +51,7 @@ export function buildOpenApi(routes: RouteDef<any, any, any>[], config: Config):
     components: {
       securitySchemes: {
         apiKey: { type: 'http', scheme: 'bearer', description: 'API key created with `bidbond keys create`' },
+        sessionCookie: { type: 'apiKey', in: 'cookie', name: 'bidbond_session', description: 'a person\'s session from POST /v1/session; every method but GET and HEAD also sends X-CSRF-Token: <csrfToken>' },
         signedTimestamp: { type: 'apiKey', in: 'header', name: 'Bidbond-Timestamp' },
         signedCertificate: { type: 'apiKey', in: 'header', name: 'Bidbond-Certificate' },
         signature: { type: 'apiKey', in: 'header', name: 'Bidbond-Signature', description: 'base64 RSA-SHA256 over "<timestamp>.<raw body>"' },
