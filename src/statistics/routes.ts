@@ -1,9 +1,11 @@
 // HTTP for the statistics: JSON, or the same figures as a spreadsheet (`?format=xlsx`, or the
-// path with `.xlsx`, which is what a link in a browser asks for).
-import { defineRoute, type RouteDef } from '../http/route';
+// path with `.xlsx`, which is what a link in a browser asks for), or put on record as a signed
+// voucher (POST, like every other act of the centre, so it is idempotent and audited).
+import { defineRoute, transactionOf, type RouteDef } from '../http/route';
 import { presentStatistics } from './present';
 import * as s from './schemas';
 import { statistics } from './service';
+import { requestStatisticsVoucher } from './voucher';
 import { statisticsWorkbook } from './xlsx';
 
 const tags = ['statistics'];
@@ -29,4 +31,13 @@ const statisticsRoute = (path: string, operationId: string, always: 'xlsx' | und
 export const statisticsRoutes: RouteDef<any, any, any>[] = [
   statisticsRoute('/v1/statistics', 'getStatistics', undefined),
   statisticsRoute('/v1/statistics.xlsx', 'getStatisticsXlsx', 'xlsx'),
+  defineRoute({
+    method: 'post', path: '/v1/statistics/vouchers', operationId: 'requestStatisticsVoucher', tags,
+    summary: 'Put the statistics of a period on record as a signed PDF voucher (统计报表凭证): answered at once with the voucher id, rendered and signed by the vouchers queue',
+    access: { roles: ['centre'] }, body: s.statisticsVoucherBody, response: s.statisticsVoucherOut, successStatus: 202,
+    handler: async ({ tx, caller, body, deps }) => {
+      const v = await requestStatisticsVoucher(deps.db, transactionOf(tx), caller, { ...body, format: 'json' });
+      return { object: 'statistics_voucher' as const, voucherId: v.voucherId, from: v.statistics.from, to: v.statistics.to, groupBy: v.statistics.groupBy, recordSha256: v.recordSha256, statistics: v.statistics };
+    },
+  }),
 ];

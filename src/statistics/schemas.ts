@@ -46,3 +46,24 @@ export const statisticsOut = z.object({
   totals: figuresOut,
   groups: z.array(z.object({ key: z.string().nullable(), name: z.string().nullable() }).and(figuresOut)),
 });
+
+export const statisticsVoucherBody = z.strictObject({
+  /** First and last business day of the period (Asia/Shanghai), both included. */
+  from: isoDate,
+  to: isoDate,
+  groupBy: z.enum(['month', 'tenderee', 'bank', 'issuer', 'regime']).optional(),
+});
+
+export const statisticsVoucherOut = z.object({
+  object: z.literal('statistics_voucher'),
+  /** The voucher on record; its signed PDF is at `/v1/vouchers/{voucherId}/pdf` once `status`
+   *  there is `signed`. */
+  voucherId: z.string(),
+  from: z.string(),
+  to: z.string(),
+  groupBy: z.string().nullable(),
+  /** SHA-256 of the frozen figures, printed on the voucher and in its QR code. */
+  recordSha256: z.string(),
+  /** The figures the voucher shows: the answer of `GET /v1/statistics` for the same query. */
+  statistics: statisticsOut,
+});

@@ -193,6 +193,49 @@ export interface RefundReturnData {
   returnedAt: string;
 }
 
+/** A count and an amount of decimal yuan, as the statistics answer writes them ("50000.00"). */
+export interface StatisticsCountAmount {
+  count: number;
+  amount: string;
+}
+
+/** The figures of one group (or of the whole period), exactly as `GET /v1/statistics` answers. */
+export interface StatisticsFigures {
+  sections: { created: number; opened: number; terminated: number };
+  bids: {
+    secured: number;
+    cash: StatisticsCountAmount;
+    guarantee: StatisticsCountAmount;
+    /** 保函替代率 as decimal shares ("0.6667"), null without secured bids. */
+    guaranteeShare: { byCount: string | null; byAmount: string | null };
+  };
+  guarantees: { bank: StatisticsCountAmount; insurance: StatisticsCountAmount; guarantor: StatisticsCountAmount; rejected: number };
+  deposits: { received: StatisticsCountAmount };
+  refunds: {
+    paid: StatisticsCountAmount;
+    interestPaid: string;
+    lateFeesPaid: string;
+    onTime: number;
+    late: number;
+    r11: { onTime: number; late: number };
+    daysHeld: { mean: string | null; p95: string | null };
+  };
+  forfeitures: StatisticsCountAmount;
+  claimsPaid: StatisticsCountAmount;
+}
+
+/** The statistics answer frozen whole when the centre asks for the voucher, so the record's
+ *  SHA-256 covers every figure printed. */
+export interface StatisticsReportData {
+  object: 'statistics';
+  from: string;
+  to: string;
+  groupBy: 'month' | 'tenderee' | 'bank' | 'issuer' | 'regime' | null;
+  currency: 'CNY';
+  totals: StatisticsFigures;
+  groups: ({ key: string | null; name: string | null } & StatisticsFigures)[];
+}
+
 /** Each kind and the data it shows. */
 export interface VoucherDataByKind {
   deposit_receipt: DepositReceiptData;
@@ -203,6 +246,7 @@ export interface VoucherDataByKind {
   reconciliation_report: ReconciliationReportData;
   deposit_reversal: DepositReversalData;
   refund_return: RefundReturnData;
+  statistics: StatisticsReportData;
 }
 
 export type VoucherKind = keyof VoucherDataByKind;
@@ -220,4 +264,5 @@ export const voucherKinds: readonly VoucherKind[] = [
   'reconciliation_report',
   'deposit_reversal',
   'refund_return',
+  'statistics',
 ];

@@ -18,6 +18,8 @@ import type {
   RefundReturnData,
   RefundVoucherData,
   SecurityKind,
+  StatisticsFigures,
+  StatisticsReportData,
   VerificationReportData,
   VoucherDataByKind,
   VoucherInput,
@@ -34,6 +36,7 @@ const titles: Record<VoucherKind, Label> = {
   reconciliation_report: { zh: '保证金账户对账报告', en: 'Deposit trust account reconciliation report' },
   deposit_reversal: { zh: '投标保证金冲正凭证', en: 'Bid deposit reversed by the bank' },
   refund_return: { zh: '投标保证金退款退汇凭证', en: "Bid deposit refund returned by the payee's bank" },
+  statistics: { zh: '投标担保统计报表', en: 'Bid security statistics' },
 };
 
 export function titleOf(kind: VoucherKind): Label {
@@ -178,6 +181,7 @@ const kindLayouts: { [K in VoucherKind]: KindLayout<K> } = {
   reconciliation_report: layoutReconciliationReport,
   deposit_reversal: layoutDepositReversal,
   refund_return: layoutRefundReturn,
+  statistics: layoutStatistics,
 };
 
 function layoutDepositReceipt(w: PageWriter, d: DepositReceiptData): void {
@@ -400,6 +404,178 @@ function layoutRefundReturn(w: PageWriter, d: RefundReturnData): void {
   ]);
   w.paragraph(
     '收款行已将上述退款退回保证金专户，款项仍应退还投标人；核实收款账户后另行办理，不向其他账户支付，除非有书面决定（R17）。 The payee\'s bank sent the refund above back to the trust account; the money is still owed to the bidder and is paid again once the account is confirmed, never to another account without a recorded decision (R17).',
+    { size: 8, color: 'grey' },
+  );
+}
+
+// ---- statistics ----------------------------------------------------------------------------
+
+/** A group's name is cut to this many characters in the figure tables (the record keeps it
+ *  whole, with its id): a year by tenderee has thousands of rows in each of six tables, and a
+ *  name wrapping over many lines would multiply the pages. */
+export const statisticsGroupNameCharsMax = 30;
+
+const groupings: Record<NonNullable<StatisticsReportData['groupBy']>, string> = {
+  month: '按月 By month',
+  tenderee: '按招标人 By tenderee',
+  bank: '按保证金银行 By deposit bank',
+  issuer: '按出函机构 By issuer',
+  regime: '按适用法规 By regime',
+};
+
+const regimes: Record<string, string> = {
+  tendering_law: '招标投标法 Tendering law',
+  government_procurement: '政府采购 Government procurement',
+};
+
+/** A share as written by the statistics ("0.6667") as a percentage ("66.67%"), in integers. */
+export function displayShare(share: string | null): string {
+  if (share === null) return '—';
+  const m = /^(\d+)\.(\d{1,4})$/.exec(share);
+  if (!m) throw new Error(`assertion: a share is a decimal, not ${JSON.stringify(share)}`);
+  const basisPoints = BigInt(m[1]) * 10000n + BigInt(m[2].padEnd(4, '0'));
+  return `${basisPoints / 100n}.${(basisPoints % 100n).toString().padStart(2, '0')}%`;
+}
+
+const money = (amount: string): string => displayAmount(parseAmount(amount, { allowZero: true }));
+const count = (n: number): string => String(n);
+const days = (d: string | null): string => d ?? '—';
+
+/** Groups named by records (tenderees, banks, issuers) are listed with their ids first and
+ *  numbered, and the figure tables name each by its number and name: two tenderees may share a
+ *  name, and the number ties a row to one id. */
+const groupsByRecord = new Set<StatisticsReportData['groupBy']>(['tenderee', 'bank', 'issuer']);
+
+function groupLabel(groupBy: StatisticsReportData['groupBy'], g: { key: string | null; name: string | null }, index: number): string {
+  if (g.key === null) return '未归属 Unassigned';
+  if (groupBy === 'regime') return regimes[g.key] ?? g.key;
+  if (!groupsByRecord.has(groupBy)) return g.key;
+  const chars = [...(g.name ?? g.key)];
+  const name = chars.length > statisticsGroupNameCharsMax ? `${chars.slice(0, statisticsGroupNameCharsMax - 1).join('')}…` : chars.join('');
+  return `${index + 1}. ${name}`;
+}
+
+/** A heading, a table's header and its first rows: a table starts on the page of its heading. */
+const tableStartHeight = 130;
+
+type FigureTable = { heading: Label; groupShare: number; columns: (Column & { cell: (f: StatisticsFigures) => string })[] };
+
+const amountColumn = (label: Label, share: number, cell: (f: StatisticsFigures) => string) => ({ label, share, align: 'right' as const, shrinkToFit: true, cell });
+const countColumn = (label: Label, share: number, cell: (f: StatisticsFigures) => string) => ({ label, share, align: 'right' as const, cell });
+
+const statisticsTables: FigureTable[] = [
+  {
+    heading: l('标段与有效投标担保', 'Sections and secured bids'),
+    groupShare: 0.2,
+    columns: [
+      countColumn(l('发布标段', 'Sections created'), 0.09, (f) => count(f.sections.created)),
+      countColumn(l('开标', 'Opened'), 0.09, (f) => count(f.sections.opened)),
+      countColumn(l('终止', 'Terminated'), 0.1, (f) => count(f.sections.terminated)),
+      countColumn(l('有效担保', 'Bids secured'), 0.1, (f) => count(f.bids.secured)),
+      countColumn(l('现金', 'By cash'), 0.08, (f) => count(f.bids.cash.count)),
+      countColumn(l('保函', 'By guarantee'), 0.08, (f) => count(f.bids.guarantee.count)),
+      countColumn(l('保函替代率 按笔数', 'Guarantee share by count'), 0.13, (f) => displayShare(f.bids.guaranteeShare.byCount)),
+      countColumn(l('保函替代率 按金额', 'Guarantee share by amount'), 0.13, (f) => displayShare(f.bids.guaranteeShare.byAmount)),
+    ],
+  },
+  {
+    heading: l('投标担保方式与金额', 'Bids secured by cash and by guarantee'),
+    groupShare: 0.24,
+    columns: [
+      countColumn(l('现金笔数', 'Cash, count'), 0.1, (f) => count(f.bids.cash.count)),
+      amountColumn(l('现金保证金金额', 'Cash, amount'), 0.28, (f) => money(f.bids.cash.amount)),
+      countColumn(l('保函笔数', 'Guarantee, count'), 0.1, (f) => count(f.bids.guarantee.count)),
+      amountColumn(l('保函担保金额', 'Guarantee, amount'), 0.28, (f) => money(f.bids.guarantee.amount)),
+    ],
+  },
+  {
+    heading: l('电子保函（按出函机构类型）', 'Guarantees by issuer kind'),
+    groupShare: 0.19,
+    columns: [
+      countColumn(l('银行保函', 'Bank'), 0.09, (f) => count(f.guarantees.bank.count)),
+      amountColumn(l('金额', 'Amount'), 0.15, (f) => money(f.guarantees.bank.amount)),
+      countColumn(l('保证保险', 'Insurance'), 0.09, (f) => count(f.guarantees.insurance.count)),
+      amountColumn(l('金额', 'Amount'), 0.15, (f) => money(f.guarantees.insurance.amount)),
+      countColumn(l('担保公司', 'Guarantor'), 0.09, (f) => count(f.guarantees.guarantor.count)),
+      amountColumn(l('金额', 'Amount'), 0.15, (f) => money(f.guarantees.guarantor.amount)),
+      countColumn(l('被拒', 'Rejected'), 0.09, (f) => count(f.guarantees.rejected)),
+    ],
+  },
+  {
+    heading: l('保证金收取与退还', 'Deposits received and refunded'),
+    groupShare: 0.2,
+    columns: [
+      countColumn(l('收到笔数', 'Received'), 0.1, (f) => count(f.deposits.received.count)),
+      amountColumn(l('收到金额', 'Received, amount'), 0.17, (f) => money(f.deposits.received.amount)),
+      countColumn(l('退还笔数', 'Refunds paid'), 0.1, (f) => count(f.refunds.paid.count)),
+      amountColumn(l('退还本金', 'Principal refunded'), 0.17, (f) => money(f.refunds.paid.amount)),
+      amountColumn(l('支付利息', 'Interest paid'), 0.13, (f) => money(f.refunds.interestPaid)),
+      amountColumn(l('逾期补偿', 'Late fees paid'), 0.13, (f) => money(f.refunds.lateFeesPaid)),
+    ],
+  },
+  {
+    heading: l('退还时效', 'Refunds on time'),
+    groupShare: 0.24,
+    columns: [
+      countColumn(l('按期', 'On time'), 0.1, (f) => count(f.refunds.onTime)),
+      countColumn(l('逾期', 'Late'), 0.1, (f) => count(f.refunds.late)),
+      countColumn(l('R11 按期', 'R11 on time'), 0.12, (f) => count(f.refunds.r11.onTime)),
+      countColumn(l('R11 逾期', 'R11 late'), 0.12, (f) => count(f.refunds.r11.late)),
+      countColumn(l('占用天数均值', 'Days held, mean'), 0.16, (f) => days(f.refunds.daysHeld.mean)),
+      countColumn(l('占用天数 P95', 'Days held, 95th pct.'), 0.16, (f) => days(f.refunds.daysHeld.p95)),
+    ],
+  },
+  {
+    heading: l('不予退还与保函索赔', 'Forfeitures and claims paid'),
+    groupShare: 0.24,
+    columns: [
+      countColumn(l('不予退还笔数', 'Forfeitures'), 0.12, (f) => count(f.forfeitures.count)),
+      amountColumn(l('不予退还金额', 'Forfeited amount'), 0.26, (f) => money(f.forfeitures.amount)),
+      countColumn(l('索赔笔数', 'Claims paid'), 0.12, (f) => count(f.claimsPaid.count)),
+      amountColumn(l('索赔金额', 'Claimed amount'), 0.26, (f) => money(f.claimsPaid.amount)),
+    ],
+  },
+];
+
+function layoutStatistics(w: PageWriter, d: StatisticsReportData): void {
+  if (d.groupBy === null && d.groups.length > 0) throw new Error('assertion: ungrouped statistics have no groups');
+  const t = d.totals;
+  w.heading(l('统计范围', 'Scope'));
+  w.keyValues([
+    { label: l('统计期间', 'Period'), value: `${d.from} 至 to ${d.to}（含首尾 both included）` },
+    { label: l('分组方式', 'Grouped'), value: d.groupBy ? groupings[d.groupBy] : '不分组 Not grouped' },
+    { label: l('分组数', 'Groups'), value: d.groupBy ? count(d.groups.length) : '—' },
+    { label: l('币种', 'Currency'), value: d.currency === 'CNY' ? '人民币 CNY' : d.currency },
+  ]);
+  w.heading(l('主要指标', 'Key figures'));
+  w.keyValues([
+    { label: l('有效投标担保', 'Bids secured'), value: `${t.bids.secured}（现金 cash ${t.bids.cash.count}，保函 guarantee ${t.bids.guarantee.count}）` },
+    { label: l('保函替代率', 'Guarantee share'), value: `${displayShare(t.bids.guaranteeShare.byCount)}（按笔数 by count）  ${displayShare(t.bids.guaranteeShare.byAmount)}（按金额 by amount）`, bold: true },
+    { label: l('收到保证金', 'Deposits received'), value: `${money(t.deposits.received.amount)}（${t.deposits.received.count} 笔 deposits）` },
+    { label: l('按期退还（R11）', 'R11 refunds on time / late'), value: `${t.refunds.r11.onTime} / ${t.refunds.r11.late}` },
+  ]);
+  if (groupsByRecord.has(d.groupBy) && d.groups.length > 0) {
+    w.ensureSpace(tableStartHeight);
+    w.heading(l('分组', 'Groups'));
+    w.table(
+      [
+        { label: l('序号', 'No.'), share: 0.08 },
+        { label: l('名称', 'Name'), share: 0.57 },
+        { label: l('编号', 'ID'), share: 0.35 },
+      ],
+      d.groups.map((g, i) => (g.key === null ? ['—', '未归属 Unassigned', '—'] : [String(i + 1), g.name ?? '—', g.key])),
+    );
+  }
+  const groupColumn = (share: number): Column => ({ label: l('分组', 'Group'), share });
+  for (const table of statisticsTables) {
+    w.ensureSpace(tableStartHeight);
+    w.heading(table.heading);
+    const rows = d.groups.map((g, i) => [groupLabel(d.groupBy, g, i), ...table.columns.map((c) => c.cell(g))]);
+    rows.push(['合计 Total', ...table.columns.map((c) => c.cell(t))]);
+    w.table([groupColumn(table.groupShare), ...table.columns], rows);
+  }
+  w.paragraph(
+    '保函替代率为以电子保函担保的有效投标占全部有效投标的比例（按笔数及按金额），有效投标以开标时确定的核验表为准（R8）；按期指退款起息日不晚于应退日期，R11 为合同签订及中标通知后的退还。合计单独统计，不由各组相加（均值与分位数不可相加，现金投标无出函机构）。金额单位：人民币元。 The guarantee share is the part of the bids secured at opening (R8) that guarantees secured, by count and by amount; a refund is on time when its value date is no later than its due date, and R11 counts the refunds after the award and the contract. Totals are counted on their own, not added up from the groups (a mean or percentile does not add, and a cash bid has no issuer). Amounts in yuan (CNY).',
     { size: 8, color: 'grey' },
   );
 }

@@ -2,6 +2,7 @@
 // the largest amount the money module allows, a roster that spans pages).
 import { createHash } from 'node:crypto';
 import type { VoucherInput, VoucherKind } from '../../../src/vouchers/input';
+import { statisticsReport } from './statisticsFixture';
 
 export const amountFenMax = 99999999999999999n; // 999,999,999,999,999.99
 
@@ -199,6 +200,11 @@ export function sampleVoucher(kind: VoucherKind, opts: { extreme?: boolean; seq?
           returnedAt: '2025-05-21T03:00:00.000Z',
         },
       };
+    case 'statistics': {
+      // A report of the whole centre: no section.
+      const { section: _section, ...centreWide } = common;
+      return { ...centreWide, kind, data: statisticsReport(x ? 3 : 2, { extreme: x }) };
+    }
   }
 }
 

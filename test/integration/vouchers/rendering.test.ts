@@ -48,6 +48,7 @@ const expectedText: Record<VoucherInput['kind'], string[]> = {
   reconciliation_report: ['保证金账户对账报告', '存在差异', '账务缺失', '金额不符', '期初余额'],
   deposit_reversal: ['投标保证金冲正凭证', '冲正金额', '¥800,000.00', '人民币捌拾万元整', '原收据凭证', 'vch_01JTESTDEPOSITREC0001', 'ICBC20250313000901'],
   refund_return: ['投标保证金退款退汇凭证', '退汇原因', 'AC04', '账户已销户', '¥800,782.34', toChineseCapital(80078234n)],
+  statistics: ['投标担保统计报表', '2025-01-01', '2025-12-31', '按招标人', '苏州市第2建设管理局', '保函替代率', '33.33%', '¥200,012.34', '合计'],
 };
 
 describe.each(voucherKinds)('a rendered %s', (kind) => {
