@@ -19,6 +19,10 @@ export const deliveryBatchMax = 100;
 export const deliveryConcurrency = 8;
 /** A delivery still `sending` this long after its claim lost its worker. */
 export const deliveryStuckMs = 5 * 60_000;
+/** The job that sends what is due at once, asked for by the relay round that wrote the
+ *  deliveries (jobs.ts). */
+export const webhooksQueue = 'webhooks' as const;
+export const deliverJobName = 'deliver';
 /** Of an error or a receiver's answer, what is kept on the attempt. */
 export const attemptErrorCharsMax = 500;
 

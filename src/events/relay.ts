@@ -11,6 +11,8 @@
 // back. Holes in old parts of the log are stepped over at once.
 import type { Knex } from 'knex';
 import { newId } from '../domain/ids';
+import { enqueueJob } from '../queue/outbox';
+import { deliverJobName, webhooksQueue } from './delivery';
 import { webhookIds } from './ids';
 import * as repo from './repo';
 import { eventsFor, relayedActions } from './rules';
@@ -78,14 +80,17 @@ export async function relayRound(db: Knex, opts: { batchSize?: number; gapWaitMs
   });
 }
 
-/** One delivery per event and endpoint subscribed to its type, written with the event. */
+/** One delivery per event and endpoint subscribed to its type, written with the event, and a
+ *  job to send them at once: the first delivery does not wait for the minute sweep. */
 async function fanOut(tx: Knex.Transaction, events: { id: string; type: string }[]): Promise<number> {
   if (events.length === 0) return 0;
   const endpoints = await repo.enabledEndpoints(tx);
   const rows = events.flatMap((e) =>
     endpoints.filter((w) => w.event_types.includes('*') || w.event_types.includes(e.type)).map((w) => ({ id: webhookIds.delivery(), endpoint_id: w.id, event_id: e.id })),
   );
+  if (rows.length === 0) return 0;
   await repo.insertDeliveries(tx, rows);
+  await enqueueJob(tx, { queue: webhooksQueue, name: deliverJobName, jobId: `${deliverJobName}.${events[0].id}`, payload: {} });
   return rows.length;
 }
 

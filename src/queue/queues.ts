@@ -4,7 +4,7 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import Redis, { type RedisOptions } from 'ioredis';
 
-export const queueNames = ['housekeeping', 'refunds', 'bank-status', 'issuer-messages', 'statements', 'vouchers', 'expiry', 'deposits'] as const;
+export const queueNames = ['housekeeping', 'refunds', 'bank-status', 'issuer-messages', 'statements', 'vouchers', 'expiry', 'deposits', 'events', 'webhooks'] as const;
 export type QueueName = (typeof queueNames)[number];
 
 /** Workers block on Redis and must never give up a command (BullMQ requires null here). */
