@@ -4,6 +4,7 @@ import type { RequiredSecurity } from '../domain/creditReduction';
 import { businessDate } from '../domain/time';
 import { presentRefund } from '../refunds/present';
 import type { RefundRow } from '../refunds/repo';
+import type { SubjectVouchers, VoucherRef } from '../vouchers/subjects';
 import type { CreditRow, DepositAccountRow, DepositRow, WithdrawalRow } from './repo';
 import type { DepositDetail, Forfeiture } from './service';
 
@@ -40,17 +41,18 @@ export const presentCredit = (c: CreditRow) => ({
   receivedAt: c.received_at.toISOString(),
 });
 
-export const presentWithdrawal = (w: WithdrawalRow, refunds: RefundRow[]) => ({
+export const presentWithdrawal = (w: WithdrawalRow, refunds: RefundRow[], vouchers?: SubjectVouchers) => ({
   object: 'withdrawal' as const,
   sectionId: w.section_id,
   bidderId: w.bidder_id,
   withdrawnAt: w.withdrawn_at.toISOString(),
   afterDeadline: w.after_deadline,
   rule: w.after_deadline ? 'R10' : 'R9',
-  refunds: refunds.map((r) => presentRefund(r)),
+  refunds: refunds.map((r) => presentRefund(r, { vouchers: vouchers?.of('refund', r.id) })),
 });
 
-export function presentDepositSummary(d: DepositRow, c: CreditRow) {
+/** `vouchers` when the caller looked them up (vouchersOfSubjects); omitted otherwise. */
+export function presentDepositSummary(d: DepositRow, c: CreditRow, vouchers?: VoucherRef[]) {
   return {
     id: d.id,
     object: 'deposit' as const,
@@ -72,14 +74,15 @@ export function presentDepositSummary(d: DepositRow, c: CreditRow) {
       : null,
     validAt: d.valid_at ? d.valid_at.toISOString() : null,
     createdAt: d.created_at.toISOString(),
+    ...(vouchers ? { vouchers } : {}),
   };
 }
 
 /** The deposit with its refunds and every ledger posting of the journals that touched it. */
-export function presentDepositDetail(d: DepositDetail) {
+export function presentDepositDetail(d: DepositDetail, vouchers?: SubjectVouchers) {
   return {
-    ...presentDepositSummary(d.deposit, d.credit),
-    refunds: d.refunds.map((r) => presentRefund(r)),
+    ...presentDepositSummary(d.deposit, d.credit, vouchers?.of('deposit', d.deposit.id)),
+    refunds: d.refunds.map((r) => presentRefund(r, { vouchers: vouchers?.of('refund', r.id) })),
     ledger: d.ledger.map(({ journal: j, postings }) => ({
       journalId: j.id,
       kind: j.kind,

@@ -6,6 +6,7 @@ import { defineRoute, transactionOf, type RouteDef } from '../http/route';
 import { listEnvelope } from '../http/schemas';
 import { presentRefund } from '../refunds/present';
 import { refundOut } from '../refunds/schemas';
+import { vouchersOfSubjects } from '../vouchers/subjects';
 import { notificationBodyBytesMax, notificationContentTypes, receiveNotification } from './notifications';
 import { authorizeOutcomeReader, notificationOutcome } from './notificationOutcome';
 import { presentDepositAccount, presentDepositDetail, presentDepositSummary, presentForfeiture, presentWithdrawal } from './present';
@@ -20,15 +21,19 @@ export const depositRoutes: RouteDef<any, any, any>[] = [
     summary: 'Return a credit held in suspense (R15) to the account it came from, with the decision on record', tags,
     access: { roles: ['centre'] }, params: s.depositParams, body: s.suspenseReturnBody,
     response: refundOut, successStatus: 201,
-    handler: async ({ tx, deps, caller, params, body }) =>
-      presentRefund(await service.returnSuspenseCredit(transactionOf(tx), deps.tables.calendar, caller, params.id, body.decision)),
+    handler: async ({ tx, deps, caller, params, body }) => {
+      const refund = await service.returnSuspenseCredit(transactionOf(tx), deps.tables.calendar, caller, params.id, body.decision);
+      return presentRefund(refund, { vouchers: (await vouchersOfSubjects(tx, { refund: [refund.id] })).of('refund', refund.id) });
+    },
   }),
   defineRoute({
     method: 'post', path: '/v1/deposits/:id/decision', operationId: 'decideHeldDeposit',
     summary: 'Decide a deposit held because R3 could not be decided from a booking date (on_time: judged by R4 and R5 as usual; late: invalid and returned to its source)', tags,
     access: { roles: ['centre'] }, params: s.depositParams, body: s.heldDecisionBody, response: s.depositDetailOut,
-    handler: async ({ tx, deps, caller, params, body }) =>
-      presentDepositDetail(await service.decideHeldDeposit(transactionOf(tx), deps.tables.calendar, caller, params.id, body)),
+    handler: async ({ tx, deps, caller, params, body }) => {
+      const d = await service.decideHeldDeposit(transactionOf(tx), deps.tables.calendar, caller, params.id, body);
+      return presentDepositDetail(d, await vouchersOfSubjects(tx, { deposit: [d.deposit.id], refund: d.refunds.map((r) => r.id) }));
+    },
   }),
   defineRoute({
     method: 'post', path: '/v1/sections/:id/deposit-accounts', operationId: 'openDepositAccount',
@@ -68,13 +73,17 @@ export const depositRoutes: RouteDef<any, any, any>[] = [
     access: { roles: ['centre', 'tenderee', 'bidder', 'auditor'] }, query: s.depositListQuery, response: listEnvelope(s.depositOut),
     handler: async ({ tx, caller, query }) => {
       const page = await service.listDeposits(tx, caller, query);
-      return { ...page, data: page.data.map(({ deposit, credit }) => presentDepositSummary(deposit, credit)) };
+      const vouchers = await vouchersOfSubjects(tx, { deposit: page.data.map(({ deposit }) => deposit.id) });
+      return { ...page, data: page.data.map(({ deposit, credit }) => presentDepositSummary(deposit, credit, vouchers.of('deposit', deposit.id))) };
     },
   }),
   defineRoute({
     method: 'get', path: '/v1/deposits/:id', operationId: 'getDeposit', summary: 'A deposit with its credit, rule results, refunds and ledger postings', tags,
     access: { roles: ['centre', 'tenderee', 'bidder', 'auditor'] }, params: s.depositParams, response: s.depositDetailOut,
-    handler: async ({ tx, caller, params }) => presentDepositDetail(await service.getVisibleDeposit(tx, caller, params.id)),
+    handler: async ({ tx, caller, params }) => {
+      const d = await service.getVisibleDeposit(tx, caller, params.id);
+      return presentDepositDetail(d, await vouchersOfSubjects(tx, { deposit: [d.deposit.id], refund: d.refunds.map((r) => r.id) }));
+    },
   }),
   defineRoute({
     method: 'post', path: '/v1/sections/:id/withdrawals', operationId: 'withdrawBid',
@@ -82,7 +91,7 @@ export const depositRoutes: RouteDef<any, any, any>[] = [
     access: { roles: ['centre', 'bidder'] }, params: s.sectionParams, body: s.withdrawalCreate, response: s.withdrawalOut, successStatus: 201,
     handler: async ({ tx, deps, caller, params, body }) => {
       const { withdrawal, refunds } = await service.withdraw(transactionOf(tx), deps.tables.calendar, caller, params.id, body.bidderId);
-      return presentWithdrawal(withdrawal, refunds);
+      return presentWithdrawal(withdrawal, refunds, await vouchersOfSubjects(tx, { refund: refunds.map((r) => r.id) }));
     },
   }),
   defineRoute({

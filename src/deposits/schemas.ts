@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { idParam, listQuery, text } from '../http/schemas';
 import { refundOut } from '../refunds/schemas';
+import { voucherRefsOut } from '../vouchers/schemas';
 import { forfeitReasons } from './rules';
 
 export const depositStatuses = ['received', 'valid', 'invalid', 'suspense', 'forfeited', 'refunded', 'held'] as const;
@@ -93,6 +94,8 @@ export const depositOut = z.object({
   held: z.object({ reason: z.string(), bookingDate: z.string(), bookingDateOnly: z.boolean(), notifiedAt: z.string().nullable() }).nullable(),
   validAt: z.string().nullable(),
   createdAt: z.string(),
+  /** Its receipt and, if the bank took the credit back, the reversal voucher. */
+  vouchers: voucherRefsOut,
 });
 
 export const depositDetailOut = depositOut.extend({

@@ -1,8 +1,10 @@
 // Records as the API shows them: amounts as decimal strings, dates as ISO strings.
 import { formatAmount } from '../domain/money';
+import type { VoucherRef } from '../vouchers/subjects';
 import type { ApplicationRow, GuaranteeRow } from './repo';
 
-export function presentGuarantee(g: GuaranteeRow) {
+/** `vouchers` from vouchersOfSubjects (one query for a whole page). */
+export function presentGuarantee(g: GuaranteeRow, vouchers: VoucherRef[]) {
   return {
     id: g.id,
     object: 'guarantee' as const,
@@ -32,6 +34,7 @@ export function presentGuarantee(g: GuaranteeRow) {
     release: g.released_at ? { reason: g.release_reason, releasedAt: g.released_at.toISOString() } : null,
     createdAt: g.created_at.toISOString(),
     updatedAt: g.updated_at.toISOString(),
+    vouchers,
   };
 }
 

@@ -3,8 +3,10 @@
 import type { z } from 'zod';
 import { BadRequest, assert } from '../errors';
 import { defineRoute, transactionOf, type RouteDef } from '../http/route';
+import { guardPublicRoute } from '../http/rateLimit';
 import { listEnvelope } from '../http/schemas';
 import type { WebhookSender } from '../http/webhookAuth';
+import { vouchersOfSubjects } from '../vouchers/subjects';
 import * as applications from './applications';
 import { presentApplication, presentGuarantee } from './present';
 import * as read from './read';
@@ -76,20 +78,34 @@ export const guaranteeRoutes: RouteDef<any, any, any>[] = [
     // Wrapped: the answer has a `status` field of its own.
     handler: async ({ deps, caller, query }) => {
       const v = await service.verifyGuarantee(deps.db, caller, query);
-      return { body: { ...v, guarantee: v.guarantee && presentGuarantee(v.guarantee) } };
+      const vouchers = v.guarantee ? (await vouchersOfSubjects(deps.db, { guarantee: [v.guarantee.id] })).of('guarantee', v.guarantee.id) : [];
+      return { body: { ...v, guarantee: v.guarantee && presentGuarantee(v.guarantee, vouchers) } };
+    },
+  }),
+  defineRoute({
+    method: 'get', path: '/v1/public/guarantees/verify', operationId: 'verifyGuaranteePublicly',
+    summary: '验真 without signing in: a guarantee document checked by issuer, number and SHA-256; nothing told unless the hash matches, no bidder before the opening (R18)',
+    tags: ['public'], access: { public: true }, query: s.publicVerifyQuery, response: s.publicVerifyOut,
+    handler: async ({ req, res, deps, query }) => {
+      await guardPublicRoute(req, res, deps, 'read');
+      return service.verifyGuaranteePublicly(deps.db, query);
     },
   }),
   defineRoute({
     method: 'get', path: '/v1/guarantees/:id', operationId: 'getGuarantee', summary: 'A guarantee', tags,
     access: { roles: ['centre', 'tenderee', 'bidder', 'auditor'] }, params: s.guaranteeIdParams, response: s.guaranteeOut,
-    handler: async ({ tx, caller, params }) => presentGuarantee(await read.getVisibleGuarantee(tx, caller, params.id)),
+    handler: async ({ tx, caller, params }) => {
+      const g = await read.getVisibleGuarantee(tx, caller, params.id);
+      return presentGuarantee(g, (await vouchersOfSubjects(tx, { guarantee: [g.id] })).of('guarantee', g.id));
+    },
   }),
   defineRoute({
     method: 'get', path: '/v1/guarantees', operationId: 'listGuarantees', summary: 'Guarantees (sealed from tenderees until opening, R18)', tags,
     access: { roles: ['centre', 'tenderee', 'bidder', 'auditor'] }, query: s.guaranteeListQuery, response: listEnvelope(s.guaranteeOut),
     handler: async ({ tx, caller, query }) => {
       const page = await read.listGuarantees(tx, caller, query);
-      return { ...page, data: page.data.map(presentGuarantee) };
+      const vouchers = await vouchersOfSubjects(tx, { guarantee: page.data.map((g) => g.id) });
+      return { ...page, data: page.data.map((g) => presentGuarantee(g, vouchers.of('guarantee', g.id))) };
     },
   }),
   defineRoute({
@@ -98,7 +114,7 @@ export const guaranteeRoutes: RouteDef<any, any, any>[] = [
     access: { roles: ['centre'] }, params: s.guaranteeIdParams, body: s.claimCreate, response: s.claimOut,
     handler: async ({ tx, caller, params, body }) => {
       const { guarantee, voucherId } = await service.claimGuarantee(transactionOf(tx), caller, params.id, body);
-      return { ...presentGuarantee(guarantee), voucherId };
+      return { ...presentGuarantee(guarantee, (await vouchersOfSubjects(tx, { guarantee: [guarantee.id] })).of('guarantee', guarantee.id)), voucherId };
     },
   }),
   defineRoute({

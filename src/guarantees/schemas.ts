@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { eventIdLengthMax } from '../http/webhookReplay';
 import { amountString, currencySchema, idParam, isoDate, isoDateTime, listQuery, text } from '../http/schemas';
 import { bankCodeSchema, issuerKinds, usccSchema } from '../registry/schemas';
+import { voucherRefsOut } from '../vouchers/schemas';
 import { claimReasons, guaranteeStatuses } from './rules';
 
 /** Issuance and event bodies are small JSON documents; anything larger is not one of ours. */
@@ -87,6 +88,8 @@ export const guaranteeOut = z.object({
   release: z.object({ reason: z.string().nullable(), releasedAt: z.string() }).nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
+  /** Its verification reports and claim notice, oldest first. */
+  vouchers: voucherRefsOut,
 });
 
 export const guaranteeListQuery = listQuery.extend({
@@ -106,6 +109,37 @@ export const verifyOut = z.object({
   guarantee: guaranteeOut.nullable(),
   checks: z.array(check),
   voucherId: z.string().nullable(),
+});
+
+/** The public 验真 page: the issuer by id or by its 12-digit bank code, the number printed on
+ *  the guarantee, and the SHA-256 of the document file (either case). */
+export const publicVerifyQuery = z.strictObject({
+  issuer: z.string().regex(/^(iss_[0-9a-hjkmnp-tv-z]{26}|\d{12})$/, 'an iss_ id or a 12-digit bank code'),
+  number: guaranteeNumber,
+  sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'the SHA-256 of the document, 64 hex digits').transform((h) => h.toLowerCase()),
+});
+const bilingual = z.object({ zh: z.string(), en: z.string() });
+export const publicVerifyOut = z.object({
+  object: z.literal('public_guarantee_verification'),
+  /** `not_found` both for an unknown number and for a document whose hash differs. */
+  verdict: z.enum(['authentic', 'not_found']),
+  message: bilingual,
+  guarantee: z
+    .object({
+      number: z.string(),
+      status: z.enum(guaranteeStatuses as [string, ...string[]]),
+      /** In a status that secures (issued, amended, secured) and not past its validTo today. */
+      inForce: z.boolean(),
+      issuer: z.object({ name: z.string(), kind: z.enum(issuerKinds) }),
+      amount: z.string(),
+      currency: z.literal('CNY'),
+      validFrom: z.string(),
+      validTo: z.string(),
+      section: z.object({ projectCode: z.string(), sectionCode: z.string(), name: z.string(), opened: z.boolean() }),
+      /** The bidder, only once the section has opened (R18). */
+      applicant: z.object({ name: z.string() }).nullable(),
+    })
+    .nullable(),
 });
 
 export const applicationCreate = z.strictObject({

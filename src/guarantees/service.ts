@@ -9,16 +9,17 @@ import type { Tx } from '../db/knex';
 import { BadRequest, Conflict, NotFound, RuleViolation, Unprocessable, assert } from '../errors';
 import { newId } from '../domain/ids';
 import { formatAmount, parseAmount } from '../domain/money';
-import { checkR12Ground, type RuleCheck } from '../domain/rules';
+import { checkR12Ground, r18TendereeMayLearnSecurities, type RuleCheck } from '../domain/rules';
 import { reductionAuditData } from '../domain/creditReduction';
 import { requirementFor } from '../credit/service';
 import { businessDate } from '../domain/time';
 import type { Caller } from '../http/auth';
 import type { WebhookSender } from '../http/webhookAuth';
 import { claimEventCte, firstAnswer, onceForEvent, recordAnswerCte, requestHashOf, type WebhookEventKey } from '../http/webhookReplay';
-import { findIssuer, findSection, findTenderee, type IssuerRow, type SectionRow } from '../registry/repo';
+import { findIssuer, findSection, findTenderee, issuersQuery, type IssuerRow, type SectionRow } from '../registry/repo';
 import { actorOf } from '../registry/service';
 import { findLifecycleSection, r12FactsOf } from '../sections/repo';
+import { voucherRefsOfSubjects } from '../vouchers/repo';
 import { requestVoucher } from '../vouchers/requests';
 import { queueIssuerMessage } from './messages';
 import { presentApplication, presentGuarantee } from './present';
@@ -195,7 +196,8 @@ async function recordGuarantee(
       created_at: ctx.now,
       updated_at: ctx.now,
     };
-    const answer = { status: 201, body: presentGuarantee(guarantee) };
+    // Recorded by this very statement: nothing can have attested it yet.
+    const answer = { status: 201, body: presentGuarantee(guarantee, []) };
     const inserted = await repo.insertGuaranteeWith(tx, fresh, recordAnswerCte(key, answer, 'inserted'));
     return inserted ? { guarantee, answer } : undefined;
   };
@@ -256,8 +258,13 @@ export async function receiveGuaranteeEvent(tx: Knex.Transaction, sender: Webhoo
     assert(await repo.updateGuaranteeStatus(tx, g.id, g.status, body.type, update), `guarantee ${g.id} changed under its row lock`);
     await repo.recordGuaranteeEvent(tx, { guaranteeId: g.id, type: body.type, from: g.status, to: body.type, eventId: body.eventId, data });
     await appendAudit(tx, { actor: { type: 'issuer', id: sender.id }, action: `guarantee.${body.type}`, entityType: 'guarantee', entityId: g.id, data: { ...data, from: g.status, eventId: body.eventId } });
-    return { status: 200, body: presentGuarantee((await repo.findGuarantee(tx, g.id))!) };
+    return { status: 200, body: presentGuarantee((await repo.findGuarantee(tx, g.id))!, await guaranteeVouchers(tx, g.id)) };
   });
+}
+
+/** The guarantee's vouchers (verification reports, claim notice), as every answer shows them. */
+async function guaranteeVouchers(tx: Tx, guaranteeId: string) {
+  return (await voucherRefsOfSubjects(tx, { guarantee: [guaranteeId] })).map((v) => ({ id: v.id, kind: v.kind, status: v.status }));
 }
 
 /** An amendment is re-checked against the rules it can break (R2, R4). A failing one is refused
@@ -388,4 +395,84 @@ export async function claimGuarantee(tx: Knex.Transaction, caller: Caller, guara
   });
   await appendAudit(tx, { actor: actorOf(caller), action: 'guarantee.claimed', entityType: 'guarantee', entityId: g.id, data: { reason: input.reason, amountFen, messageId, voucherId, rule: 'R12' } });
   return { guarantee: (await repo.findGuarantee(tx, g.id))!, voucherId };
+}
+
+// ---- public verification (验真 without signing in) ----------------------------------------------
+
+/** Issuers sharing one bank code (branches registered separately) considered for one number. */
+export const publicVerifyIssuersPerCodeMax = 20;
+
+export type PublicVerdict = 'authentic' | 'not_found';
+
+export interface PublicGuaranteeVerification {
+  object: 'public_guarantee_verification';
+  verdict: PublicVerdict;
+  message: { zh: string; en: string };
+  guarantee: {
+    number: string;
+    status: string;
+    inForce: boolean;
+    issuer: { name: string; kind: string };
+    amount: string;
+    currency: string;
+    validFrom: string;
+    validTo: string;
+    section: { projectCode: string; sectionCode: string; name: string; opened: boolean };
+    /** The bidder (applicant), only once the section has opened (R18). */
+    applicant: { name: string } | null;
+  } | null;
+}
+
+const publicVerdictMessages = {
+  authentic: { zh: '保函真实：该保函由出具机构通过签名报文向本中心报送，文件与报送时一致。', en: 'Authentic: the issuer sent this guarantee to us in a signed message, and the document is the one it signed for.' },
+  not_found: {
+    zh: '未找到与该文件一致的保函：请核对出具机构、保函编号，并上传出具机构交付的原始文件。',
+    en: 'No matching guarantee: check the issuer and the number, and use the original file as the issuer delivered it.',
+  },
+};
+
+/** Anyone holding a guarantee document can check it: by issuer (its id or its 12-digit bank
+ *  code), number and the document's SHA-256. Nothing is told unless the hash matches: a wrong
+ *  hash answers `not_found` exactly like an unknown number. Saying "the document differs" would
+ *  confirm to anyone who saw or guessed a number that a guarantee with it exists, and through
+ *  its section that a bid was secured (R18), while the holder of the genuine file gains little
+ *  from it (a re-saved or scanned file has another hash anyway; the message tells them to use
+ *  the original). Asked with a GET and by nobody in particular, it requests no report voucher:
+ *  signed reports are for callers with a key (GET /v1/guarantees/verify). */
+export async function verifyGuaranteePublicly(db: Tx, query: { issuer: string; number: string; sha256: string }, now = new Date()): Promise<PublicGuaranteeVerification> {
+  const notFound: PublicGuaranteeVerification = { object: 'public_guarantee_verification', verdict: 'not_found', message: publicVerdictMessages.not_found, guarantee: null };
+  const issuers = /^iss_/.test(query.issuer)
+    ? [await findIssuer(db, query.issuer)].filter((i): i is IssuerRow => !!i)
+    : ((await issuersQuery(db).where({ bank_code: query.issuer }).orderBy('id').limit(publicVerifyIssuersPerCodeMax)) as IssuerRow[]);
+  let g: repo.GuaranteeRow | undefined;
+  let issuer: IssuerRow | undefined;
+  for (const i of issuers) {
+    const found = await repo.findGuaranteeByNumber(db, i.id, query.number);
+    if (found && found.document_sha256 === query.sha256) {
+      g = found;
+      issuer = i;
+      break;
+    }
+  }
+  if (!g || !issuer) return notFound;
+  const section = await findSection(db, g.section_id);
+  if (!section) return notFound;
+  const opened = r18TendereeMayLearnSecurities({ openedAt: section.opened_at ?? null });
+  return {
+    object: 'public_guarantee_verification',
+    verdict: 'authentic',
+    message: publicVerdictMessages.authentic,
+    guarantee: {
+      number: g.number,
+      status: g.status,
+      inForce: inForceStatuses.includes(g.status) && g.valid_to >= businessDate(now),
+      issuer: { name: issuer.name, kind: issuer.kind },
+      amount: formatAmount(g.amount_fen),
+      currency: g.currency,
+      validFrom: g.valid_from,
+      validTo: g.valid_to,
+      section: { projectCode: section.project_code, sectionCode: section.section_code, name: section.name, opened },
+      applicant: opened ? { name: g.applicant_name } : null,
+    },
+  };
 }

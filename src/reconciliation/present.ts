@@ -3,6 +3,7 @@
 // journal); and the same lines as CSV rows.
 import { formatAmount } from '../domain/money';
 import type { InterestFigures } from '../refunds/interestIncome';
+import type { VoucherRef } from '../vouchers/subjects';
 import type { ExceptionRow, ReconciliationRow, SideBySide, StatementRow } from './repo';
 
 const amount = (fen: bigint | null | undefined) => (fen === null || fen === undefined ? null : formatAmount(fen));
@@ -38,6 +39,10 @@ export function presentSummary(r: ReconciliationRow & { interest?: InterestFigur
     createdAt: iso(r.created_at),
   };
 }
+
+/** The summary with its vouchers, looked up by the caller (vouchersOfSubjects) for a whole page
+ *  at once. */
+export const presentSummaryWithVouchers = (r: ReconciliationRow & { interest?: InterestFigures }, vouchers: VoucherRef[]) => ({ ...presentSummary(r), vouchers });
 
 function bankSide(x: SideBySide) {
   if (x.e_direction === null || x.e_direction === undefined) return null;
@@ -76,7 +81,14 @@ export interface ReportPage<T> {
   hasMore: boolean;
 }
 
-export function presentReport(r: ReconciliationRow & { interest?: InterestFigures }, s: StatementRow, openExceptions: number, exceptions: ReportPage<SideBySide>, lines: ReportPage<SideBySide>) {
+export function presentReport(
+  r: ReconciliationRow & { interest?: InterestFigures },
+  s: StatementRow,
+  openExceptions: number,
+  exceptions: ReportPage<SideBySide>,
+  lines: ReportPage<SideBySide>,
+  vouchers?: VoucherRef[],
+) {
   const pageOf = <T>(p: ReportPage<SideBySide>, present: (x: SideBySide) => T) => ({
     data: p.rows.map(present),
     hasMore: p.hasMore,
@@ -84,6 +96,7 @@ export function presentReport(r: ReconciliationRow & { interest?: InterestFigure
   });
   return {
     ...presentSummary(r),
+    ...(vouchers ? { vouchers } : {}),
     statement: {
       messageId: s.message_id, statementId: s.statement_ref, sequenceNumber: s.sequence_number, account: s.account, currency: s.currency,
       credits: amount(s.credit_total_fen), debits: amount(s.debit_total_fen), entryCount: s.entry_count, sha256: s.content_sha256, receivedAt: iso(s.received_at),

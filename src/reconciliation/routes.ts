@@ -7,7 +7,8 @@ import { BadRequest, UnsupportedMediaType, PayloadTooLarge } from '../errors';
 import { parseCamt053Stream } from '../banks/iso20022/camt053';
 import { defineRoute, transactionOf, type RouteDef } from '../http/route';
 import { idParam, listEnvelope } from '../http/schemas';
-import { csvColumns, csvRow, presentException, presentReport, presentSummary } from './present';
+import { csvColumns, csvRow, presentException, presentReport, presentSummaryWithVouchers } from './present';
+import { vouchersOfSubjects } from '../vouchers/subjects';
 import { resolveException } from './resolution';
 import * as s from './schemas';
 import * as service from './service';
@@ -69,7 +70,8 @@ export const reconciliationRoutes: RouteDef<any, any, any>[] = [
       }
       deps.outbox.kick();
       const r = await service.getReconciliation(deps.db, outcome.reconciliationId);
-      return { status: outcome.created ? 201 : 200, body: presentSummary(r), headers: outcome.created ? {} : { 'Idempotent-Replayed': 'true' } };
+      const vouchers = (await vouchersOfSubjects(deps.db, { reconciliation: [r.id] })).of('reconciliation', r.id);
+      return { status: outcome.created ? 201 : 200, body: presentSummaryWithVouchers(r, vouchers), headers: outcome.created ? {} : { 'Idempotent-Replayed': 'true' } };
     },
   }),
   defineRoute({
@@ -77,7 +79,8 @@ export const reconciliationRoutes: RouteDef<any, any, any>[] = [
     access: { roles: ['centre', 'auditor'] }, query: s.listFilter, response: listEnvelope(s.summaryOut),
     handler: async ({ tx, query }) => {
       const page = await service.listReconciliations(tx, query);
-      return { ...page, data: page.data.map(presentSummary) };
+      const vouchers = await vouchersOfSubjects(tx, { reconciliation: page.data.map((r) => r.id) });
+      return { ...page, data: page.data.map((r) => presentSummaryWithVouchers(r, vouchers.of('reconciliation', r.id))) };
     },
   }),
   // Before '/:id', which would otherwise take "rcn_….csv" as an id and answer 404.
@@ -89,7 +92,8 @@ export const reconciliationRoutes: RouteDef<any, any, any>[] = [
     access: { roles: ['centre', 'auditor'] }, params: s.reconciliationParams, query: s.reportQuery, response: s.summaryOut,
     handler: async ({ tx, params, query }) => {
       const r = await service.getReport(tx, params.id, query);
-      return presentReport(r.reconciliation, r.statement, r.openExceptions, r.exceptions, r.lines);
+      const vouchers = (await vouchersOfSubjects(tx, { reconciliation: [r.reconciliation.id] })).of('reconciliation', r.reconciliation.id);
+      return presentReport(r.reconciliation, r.statement, r.openExceptions, r.exceptions, r.lines, vouchers);
     },
   }),
   defineRoute({

@@ -1,5 +1,6 @@
 // Request and response schemas of the reconciliation API; they also produce its OpenAPI document.
 import { z } from 'zod';
+import { voucherRefsOut } from '../vouchers/schemas';
 import { idParam, isoDate, listQuery, text } from '../http/schemas';
 import { resolutionDecisions, resolutionNoteCharsMax } from './resolution';
 import { reportPageMax } from './service';
@@ -25,4 +26,4 @@ export const resolutionBody = z.strictObject({
   note: text(resolutionNoteCharsMax),
   correction: z.strictObject({ counterAccount: z.literal('suspense'), memo: text(200).optional() }).optional(),
 });
-export const summaryOut = z.object({ object: z.literal('reconciliation'), id: z.string() }).passthrough();
+export const summaryOut = z.object({ object: z.literal('reconciliation'), id: z.string(), vouchers: voucherRefsOut }).passthrough();

@@ -1,6 +1,7 @@
 // Refunds as the API shows them.
 import { formatAmount } from '../domain/money';
 import { businessDate } from '../domain/time';
+import type { VoucherRef } from '../vouchers/subjects';
 import type * as repo from './repo';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -35,7 +36,9 @@ export function presentAttempt(a: repo.AttemptRow) {
   };
 }
 
-export function presentRefund(r: repo.RefundRow, extra: { attempts?: repo.AttemptRow[]; decisions?: repo.DecisionRow[] } = {}) {
+/** `vouchers` when the caller looked them up (vouchersOfSubjects); omitted otherwise, never
+ *  guessed. */
+export function presentRefund(r: repo.RefundRow, extra: { attempts?: repo.AttemptRow[]; decisions?: repo.DecisionRow[]; vouchers?: VoucherRef[] } = {}) {
   const settled = r.interest_fen !== null && r.late_fee_fen !== null;
   return {
     id: r.id,
@@ -78,6 +81,7 @@ export function presentRefund(r: repo.RefundRow, extra: { attempts?: repo.Attemp
           })),
         }
       : {}),
+    ...(extra.vouchers ? { vouchers: extra.vouchers } : {}),
   };
 }
 

@@ -5,6 +5,7 @@ import { listEnvelope } from '../http/schemas';
 import { presentRefund } from './present';
 import { refundListQuery, refundOut, refundParams, retryBody } from './schemas';
 import * as service from './service';
+import { vouchersOfSubjects } from '../vouchers/subjects';
 
 const tags = ['refunds'];
 
@@ -14,7 +15,8 @@ export const refundRoutes: RouteDef<any, any, any>[] = [
     access: { roles: ['centre', 'bidder', 'auditor'] }, query: refundListQuery, response: listEnvelope(refundOut),
     handler: async ({ tx, caller, query }) => {
       const page = await service.listRefunds(tx, caller, query);
-      return { ...page, data: page.data.map((r) => presentRefund(r)) };
+      const vouchers = await vouchersOfSubjects(tx, { refund: page.data.map((r) => r.id) });
+      return { ...page, data: page.data.map((r) => presentRefund(r, { vouchers: vouchers.of('refund', r.id) })) };
     },
   }),
   defineRoute({
@@ -22,7 +24,7 @@ export const refundRoutes: RouteDef<any, any, any>[] = [
     access: { roles: ['centre', 'bidder', 'auditor'] }, params: refundParams, response: refundOut,
     handler: async ({ tx, caller, params }) => {
       const { refund, ...history } = await service.getVisibleRefund(tx, caller, params.id);
-      return presentRefund(refund, history);
+      return presentRefund(refund, { ...history, vouchers: (await vouchersOfSubjects(tx, { refund: [refund.id] })).of('refund', refund.id) });
     },
   }),
   defineRoute({
@@ -30,7 +32,7 @@ export const refundRoutes: RouteDef<any, any, any>[] = [
     access: { roles: ['centre'] }, params: refundParams, body: retryBody, response: refundOut,
     handler: async ({ tx, caller, params, body }) => {
       const { refund, ...history } = await service.retryRefund(transactionOf(tx), caller, params.id, body);
-      return presentRefund(refund, history);
+      return presentRefund(refund, { ...history, vouchers: (await vouchersOfSubjects(tx, { refund: [refund.id] })).of('refund', refund.id) });
     },
   }),
 ];

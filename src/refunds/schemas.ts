@@ -1,6 +1,7 @@
 // Request and response schemas of refunds; they validate requests and produce the OpenAPI
 // document.
 import { z } from 'zod';
+import { voucherRefsOut } from '../vouchers/schemas';
 import { idParam, listQuery, text } from '../http/schemas';
 import { accountNumberSchema, bankCodeSchema } from '../registry/schemas';
 import type { RefundStatus } from './repo';
@@ -84,5 +85,8 @@ export const refundOut = z.object({
   createdAt: z.string(),
   attempts: z.array(attemptOut).optional(),
   decisions: z.array(z.object({ decision: z.string(), account: z.object({ number: z.string(), name: z.string(), bankCode: z.string().nullable() }).nullable(), decidedBy: z.string(), decidedAt: z.string() })).optional(),
+  /** Refund vouchers of each payment and return vouchers of each payment the payee's bank sent
+   *  back. */
+  vouchers: voucherRefsOut,
 });
 

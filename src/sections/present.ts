@@ -1,6 +1,7 @@
 // The section lifecycle as the API shows it: amounts as decimal strings, times as ISO strings.
 import { formatAmount } from '../domain/money';
 import { presentSection } from '../registry/present';
+import type { VoucherRef } from '../vouchers/subjects';
 import type { LifecycleSection, RosterRow } from './repo';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -17,7 +18,8 @@ export function presentLifecycle(r: LifecycleSection, extra: { refundIds?: strin
   };
 }
 
-export function presentRoster(r: RosterRow) {
+/** `vouchers` when the caller looked them up (vouchersOfSubjects); omitted otherwise. */
+export function presentRoster(r: RosterRow, vouchers?: VoucherRef[]) {
   return {
     id: r.id,
     object: 'roster' as const,
@@ -26,6 +28,7 @@ export function presentRoster(r: RosterRow) {
     requiredDeposit: formatAmount(r.required_deposit_fen),
     currency: 'CNY' as const,
     voucherId: r.voucher_id,
+    ...(vouchers ? { vouchers } : {}),
     entries: r.entries.map((e) => ({
       bidderId: e.bidderId,
       name: e.name,

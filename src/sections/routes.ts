@@ -7,6 +7,7 @@ import { presentLifecycle, presentRoster } from './present';
 import * as s from './schemas';
 import { postponeSection } from './postponement';
 import * as service from './service';
+import { vouchersOfSubjects } from '../vouchers/subjects';
 
 const tags = ['sections'];
 const params = z.strictObject({ id: idParam('sec') });
@@ -24,12 +25,18 @@ export const sectionLifecycleRoutes: RouteDef<any, any, any>[] = [
   defineRoute({
     method: 'post', path: '/v1/sections/:id/opening', operationId: 'openSection', summary: 'Open the bids (开标): fix the roster of secured bidders and put it on record', tags,
     access: { roles: ['centre'] }, params, response: s.rosterOut, successStatus: 201,
-    handler: async ({ tx, caller, params, deps }) => presentRoster((await service.openSection(transactionOf(tx), deps.tables.calendar, caller, params.id)).roster),
+    handler: async ({ tx, caller, params, deps }) => {
+      const { roster } = await service.openSection(transactionOf(tx), deps.tables.calendar, caller, params.id);
+      return presentRoster(roster, (await vouchersOfSubjects(tx, { roster: [roster.id] })).of('roster', roster.id));
+    },
   }),
   defineRoute({
     method: 'get', path: '/v1/sections/:id/roster', operationId: 'getRoster', summary: 'The roster fixed at opening', tags,
     access: { roles: ['centre', 'tenderee', 'auditor'] }, params, response: s.rosterOut,
-    handler: async ({ tx, caller, params }) => presentRoster(await service.getVisibleRoster(tx, caller, params.id)),
+    handler: async ({ tx, caller, params }) => {
+      const roster = await service.getVisibleRoster(tx, caller, params.id);
+      return presentRoster(roster, (await vouchersOfSubjects(tx, { roster: [roster.id] })).of('roster', roster.id));
+    },
   }),
   defineRoute({
     method: 'post', path: '/v1/sections/:id/award', operationId: 'awardSection', summary: 'Record the award (中标通知); under government procurement, non-winners are refunded now (R11)', tags,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { voucherRefsOut } from '../vouchers/schemas';
 import { idParam, isoDateTime, text } from '../http/schemas';
 import { sectionOut } from '../registry/schemas';
 
@@ -27,6 +28,8 @@ export const rosterOut = z.object({
   requiredDeposit: z.string(),
   currency: z.literal('CNY'),
   voucherId: z.string().nullable(),
+  /** The signed roster (opening_roster). */
+  vouchers: voucherRefsOut,
   entries: z.array(rosterEntryOut),
 });
 export const lifecycleOut = sectionOut.extend({

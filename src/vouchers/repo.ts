@@ -1,5 +1,6 @@
 // Queries on vouchers, and the reads of parties, sections and guarantees a voucher shows; each
 // takes the unit of work.
+import type { Knex } from 'knex';
 import type { Tx } from '../db/knex';
 import type { VoucherKind } from './input';
 
@@ -99,11 +100,6 @@ export async function stalePendingVoucherIds(tx: Tx, olderThanSeconds: number, l
   return rows.map((r: { id: string }) => r.id);
 }
 
-export async function signedPdfSha256(tx: Tx, id: string): Promise<string | undefined> {
-  const row = await tx('vouchers').where({ id, status: 'signed' }).first('pdf_sha256');
-  return row?.pdf_sha256;
-}
-
 /** Served by the partial indexes on pending and on failed vouchers. */
 export async function countVouchersWithStatus(tx: Tx, status: 'pending' | 'failed'): Promise<number> {
   const row = await tx('vouchers').where({ status }).count<{ n: string }>('* as n').first();
@@ -167,3 +163,112 @@ export interface IssuerIdentityRow {
 }
 
 export const findIssuerIdentity = (tx: Tx, issuerId: string) => tx('issuers').where({ id: issuerId }).first('name', 'kind', 'bank_code') as Promise<IssuerIdentityRow | undefined>;
+
+// ---- vouchers of their subjects --------------------------------------------------------------
+
+/** The records that carry vouchers, as the API names them. */
+export const voucherSubjectKinds = ['deposit', 'refund', 'guarantee', 'roster', 'reconciliation'] as const;
+export type VoucherSubjectKind = (typeof voucherSubjectKinds)[number];
+
+/** A subject's vouchers are found under these (kind, subject type) pairs: a refund paid again or
+ *  returned again after a return has its voucher on the payment (refund_attempt), and each
+ *  verification of a guarantee has its own report, keyed `<guaranteeId>.<hash>.<status>`. Listing
+ *  the kinds keeps every branch on the unique (kind, subject_type, subject_id) index. */
+const subjectKinds = {
+  deposit: ['deposit_receipt', 'deposit_reversal'],
+  refund: ['refund_voucher', 'refund_return'],
+  guarantee: ['claim_notice', 'verification_report'],
+  roster: ['opening_roster'],
+  reconciliation: ['reconciliation_report'],
+} as const satisfies Record<VoucherSubjectKind, readonly VoucherKind[]>;
+
+export interface VoucherRefRow {
+  id: string;
+  kind: VoucherKind;
+  status: VoucherStatus;
+  created_at: Date;
+  /** The subject asked for (a refund for a voucher kept on one of its payments). */
+  owner_type: VoucherSubjectKind;
+  owner_id: string;
+}
+
+/** Every voucher of the given subjects in one statement, in id order (ids are time-sortable): a
+ *  page of a list asks for the vouchers of all its rows at once. `kind` narrows to one kind;
+ *  `page` reads one page after a cursor. */
+export async function voucherRefsOfSubjects(
+  tx: Tx,
+  subjects: Partial<Record<VoucherSubjectKind, readonly string[]>>,
+  kind?: VoucherKind,
+  page?: { afterId?: string; limit: number },
+): Promise<VoucherRefRow[]> {
+  const branches: string[] = [];
+  const bindings: Knex.RawBinding[] = [];
+  const cols = 'v.id, v.kind, v.status, v.created_at';
+  const kindsOf = (s: VoucherSubjectKind) => (subjectKinds[s] as readonly VoucherKind[]).filter((k) => kind === undefined || k === kind);
+  const direct = (s: VoucherSubjectKind, subjectType: string, ids: readonly string[]) => {
+    const kinds = kindsOf(s);
+    if (kinds.length === 0 || ids.length === 0) return;
+    branches.push(`SELECT ${cols}, '${s}' AS owner_type, v.subject_id AS owner_id FROM vouchers v WHERE v.kind = ANY(?::text[]) AND v.subject_type = ? AND v.subject_id = ANY(?::text[])`);
+    bindings.push(kinds, subjectType, [...ids]);
+  };
+  const { deposit = [], refund = [], guarantee = [], roster = [], reconciliation = [] } = subjects;
+  direct('deposit', 'deposit', deposit);
+  direct('refund', 'refund', refund);
+  if (refund.length > 0 && kindsOf('refund').length > 0) {
+    branches.push(
+      `SELECT ${cols}, 'refund' AS owner_type, a.refund_id AS owner_id FROM refund_attempts a
+         JOIN vouchers v ON v.kind = ANY(?::text[]) AND v.subject_type = 'refund_attempt' AND v.subject_id = a.id
+        WHERE a.refund_id = ANY(?::text[])`,
+    );
+    bindings.push(kindsOf('refund'), [...refund]);
+  }
+  if (guarantee.length > 0) {
+    if (kindsOf('guarantee').includes('claim_notice')) {
+      branches.push(`SELECT ${cols}, 'guarantee' AS owner_type, v.subject_id AS owner_id FROM vouchers v WHERE v.kind = 'claim_notice' AND v.subject_type = 'guarantee_claim' AND v.subject_id = ANY(?::text[])`);
+      bindings.push([...guarantee]);
+    }
+    if (kindsOf('guarantee').includes('verification_report')) {
+      // The report's subject id starts with the guarantee's; its section narrows the scan to
+      // the section index.
+      branches.push(
+        `SELECT ${cols}, 'guarantee' AS owner_type, split_part(v.subject_id, '.', 1) AS owner_id FROM vouchers v
+          WHERE v.kind = 'verification_report' AND v.subject_type = 'guarantee_verification'
+            AND v.section_id IN (SELECT g.section_id FROM guarantees g WHERE g.id = ANY(?::text[]))
+            AND split_part(v.subject_id, '.', 1) = ANY(?::text[])`,
+      );
+      bindings.push([...guarantee], [...guarantee]);
+    }
+  }
+  direct('roster', 'roster', roster);
+  direct('reconciliation', 'reconciliation', reconciliation);
+  if (branches.length === 0) return [];
+  let sql = `SELECT * FROM (${branches.join('\nUNION ALL\n')}) refs`;
+  if (page?.afterId !== undefined) {
+    sql += ' WHERE id > ?';
+    bindings.push(page.afterId);
+  }
+  sql += ' ORDER BY id';
+  if (page) {
+    sql += ' LIMIT ?';
+    bindings.push(page.limit);
+  }
+  const { rows } = await tx.raw(sql, bindings);
+  return rows as VoucherRefRow[];
+}
+
+/** The section of an opening roster, by the roster's id. */
+export async function findRosterSectionId(tx: Tx, rosterId: string): Promise<string | undefined> {
+  const row = (await tx('rosters').where({ id: rosterId }).first('section_id')) as { section_id: string } | undefined;
+  return row?.section_id;
+}
+
+export interface PublicSectionRow {
+  project_code: string;
+  section_code: string;
+  name: string;
+  opened_at: Date | null;
+}
+
+/** What anyone may know of a section, and whether it has opened (R18). */
+export const findPublicSection = (tx: Tx, sectionId: string) =>
+  tx('sections').where({ id: sectionId }).first('project_code', 'section_code', 'name', 'opened_at') as Promise<PublicSectionRow | undefined>;

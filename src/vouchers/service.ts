@@ -13,7 +13,8 @@ import type { Runtime } from '../runtime';
 import { composeVoucherInput } from './compose';
 import * as repo from './repo';
 import { renderAndSignVoucher } from './sign';
-import { verifyPdf } from './verify';
+import { getPublicVoucher, publicSummaryOf, type Bilingual, type PublicVoucher } from './public';
+import { verifyPdf, type VerifyResult } from './verify';
 
 /** Rendering is deterministic in the voucher's data: an attempt that failed this often will fail
  *  again, and the voucher is marked failed for a person to look at instead of being retried for
@@ -130,7 +131,14 @@ export async function requeueStuckVouchers(rt: Runtime): Promise<number> {
 
 // ---- checking --------------------------------------------------------------------------------
 
+export type VoucherVerdict = 'valid' | 'changed' | 'untrusted' | 'unknown';
+
 export interface VoucherCheck {
+  /** One word for the person holding the file; the fields after `voucher` are the evidence. */
+  verdict: VoucherVerdict;
+  message: Bilingual;
+  /** The public summary of the voucher on record these bytes are; only when valid. */
+  voucher: PublicVoucher | null;
   valid: boolean;
   reason?: string;
   signer: { subject: string; fingerprint: string } | null;
@@ -142,21 +150,37 @@ export interface VoucherCheck {
   matchesRecord: boolean;
 }
 
-export async function checkVoucherPdf(deps: Pick<AppDeps, 'db' | 'trustRoots' | 'signer'>, pdf: Buffer): Promise<VoucherCheck> {
+const verdictMessages: Record<VoucherVerdict | 'not_ours' | 'not_recorded' | 'unsigned', Bilingual> = {
+  valid: { zh: '凭证真实有效：签名完好，与存档凭证逐字节一致。', en: 'Valid: the signature is intact and the file is byte-identical to the voucher on record.' },
+  changed: { zh: '凭证已被改动：签名损坏，或签名后文件内容被修改或追加。', en: 'Changed: the signature is broken, or the file was modified or added to after signing.' },
+  untrusted: { zh: '签名不可信：签名证书不属于本中心的签章证书链。', en: 'Untrusted: the file is signed with a certificate that does not chain to our signing root.' },
+  not_ours: { zh: '签名不可信：文件由其他机构的证书签名，不是本中心出具的凭证。', en: 'Untrusted: the file is signed by another party\'s certificate, not by our voucher signer.' },
+  unknown: { zh: '未找到该凭证：这不是本中心出具的凭证，或存档中没有与之一致的记录。', en: 'Unknown: this is not one of our vouchers, or no voucher on record has these bytes.' },
+  not_recorded: { zh: '未找到与该文件一致的存档凭证：签名来自本中心，但存档中没有完全相同的文件。', en: 'Unknown: signed by us, but no voucher on record is byte-identical to this file.' },
+  unsigned: { zh: '文件没有可识别的电子签名，不是本中心出具的凭证。', en: 'Unknown: the file carries no readable signature, so it is not one of our vouchers.' },
+};
+
+export async function checkVoucherPdf(deps: Pick<AppDeps, 'db' | 'trustRoots' | 'signer' | 'config'>, pdf: Buffer): Promise<VoucherCheck> {
   // Vouchers chain to the service's own signing chain, which need not be among the roots that
   // issuers' and banks' certificates chain to.
   const roots = [...deps.trustRoots.map((c) => forge.pki.certificateToPem(c)), ...deps.signer.chainPems];
   const r = verifyPdf(pdf, roots);
   const sha = createHash('sha256').update(pdf).digest('hex');
   let matchesRecord = false;
+  let record: repo.VoucherRow | undefined;
   if (r.voucherId) {
-    const recorded = await repo.signedPdfSha256(deps.db, r.voucherId);
+    record = await repo.findVoucher(deps.db, r.voucherId);
+    const recorded = record?.status === 'signed' ? record.pdf_sha256 : undefined;
     const audited = recorded
       ? (await listAuditEvents(deps.db, { limit: 1, entityType: 'voucher', entityId: r.voucherId, action: 'voucher.signed' })).data[0]
       : undefined;
     matchesRecord = recorded === sha && (audited?.data as { pdfSha256?: string } | undefined)?.pdfSha256 === sha;
   }
+  const { verdict, message } = verdictOf(r, matchesRecord, deps.signer.fingerprint);
   return {
+    verdict,
+    message,
+    voucher: verdict === 'valid' && record ? ((await publicSummaryOf(deps.db, deps, record)) ?? null) : null,
     valid: r.valid,
     reason: r.reason,
     signer: r.signer ?? null,
@@ -166,4 +190,27 @@ export async function checkVoucherPdf(deps: Pick<AppDeps, 'db' | 'trustRoots' | 
     trusted: r.trusted,
     matchesRecord,
   };
+}
+
+/** Broken beats untrusted beats unknown: a file whose signature does not hold (or cannot even
+ *  be read where the file says it is) is "changed" whoever signed it, since that is what its
+ *  holder must be told first. A file byte-identical to a record we signed is ours whatever key
+ *  signed it then (keys rotate); one that is not is ours only if our current signer signed it,
+ *  and an intact signature by another certificate, even one chaining to a root we trust for
+ *  issuers and banks, is not a voucher of ours. */
+function verdictOf(r: VerifyResult, matchesRecord: boolean, ourFingerprint: string): { verdict: VoucherVerdict; message: Bilingual } {
+  if (!r.signed) return { verdict: 'unknown', message: verdictMessages.unsigned };
+  if (!r.intact) return { verdict: 'changed', message: verdictMessages.changed };
+  if (!r.trusted) return { verdict: 'untrusted', message: verdictMessages.untrusted };
+  if (matchesRecord) return { verdict: 'valid', message: verdictMessages.valid };
+  if (r.signer?.fingerprint !== ourFingerprint) return { verdict: 'untrusted', message: verdictMessages.not_ours };
+  return { verdict: 'unknown', message: r.voucherId ? verdictMessages.not_recorded : verdictMessages.unknown };
+}
+
+/** The check of a file uploaded on the page of one voucher: also whether it is that voucher.
+ *  An id not shown publicly answers the same 404 as the summary. */
+export async function checkPdfAgainstVoucher(deps: Pick<AppDeps, 'db' | 'trustRoots' | 'signer' | 'config'>, voucherId: string, pdf: Buffer): Promise<VoucherCheck & { matchesVoucher: boolean }> {
+  const shown = await getPublicVoucher(deps.db, deps, voucherId);
+  const check = await checkVoucherPdf(deps, pdf);
+  return { ...check, matchesVoucher: check.verdict === 'valid' && check.voucherId === shown.id };
 }

@@ -25,6 +25,11 @@ export interface VerifyResult {
   /** The signed ranges are the whole file except the signature itself: nothing appended. */
   coversWholeFile: boolean;
   trusted: boolean;
+  /** The file claims a signature (it has a /ByteRange), whether or not it could be read. */
+  signed: boolean;
+  /** The signature is intact: the covered bytes are the ones signed, by the key of the
+   *  certificate in the signature, and nothing was added after them. */
+  intact: boolean;
   voucherId?: string;
 }
 
@@ -56,7 +61,7 @@ declare module 'node-forge' {
 }
 
 export function verifyPdf(bytes: Uint8Array, trustRoots: string[]): VerifyResult {
-  const result: VerifyResult = { valid: false, coversWholeFile: false, trusted: false };
+  const result: VerifyResult = { valid: false, coversWholeFile: false, trusted: false, signed: false, intact: false };
   try {
     verifyInto(bytes, trustRoots, result);
     result.valid = result.reason === undefined;
@@ -77,6 +82,7 @@ function verifyInto(bytes: Uint8Array, trustRoots: string[], result: VerifyResul
   let last: RegExpExecArray | undefined;
   for (const m of text.matchAll(/\/ByteRange\s*\[\s*(\d{1,10})\s+(\d{1,10})\s+(\d{1,10})\s+(\d{1,10})\s*\]/g)) last = m;
   if (!last) throw new Invalid('no signature (no /ByteRange)');
+  result.signed = true;
   const [a, b, c, d] = last.slice(1, 5).map(Number);
   if (a !== 0 || b <= 0 || c <= b + 1 || c + d > buf.length || buf[b] !== 0x3c /* < */ || buf[c - 1] !== 0x3e /* > */) {
     throw new Invalid(`malformed /ByteRange [${a} ${b} ${c} ${d}]`);
@@ -98,6 +104,7 @@ function verifyInto(bytes: Uint8Array, trustRoots: string[], result: VerifyResul
   if (!digest.equals(cms.messageDigest)) reasons.push('the document was changed after signing (digest mismatch)');
   if (!rsaVerify('sha256', cms.signedAttrsDer, cms.signerPublicKey, cms.signature)) reasons.push('the signature does not match the signer certificate');
   if (!result.coversWholeFile) reasons.push('bytes were added after the signed range');
+  result.intact = reasons.length === 0;
 
   // Checked at the signing time: a voucher stays valid after its certificate expires, as long as
   // it was signed while the certificate was valid.
