@@ -32,6 +32,7 @@ let workers: RunningWorkers;
 let sandbox: Awaited<ReturnType<typeof startEmbeddedSandbox>>;
 let summary: DemoSummary;
 let printed = '';
+let apiUrl = '';
 const outDir = mkdtempSync(path.join(os.tmpdir(), 'bidbond-demo-'));
 
 async function admin(sql: string) {
@@ -52,7 +53,7 @@ beforeAll(async () => {
   rt = await createRuntime(config, { databaseUrl: config.DATABASE_URL!, redisUrl: config.REDIS_URL! }, { log: createLogger(config), migrate: true });
   server = buildApi(rt).listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
-  const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   workers = await buildWorker(rt, config.REDIS_URL!);
   // The same wiring as `bidbond start`: the sandbox registered as the deposit bank, signing
   // with the development PKI of the data directory.
@@ -122,6 +123,32 @@ describe('bidbond demo (12 bidders)', () => {
       expect(existsSync(file)).toBe(true);
       const { stdout } = await run('pdfsig', [file]).catch((e: { stdout: string }) => ({ stdout: e.stdout }));
       expect(stdout).toContain('Signature is Valid');
+    }
+  });
+
+  it('leaves the console open: its address and four sign-ins printed and written, each signing in as its role and seeing only its own', async () => {
+    expect(summary.console?.url).toBe(`${apiUrl}/console/`);
+    expect(printed).toContain(`Console: ${apiUrl}/console/`);
+    const lines = readFileSync(path.join(outDir, 'sign-ins.txt'), 'utf8').trim().split('\n').slice(1);
+    expect(lines).toHaveLength(4);
+    const people = summary.console!.signIns.map((s, i) => ({ ...s, password: lines[i].trim().split(/\s+/).pop()! }));
+    expect(people.map((p) => p.role)).toEqual(['centre', 'tenderee', 'bidder', 'bidder']);
+    for (const p of people) {
+      expect(printed).toContain(p.password);
+      const res = await fetch(`${apiUrl}/v1/session`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ login: p.login, password: p.password }) });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { user: { role: string; bidderId?: string } };
+      expect(body.user.role).toBe(p.role);
+      const cookie = res.headers.get('set-cookie')!.split(';')[0];
+      if (p.role !== 'bidder') continue;
+      // A bidder of the section secured it by cash or by guarantee, and sees only its own.
+      const own = [];
+      for (const what of ['deposits', 'guarantees']) {
+        const list = (await (await fetch(`${apiUrl}/v1/${what}?limit=100`, { headers: { cookie } })).json()) as { data: { bidderId: string }[] };
+        own.push(...list.data);
+      }
+      expect(own.length).toBeGreaterThan(0);
+      expect(own.every((d) => d.bidderId === body.user.bidderId)).toBe(true);
     }
   });
 });
