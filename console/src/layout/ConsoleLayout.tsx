@@ -1,5 +1,5 @@
 // The frame of every signed-in page: the role's menu, the language switch, who is signed in.
-import { Button, Layout, Menu, Segmented, Space, Tag, Typography } from 'antd';
+import { Button, Grid, Layout, Menu, Segmented, Space, Tag, Typography } from 'antd';
 import { useState } from 'react';
 import { Navigate, Route, Routes, useLocation, useNavigate } from 'react-router';
 import { useLang } from '../i18n';
@@ -12,12 +12,13 @@ export function ConsoleLayout() {
   const navigate = useNavigate();
   const location = useLocation();
   const [collapsed, setCollapsed] = useState(false);
+  const screens = Grid.useBreakpoint();
   if (!user) return <Navigate to="/console/signin" replace />;
   const pages = pagesFor(user.role);
   const current = location.pathname.replace(/^\/console\/?/, '').split('/')[0];
   return (
     <Layout style={{ minHeight: '100vh' }}>
-      <Layout.Sider breakpoint="lg" collapsedWidth={0} collapsed={collapsed} onCollapse={setCollapsed} theme="light" width={220}>
+      <Layout.Sider breakpoint="lg" collapsedWidth={0} collapsed={collapsed} onCollapse={setCollapsed} theme="light" width={220} zeroWidthTriggerStyle={{ top: 12, zIndex: 10 }}>
         <div style={{ padding: '16px 20px', fontWeight: 600, fontSize: 16 }}>bidbond</div>
         <nav aria-label={t('主菜单', 'Main menu')}>
           <Menu
@@ -29,8 +30,11 @@ export function ConsoleLayout() {
         </nav>
       </Layout.Sider>
       <Layout>
-        <Layout.Header style={{ background: '#fff', padding: '0 20px', display: 'flex', alignItems: 'center', justifyContent: 'space-between' }}>
-          <Typography.Text strong>{t('投标保证金与电子保函', 'Bid security and e-guarantees')}</Typography.Text>
+        {/* On a phone the header wraps under the menu's trigger instead of covering the page. */}
+        <Layout.Header
+          style={{ background: '#fff', height: 'auto', minHeight: 64, lineHeight: 1.5, padding: screens.md ? '12px 20px' : '10px 12px 10px 56px', display: 'flex', flexWrap: 'wrap', gap: 8, alignItems: 'center', justifyContent: 'space-between' }}
+        >
+          {screens.md && <Typography.Text strong>{t('投标保证金与电子保函', 'Bid security and e-guarantees')}</Typography.Text>}
           <Space wrap>
             <Segmented
               aria-label={t('语言', 'Language')}
@@ -53,7 +57,7 @@ export function ConsoleLayout() {
             </Button>
           </Space>
         </Layout.Header>
-        <Layout.Content style={{ margin: 20 }}>
+        <Layout.Content style={{ margin: screens.md ? 20 : 8 }}>
           <main>
             <Routes>
               {pages.map((p) => (
