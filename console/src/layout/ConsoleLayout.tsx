@@ -18,14 +18,20 @@ export function ConsoleLayout() {
   const current = location.pathname.replace(/^\/console\/?/, '').split('/')[0];
   return (
     <Layout style={{ minHeight: '100vh' }}>
-      <Layout.Sider breakpoint="lg" collapsedWidth={0} collapsed={collapsed} onCollapse={setCollapsed} theme="light" width={220} zeroWidthTriggerStyle={{ top: 12, zIndex: 10 }}>
+      <Layout.Sider breakpoint="lg" collapsedWidth={0} collapsed={collapsed} onCollapse={setCollapsed} theme="light" width={220} zeroWidthTriggerStyle={{ top: 12, zIndex: 10 }}
+        style={screens.lg ? undefined : { position: 'fixed', height: '100vh', zIndex: 20, boxShadow: collapsed ? undefined : '2px 0 8px rgba(0,0,0,0.15)' }}
+      >
         <div style={{ padding: '16px 20px', fontWeight: 600, fontSize: 16 }}>bidbond</div>
         <nav aria-label={t('主菜单', 'Main menu')}>
           <Menu
             mode="inline"
             selectedKeys={[current]}
             items={pages.filter((p) => p.menu !== false).map((p) => ({ key: p.path.split('/')[0], label: t(p.title[0], p.title[1]) }))}
-            onClick={({ key }) => navigate(`/console/${key}`)}
+            onClick={({ key }) => {
+              navigate(`/console/${key}`);
+              // On a phone the menu lies over the page: it closes once a page is chosen.
+              if (!screens.lg) setCollapsed(true);
+            }}
           />
         </nav>
       </Layout.Sider>
