@@ -18,7 +18,14 @@ export function ConsoleLayout() {
   const current = location.pathname.replace(/^\/console\/?/, '').split('/')[0];
   return (
     <Layout style={{ minHeight: '100vh' }}>
-      <Layout.Sider breakpoint="lg" collapsedWidth={0} collapsed={collapsed} onCollapse={setCollapsed} theme="light" width={220} zeroWidthTriggerStyle={{ top: 12, zIndex: 10 }}
+      <Layout.Sider
+        breakpoint="lg"
+        collapsedWidth={0}
+        collapsed={collapsed}
+        onCollapse={setCollapsed}
+        theme="light"
+        width={220}
+        zeroWidthTriggerStyle={{ top: 12, zIndex: 10 }}
         style={screens.lg ? undefined : { position: 'fixed', height: '100vh', zIndex: 20, boxShadow: collapsed ? undefined : '2px 0 8px rgba(0,0,0,0.15)' }}
       >
         <div style={{ padding: '16px 20px', fontWeight: 600, fontSize: 16 }}>bidbond</div>
