@@ -3,17 +3,20 @@ import { formatAmount } from '../domain/money';
 import type { RequiredSecurity } from '../domain/creditReduction';
 import { businessDate } from '../domain/time';
 import { presentRefund } from '../refunds/present';
+import type { BankRow } from '../registry/repo';
 import type { RefundRow } from '../refunds/repo';
 import type { SubjectVouchers, VoucherRef } from '../vouchers/subjects';
 import type { CreditRow, DepositAccountRow, DepositRow, WithdrawalRow } from './repo';
 import type { DepositDetail, Forfeiture } from './service';
 
-export const presentDepositAccount = (a: DepositAccountRow, r: RequiredSecurity) => ({
+export const presentDepositAccount = (a: DepositAccountRow, bank: Pick<BankRow, 'name' | 'bank_code' | 'trust_account_name'>, r: RequiredSecurity) => ({
   object: 'deposit_account' as const,
   sectionId: a.section_id,
   bidderId: a.bidder_id,
   bankId: a.bank_id,
   virtualAccount: a.virtual_account,
+  accountName: bank.trust_account_name,
+  bank: { name: bank.name, bankCode: bank.bank_code },
   requiredAmount: formatAmount(r.requiredFen),
   currency: 'CNY' as const,
   creditReduction: r.reduction

@@ -40,8 +40,8 @@ export const depositRoutes: RouteDef<any, any, any>[] = [
     summary: "The bidder's virtual sub-account (虚拟子账号) for this section; the same answer every time", tags,
     access: { roles: ['centre', 'bidder'] }, params: s.sectionParams, body: s.depositAccountCreate, response: s.depositAccountOut,
     handler: async ({ tx, caller, params, body }) => {
-      const { account, created, requirement } = await service.openDepositAccount(transactionOf(tx), caller, params.id, body.bidderId);
-      return { status: created ? 201 : 200, body: presentDepositAccount(account, requirement) };
+      const { account, created, bank, requirement } = await service.openDepositAccount(transactionOf(tx), caller, params.id, body.bidderId);
+      return { status: created ? 201 : 200, body: presentDepositAccount(account, bank, requirement) };
     },
   }),
   defineRoute({

@@ -39,6 +39,10 @@ export const depositAccountOut = z.object({
   bidderId: z.string(),
   bankId: z.string(),
   virtualAccount: z.string(),
+  /** The payee's name and bank as a transfer form asks for them: the trust account's name (the
+   *  sub-account is a number under it) and the deposit bank. */
+  accountName: z.string(),
+  bank: z.object({ name: z.string(), bankCode: z.string() }),
   /** What this bidder must pay in (R4): the section's security, less its credit reduction. */
   requiredAmount: z.string(),
   currency: z.literal('CNY'),

@@ -10,7 +10,7 @@ import { makeVirtualAccount } from '../domain/virtualAccount';
 import type { Tx } from '../db/knex';
 import type { Caller } from '../http/auth';
 import { paginate, type Page } from '../http/pagination';
-import { findBank, findBidder, findSection, findSectionForUpdate, type SectionRow } from '../registry/repo';
+import { findBank, findBidder, findSection, findSectionForUpdate, type BankRow, type SectionRow } from '../registry/repo';
 import { requirementFor } from '../credit/service';
 import type { RequiredSecurity } from '../domain/creditReduction';
 import { actorOf } from '../registry/service';
@@ -37,10 +37,12 @@ async function lockSection(tx: Knex.Transaction, sectionId: string): Promise<Sec
 
 /** The bidder's sub-account with its instructions: the amount it must secure (R4), reduced for
  *  the credit grade it holds at the section's current deadline. */
-export async function openDepositAccount(tx: Knex.Transaction, caller: Caller, sectionId: string, bidderId: string, now = new Date()): Promise<{ account: repo.DepositAccountRow; created: boolean; requirement: RequiredSecurity }> {
+export async function openDepositAccount(tx: Knex.Transaction, caller: Caller, sectionId: string, bidderId: string, now = new Date()): Promise<{ account: repo.DepositAccountRow; created: boolean; bank: BankRow; requirement: RequiredSecurity }> {
   const opened = await openAccount(tx, caller, sectionId, bidderId, now);
   const section = (await findSection(tx, sectionId))!;
-  return { ...opened, requirement: await requirementFor(tx, section, bidderId) };
+  // The payer's bank needs the payee's bank and account name beside the sub-account number.
+  const bank = (await findBank(tx, opened.account.bank_id))!;
+  return { ...opened, bank, requirement: await requirementFor(tx, section, bidderId) };
 }
 
 async function openAccount(tx: Knex.Transaction, caller: Caller, sectionId: string, bidderId: string, now: Date) {

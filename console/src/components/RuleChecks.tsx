@@ -21,6 +21,10 @@ export const ruleWords: Record<string, readonly [string, string]> = {
   R17: ['只退回原付款账户', 'Refunded only to the account it came from'],
   R18: ['开标前不公开投标人信息', 'Nobody learns who bid before the opening'],
   R19: ['按法定节假日计算工作日', 'Working days follow the official calendar'],
+  // 验真's own checks beside the rules: who signed it, which document, whether it still stands.
+  signature: ['出函机构签名有效', "The issuer's signature is valid"],
+  document: ['保函文件与出函机构签署的一致', 'The document is the one the issuer signed'],
+  in_force: ['保函仍然有效', 'The guarantee is still in force'],
 };
 
 export interface RuleCheck {
