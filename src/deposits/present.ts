@@ -1,6 +1,6 @@
 // Deposits as the API shows them.
 import { formatAmount } from '../domain/money';
-import type { RequiredSecurity } from '../domain/creditReduction';
+import { exemptionNotice, isExempt, type RequiredSecurity } from '../domain/creditReduction';
 import { businessDate } from '../domain/time';
 import { presentRefund } from '../refunds/present';
 import type { BankRow } from '../registry/repo';
@@ -22,6 +22,8 @@ export const presentDepositAccount = (a: DepositAccountRow, bank: Pick<BankRow, 
   creditReduction: r.reduction
     ? { grade: r.reduction.grade, percent: r.reduction.percent, source: r.reduction.source, validFrom: r.reduction.validFrom, validTo: r.reduction.validTo, fullAmount: formatAmount(r.fullFen) }
     : null,
+  exempt: isExempt(r),
+  exemptionNotice: exemptionNotice(r),
   createdAt: a.created_at.toISOString(),
 });
 

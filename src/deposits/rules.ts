@@ -83,7 +83,17 @@ export type R4Outcome =
  *  total reaches the required amount, and any excess is returned. */
 export function r4Total(args: { requiredFen: bigint; securedFen: bigint; waitingFen: bigint; creditFen: bigint }): R4Outcome {
   const { requiredFen, securedFen, waitingFen, creditFen } = args;
-  if (requiredFen <= 0n || securedFen < 0n || waitingFen < 0n || creditFen <= 0n) throw new Error('assertion: R4 amounts out of range');
+  if (requiredFen < 0n || securedFen < 0n || waitingFen < 0n || creditFen <= 0n) throw new Error('assertion: R4 amounts out of range');
+  // Nothing required: the bidder's credit grade exempts it (信用免缴), so none of its money secures
+  // anything and all of it goes back as excess, never held nor kept.
+  if (requiredFen === 0n) {
+    return {
+      kind: 'surplus',
+      totalFen: securedFen + creditFen,
+      excessFen: creditFen,
+      check: { rule: 'R4', ok: true, detail: `nothing is required of an exempt bidder; all ${formatAmount(creditFen)} of this credit is excess and returned` },
+    };
+  }
   const req = formatAmount(requiredFen);
   if (securedFen >= requiredFen) {
     return {

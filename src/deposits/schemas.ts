@@ -51,6 +51,12 @@ export const depositAccountOut = z.object({
   creditReduction: z
     .object({ grade: z.string(), percent: z.number(), source: z.string(), validFrom: z.string(), validTo: z.string(), fullAmount: z.string() })
     .nullable(),
+  /** The grade exempts the bidder (信用免缴, a 100% reduction): `requiredAmount` is 0.00 and
+   *  anything paid in is excess, returned to its source (R4). */
+  exempt: z.boolean(),
+  /** For an exempt bidder, the exemption in words (Chinese, then English) with its grade and
+   *  source; null otherwise. */
+  exemptionNotice: z.string().nullable(),
   createdAt: z.string(),
 });
 

@@ -64,7 +64,9 @@ export function judgeCredit(section: SectionRow, basic: { number: string; name: 
  *  back, as the opening returned those short at the deadline (`invalidateShortDeposits`). */
 export function r4Verdict(section: SectionRow, others: Standing[], creditFen: bigint, checks: RuleCheck[], required: RequiredSecurity = fullRequirement(section)): Verdict {
   const securedFen = others.filter((d) => d.status === 'valid').reduce((s, d) => s + d.amount_fen - d.excess_fen, 0n);
-  const waiting = others.filter((d) => d.status === 'received');
+  // An exempt bidder's waiting credits (paid before its grade exempted it) are not topped up
+  // into securing a bid that needs nothing: they keep waiting and go back whole at the opening.
+  const waiting = required.requiredFen === 0n ? [] : others.filter((d) => d.status === 'received');
   const waitingFen = waiting.reduce((s, d) => s + d.amount_fen, 0n);
   const r4 = r4Total({ requiredFen: required.requiredFen, securedFen, waitingFen, creditFen });
   // The check names the reduction and its finding: the deposit's record says why less was enough.

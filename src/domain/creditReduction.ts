@@ -1,6 +1,8 @@
 // Reductions of the bid security by credit grade (按信用等级降低投标保证金): a section declares,
 // when it is created, by how many percent the security of a bidder of each grade is reduced; the
-// grade that counts is the one valid at the bid deadline. Pure: no I/O, no clock.
+// grade that counts is the one valid at the bid deadline. A reduction of 100% is an exemption
+// (信用免缴投标保证金): the bidder secures nothing, anything it pays is excess and goes back (R4),
+// and the roster shows it secured by its grade. Pure: no I/O, no clock.
 import { formatAmount } from './money';
 import { businessDate, compareDates } from './time';
 
@@ -11,14 +13,15 @@ export const creditGradePattern = /^[A-Z][A-Z0-9+-]*$/;
 export const creditSourceCharsMax = 200;
 /** A section grants a reduction to a handful of grades at most; more is a typo or junk. */
 export const creditReductionsPerSectionMax = 20;
-/** Percent of the security taken off. A whole exemption (100%) is not a reduction: the bidder
- *  would secure nothing and R4 and the roster would have nothing to judge, so it is refused. */
-export const creditReductionPercentMax = 99;
+/** Percent of the security taken off; the whole of it is an exemption. */
+export const creditReductionPercentMax = 100;
+/** The percent that exempts a bidder entirely (免交投标保证金). */
+export const creditExemptionPercent = 100;
 const percentDenominator = 100n;
 
 export interface CreditReduction {
   grade: string;
-  /** Whole percent, 0–`creditReductionPercentMax`. */
+  /** Whole percent, 0–`creditReductionPercentMax`; `creditExemptionPercent` exempts. */
   percent: number;
 }
 
@@ -47,7 +50,8 @@ export function gradeValidAt(records: readonly CreditGradeRecord[], at: Date): C
 }
 
 /** The security after a reduction of `percent`: full × (100 − percent) / 100, rounded up to the
- *  fen, so that the bidder never secures less than the exact reduced share. */
+ *  fen, so that the bidder never secures less than the exact reduced share. Zero only for an
+ *  exemption: a partial reduction of even one fen leaves a fen to secure. */
 export function reducedAmountFen(fullFen: bigint, percent: number): bigint {
   if (typeof fullFen !== 'bigint' || fullFen <= 0n) throw new Error('assertion: the full security is a positive bigint of fen');
   if (!Number.isInteger(percent) || percent < 0 || percent > creditReductionPercentMax) {
@@ -55,7 +59,8 @@ export function reducedAmountFen(fullFen: bigint, percent: number): bigint {
   }
   const numerator = fullFen * (percentDenominator - BigInt(percent));
   const reduced = (numerator + percentDenominator - 1n) / percentDenominator;
-  if (reduced <= 0n || reduced > fullFen) throw new Error('assertion: a reduced security is positive and at most the full one');
+  if (reduced < 0n || reduced > fullFen) throw new Error('assertion: a reduced security is at most the full one and never negative');
+  if ((reduced === 0n) !== (percent === creditExemptionPercent)) throw new Error(`assertion: only an exemption leaves nothing to secure (${percent}% of ${fullFen} fen)`);
   return reduced;
 }
 
@@ -91,19 +96,49 @@ export function requiredSecurity(section: ReductionSection, records: readonly Cr
   };
 }
 
+/** The bidder's grade at the deadline exempts it: it has nothing to secure (R4). */
+export function isExempt(r: RequiredSecurity): boolean {
+  const exempt = r.reduction !== null && r.reduction.percent === creditExemptionPercent;
+  if (exempt !== (r.requiredFen === 0n)) throw new Error('assertion: nothing is required exactly when the grade exempts');
+  return exempt;
+}
+
 /** The requirement in words, for rule details and instructions: the amount, and where it was
  *  reduced, from what, by how much, for which grade and on whose finding. */
 export function describeRequirement(r: RequiredSecurity): string {
   if (!r.reduction) return formatAmount(r.requiredFen);
   const g = r.reduction;
-  return `${formatAmount(r.requiredFen)} (${formatAmount(r.fullFen)} less ${g.percent}% for credit grade ${g.grade}, found by ${g.source}, valid ${g.validFrom} to ${g.validTo})`;
+  const finding = `credit grade ${g.grade}, found by ${g.source}, valid ${g.validFrom} to ${g.validTo}`;
+  if (isExempt(r)) return `${formatAmount(r.requiredFen)} (exempt from the ${formatAmount(r.fullFen)} for ${finding})`;
+  return `${formatAmount(r.requiredFen)} (${formatAmount(r.fullFen)} less ${g.percent}% for ${finding})`;
+}
+
+/** What an exempt bidder is told with its sub-account, in the centre's language first; null
+ *  when the bidder is not exempt. */
+export function exemptionNotice(r: RequiredSecurity): string | null {
+  if (!r.reduction || !isExempt(r)) return null;
+  const g = r.reduction;
+  return (
+    `免交投标保证金：信用等级 ${g.grade}（${g.source}，有效期 ${g.validFrom} 至 ${g.validTo}），应缴 ${formatAmount(r.requiredFen)} 元；如仍缴纳，全额作为多缴款项原路退回。` +
+    ` Exempt from the bid security: credit grade ${g.grade} (${g.source}, valid ${g.validFrom} to ${g.validTo}) at the bid deadline; required ${formatAmount(r.requiredFen)} of ${formatAmount(r.fullFen)}; anything paid is excess and returned to its source.`
+  );
 }
 
 /** The reduction as audit data: enough to find the finding again and to see its source. */
 export function reductionAuditData(r: RequiredSecurity): Record<string, unknown> | null {
   if (!r.reduction) return null;
   const g = r.reduction;
-  return { grade: g.grade, percent: g.percent, source: g.source, validFrom: g.validFrom, validTo: g.validTo, gradeId: g.gradeSeq.toString(), fullAmount: formatAmount(r.fullFen), required: formatAmount(r.requiredFen) };
+  return {
+    grade: g.grade,
+    percent: g.percent,
+    source: g.source,
+    validFrom: g.validFrom,
+    validTo: g.validTo,
+    gradeId: g.gradeSeq.toString(),
+    fullAmount: formatAmount(r.fullFen),
+    required: formatAmount(r.requiredFen),
+    exempt: isExempt(r),
+  };
 }
 
 /** What is wrong with a section's declared reductions, or undefined: grades well formed and not

@@ -8,7 +8,7 @@ import { Conflict, NotFound, RuleViolation, Unprocessable } from '../errors';
 import { sameBankForGuarantee } from '../domain/bankCode';
 import { newId } from '../domain/ids';
 import { formatAmount } from '../domain/money';
-import { reductionAuditData } from '../domain/creditReduction';
+import { describeRequirement, isExempt, reductionAuditData } from '../domain/creditReduction';
 import { requirementFor } from '../credit/service';
 import { requiredValidUntil } from '../domain/rules';
 import { toBusinessDate } from '../domain/time';
@@ -76,6 +76,11 @@ export async function createApplication(
 
   const tenderee = (await findTenderee(tx, section.tenderee_id))!;
   const requirement = await requirementFor(tx, section, bidder.id);
+  // 信用免缴: a guarantee of nothing is no guarantee; an issuer must not be asked for one. Should
+  // the grade no longer hold at a postponed deadline, the bidder applies then for what it owes.
+  if (isExempt(requirement)) {
+    throw new RuleViolation('R4', 'exempt_from_security', `this bidder's credit grade exempts it from the security on section ${section.id}: required ${describeRequirement(requirement)}; there is nothing to guarantee`, 'sectionId');
+  }
   const id = newId('app');
   await repo.insertApplication(tx, {
     id, section_id: section.id, bidder_id: bidder.id, issuer_id: issuer.id, kind: input.kind, status: 'submitted',

@@ -152,7 +152,7 @@ export const sectionCreate = z.strictObject({
     .refine((a) => new Set(a).size === a.length, 'kinds must not repeat'),
   guaranteeBankMatch: z.enum(guaranteeBankMatches).default('bank'),
   /** 按信用等级降低保证金: the security of a bidder holding `grade` at the bid deadline is reduced
-   *  by `percent` (R4). */
+   *  by `percent` (R4); 100 exempts it whole (信用免缴投标保证金). */
   creditReductions: z
     .array(
       z.strictObject({

@@ -39,6 +39,7 @@ export function presentRoster(r: RosterRow, vouchers?: VoucherRef[]) {
       amount: e.amountFen === null ? null : formatAmount(BigInt(e.amountFen)),
       depositIds: e.depositIds,
       guaranteeId: e.guaranteeId,
+      creditExemption: e.exemption ? { grade: e.exemption.grade, source: e.exemption.source, validFrom: e.exemption.validFrom, validTo: e.exemption.validTo } : null,
     })),
   };
 }

@@ -9,11 +9,22 @@ import type { RosterStatus } from './rules';
 /** A section with its lifecycle columns (registry/repo.ts reads the same row). */
 export type LifecycleSection = SectionRow;
 
+/** The finding that exempted a bidder at the opening (信用免缴): its grade valid at the bid
+ *  deadline and whose finding it is. */
+export interface RosterExemption {
+  grade: string;
+  source: string;
+  validFrom: string;
+  validTo: string;
+  /** The finding's id in bidder_credit_grades. */
+  gradeId: string;
+}
+
 export interface RosterEntry {
   bidderId: string;
   name: string;
   uscc: string;
-  security: 'cash' | 'guarantee' | null;
+  security: 'cash' | 'guarantee' | 'exemption' | null;
   status: RosterStatus;
   rules: string[];
   amountFen: bigint | null;
@@ -21,6 +32,9 @@ export interface RosterEntry {
   guaranteeId: string | null;
   /** Printed on the voucher: the number a reader can verify with the issuer. */
   guaranteeNumber: string | null;
+  /** Set when the bidder's grade at the deadline exempted it; absent on rosters fixed before
+   *  exemptions existed. */
+  exemption?: RosterExemption | null;
 }
 
 export interface RosterRow {
@@ -52,12 +66,16 @@ export async function insertRoster(tx: Tx, r: Omit<RosterRow, 'created_at'>): Pr
   return { ...r, created_at };
 }
 
-/** A bidder on the roster, as the opening reads it: who it is and whether it withdrew (R9). */
+/** A bidder on the roster, as the opening reads it: who it is, whether it withdrew (R9), and
+ *  whether it took part in a way an exemption can stand on. */
 export interface RosterBidderRow {
   bidder_id: string;
   name: string;
   uscc: string;
   withdrawn: boolean;
+  /** It asked for its sub-account, paid, or has a guarantee on the section: an application
+   *  alone is not a bid an exemption secures. */
+  took_part: boolean;
 }
 
 /** Every bidder that tried to secure the section (a virtual account, a credit, a guarantee or an
@@ -66,12 +84,13 @@ export interface RosterBidderRow {
 export async function rosterBidders(tx: Tx, sectionId: string, limit: number): Promise<RosterBidderRow[]> {
   const { rows } = await tx.raw(
     `WITH b AS (
-       SELECT bidder_id FROM deposit_accounts WHERE section_id = :s
-       UNION SELECT bidder_id FROM deposits WHERE section_id = :s AND bidder_id IS NOT NULL
-       UNION SELECT bidder_id FROM guarantees WHERE section_id = :s
-       UNION SELECT bidder_id FROM guarantee_applications WHERE section_id = :s
-       ORDER BY 1 LIMIT :n)
-     SELECT b.bidder_id, d.name, d.uscc,
+       SELECT bidder_id, bool_or(took_part) AS took_part FROM (
+         SELECT bidder_id, true AS took_part FROM deposit_accounts WHERE section_id = :s
+         UNION SELECT bidder_id, true FROM deposits WHERE section_id = :s AND bidder_id IS NOT NULL
+         UNION SELECT bidder_id, true FROM guarantees WHERE section_id = :s
+         UNION SELECT bidder_id, false FROM guarantee_applications WHERE section_id = :s) x
+       GROUP BY bidder_id ORDER BY 1 LIMIT :n)
+     SELECT b.bidder_id, d.name, d.uscc, b.took_part,
             EXISTS (SELECT 1 FROM withdrawals w WHERE w.section_id = :s AND w.bidder_id = b.bidder_id) AS withdrawn
        FROM b JOIN bidders d ON d.id = b.bidder_id
       ORDER BY b.bidder_id`,

@@ -32,10 +32,12 @@ export interface BidderSecurityFacts {
   /** The bidder's guarantee on the section, if any (rejected ones included, to say why). */
   guarantee?: { id: string; number: string; status: string; amountFen: bigint; failedRules: string[] };
   withdrawn: boolean;
+  /** Its grade at the bid deadline exempts it (R4 requires nothing) and it took part. */
+  exempt?: boolean;
 }
 
 export interface RosterVerdict {
-  security: 'cash' | 'guarantee' | null;
+  security: 'cash' | 'guarantee' | 'exemption' | null;
   status: RosterStatus;
   rules: string[];
   /** The amount that counts: a valid deposit total or the guaranteed amount. */
@@ -44,9 +46,15 @@ export interface RosterVerdict {
 
 const guaranteeInForce = ['issued', 'amended', 'secured'];
 
-/** R8: a guarantee in force and a valid deposit total ≥ the requirement have equal effect. */
+/** R8: a guarantee in force and a valid deposit total ≥ the requirement have equal effect. An
+ *  exempt bidder (信用免缴) is secured by its grade whatever it paid or had issued: the
+ *  requirement is nothing, so its money is all excess and a guarantee adds nothing to the bid. */
 export function rosterVerdict(f: BidderSecurityFacts): RosterVerdict {
   if (f.withdrawn) return { security: null, status: 'missing', rules: ['R9'] };
+  if (f.exempt) {
+    if (f.requiredFen !== 0n) throw new Error('assertion: an exempt bidder has nothing to secure');
+    return { security: 'exemption', status: 'secured', rules: ['R4'] };
+  }
   const valid = f.deposits.filter((d) => d.status === 'valid');
   const cashFen = valid.reduce((s, d) => s + d.amountFen - d.excessFen, 0n);
   if (f.guarantee && guaranteeInForce.includes(f.guarantee.status)) {

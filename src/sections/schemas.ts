@@ -13,12 +13,16 @@ export const rosterEntryOut = z.object({
   bidderId: z.string(),
   name: z.string(),
   uscc: z.string(),
-  security: z.enum(['cash', 'guarantee']).nullable(),
+  /** `exemption`: secured by the credit grade it held at the bid deadline (信用免缴), which the
+   *  section waives the whole security for (R4); then `amount` is null. */
+  security: z.enum(['cash', 'guarantee', 'exemption']).nullable(),
   status: z.enum(['secured', 'insufficient', 'invalid', 'missing']),
   rules: z.array(z.string()),
   amount: z.string().nullable(),
   depositIds: z.array(z.string()),
   guaranteeId: z.string().nullable(),
+  /** The finding that exempted the bidder: its grade at the deadline and whose finding it is. */
+  creditExemption: z.object({ grade: z.string(), source: z.string(), validFrom: z.string(), validTo: z.string() }).nullable(),
 });
 export const rosterOut = z.object({
   id: z.string(),

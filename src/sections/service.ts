@@ -16,11 +16,12 @@ import { actorOf } from '../registry/service';
 import { requestVoucher } from '../vouchers/requests';
 import { releaseGuaranteesForSection, secureGuaranteesAtOpening, type RosterGuarantee } from '../guarantees/lifecycle';
 import { requirementKey, requirementsFor } from '../credit/service';
+import { isExempt, reductionAuditData, type RequiredSecurity } from '../domain/creditReduction';
 import * as repo from './repo';
-import type { LifecycleSection, RosterEntry, RosterRow } from './repo';
+import type { LifecycleSection, RosterEntry, RosterExemption, RosterRow } from './repo';
 import { isLegalSectionMove, rosterHeldOverride, rosterVerdict, sectionStatusAfter, type SectionEvent, type SectionStatus } from './rules';
 
-export type { LifecycleSection, RosterEntry, RosterRow };
+export type { LifecycleSection, RosterEntry, RosterExemption, RosterRow };
 
 /** Bidders on one roster: far above any real tender, low enough to hold in one transaction. */
 export const rosterBiddersMax = 5_000;
@@ -57,7 +58,7 @@ export async function openSection(tx: Knex.Transaction, calendar: Calendar, call
   await invalidateShortDeposits(tx, calendar, sectionId, now);
   // R8: guarantees still covering R2 become secured; the guarantees capability says which.
   const guarantees = new Map((await secureGuaranteesAtOpening(tx, sectionId)).map((g) => [g.bidderId, g]));
-  const entries = await computeRoster(tx, s, guarantees);
+  const { entries, exemptions } = await computeRoster(tx, s, guarantees);
   await moveSection(tx, s, 'opening', { opened_at: now });
   const id = newId('rsn');
   // The PDF is rendered and signed by the vouchers queue; the opening only asks for it, so the
@@ -77,6 +78,7 @@ export async function openSection(tx: Knex.Transaction, calendar: Calendar, call
         status: e.status,
         ...(e.amountFen !== null ? { amountFen: e.amountFen } : {}),
         ...(e.guaranteeNumber ? { reference: e.guaranteeNumber } : e.depositIds.length ? { reference: e.depositIds.join(', ') } : {}),
+        ...(e.exemption ? { exemption: { grade: e.exemption.grade, source: e.exemption.source, validFrom: e.exemption.validFrom, validTo: e.exemption.validTo } } : {}),
         rules: e.rules,
       })),
     },
@@ -95,14 +97,26 @@ export async function openSection(tx: Knex.Transaction, calendar: Calendar, call
     action: 'section.opened',
     entityType: 'section',
     entityId: sectionId,
-    data: { rosterId: id, voucherId, secured: entries.filter((e) => e.status === 'secured').map((e) => e.bidderId), bidders: entries.length },
+    data: {
+      rosterId: id,
+      voucherId,
+      secured: entries.filter((e) => e.status === 'secured').map((e) => e.bidderId),
+      bidders: entries.length,
+      // R4: who secured nothing because its grade at the deadline exempted it, on whose finding.
+      ...(exemptions.length > 0 ? { exempt: exemptions.map((x) => ({ bidderId: x.bidderId, ...reductionAuditData(x.requirement) })) } : {}),
+    },
   });
   return { roster, voucherId };
 }
 
 /** The roster: each bidder that tried to secure the section, and the verdict on its security.
- *  Read in a fixed number of queries whatever the number of bidders, judged in memory. */
-async function computeRoster(tx: Knex.Transaction, s: LifecycleSection, guarantees: Map<string, RosterGuarantee>): Promise<RosterEntry[]> {
+ *  Read in a fixed number of queries whatever the number of bidders, judged in memory. With it,
+ *  the bidders the roster shows exempt and the requirement that exempted each. */
+async function computeRoster(
+  tx: Knex.Transaction,
+  s: LifecycleSection,
+  guarantees: Map<string, RosterGuarantee>,
+): Promise<{ entries: RosterEntry[]; exemptions: { bidderId: string; requirement: RequiredSecurity }[] }> {
   const bidders = await repo.rosterBidders(tx, s.id, rosterBiddersMax);
   const depositsByBidder = new Map<string, repo.RosterDepositRow[]>();
   for (const d of await repo.rosterDeposits(tx, s.id, rosterDepositsMax)) {
@@ -110,22 +124,38 @@ async function computeRoster(tx: Knex.Transaction, s: LifecycleSection, guarante
     if (list) list.push(d);
     else depositsByBidder.set(d.bidder_id!, [d]);
   }
-  // R4: each bidder's requirement, reduced for the credit grade it holds at the deadline.
+  // R4: each bidder's requirement, reduced (or waived) for the credit grade it holds at the
+  // deadline: the deadline fixed now, the findings on record now, never those at payment.
   const requirements = await requirementsFor(tx, bidders.map((b) => ({ section: s, bidderId: b.bidder_id })));
   const guaranteeRows = guarantees.size > 0 ? new Map((await repo.rosterGuarantees(tx, s.id, rosterGuaranteesMax)).map((g) => [g.id, g])) : new Map<string, repo.RosterGuaranteeRow>();
-  return bidders.map((b) => {
+  const exemptions: { bidderId: string; requirement: RequiredSecurity }[] = [];
+  const entries = bidders.map((b) => {
     const rg = guarantees.get(b.bidder_id);
-    return rosterEntryOf(requirements.get(requirementKey(s.id, b.bidder_id))!.requiredFen, b, depositsByBidder.get(b.bidder_id) ?? [], rg, rg ? guaranteeRows.get(rg.guaranteeId) : undefined);
+    const requirement = requirements.get(requirementKey(s.id, b.bidder_id))!;
+    const entry = rosterEntryOf(requirement, b, depositsByBidder.get(b.bidder_id) ?? [], rg, rg ? guaranteeRows.get(rg.guaranteeId) : undefined);
+    if (entry.exemption) exemptions.push({ bidderId: b.bidder_id, requirement });
+    return entry;
   });
+  return { entries, exemptions };
+}
+
+/** The exemption a bidder's line stands on: its grade at the deadline waives the whole security
+ *  and it took part (asked for its sub-account, paid, or had a guarantee issued). */
+function exemptionOf(r: RequiredSecurity, b: repo.RosterBidderRow): RosterExemption | null {
+  if (!b.took_part || b.withdrawn || !r.reduction || !isExempt(r)) return null;
+  const g = r.reduction;
+  return { grade: g.grade, source: g.source, validFrom: g.validFrom, validTo: g.validTo, gradeId: g.gradeSeq.toString() };
 }
 
 /** One bidder's line: the verdict of R3, R4, R8 and R9 on its deposits and guarantee. */
-function rosterEntryOf(requiredFen: bigint, b: repo.RosterBidderRow, deposits: repo.RosterDepositRow[], rg: RosterGuarantee | undefined, g: repo.RosterGuaranteeRow | undefined): RosterEntry {
+function rosterEntryOf(requirement: RequiredSecurity, b: repo.RosterBidderRow, deposits: repo.RosterDepositRow[], rg: RosterGuarantee | undefined, g: repo.RosterGuaranteeRow | undefined): RosterEntry {
+  const exemption = exemptionOf(requirement, b);
   const verdict = rosterVerdict({
-    requiredFen,
+    requiredFen: requirement.requiredFen,
     deposits: deposits.map((d) => ({ id: d.id, status: d.status, amountFen: d.amount_fen, excessFen: d.excess_fen, failedRules: d.failed_rules })),
     guarantee: rg && g ? { id: g.id, number: g.number, status: rg.status === 'secured' ? 'secured' : 'rejected', amountFen: g.amount_fen, failedRules: rg.rules } : undefined,
     withdrawn: b.withdrawn,
+    exempt: exemption !== null,
   });
   const held = rosterHeldOverride(verdict, deposits, b.withdrawn);
   return {
@@ -139,6 +169,7 @@ function rosterEntryOf(requiredFen: bigint, b: repo.RosterBidderRow, deposits: r
     depositIds: deposits.map((d) => d.id),
     guaranteeId: g?.id ?? null,
     guaranteeNumber: g?.number ?? null,
+    exemption,
   };
 }
 

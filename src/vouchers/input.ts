@@ -112,12 +112,14 @@ export interface OpeningRosterData {
   requiredDepositFen: bigint;
   entries: {
     bidder: PartyIdentity;
-    security: 'cash' | 'guarantee' | 'none';
+    security: 'cash' | 'guarantee' | 'exemption' | 'none';
     status: 'secured' | 'insufficient' | 'invalid' | 'missing';
     /** Credited total or guaranteed amount; absent when nothing was found. */
     amountFen?: bigint;
     /** Deposit ids or the guarantee number. */
     reference?: string;
+    /** The credit finding that exempted the bidder (信用免缴), with `security: 'exemption'`. */
+    exemption?: { grade: string; source: string; validFrom: string; validTo: string };
     rules: string[];
   }[];
 }

@@ -130,7 +130,7 @@ const rosterStatus: Record<string, string> = {
   missing: '未提交 Missing',
 };
 
-const rosterSecurity: Record<string, string> = { cash: '现金保证金 Cash', guarantee: '保函 Guarantee', none: '— None' };
+const rosterSecurity: Record<string, string> = { cash: '现金保证金 Cash', guarantee: '保函 Guarantee', exemption: '信用免缴 Exempt by credit', none: '— None' };
 
 const depositStatus: Record<string, string> = {
   received: '已到账 Received',
@@ -258,12 +258,14 @@ function layoutVerificationReport(w: PageWriter, d: VerificationReportData): voi
 
 function layoutOpeningRoster(w: PageWriter, d: OpeningRosterData): void {
   const secured = d.entries.filter((e) => e.status === 'secured').length;
+  const exempt = d.entries.filter((e) => e.status === 'secured' && e.security === 'exemption').length;
   w.heading(l('开标信息', 'Opening'));
   w.keyValues([
     { label: l('投标截止时间', 'Bid deadline'), value: displayTime(d.bidDeadline) },
     { label: l('开标时间', 'Opened at'), value: displayTime(d.openedAt) },
     { label: l('应缴保证金', 'Required security'), value: `${displayAmount(d.requiredDepositFen)}（${toChineseCapital(d.requiredDepositFen)}）` },
     { label: l('投标人数 / 已担保', 'Bidders / secured'), value: `${d.entries.length} / ${secured}` },
+    ...(exempt > 0 ? [{ label: l('其中信用免缴', 'Of which exempt by credit'), value: String(exempt) }] : []),
   ]);
   w.heading(l('核验结果', 'Roster'));
   w.table(
@@ -281,10 +283,18 @@ function layoutOpeningRoster(w: PageWriter, d: OpeningRosterData): void {
       rosterSecurity[e.security] ?? e.security,
       e.amountFen === undefined ? '—' : displayAmount(e.amountFen),
       rosterStatus[e.status] ?? e.status,
-      [e.reference, e.rules.length ? e.rules.join(', ') : undefined].filter(Boolean).join('\n') || '—',
+      [e.exemption ? exemptionReference(e.exemption) : undefined, e.reference, e.rules.length ? e.rules.join(', ') : undefined].filter(Boolean).join('\n') || '—',
     ]),
   );
   w.paragraph('现金保证金与有效电子保函具有同等效力（R8）。 A valid guarantee has the same effect as cash (R8).', { size: 8, color: 'grey' });
+  if (exempt > 0) {
+    w.paragraph('信用免缴：投标截止时有效的信用等级免交全部投标保证金（R4），所缴款项全额原路退回。 Exempt by credit: the grade valid at the bid deadline waives the whole security (R4); anything paid is returned.', { size: 8, color: 'grey' });
+  }
+}
+
+/** The finding behind an exemption, as a reader can look it up with its source. */
+function exemptionReference(x: { grade: string; source: string; validFrom: string; validTo: string }): string {
+  return `信用等级 Grade ${x.grade}\n${x.source}\n${x.validFrom} – ${x.validTo}`;
 }
 
 function layoutClaimNotice(w: PageWriter, d: ClaimNoticeData): void {

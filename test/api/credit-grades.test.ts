@@ -156,8 +156,8 @@ describe('a section declaring credit reductions', () => {
     expect(plain.body.creditReductions).toEqual([]);
   });
 
-  it('refuses a whole exemption, a fraction, a negative, a repeated or malformed grade (400), creating nothing', async () => {
-    for (const creditReductions of [[{ grade: 'A', percent: 100 }], [{ grade: 'A', percent: 12.5 }], [{ grade: 'A', percent: -5 }], [{ grade: 'A', percent: 10 }, { grade: 'A', percent: 20 }], [{ grade: 'a', percent: 10 }], [{ grade: 'A' }]]) {
+  it('refuses more than the whole security, a fraction, a negative, a repeated or malformed grade (400), creating nothing', async () => {
+    for (const creditReductions of [[{ grade: 'A', percent: 101 }], [{ grade: 'A', percent: 12.5 }], [{ grade: 'A', percent: -5 }], [{ grade: 'A', percent: 10 }, { grade: 'A', percent: 20 }], [{ grade: 'a', percent: 10 }], [{ grade: 'A' }]]) {
       const body = sectionBody({ creditReductions });
       const res = await request(app).post('/v1/sections').set(bearer(centre)).send(body);
       expect(res.status).toBe(400);

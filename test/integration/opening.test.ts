@@ -182,7 +182,8 @@ describe('opening roster', () => {
       accountOnly: { security: null, status: 'missing', rules: [], amount: null, depositIds: [], guaranteeId: null },
     };
     for (const [k, p] of Object.entries(b)) {
-      expect({ who: k, ...byBidder.get(p.id) }).toEqual({ who: k, bidderId: p.id, name: p.name, uscc: p.uscc, ...expected[k as keyof typeof b] });
+      // Nobody here holds a credit grade, so nobody is exempt.
+      expect({ who: k, ...byBidder.get(p.id) }).toEqual({ who: k, bidderId: p.id, name: p.name, uscc: p.uscc, creditExemption: null, ...expected[k as keyof typeof b] });
     }
 
     // The roster on record is the one answered; its voucher is requested, not yet rendered.
