@@ -8,7 +8,7 @@ import { newId } from '../domain/ids';
 import { Conflict, NotFound, Unprocessable } from '../errors';
 import type { Role } from '../http/auth';
 import { enforceRateLimit } from '../http/rateLimit';
-import { senderAddressKey } from '../http/webhookAuth';
+import { senderAddressKey } from '../http/refusalBudget';
 import type { SessionTiming } from '../timing';
 import { AccountLocked, InvalidCredentials } from './errors';
 import { dummyPasswordHash, hashPassword, verifyPassword } from './password';
