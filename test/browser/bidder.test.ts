@@ -160,7 +160,11 @@ describe('a bidder in the console', () => {
     await screenshot(aPage, 'bidder-refunds');
     await expectAccessible(aPage);
     await row.locator(`a[href="/console/refunds/${refund.id}"]`).click();
+    // The list names R17 too: wait for the refund's own page before reading it.
+    await aPage.waitForURL(`**/console/refunds/${refund.id}`);
+    await aPage.locator('h1', { hasText: '退款详情' }).waitFor();
     await aPage.getByText('R17').first().waitFor();
+    await aPage.getByText(a.account.number).first().waitFor();
     await expect(pageText(aPage)).resolves.toContain(a.account.number);
     await settled(aPage);
     await screenshot(aPage, 'bidder-refund');

@@ -1,5 +1,6 @@
 export { ErrorAlert } from './ErrorAlert';
 export { Money } from './Money';
+export { NoRows } from './NoRows';
 export { PageTitle } from './PageTitle';
 export { RuleChecks, ruleWords, type RuleCheck } from './RuleChecks';
 export { StatusTag } from './StatusTag';

@@ -1,28 +1,12 @@
 // Pieces the bidder's and the tenderee's pages share: lists paged by the API's cursor, a live
 // countdown, vouchers of a record, names of sections and issuers, and the words for refund reasons.
-import { Button, ConfigProvider, Grid, Space, Table, Typography, type TableProps } from 'antd';
-import { useEffect, useState, type ReactNode } from 'react';
+import { Button, Grid, Space, Table, Typography, type TableProps } from 'antd';
+import { useEffect, useState } from 'react';
 import { Link } from 'react-router';
 import { api, unwrap } from '../../api/client';
 import { ErrorAlert, useLoad, VoucherLinks, type VoucherRef } from '../../components';
 import { beijingTime, countdown } from '../../format';
 import { useLang } from '../../i18n';
-
-/** Colours that keep text at WCAG AA contrast (4.5:1) on white and on the tags' tinted
- *  backgrounds; Ant Design's defaults for secondary text, info, orange and green tags fall short. */
-export const accessibleTokens = {
-  colorTextDescription: 'rgba(0, 0, 0, 0.65)',
-  colorTextTertiary: 'rgba(0, 0, 0, 0.65)',
-  colorInfo: '#0958d9',
-  colorError: '#cf1322',
-  green: '#237804',
-  orange: '#ad4e00',
-};
-
-/** A page's contents under the accessible colours. */
-export function Accessible({ children }: { children: ReactNode }) {
-  return <ConfigProvider theme={{ token: accessibleTokens }}>{children}</ConfigProvider>;
-}
 
 /** Text colours of a deadline still ahead and one passed, readable on white. */
 export const deadlineColours = { ahead: '#8a4b00', passed: '#a11d1d' };

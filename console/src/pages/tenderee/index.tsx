@@ -1,9 +1,8 @@
 import type { ConsolePage } from '../types';
-import { Accessible } from '../bidder/shared';
 import { TendereeSection, TendereeSections } from './Sections';
 
 /** A tenderee's pages: its sections; bidders only after the opening (R18). */
 export const tendereePages: ConsolePage[] = [
-  { path: 'sections', title: ['我的项目', 'My sections'], element: <Accessible><TendereeSections /></Accessible> },
-  { path: 'sections/:id', title: ['标段', 'Section'], element: <Accessible><TendereeSection /></Accessible>, menu: false },
+  { path: 'sections', title: ['我的项目', 'My sections'], element: <TendereeSections /> },
+  { path: 'sections/:id', title: ['标段', 'Section'], element: <TendereeSection />, menu: false },
 ];

@@ -1,19 +1,12 @@
 // The frame of the public verification pages, in the look of the sign-in page: one card on the
 // grey background, the page's single h1 with the language switch, and the ways between the pages.
 // Nothing here needs a session: whoever holds a voucher or a guarantee may check it.
-import { Card, ConfigProvider, Grid, Segmented, Space, Typography } from 'antd';
+import { Card, Grid, Segmented, Space, Typography } from 'antd';
 import { useEffect, type ReactNode } from 'react';
 import { Link } from 'react-router';
 import { useLang, type Lang } from '../../i18n';
 
 export type VerifyPageName = 'upload' | 'voucher' | 'guarantee';
-
-/** Secondary, description and error text dark enough for WCAG AA contrast (4.5:1) on white and on
- *  the page's grey; antd's defaults (45% black, #ff4d4f) are not. Inherits the console's theme
- *  otherwise. */
-const readableTheme = {
-  token: { colorTextSecondary: '#595959', colorTextDescription: '#595959', colorTextTertiary: '#595959', colorError: '#cf1322', colorErrorText: '#cf1322' },
-};
 
 /** Wide enough for a voucher's facts side by side on a desk; a phone gets its whole width. */
 const cardWidthMaxPx = 760;
@@ -27,7 +20,7 @@ export function PublicFrame({ title, current, children }: { title: string; curre
     document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
   }, [title, lang]);
   return (
-    <ConfigProvider theme={readableTheme}>
+    <>
       <main style={{ minHeight: '100vh', display: 'flex', justifyContent: 'center', alignItems: 'flex-start', background: '#f0f2f5', padding: narrow ? 8 : 24 }}>
         <Card style={{ width: cardWidthMaxPx, maxWidth: '100%' }} styles={{ body: { padding: narrow ? 16 : 24 } }}>
           <Space orientation="vertical" size="middle" style={{ width: '100%' }}>
@@ -56,6 +49,6 @@ export function PublicFrame({ title, current, children }: { title: string; curre
           </Space>
         </Card>
       </main>
-    </ConfigProvider>
+    </>
   );
 }
