@@ -8,6 +8,7 @@ import { buildCamt054 } from '../../src/banks/iso20022/camt054';
 import { notificationEntriesMax } from '../../src/banks/xmlLimits';
 import { bankCode, bearer, keyFor, startTestRuntime, testApp } from '../support/runtime';
 import { DepositWorld, entry, jsonNotification, randomDigits, type Bank } from './deposits.support';
+import { businessDate } from '../../src/domain/time';
 
 const samplesDir = path.resolve(__dirname, '../fixtures/iso20022/samples');
 const camt054Samples = readdirSync(samplesDir).filter((f) => f.startsWith('camt.054'));
@@ -84,7 +85,7 @@ describe('camt.054 notifications', () => {
     const bidder = await w.bidder();
     const va = await w.virtualAccount(section.id, bidder.id);
     const mk = (ref: string, amountFen: bigint) => ({
-      entryRef: ref, virtualAccount: va, amountFen, currency: 'CNY', bookedAt: new Date().toISOString(), valueDate: new Date().toISOString().slice(0, 10),
+      entryRef: ref, virtualAccount: va, amountFen, currency: 'CNY', bookedAt: new Date().toISOString(), valueDate: businessDate(new Date()),
       debtor: { name: bidder.account.name, accountNumber: bidder.account.number },
     });
     const a = mk(`A${randomDigits(10)}`, 3000000n);

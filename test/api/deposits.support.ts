@@ -11,6 +11,7 @@ import { ensureDevPki } from '../../src/pki/devPki';
 import { issueCertificate, type IssuedKeyPair } from '../../src/pki/certs';
 import { signMessage } from '../../src/pki/messageSignature';
 import { bankCode, bearer, testDataDir, uniqueUscc } from '../support/runtime';
+import { businessDate } from '../../src/domain/time';
 
 export interface Bank {
   id: string;
@@ -123,7 +124,7 @@ export function entry(virtualAccount: string, amount: string, debtor: { name: st
     amount,
     currency: opts.currency ?? 'CNY',
     bookedAt: (opts.bookedAt ?? new Date()).toISOString(),
-    valueDate: new Date().toISOString().slice(0, 10),
+    valueDate: businessDate(opts.bookedAt ?? new Date()),
     debtor: { name: debtor.name, accountNumber: debtor.number, bankCode: '102100099996' },
     remittance: '投标保证金',
   };

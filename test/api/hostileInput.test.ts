@@ -18,6 +18,7 @@ import { newCert, World } from './guaranteesFixtures';
 import type { SandboxBank } from '../../src/sandbox-bank';
 import { cnh2hBuildCreditNotice } from '../../src/banks/cnh2h/protocol';
 import { api, sandboxBankCode, startTestBank, trustNumber, uniqueNumber, virtualPrefix, type ApiResult } from '../integration/banks/sandboxSupport';
+import { businessDate } from '../../src/domain/time';
 
 let rt: Runtime;
 let app: Express;
@@ -181,7 +182,7 @@ describe('a cn-h2h credit notice carrying text no database can store is refused,
     const n = cnh2hBuildCreditNotice({
       messageId: `N${randomDigits(12)}`,
       account: va.slice(0, 10),
-      credits: [{ entryRef: `CN${randomDigits(14)}`, virtualAccount: va, amountFen: 5_000_000n, currency: 'CNY', bookedAt: new Date().toISOString(), valueDate: new Date().toISOString().slice(0, 10), debtor: { name: payer.name, accountNumber: payer.number }, remittance: '投标保证金' }],
+      credits: [{ entryRef: `CN${randomDigits(14)}`, virtualAccount: va, amountFen: 5_000_000n, currency: 'CNY', bookedAt: new Date().toISOString(), valueDate: businessDate(new Date()), debtor: { name: payer.name, accountNumber: payer.number }, remittance: '投标保证金' }],
     });
     Object.assign(n.body.details[0], patch);
     return JSON.stringify(n);

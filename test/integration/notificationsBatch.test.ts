@@ -14,6 +14,7 @@ import type { Runtime } from '../../src/runtime';
 import { DepositWorld, randomDigits, type Bank } from '../api/deposits.support';
 import { createIsolatedDatabase, type IsolatedDatabase } from '../support/isolatedDatabase';
 import { bearer, keyFor, startTestRuntime, testApp } from '../support/runtime';
+import { businessDate } from '../../src/domain/time';
 
 let isolated: IsolatedDatabase;
 let rt: Runtime;
@@ -45,7 +46,7 @@ function credit(virtualAccount: string, amountFen: bigint, payer: Payer['account
     currency: 'CNY',
     bookedAt: bookedAt.toISOString(),
     bookingDateOnly: opts.dateOnly,
-    valueDate: bookedAt.toISOString().slice(0, 10),
+    valueDate: businessDate(bookedAt),
     debtor: { name: payer.name, accountNumber: payer.number, bankCode: payer.bankCode },
     remittance: '投标保证金',
   };

@@ -330,7 +330,7 @@ describe('a reversal notified twice', () => {
     // The same entry in a message of its own, as a bank's resend would carry it.
     const entry: CreditEntry = {
       entryRef: reversal.debitRef, virtualAccount: b.va, amountFen: parseAmount(required), currency: 'CNY',
-      bookedAt: new Date().toISOString(), valueDate: new Date().toISOString().slice(0, 10),
+      bookedAt: new Date().toISOString(), valueDate: businessDate(new Date()),
       debtor: { name: b.name, accountNumber: b.number, bankCode: customerBankCode }, reversal: true, originalEntryRef: paid.transfer.creditRef,
     };
     const body = Buffer.from(buildCamt054({ messageId: `RESEND${digits(12)}`, createdAt: new Date(), account: iso.trustNumber, accountName: iso.trustName, credits: [], reversals: [entry] }), 'utf8');
