@@ -10,7 +10,7 @@ import { ErrorAlert, Money, PageTitle, StatusTag, useLoad } from '../../componen
 import { beijingTime, yuan } from '../../format';
 import { useLang } from '../../i18n';
 import { useSession } from '../../session';
-import { Deadline, RecordVouchers, regimeWords, SecurityKinds, useRecordLayout } from './shared';
+import { Deadline, RecordVouchers, SectionFacts, useRecordLayout } from './shared';
 
 /** What the sub-account answer may also carry: the bank and the name of the account to pay. */
 interface PayeeDetails {
@@ -21,7 +21,6 @@ interface PayeeDetails {
 export function BidderSection() {
   const { id = '' } = useParams();
   const { t } = useLang();
-  const layout = useRecordLayout();
   const { user, readOnly } = useSession();
   const bidderId = user?.bidderId ?? '';
   const section = useLoad(async () => unwrap(await api.GET('/v1/sections/{id}', { params: { path: { id } } })), [id]);
@@ -35,32 +34,7 @@ export function BidderSection() {
       <ErrorAlert error={section.error} />
       {s && (
         <Space direction="vertical" size="middle" style={{ width: '100%' }}>
-          <Card title={t('标段信息', 'The section')}>
-            <Descriptions layout={layout} column={{ xs: 1, sm: 1, md: 2 }} size="small" bordered>
-              <Descriptions.Item label={t('项目/标段编号', 'Project/section code')}>
-                {s.projectCode}/{s.sectionCode}
-              </Descriptions.Item>
-              <Descriptions.Item label={t('状态', 'Status')}>
-                <StatusTag status={s.status} />
-              </Descriptions.Item>
-              <Descriptions.Item label={t('投标截止时间', 'Bid deadline')}>
-                <Deadline at={s.bidDeadline} />
-              </Descriptions.Item>
-              <Descriptions.Item label={t('投标有效期', 'Bid validity')}>{t(`${s.bidValidityDays} 天`, `${s.bidValidityDays} days`)}</Descriptions.Item>
-              <Descriptions.Item label={t('投标保证金', 'Deposit required')}>
-                <Money amount={s.depositAmount} />
-              </Descriptions.Item>
-              <Descriptions.Item label={t('接受的担保方式', 'Security accepted')}>
-                <SecurityKinds kinds={s.acceptedSecurity} />
-              </Descriptions.Item>
-              <Descriptions.Item label={t('适用法规', 'Regime')}>{regimeWords[s.regime] ? t(regimeWords[s.regime][0], regimeWords[s.regime][1]) : s.regime}</Descriptions.Item>
-              <Descriptions.Item label={t('信用减免', 'Credit reductions')}>
-                {s.creditReductions.length
-                  ? s.creditReductions.map((r) => t(`${r.grade} 级减免 ${r.percent}%`, `grade ${r.grade}: ${r.percent}% off`)).join(t('；', '; '))
-                  : t('无', 'none')}
-              </Descriptions.Item>
-            </Descriptions>
-          </Card>
+          <SectionFacts section={s} showReductions />
           {s.acceptedSecurity.includes('cash') && bidderId && <PayIn sectionId={s.id} bidderId={bidderId} deadline={s.bidDeadline} />}
           <MineOnSection sectionId={s.id} bidderId={bidderId} version={withdrawals} />
           {bidderId && !readOnly && !finishedStatuses.includes(s.status) && (

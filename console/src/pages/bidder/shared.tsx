@@ -1,10 +1,11 @@
 // Pieces the bidder's and the tenderee's pages share: lists paged by the API's cursor, a live
-// countdown, vouchers of a record, names of sections and issuers, and the words for refund reasons.
-import { Button, Grid, Space, Table, Typography, type TableProps } from 'antd';
+// countdown, vouchers of a record, a section's facts, names of sections and issuers, and the words
+// for refund reasons.
+import { Button, Card, Descriptions, Grid, Space, Table, Typography, type TableProps } from 'antd';
 import { useEffect, useState } from 'react';
 import { Link } from 'react-router';
-import { api, unwrap } from '../../api/client';
-import { ErrorAlert, useLoad, VoucherLinks, type VoucherRef } from '../../components';
+import { api, unwrap, type paths } from '../../api/client';
+import { ErrorAlert, Money, StatusTag, useLoad, VoucherLinks, type VoucherRef } from '../../components';
 import { beijingTime, countdown } from '../../format';
 import { useLang } from '../../i18n';
 
@@ -203,3 +204,41 @@ export const regimeWords: Record<string, readonly [string, string]> = {
   tendering_law: ['招标投标法', 'Tendering law'],
   government_procurement: ['政府采购法', 'Government procurement'],
 };
+
+type SectionRecord = paths['/v1/sections/{id}']['get']['responses'][200]['content']['application/json'];
+
+/** A section's facts as a bidder or a tenderee reads them; the bidder also sees the credit reductions it may be given. */
+export function SectionFacts({ section: s, showReductions = false }: { section: SectionRecord; showReductions?: boolean }) {
+  const { t } = useLang();
+  const layout = useRecordLayout();
+  return (
+    <Card title={t('标段信息', 'The section')}>
+      <Descriptions layout={layout} column={{ xs: 1, sm: 1, md: 2 }} size="small" bordered>
+        <Descriptions.Item label={t('项目/标段编号', 'Project/section code')}>
+          {s.projectCode}/{s.sectionCode}
+        </Descriptions.Item>
+        <Descriptions.Item label={t('状态', 'Status')}>
+          <StatusTag status={s.status} />
+        </Descriptions.Item>
+        <Descriptions.Item label={t('投标截止时间', 'Bid deadline')}>
+          <Deadline at={s.bidDeadline} />
+        </Descriptions.Item>
+        <Descriptions.Item label={t('投标有效期', 'Bid validity')}>{t(`${s.bidValidityDays} 天`, `${s.bidValidityDays} days`)}</Descriptions.Item>
+        <Descriptions.Item label={t('投标保证金', 'Deposit required')}>
+          <Money amount={s.depositAmount} />
+        </Descriptions.Item>
+        <Descriptions.Item label={t('接受的担保方式', 'Security accepted')}>
+          <SecurityKinds kinds={s.acceptedSecurity} />
+        </Descriptions.Item>
+        <Descriptions.Item label={t('适用法规', 'Regime')}>{regimeWords[s.regime] ? t(regimeWords[s.regime][0], regimeWords[s.regime][1]) : s.regime}</Descriptions.Item>
+        {showReductions && (
+          <Descriptions.Item label={t('信用减免', 'Credit reductions')}>
+            {s.creditReductions.length
+              ? s.creditReductions.map((r) => t(`${r.grade} 级减免 ${r.percent}%`, `grade ${r.grade}: ${r.percent}% off`)).join(t('；', '; '))
+              : t('无', 'none')}
+          </Descriptions.Item>
+        )}
+      </Descriptions>
+    </Card>
+  );
+}

@@ -8,7 +8,7 @@ import { api, ApiFailure, unwrap } from '../../api/client';
 import { ErrorAlert, Money, PageTitle, RuleChecks, ruleWords, StatusTag, useLoad, voucherKindNames } from '../../components';
 import { beijingTime } from '../../format';
 import { useLang } from '../../i18n';
-import { CursorTable, Deadline, pageSize, regimeWords, SecurityKinds, securityKindWords, useCursorList, useRecordLayout } from '../bidder/shared';
+import { CursorTable, Deadline, pageSize, SectionFacts, securityKindWords, useCursorList, useRecordLayout } from '../bidder/shared';
 
 export function TendereeSections() {
   const { t } = useLang();
@@ -48,7 +48,6 @@ export function TendereeSections() {
 export function TendereeSection() {
   const { id = '' } = useParams();
   const { t } = useLang();
-  const layout = useRecordLayout();
   const section = useLoad(async () => unwrap(await api.GET('/v1/sections/{id}', { params: { path: { id } } })), [id]);
   const s = section.data;
   return (
@@ -57,27 +56,7 @@ export function TendereeSection() {
       <ErrorAlert error={section.error} />
       {s && (
         <Space direction="vertical" size="middle" style={{ width: '100%' }}>
-          <Card title={t('标段信息', 'The section')}>
-            <Descriptions layout={layout} column={{ xs: 1, sm: 1, md: 2 }} size="small" bordered>
-              <Descriptions.Item label={t('项目/标段编号', 'Project/section code')}>
-                {s.projectCode}/{s.sectionCode}
-              </Descriptions.Item>
-              <Descriptions.Item label={t('状态', 'Status')}>
-                <StatusTag status={s.status} />
-              </Descriptions.Item>
-              <Descriptions.Item label={t('投标截止时间', 'Bid deadline')}>
-                <Deadline at={s.bidDeadline} />
-              </Descriptions.Item>
-              <Descriptions.Item label={t('投标有效期', 'Bid validity')}>{t(`${s.bidValidityDays} 天`, `${s.bidValidityDays} days`)}</Descriptions.Item>
-              <Descriptions.Item label={t('投标保证金', 'Deposit required')}>
-                <Money amount={s.depositAmount} />
-              </Descriptions.Item>
-              <Descriptions.Item label={t('接受的担保方式', 'Security accepted')}>
-                <SecurityKinds kinds={s.acceptedSecurity} />
-              </Descriptions.Item>
-              <Descriptions.Item label={t('适用法规', 'Regime')}>{regimeWords[s.regime] ? t(regimeWords[s.regime][0], regimeWords[s.regime][1]) : s.regime}</Descriptions.Item>
-            </Descriptions>
-          </Card>
+          <SectionFacts section={s} />
           {s.status === 'open' ? <BeforeOpening /> : <Roster sectionId={s.id} />}
         </Space>
       )}
