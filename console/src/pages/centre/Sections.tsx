@@ -150,7 +150,7 @@ function GuaranteesOfSection({ sectionId }: { sectionId: string }) {
         ),
       }}
       columns={[
-        { title: t('保函编号', 'Number'), dataIndex: 'number' },
+        { title: t('保函编号', 'Number'), dataIndex: 'number', render: (n: string, g) => <Link to={hrefOf.guarantee(g.id)}>{n}</Link> },
         { title: t('状态', 'Status'), dataIndex: 'status', render: (s: string) => <StatusTag status={s} /> },
         { title: t('类型', 'Kind'), dataIndex: 'kind' },
         { title: t('申请人', 'Applicant'), dataIndex: ['applicant', 'name'] },

@@ -92,11 +92,13 @@ export function CursorTable<T extends object>({
   );
 }
 
-/** An id shown short, linking to its page in the console. */
+/** An id shown short, linking to its page in the console; a guarantee's id links to its page
+ *  even where the caller names no page (a roster entry, an answer). */
 export function IdLink({ id, to }: { id: string | null | undefined; to?: string }) {
   if (!id) return <Typography.Text type="secondary">—</Typography.Text>;
   const text = <span style={{ fontFamily: 'monospace', fontSize: 12 }}>{id}</span>;
-  return to ? <Link to={to}>{text}</Link> : text;
+  const href = to ?? (id.startsWith('gty_') ? hrefOf.guarantee(id) : undefined);
+  return href ? <Link to={href}>{text}</Link> : text;
 }
 
 export const hrefOf = {
@@ -105,6 +107,7 @@ export const hrefOf = {
   section: (id: string) => `/console/sections/${id}`,
   reconciliation: (id: string) => `/console/reconciliations/${id}`,
   bankException: (id: string) => `/console/bank-exceptions/${id}`,
+  guarantee: (id: string) => `/console/guarantees/${id}`,
   registry: (id: string) => `/console/registry?id=${id}`,
 };
 

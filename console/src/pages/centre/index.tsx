@@ -2,6 +2,7 @@ import type { ConsolePage } from '../types';
 import { AuditLog } from './Audit';
 import { BankExceptionDetail, BankExceptionList } from './BankExceptions';
 import { Dashboard } from './Dashboard';
+import { GuaranteeDetail, GuaranteeList } from './Guarantees';
 import { DepositDetail, SuspenseList } from './Deposits';
 import { ReconciliationDetail } from './ReconciliationDetail';
 import { ReconciliationList } from './Reconciliations';
@@ -19,6 +20,8 @@ export const centrePages: ConsolePage[] = [
   { path: 'reconciliations/:id', title: ['对账', 'Reconciliation'], element: <ReconciliationDetail />, menu: false },
   { path: 'sections', title: ['标段', 'Sections'], element: <SectionList /> },
   { path: 'sections/:id', title: ['标段', 'Section'], element: <SectionDetail />, menu: false },
+  { path: 'guarantees', title: ['电子保函', 'Guarantees'], element: <GuaranteeList /> },
+  { path: 'guarantees/:id', title: ['电子保函', 'Guarantee'], element: <GuaranteeDetail />, menu: false },
   { path: 'deposits/:id', title: ['保证金', 'Deposit'], element: <DepositDetail />, menu: false },
   { path: 'suspense', title: ['待查款项', 'Suspense credits'], element: <SuspenseList /> },
   { path: 'bank-exceptions', title: ['银行异常', 'Bank exceptions'], element: <BankExceptionList /> },
