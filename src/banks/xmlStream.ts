@@ -26,7 +26,8 @@ type Attrs = Record<string, string>;
 /** What the scanner reports: raw qualified names, attributes by raw name (no prototype), text
  *  with its references resolved and its line ends normalised, CDATA as text. */
 export interface XmlScanEvents {
-  open(qname: string, attrs: Attrs | undefined): void;
+  /** `local` is the qualified name without its prefix. */
+  open(qname: string, attrs: Attrs | undefined, local: string): void;
   text(text: string): void;
   close(): void;
 }
@@ -42,6 +43,13 @@ function utf8Of(bytes: string): string {
   return nonAscii.test(bytes) ? Buffer.from(bytes, 'latin1').toString('utf8') : bytes;
 }
 
+/** Whether `text` holds `<!`. Found by its `!`: searching for `<` first, as a search for the
+ *  two characters does, stops at every tag. */
+function hasMarkupDeclarationOpener(text: string): boolean {
+  for (let i = text.indexOf('!'); i !== -1; i = text.indexOf('!', i + 1)) if (i > 0 && text.charCodeAt(i - 1) === 0x3c) return true;
+  return false;
+}
+
 // Name characters (XML 1.0 fifth edition, productions 4 and 4a): ASCII by table, the rest by
 // pattern once decoded.
 const asciiName = new Uint8Array(256);
@@ -55,7 +63,20 @@ const unicodeNamePattern =
   /^[:A-Z_a-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C\u200D\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD\u{10000}-\u{EFFFF}][-.0-9:A-Z_a-z\u00B7\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u037D\u037F-\u1FFF\u200C\u200D\u203F\u2040\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD\u{10000}-\u{EFFFF}]*$/u;
 /** Bytes XML 1.0 does not allow (production 2): C0 controls but tab, LF and CR, and the UTF-8
  *  of U+FFFE and U+FFFF. Malformed UTF-8 is refused before it gets here. */
-const invalidBytePattern = /[\x00-\x08\x0B\x0C\x0E-\x1F]|\xEF\xBF[\xBE\xBF]/;
+const invalidBytePattern = /[\x00-\x08\x0B\x0C\x0E-\x1F]/;
+/** The UTF-8 of U+FFFE and U+FFFF share this prefix: a literal the engine finds faster than an
+ *  alternative of the class above. */
+const nonCharacterPrefix = '\xEF\xBF';
+
+/** Whether `text` holds a byte of invalidBytePattern or the UTF-8 of U+FFFE or U+FFFF. */
+function hasInvalidByte(text: string): boolean {
+  if (invalidBytePattern.test(text)) return true;
+  for (let i = text.indexOf(nonCharacterPrefix); i !== -1; i = text.indexOf(nonCharacterPrefix, i + 2)) {
+    const c = text.charCodeAt(i + 2);
+    if (c === 0xbe || c === 0xbf) return true;
+  }
+  return false;
+}
 const spaceOnly = /^[ \t\r\n]*$/;
 const xmlDeclPattern = /^<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(["'])1\.[0-9]+\1(?:[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(["'])[A-Za-z][A-Za-z0-9._-]*\2)?(?:[ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*(["'])(?:yes|no)\3)?[ \t\r\n]*\?>$/;
 
@@ -65,22 +86,89 @@ function isSpace(c: number): boolean {
 
 /** Whether the last name scanned had bytes outside ASCII (then nameAt decodes and checks it). */
 let lastNameNonAscii = false;
+/** A hash of the last name scanned, for internedName. */
+let lastNameHash = 0;
+/** Whether the last name scanned has a colon (a prefix, or a colon of its own). */
+let lastNameColon = false;
+
+// The scanner reads characters from the bytes of its input (the same text, one byte per
+// character), not with charCodeAt: once any module declares a subclass of String (ioredis
+// does), V8 stops inlining the string's character reads, and a statement's 90 million reads
+// cost five times as much.
 
 /** The index after the Name starting at `p` (p itself when there is none); a name with bytes
  *  outside ASCII is checked once decoded (see nameAt). */
-function scanName(s: string, p: number): number {
+function scanName(b: Uint8Array, p: number): number {
   let i = p;
-  const n = s.length;
+  const n = b.length;
   let high = false;
+  let colon = false;
+  let h = 2166136261 | 0;
   while (i < n) {
-    const c = s.charCodeAt(i);
-    const k = c < 256 ? asciiName[c] : 0;
+    const c = b[i];
+    const k = asciiName[c];
     if (k === 0 || (k === 2 && i === p)) break;
     if (k === 3) high = true;
+    else if (c === 0x3a) colon = true;
+    h = Math.imul(h ^ c, 16777619);
     i += 1;
   }
   lastNameNonAscii = high;
+  lastNameColon = colon;
+  lastNameHash = h;
   return i;
+}
+
+/** Whether the bytes of `name` are at `p` in `b` (what startsWith does, without its builtin's
+ *  cost on names of a few characters, compared millions of times). */
+function nameIsAt(b: Uint8Array, p: number, name: Uint8Array): boolean {
+  const n = name.length;
+  if (p + n > b.length) return false;
+  for (let i = 0; i < n; i++) if (b[p + i] !== name[i]) return false;
+  return true;
+}
+
+/** Slots of the cache of element names (a power of two). A statement uses a few dozen names
+ *  millions of times: each is sliced once, not once per tag, and the same string is handed on
+ *  each time. */
+const nameCacheSlots = 1024;
+/** Longer names are not cached, so the cache holds at most slots × this many characters. */
+const nameCacheCharsMax = 64;
+const nameCache: string[] = new Array<string>(nameCacheSlots).fill('');
+/** The bytes of each cached name, beside it. */
+const nameCacheBytes: Uint8Array[] = new Array<Uint8Array>(nameCacheSlots).fill(new Uint8Array(0));
+/** The bytes of the name internedName returned last. */
+let lastNameBytes: Uint8Array = nameCacheBytes[0];
+
+/** The raw name between p and end, as the cached string when the cache holds it (its slot by
+ *  lastNameHash, which scanName computed for this name); its bytes in lastNameBytes. */
+function internedName(s: string, b: Uint8Array, p: number, end: number): string {
+  // Two slots per name (by two parts of its hash), so that two names of one entry that share
+  // a slot do not push each other out at every entry.
+  const first = lastNameHash & (nameCacheSlots - 1);
+  const second = (lastNameHash >>> 16) & (nameCacheSlots - 1);
+  const len = end - p;
+  let known = nameCacheBytes[first];
+  if (known.length === len && nameIsAt(b, p, known)) {
+    lastNameBytes = known;
+    return nameCache[first];
+  }
+  known = nameCacheBytes[second];
+  if (known.length === len && nameIsAt(b, p, known)) {
+    lastNameBytes = known;
+    return nameCache[second];
+  }
+  // Copies, not views: a view would keep the whole input alive as long as the cache holds it.
+  lastNameBytes = new Uint8Array(b.subarray(p, end));
+  const name = Buffer.from(lastNameBytes.buffer, lastNameBytes.byteOffset, lastNameBytes.length).toString('latin1');
+  if (len <= nameCacheCharsMax) {
+    // The newest name takes the first slot; what was there moves to its own second place.
+    nameCache[second] = nameCache[first];
+    nameCacheBytes[second] = nameCacheBytes[first];
+    nameCache[first] = name;
+    nameCacheBytes[first] = lastNameBytes;
+  }
+  return name;
 }
 
 /** The name between p and end, decoded; refused unless it is an XML Name. */
@@ -140,9 +228,12 @@ function attributeValue(raw: string): string {
  *  end of a write is kept until the next one completes it. Events carry decoded text. */
 export class XmlScanner {
   private buf = '';
+  /** The bytes of buf, one per character, which the scanner reads (see scanName). */
+  private bytes: Uint8Array = new Uint8Array(0);
   private pos = 0;
-  /** Raw (latin1) names of the open elements, to compare end tags byte for byte. */
+  /** Raw (latin1) names of the open elements, and their bytes to compare end tags with. */
   private readonly open: string[] = [];
+  private readonly openBytes: Uint8Array[] = [];
   private rootSeen = false;
   private rootClosed = false;
   private atDocumentStart = true;
@@ -150,8 +241,14 @@ export class XmlScanner {
   constructor(private readonly events: XmlScanEvents) {}
 
   write(text: string): void {
-    if (invalidBytePattern.test(text)) fail('a character XML does not allow');
-    this.buf = this.pos < this.buf.length ? this.buf.slice(this.pos) + text : text;
+    if (hasInvalidByte(text)) fail('a character XML does not allow');
+    // What the last write left unfinished is joined to this one. Both are one byte per
+    // character (see utf8Of), so latin1 gives their bytes as they are; the string is made from
+    // those bytes, flat (a joined string is a rope, which every slice of it would walk).
+    const joined = this.pos < this.buf.length ? this.buf.slice(this.pos) + text : text;
+    const bytes = Buffer.from(joined, 'latin1');
+    this.buf = joined === text ? text : bytes.toString('latin1');
+    this.bytes = bytes;
     this.pos = 0;
     this.scan(false);
     if (this.buf.length - this.pos > xmlPendingCharsMax) fail(`a tag, text, comment or CDATA section longer than ${xmlPendingCharsMax} characters`);
@@ -167,10 +264,14 @@ export class XmlScanner {
 
   private scan(final: boolean): void {
     const s = this.buf;
+    const b = this.bytes;
     const n = s.length;
     let pos = this.pos;
     while (pos < n) {
-      const lt = s.indexOf('<', pos);
+      // The next markup, found byte by byte: text runs between tags are short.
+      let lt = pos;
+      while (lt < n && b[lt] !== 0x3c) lt += 1;
+      if (lt === n) lt = -1;
       if (lt === -1) {
         // Text runs only end at markup: the rest of the document is either more of this run
         // or, at the end, what follows the root.
@@ -183,7 +284,7 @@ export class XmlScanner {
       if (lt > pos) this.textRun(s, pos, lt);
       pos = lt;
       if (lt + 1 >= n) break;
-      const c = s.charCodeAt(lt + 1);
+      const c = b[lt + 1];
       let next: number;
       if (c === 0x2f) next = this.endTag(s, lt);
       else if (c === 0x21) next = this.bang(s, lt, final);
@@ -203,58 +304,75 @@ export class XmlScanner {
       if (!spaceOnly.test(raw)) fail(this.rootSeen ? 'text after the root element' : 'text before the root element');
       return;
     }
+    // Most text is plain: no byte outside ASCII, no ], CR or &; one look at its bytes says so.
+    const b = this.bytes;
+    let plain = true;
+    for (let i = from; i < to; i++) {
+      const c = b[i];
+      if (c > 0x7f || c === 0x5d || c === 0x0d || c === 0x26) {
+        plain = false;
+        break;
+      }
+    }
+    if (plain) {
+      this.events.text(raw);
+      return;
+    }
     if (raw.indexOf(']]>') !== -1) fail(']]> in text');
     this.events.text(contentText(raw));
   }
 
   private startTag(s: string, lt: number): number {
+    const b = this.bytes;
     const n = s.length;
-    const nameEnd = scanName(s, lt + 1);
+    const nameEnd = scanName(b, lt + 1);
     if (nameEnd === lt + 1) fail(`< not followed by a name`);
     if (nameEnd >= n) return -1;
-    const rawName = s.slice(lt + 1, nameEnd);
+    const rawName = internedName(s, b, lt + 1, nameEnd);
+    const rawBytes = lastNameBytes;
     const qname = lastNameNonAscii ? nameAt(s, lt + 1, nameEnd) : rawName;
-    if (s.charCodeAt(nameEnd) === 0x3e) {
+    const local = lastNameColon ? localOf(qname) : qname;
+    if (b[nameEnd] === 0x3e) {
       // The common tag: a name and nothing else.
-      this.openElement(rawName, qname, undefined);
+      this.openElement(rawName, rawBytes, qname, local, undefined);
       return nameEnd + 1;
     }
     let attrs: Attrs | undefined;
     let q = nameEnd;
     for (;;) {
       if (q >= n) return -1;
-      let c = s.charCodeAt(q);
+      let c = b[q];
       let spaced = false;
       while (isSpace(c)) {
         spaced = true;
         q += 1;
         if (q >= n) return -1;
-        c = s.charCodeAt(q);
+        c = b[q];
       }
       if (c === 0x3e) {
-        this.openElement(rawName, qname, attrs);
+        this.openElement(rawName, rawBytes, qname, local, attrs);
         return q + 1;
       }
       if (c === 0x2f) {
         if (q + 1 >= n) return -1;
-        if (s.charCodeAt(q + 1) !== 0x3e) fail(`/ not followed by > in <${qname}>`);
-        this.openElement(rawName, qname, attrs);
+        if (b[q + 1] !== 0x3e) fail(`/ not followed by > in <${qname}>`);
+        this.openElement(rawName, rawBytes, qname, local, attrs);
         this.closeElement();
         return q + 2;
       }
       if (!spaced) fail(`attribute of <${qname}> not preceded by a space`);
-      const attrEnd = scanName(s, q);
+      const attrEnd = scanName(b, q);
       if (attrEnd === q) fail(`unexpected character in <${qname}>`);
       if (attrEnd >= n) return -1;
       const attrName = nameAt(s, q, attrEnd);
       q = attrEnd;
-      while (q < n && isSpace(s.charCodeAt(q))) q += 1;
+      while (q < n && isSpace(b[q])) q += 1;
       if (q >= n) return -1;
-      if (s.charCodeAt(q) !== 0x3d) fail(`attribute ${attrName} of <${qname}> without a value`);
+      if (b[q] !== 0x3d) fail(`attribute ${attrName} of <${qname}> without a value`);
       q += 1;
-      while (q < n && isSpace(s.charCodeAt(q))) q += 1;
+      while (q < n && isSpace(b[q])) q += 1;
       if (q >= n) return -1;
-      const quote = s.charCodeAt(q);
+      const quote = b[q];
       if (quote !== 0x22 && quote !== 0x27) fail(`value of attribute ${attrName} is not quoted`);
       const close = s.indexOf(quote === 0x22 ? '"' : "'", q + 1);
       if (close === -1) return -1;
@@ -263,27 +381,31 @@ export class XmlScanner {
       if (attrs[attrName] !== undefined) fail(`attribute ${attrName} repeated in <${qname}>`);
       attrs[attrName] = attributeValue(s.slice(q + 1, close));
       q = close + 1;
-      const after = s.charCodeAt(q);
+      const after = b[q];
       if (q < n && !isSpace(after) && after !== 0x3e && after !== 0x2f) fail(`attribute of <${qname}> not followed by a space`);
     }
   }
 
-  private openElement(rawName: string, qname: string, attrs: Attrs | undefined): void {
+  private openElement(rawName: string, rawBytes: Uint8Array, qname: string, local: string, attrs: Attrs | undefined): void {
     if (this.rootClosed) fail('more than one root element');
     this.rootSeen = true;
     this.open.push(rawName);
-    this.events.open(qname, attrs);
+    this.openBytes.push(rawBytes);
+    this.events.open(qname, attrs, local);
   }
 
   private closeElement(): void {
     this.open.pop();
+    this.openBytes.pop();
     if (this.open.length === 0) this.rootClosed = true;
     this.events.close();
   }
 
   private endTag(s: string, lt: number): number {
+    const b = this.bytes;
     const top = this.open[this.open.length - 1];
-    if (top !== undefined && s.charCodeAt(lt + 2 + top.length) === 0x3e && s.startsWith(top, lt + 2)) {
+    const topBytes = this.openBytes[this.openBytes.length - 1];
+    if (top !== undefined && b[lt + 2 + top.length] === 0x3e && nameIsAt(b, lt + 2, topBytes)) {
       // The common end tag: the open element's name, then >.
       this.closeElement();
       return lt + 3 + top.length;
@@ -292,7 +414,7 @@ export class XmlScanner {
     if (gt === -1) return -1;
     if (top === undefined) fail('closing tag without an open element');
     let end = gt;
-    while (end > lt + 2 && isSpace(s.charCodeAt(end - 1))) end -= 1;
+    while (end > lt + 2 && isSpace(b[end - 1])) end -= 1;
     if (end - (lt + 2) !== top.length || !s.startsWith(top, lt + 2)) fail(`</${utf8Of(s.slice(lt + 2, Math.min(end, lt + 42)))}> does not close <${utf8Of(top)}>`);
     this.closeElement();
     return gt + 1;
@@ -328,13 +450,13 @@ export class XmlScanner {
   private processingInstruction(s: string, lt: number): number {
     const end = s.indexOf('?>', lt + 2);
     if (end === -1) return -1;
-    const targetEnd = scanName(s, lt + 2);
+    const targetEnd = scanName(this.bytes, lt + 2);
     if (targetEnd === lt + 2) fail('processing instruction without a target');
     const target = nameAt(s, lt + 2, targetEnd);
     if (target.toLowerCase() === 'xml') {
       if (target !== 'xml' || !this.atDocumentStart) fail('XML declaration not at the start of the document');
       if (!xmlDeclPattern.test(s.slice(lt, end + 2))) fail('XML declaration is not well-formed');
-    } else if (targetEnd < end && !isSpace(s.charCodeAt(targetEnd))) fail(`processing instruction ${target} not followed by a space`);
+    } else if (targetEnd < end && !isSpace(this.bytes[targetEnd])) fail(`processing instruction ${target} not followed by a space`);
     return end + 2;
   }
 }
@@ -503,6 +625,18 @@ function utf8Boundary(b: Buffer): number {
   return n;
 }
 
+// The limits as plain bindings: imported bindings are read through a getter per access when
+// the module runs as CommonJS (tsx), and these are read for each of millions of elements.
+const depthMax = xmlDepthMax;
+const elementsMax = xmlElementsMax;
+const textCharsMax = xmlTextCharsMax;
+
+/** localName (xmlRead.ts), likewise without a getter per call. */
+function localOf(qname: string): string {
+  const i = qname.indexOf(':');
+  return i === -1 ? qname : qname.slice(i + 1);
+}
+
 /** The scanner with the handlers' claims: element paths, limits, the claimed element's reader.
  *  What a claimed element came to waits in `ready`, to be run in document order by the caller
  *  before it writes more. */
@@ -520,15 +654,14 @@ class XmlDriver {
     let claimedElements = 0;
     const ready = this.ready;
     this.scanner = new XmlScanner({
-      open(qname, attrs) {
+      open(qname, attrs, name) {
         const depth = path.length;
-        if (depth >= xmlDepthMax) failInvalid(`XML nests deeper than ${xmlDepthMax}`);
-        const name = localName(qname);
+        if (depth >= depthMax) failInvalid(`XML nests deeper than ${depthMax}`);
         path.push(name);
         textChars.push(0);
         if (reader) {
           claimedElements += 1;
-          if (claimedElements > xmlElementsMax) failInvalid(`XML element has more than ${xmlElementsMax} elements`);
+          if (claimedElements > elementsMax) failInvalid(`XML element has more than ${elementsMax} elements`);
           // Nothing outside a claimed element needs its descendants' names or attributes: the
           // locator stops at the claimed element.
           reader.open(name, attrs, depth - claimDepth, qname);
@@ -549,7 +682,7 @@ class XmlDriver {
       text(t) {
         const depth = path.length - 1;
         const chars = textChars[depth] + t.length;
-        if (chars > xmlTextCharsMax) failInvalid(`XML element ${path[depth]} has more than ${xmlTextCharsMax} characters of text`);
+        if (chars > textCharsMax) failInvalid(`XML element ${path[depth]} has more than ${textCharsMax} characters of text`);
         textChars[depth] = chars;
         if (reader) reader.text(t, depth - claimDepth);
       },
@@ -573,7 +706,7 @@ class XmlDriver {
 
   write(text: string): void {
     this.total += text.length;
-    if (text.indexOf('<!') !== -1) refuseDeclarations(text);
+    if (hasMarkupDeclarationOpener(text)) refuseDeclarations(text);
     this.scanner.write(text);
   }
 

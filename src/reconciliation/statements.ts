@@ -3,7 +3,7 @@
 // awaited when the server falls behind), so a day of 100,000 bookings never sits in memory;
 // the document is bounded in bytes (the parser bounds entries, nesting and text, and refuses
 // DOCTYPE and entities, i.e. billion-laughs and XXE).
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { Knex } from 'knex';
@@ -81,12 +81,30 @@ function entryLine(statementId: string, lineNo: number, e: StatementEntry, booke
   ].join('\t') + '\n';
 }
 
-/** What makes two statements the same day's same content, whatever their message ids. */
-function digestEntry(h: Hash, e: StatementEntry, bookedAtIso: string): void {
-  h.update(
+/** What makes two statements the same day's same content, whatever their message ids: the
+ *  text of one entry, hashed with the others of its batch in one update. */
+function digestLine(e: StatementEntry, bookedAtIso: string): string {
+  return (
     [e.entryRef, e.direction, e.amountFen.toString(), bookedAtIso, e.valueDate, e.endToEndId ?? '', e.account ?? '',
-      e.counterparty.name ?? '', e.counterparty.accountNumber ?? '', e.counterparty.bankCode ?? '', e.remittance ?? '', e.reversal ? '1' : '0'].join('\u001f') + '\n',
+      e.counterparty.name ?? '', e.counterparty.accountNumber ?? '', e.counterparty.bankCode ?? '', e.remittance ?? '', e.reversal ? '1' : '0'].join('\u001f') + '\n'
   );
+}
+
+/** Distinct booking times remembered while reading one statement: a day of 100,000 entries
+ *  carries a few thousand, each read again and again. */
+export const statementBookedAtMemoEntries = 4096;
+
+/** The ISO form of each booking time, computed once per distinct value. */
+function bookedAtIsoReader(): (bookedAt: string) => string {
+  const seen = new Map<string, string>();
+  return (bookedAt) => {
+    const known = seen.get(bookedAt);
+    if (known !== undefined) return known;
+    const iso = new Date(bookedAt).toISOString();
+    if (seen.size >= statementBookedAtMemoEntries) seen.clear();
+    seen.set(bookedAt, iso);
+    return iso;
+  };
 }
 
 /** Writes `chunk`, waiting while the server is behind (or failing with the stream). */
@@ -128,7 +146,9 @@ export async function ingestStatement(tx: Knex.Transaction, bankId: string, inpu
   const [row] = await tx('statements').insert({ bank_id: bankId, source }).returning('id');
   const id = String(row.id);
   const hash = createHash('sha256');
+  const isoOf = bookedAtIsoReader();
   let batch = '';
+  let digest = '';
   let batchRows = 0;
   let lineNo = 0;
   const bounded = boundedBytes(statementBytesMax);
@@ -141,17 +161,20 @@ export async function ingestStatement(tx: Knex.Transaction, bankId: string, inpu
   try {
     summary = await parse(input.pipe(bounded), async (e) => {
       lineNo += 1;
-      const bookedAtIso = new Date(e.bookedAt).toISOString();
-      digestEntry(hash, e, bookedAtIso);
+      const bookedAtIso = isoOf(e.bookedAt);
+      digest += digestLine(e, bookedAtIso);
       batch += entryLine(id, lineNo, e, bookedAtIso);
       batchRows += 1;
       if (batchRows >= statementCopyBatchRows) {
+        hash.update(digest);
+        digest = '';
         const chunk = batch;
         batch = '';
         batchRows = 0;
         await writeAwaitingDrain(copy, chunk);
       }
     });
+    hash.update(digest);
     if (batch) await writeAwaitingDrain(copy, batch);
     copy.end();
     await finished(copy);
