@@ -103,7 +103,7 @@ async function main(): Promise<void> {
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const url = new URL(adminUrl);
   url.pathname = `/${dbName}`;
-  const config = loadConfig({ ...process.env, DATABASE_URL: url.toString(), REDIS_URL: redisUrl, BIDBOND_DATA_DIR: dataDir, BIDBOND_QUEUE_PREFIX: `bench${Date.now()}`, LOG_LEVEL: 'silent', BIDBOND_RATE_LIMIT_PER_MINUTE: '1000000' });
+  const config = loadConfig({ ...process.env, DATABASE_URL: url.toString(), REDIS_URL: redisUrl, BIDBOND_DATA_DIR: dataDir, BIDBOND_QUEUE_PREFIX: `bench${Date.now()}`, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent', BIDBOND_RATE_LIMIT_PER_MINUTE: '1000000' });
   const admin = new Client({ connectionString: adminUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${dbName}`);

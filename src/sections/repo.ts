@@ -1,10 +1,15 @@
 // Queries of the section lifecycle; each takes the unit of work.
 import type { Tx } from '../db/knex';
-import { assert } from '../errors';
+import { Unprocessable } from '../errors';
 import type { R12Facts } from '../domain/rules';
 import { findWithdrawal, type DepositRow } from '../deposits/repo';
 import type { SectionRow } from '../registry/repo';
 import type { RosterStatus } from './rules';
+
+/** A section larger than one transaction is meant to hold: refused with what it exceeded, and
+ *  nothing written (the limits are in service.ts). */
+const sectionTooLarge = (sectionId: string, what: string) =>
+  new Unprocessable('section_too_large', `section ${sectionId} has more than ${what}, more than one opening, award or termination handles at once`);
 
 /** A section with its lifecycle columns (registry/repo.ts reads the same row). */
 export type LifecycleSection = SectionRow;
@@ -80,7 +85,7 @@ export interface RosterBidderRow {
 
 /** Every bidder that tried to secure the section (a virtual account, a credit, a guarantee or an
  *  application for one), with its name and withdrawal, in bidder id order, in one query.
- *  Bounded: more than `limit` is a programmer's or an attacker's doing. */
+ *  Bounded: a section past `limit` is refused whole, never cut short. */
 export async function rosterBidders(tx: Tx, sectionId: string, limit: number): Promise<RosterBidderRow[]> {
   const { rows } = await tx.raw(
     `WITH b AS (
@@ -96,7 +101,7 @@ export async function rosterBidders(tx: Tx, sectionId: string, limit: number): P
       ORDER BY b.bidder_id`,
     { s: sectionId, n: limit + 1 },
   );
-  assert(rows.length <= limit, `section ${sectionId} has more than ${limit} bidders`);
+  if (rows.length > limit) throw sectionTooLarge(sectionId, `${limit} bidders`);
   return rows as RosterBidderRow[];
 }
 
@@ -112,7 +117,7 @@ export async function rosterDeposits(tx: Tx, sectionId: string, limit: number): 
     .whereNotNull('bidder_id')
     .orderBy([{ column: 'bidder_id' }, { column: 'id' }])
     .limit(limit + 1)) as RosterDepositRow[];
-  assert(rows.length <= limit, `section ${sectionId} holds more than ${limit} deposits`);
+  if (rows.length > limit) throw sectionTooLarge(sectionId, `${limit} deposits`);
   return rows;
 }
 
@@ -125,7 +130,7 @@ export interface RosterGuaranteeRow {
 
 export async function rosterGuarantees(tx: Tx, sectionId: string, limit: number): Promise<RosterGuaranteeRow[]> {
   const rows = (await tx('guarantees').select('id', 'number', 'amount_fen').where({ section_id: sectionId }).orderBy('id').limit(limit + 1)) as RosterGuaranteeRow[];
-  assert(rows.length <= limit, `section ${sectionId} holds more than ${limit} guarantees`);
+  if (rows.length > limit) throw sectionTooLarge(sectionId, `${limit} guarantees`);
   return rows;
 }
 
@@ -138,7 +143,7 @@ export async function depositsWithoutRefund(tx: Tx, sectionId: string, statuses:
     .whereNotExists(tx('refunds').select(tx.raw('1')).whereRaw('refunds.deposit_id = deposits.id').whereNot('refunds.reason', 'excess'))
     .orderBy('id')
     .limit(limit + 1)) as DepositRow[];
-  assert(rows.length <= limit, `section ${sectionId} holds more than ${limit} deposits`);
+  if (rows.length > limit) throw sectionTooLarge(sectionId, `${limit} deposits`);
   return rows;
 }
 

@@ -23,14 +23,15 @@ import { isLegalSectionMove, rosterHeldOverride, rosterVerdict, sectionStatusAft
 
 export type { LifecycleSection, RosterEntry, RosterExemption, RosterRow };
 
-/** Bidders on one roster: far above any real tender, low enough to hold in one transaction. */
-export const rosterBiddersMax = 5_000;
+/** Bidders on one roster: far above any real tender (a large one has a few thousand), low
+ *  enough to hold in one transaction; 10,000 open in well under a second. */
+export const rosterBiddersMax = 20_000;
 /** Deposits refunded by one section event, bounded for the same reason. */
-export const sectionDepositsMax = 20_000;
+export const sectionDepositsMax = 50_000;
 /** Deposits read for one roster: a few credits per bidder (top-ups, payments sent twice). */
-export const rosterDepositsMax = 50_000;
+export const rosterDepositsMax = 100_000;
 /** Guarantees read for one roster: a few per bidder (a rejected one, then one that holds). */
-export const rosterGuaranteesMax = 20_000;
+export const rosterGuaranteesMax = 40_000;
 
 async function lockSection(tx: Knex.Transaction, id: string, event: SectionEvent): Promise<LifecycleSection> {
   const s = await repo.lockLifecycleSection(tx, id);

@@ -11,11 +11,12 @@ export const margin = { left: 48, right: 48, top: 48, bottom: 64 } as const;
 export const contentWidth = a4.width - margin.left - margin.right;
 
 /** A bounded page count keeps a hostile input from exhausting memory (a page is a few KB). The
- *  largest vouchers are the opening roster of a section's bidders, at most 5,000
- *  (`rosterBiddersMax`): about 300 pages with real company names, about 1,700 when every name is
- *  as long as the registry allows (200 characters); and the statistics of a period, at most
- *  3,000 groups (`statisticsVoucherGroupsMax`): about 830 pages, 1,450 with the longest names. */
-export const voucherPagesMax = 2000;
+ *  largest vouchers are the opening roster of a section's bidders, at most 20,000
+ *  (`rosterBiddersMax`): about 1,250 pages with real company names (10,000 made 626), about
+ *  6,800 when every name is as long as the registry allows (200 characters); and the statistics
+ *  of a period, at most 3,000 groups (`statisticsVoucherGroupsMax`): about 830 pages, 1,450 with
+ *  the longest names. */
+export const voucherPagesMax = 8000;
 
 export interface VoucherFonts {
   regular: DocumentFont;

@@ -11,6 +11,7 @@ import { addCalendarDays, businessDate, toBusinessDate } from '../../src/domain/
 import { bankCode, bearer, keyFor, startTestRuntime, testApp, uniqueUscc } from '../support/runtime';
 import { DepositWorld, entry, jsonNotification, randomDigits, type Bank } from '../api/deposits.support';
 import { World, unique, type TestIssuer } from '../api/guaranteesFixtures';
+import * as sectionsRepo from '../../src/sections/repo';
 
 let rt: Runtime;
 let app: Express;
@@ -231,6 +232,15 @@ describe('opening roster', () => {
     expect(await rt.db('rosters').where({ section_id: s.section.id })).toHaveLength(1);
     expect(await rt.db('vouchers').where({ kind: 'opening_roster', section_id: s.section.id })).toHaveLength(1);
     expect(await rt.db('audit_events').where({ action: 'section.opened', entity_id: s.section.id })).toHaveLength(1);
+  });
+
+  it('a section with more bidders than one roster holds is refused whole with a clear error, not cut short', async () => {
+    const s = await sectionWithEveryone();
+    for (const label of ['甲', '乙']) await s.pay(await s.bidder(label), '50000.00');
+    const read = await rt.db.transaction((tx) => sectionsRepo.rosterBidders(tx, s.section.id, 1).then(() => undefined, (e: unknown) => e));
+    expect(read).toMatchObject({ status: 422, code: 'section_too_large' });
+    expect(String((read as Error).message)).toContain('more than 1 bidders');
+    await expect(rt.db.transaction((tx) => sectionsRepo.rosterBidders(tx, s.section.id, 2))).resolves.toHaveLength(2);
   });
 
   it('R18 tells the tenderee nothing of who secured its section before the opening, and shows the roster after it', async () => {
