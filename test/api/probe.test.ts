@@ -10,6 +10,7 @@ import type { Express } from 'express';
 import type { Runtime } from '../../src/runtime';
 import { createApiKey, revokeApiKey } from '../../src/http/auth';
 import { bearer, keyFor, startTestRuntime, testApp } from '../support/runtime';
+import { createUser } from '../../src/users/service';
 import { DepositWorld, entry, jsonNotification, type Bank } from './deposits.support';
 import { World, dayMs, unique, type TestIssuer } from './guaranteesFixtures';
 
@@ -26,6 +27,8 @@ let base: string;
 
 type CallerName = 'centre' | 'auditor' | 'tenderee1' | 'tenderee2' | 'bidder1' | 'bidder2' | 'bidder3' | 'anonymous' | 'revoked';
 const keys = {} as Record<CallerName, string | undefined>;
+/** Session cookies of people with the same role and party as the key of that name. */
+const sessions = {} as Partial<Record<CallerName, string>>;
 
 interface Operation {
   method: 'get' | 'post' | 'delete';
@@ -251,6 +254,16 @@ beforeAll(async () => {
   await revokeApiKey(rt.db, revoked.id);
   keys.revoked = revoked.key;
 
+  // People signed in with a session, speaking for the same parties as the keys above.
+  for (const [who, role, party] of [['tenderee1', 'tenderee', { tendereeId: t1.id }], ['bidder1', 'bidder', { bidderId: b1.id }], ['auditor', 'auditor', {}]] as const) {
+    const login = `probe.${who}.${unique('u').toLowerCase().replace(/[^a-z0-9]/g, '')}`;
+    const password = `pw-${unique('p')}`;
+    await rt.db.transaction((tx) => createUser(tx, { type: 'operator', id: 'probe' }, { login, role, password, ...party }));
+    const signedIn = await request(app).post('/v1/session').send({ login, password });
+    expect(signedIn.status).toBe(200);
+    sessions[who] = String(signedIn.headers['set-cookie']).split(';')[0];
+  }
+
   const account = await request(app).post(`/v1/sections/${s2.id}/deposit-accounts`).set(bearer(keys.bidder1)).send({ bidderId: b1.id });
   expect([200, 201]).toContain(account.status);
   const credited = await w.notify(bank, jsonNotification([entry(account.body.virtualAccount, '50000.00', { name: b1.name, number: '6222020200001234567' })]));
@@ -414,6 +427,29 @@ describe('the probe walks every route of the OpenAPI document', () => {
       }
     }
     expect(tasks.length).toBeGreaterThan(500);
+    expect(await runAll(tasks)).toEqual([]);
+  }, probeStepTimeoutMs);
+
+  test('a person signed in reads exactly what the matching API key reads, on every route it may read', async () => {
+    const tasks: (() => Promise<string[]>)[] = [];
+    const stripped = (text: string) => text.replace(/"requestId":"[^"]*"/g, '');
+    for (const op of operations.filter((o) => o.method === 'get' && o.access === 'apiKey')) {
+      for (const who of Object.keys(sessions) as CallerName[]) {
+        const url = fill(op);
+        tasks.push(async () => {
+          const [byKey, bySession] = await Promise.all([
+            call(who, 'get', url),
+            fetch(`${base}${url}`, { headers: { Cookie: sessions[who]! } }).then(async (r) => ({ status: r.status, text: await r.text() })),
+          ]);
+          const label = `${who} GET ${url.slice(0, 120)}`;
+          // Lists carry their own records only; an answer that differs names the difference.
+          if (byKey.status !== bySession.status) return [`${label}: key ${byKey.status}, session ${bySession.status}`];
+          if (/\/pdf$|\.csv$|\.xlsx$|statistics/.test(op.path)) return [];
+          return stripped(byKey.text) === stripped(bySession.text) ? [] : [`${label}: key and session answers differ`];
+        });
+      }
+    }
+    expect(tasks.length).toBeGreaterThan(50);
     expect(await runAll(tasks)).toEqual([]);
   }, probeStepTimeoutMs);
 });
