@@ -52,7 +52,10 @@ describe('a guarantee in the centre console', () => {
     await page.goto(`/console/guarantees?sectionId=${scene.section.id}`);
     const row = page.locator(`a[href="/console/guarantees/${guarantee.id}"]`);
     await row.waitFor();
-    await expect(page.getByRole('region', { name: '保函列表' }).getByRole('row').count()).resolves.toBe(2);
+    // The list is filtered to this test's section: its one guarantee, on one row.
+    const list = page.getByRole('region', { name: '保函列表' });
+    await expect(list.getByRole('row').filter({ has: page.locator(`a[href="/console/guarantees/${guarantee.id}"]`) }).count()).resolves.toBe(1);
+    await expect(list.locator(`a[href^="/console/guarantees/gty_"]:not([href="/console/guarantees/${guarantee.id}"])`).count()).resolves.toBe(0);
     await settled(page);
     await lookAt(page, 'centre-guarantees');
     await row.click();
