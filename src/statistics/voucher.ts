@@ -22,6 +22,16 @@ import { statistics } from './service';
  *  (`GET /v1/statistics.xlsx`). */
 export const statisticsVoucherGroupsMax = 3000;
 
+/** More groups than a voucher shows: refused before anything is recorded. */
+export function refuseOversizedVoucher(groups: number): void {
+  if (groups <= statisticsVoucherGroupsMax) return;
+  throw new Unprocessable(
+    'too_many_groups',
+    `the statistics have ${groups} groups; a voucher shows at most ${statisticsVoucherGroupsMax}: choose a shorter period or another grouping, or download the workbook`,
+    'groupBy',
+  );
+}
+
 export interface StatisticsVoucher {
   voucherId: string;
   subjectId: string;
@@ -41,13 +51,7 @@ function subjectIdOf(data: StatisticsReportData): string {
  *  records the voucher request in `tx`, the request's transaction, with its audit event. */
 export async function requestStatisticsVoucher(db: Knex, tx: Knex.Transaction, caller: Caller, query: StatisticsQuery): Promise<StatisticsVoucher> {
   const figures: StatisticsReportData = presentStatistics(await statistics(db, query));
-  if (figures.groups.length > statisticsVoucherGroupsMax) {
-    throw new Unprocessable(
-      'too_many_groups',
-      `the statistics have ${figures.groups.length} groups; a voucher shows at most ${statisticsVoucherGroupsMax}: choose a shorter period or another grouping, or download the workbook`,
-      'groupBy',
-    );
-  }
+  refuseOversizedVoucher(figures.groups.length);
   const subjectId = subjectIdOf(figures);
   const voucherId = await requestVoucher(tx, { kind: 'statistics', subjectType: 'statistics', subjectId, data: figures as unknown as Record<string, unknown> });
   const row = await findVoucher(tx, voucherId);
