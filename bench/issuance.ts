@@ -29,6 +29,7 @@ import { signMessage } from '../src/pki/messageSignature';
 import { createLogger } from '../src/runtime';
 import { reportRows } from './table';
 import { digits, cnaps, pct } from './support';
+import { load, type SignedRequest as Signed } from './load';
 
 const issuances = Number(process.argv[2] ?? 2000);
 const concurrency = Number(process.argv[3] ?? 8);
@@ -52,10 +53,6 @@ const uscc = () => {
   return b + usccCheckChar(b);
 };
 
-interface Signed {
-  body: Buffer;
-  headers: Record<string, string>;
-}
 
 /** Starts the V8 profiler in this process; the returned function stops it and gives the profile. */
 async function startProfile(): Promise<() => Promise<object>> {
@@ -72,70 +69,6 @@ async function startProfile(): Promise<() => Promise<object>> {
     session.disconnect();
     return profile;
   };
-}
-
-// The issuers are another process, so that their HTTP work is not counted as the service's, and
-// the CPU time this process spends is the service's alone.
-const loadScript = `
-process.once('message', (job) => {
-const { endpoint, requests, concurrency, ratePerSecond, inFlightMax } = job;
-const latencies = [];
-let behindSchedule = 0;
-async function send({ body, headers }) {
-  const t0 = performance.now();
-  const res = await fetch(endpoint, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body });
-  const out = await res.json();
-  if (res.status !== 201 || out.status !== 'issued') throw new Error('issuance: ' + res.status + ' ' + JSON.stringify(out));
-  latencies.push(performance.now() - t0);
-}
-async function closedLoop() {
-  let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < requests.length) await send(requests[next++]);
-  }));
-}
-async function onSchedule() {
-  const start = performance.now();
-  const inFlight = new Set();
-  for (let i = 0; i < requests.length; i++) {
-    const wait = start + (i * 1000) / ratePerSecond - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    else if (wait < -5) behindSchedule++;
-    if (inFlight.size >= inFlightMax) await Promise.race(inFlight);
-    const p = send(requests[i]).then(() => inFlight.delete(p));
-    inFlight.add(p);
-  }
-  await Promise.all(inFlight);
-}
-const started = performance.now();
-(ratePerSecond ? onSchedule() : closedLoop()).then(
-  () => process.send({ latencies, behindSchedule, seconds: (performance.now() - started) / 1000 }),
-  (e) => process.send({ error: String(e && e.stack || e) }),
-);
-});
-`;
-
-/** Sends the requests from another process, `concurrency` at a time or on a schedule of
- *  `ratePerSecond`; the latencies in ms, in the order they completed. */
-async function load(
-  endpoint: string,
-  requests: Signed[],
-  opts: { concurrency: number } | { ratePerSecond: number; inFlightMax: number },
-): Promise<{ latencies: number[]; behindSchedule: number; seconds: number }> {
-  const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, ['-e', loadScript], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
-  try {
-    const out = await new Promise<{ latencies?: number[]; behindSchedule?: number; seconds?: number; error?: string }>((resolve, reject) => {
-      child.once('message', resolve as (m: unknown) => void);
-      child.once('error', reject);
-      child.once('exit', (code) => reject(new Error(`load generator exited with ${code}`)));
-      child.send({ endpoint, requests: requests.map((r) => ({ body: new Uint8Array(r.body), headers: r.headers })), ...opts });
-    });
-    if (out.error) throw new Error(out.error);
-    return { latencies: out.latencies!, behindSchedule: out.behindSchedule!, seconds: out.seconds! };
-  } finally {
-    child.kill();
-  }
 }
 
 async function main(): Promise<void> {
@@ -213,6 +146,7 @@ async function main(): Promise<void> {
         return { body: b, headers: signMessage(b, { keyPem: issuerCert.keyPem, fingerprint: issuerCert.fingerprint }) };
       });
     const endpoint = `${base}/v1/issuers/${issuer.id}/guarantees`;
+    const answeredIssued = { status: 201, field: { name: 'status', value: 'issued' } };
 
     // The reference: the same server, the bare SQL of one issuance, same concurrency. Read the
     // sender's certificate; record the event id once; read the section, its tenderee, the bidder
@@ -253,7 +187,7 @@ COMMIT;
     // this pass alone (the world's setup, signing and pgbench left out).
     const profile = process.env.BENCH_CPU_PROFILE ? await startProfile() : undefined;
     const cpuBefore = process.cpuUsage();
-    const { latencies, seconds } = await load(endpoint, first, { concurrency });
+    const { latencies, seconds } = await load(endpoint, first, { concurrency }, answeredIssued);
     const cpu = process.cpuUsage(cpuBefore);
     const cpuMsPerIssuance = (cpu.user + cpu.system) / 1000 / issuances;
     rt.db.off('query', countStatement);
@@ -265,7 +199,7 @@ COMMIT;
     // Pass 2: the same number of new issuances, sent on a fixed schedule at half that rate.
     const halfRate = rate * halfRateShare;
     const second = sign(issuances, issuances);
-    const { latencies: halfLatencies, seconds: halfSeconds, behindSchedule } = await load(endpoint, second, { ratePerSecond: halfRate, inFlightMax: halfRateInFlightMax });
+    const { latencies: halfLatencies, seconds: halfSeconds, behindSchedule } = await load(endpoint, second, { ratePerSecond: halfRate, inFlightMax: halfRateInFlightMax }, answeredIssued);
     const issued = Number((await rt.db('guarantees').where({ status: 'issued' }).count({ n: '*' }))[0].n);
     if (issued !== issuances * 2) throw new Error(`expected ${issuances * 2} issued guarantees, found ${issued}`);
 

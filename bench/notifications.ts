@@ -30,6 +30,7 @@ import { signMessage } from '../src/pki/messageSignature';
 import { createLogger } from '../src/runtime';
 import { reportRows } from './table';
 import { digits, cnaps, pct } from './support';
+import { load } from './load';
 
 const notifications = Number(process.argv[2] ?? 2000);
 const concurrency = Number(process.argv[3] ?? 8);
@@ -56,11 +57,14 @@ async function main(): Promise<void> {
   const url = new URL(adminUrl);
   url.pathname = `/${dbName}`;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bb-bench-'));
-  const config = loadConfig({ ...process.env, DATABASE_URL: url.toString(), REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', BIDBOND_DATA_DIR: dataDir, BIDBOND_QUEUE_PREFIX: `bench${Date.now()}`, LOG_LEVEL: 'silent', BIDBOND_RATE_LIMIT_PER_MINUTE: '1000000' });
+  const config = loadConfig({ ...process.env, DATABASE_URL: url.toString(), REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', BIDBOND_DATA_DIR: dataDir, BIDBOND_QUEUE_PREFIX: `bench${Date.now()}`, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', BIDBOND_RATE_LIMIT_PER_MINUTE: '1000000' });
   const migrateDb = createDb(url.toString());
   await migrateLatest(migrateDb);
   await migrateDb.destroy();
-  const rt = await createRuntime(config, { databaseUrl: url.toString(), redisUrl: config.REDIS_URL! }, { log: createLogger(config) });
+  // Logs go where a production process sends them, at the level it runs at; not to this terminal.
+  const { default: pino } = await import('pino');
+  const fileLog = pino({ level: config.LOG_LEVEL }, pino.destination({ dest: path.join(dataDir, 'api.log'), sync: false }));
+  const rt = await createRuntime(config, { databaseUrl: url.toString(), redisUrl: config.REDIS_URL! }, { log: process.env.BENCH_LOG_TO_STDOUT ? createLogger(config) : fileLog });
   const server = buildApi(rt).listen(0, '127.0.0.1');
   // Past the pgbench pass's idle time: a connection the server closed while idle would be
   // reused by the client and reset.
@@ -109,29 +113,19 @@ async function main(): Promise<void> {
         // Signed before the clock starts (within the ±300 s window): the bank's signing is not ours.
         return { body, headers: signMessage(body, { keyPem: bankCert.keyPem, fingerprint: bankCert.fingerprint }) };
       });
-    const post = async ({ body, headers }: { body: Buffer; headers: Record<string, string> }): Promise<number> => {
-      const t0 = process.hrtime.bigint();
-      const res = await fetch(`${base}/v1/banks/${bank.id}/notifications`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body });
-      if (res.status !== 200) throw new Error(`notification: ${res.status} ${await res.text()}`);
-      await res.arrayBuffer();
-      return Number(process.hrtime.bigint() - t0) / 1e6;
-    };
+    const endpoint = `${base}/v1/banks/${bank.id}/notifications`;
+    const answered = { status: 200, field: { name: 'object', value: 'notification_receipt' } };
 
     // Pass 1, closed loop: as many as the service takes at this concurrency.
     const signed = signedNotifications(notifications);
-    const latencies: number[] = [];
-    let next = 0;
-    const started = process.hrtime.bigint();
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (next < signed.length) latencies.push(await post(signed[next++]));
-      }),
-    );
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const cpuBefore = process.cpuUsage();
+    const { latencies, seconds } = await load(endpoint, signed, { concurrency }, answered);
+    const cpu = process.cpuUsage(cpuBefore);
+    const cpuMsPerCredit = (cpu.user + cpu.system) / 1000 / notifications;
     const credits = (await rt.db('credits').count({ n: '*' }))[0].n;
     const rate = notifications / seconds;
     console.log(`credit notifications: ${notifications} signed JSON notifications, concurrency ${concurrency}, ${bidderCount} bidders`);
-    console.log(`  bidbond     ${rate.toFixed(0)} credits/s   p50 ${pct(latencies, 50).toFixed(1)} ms   p95 ${pct(latencies, 95).toFixed(1)} ms   p99 ${pct(latencies, 99).toFixed(1)} ms   (${credits} credits recorded)`);
+    console.log(`  bidbond     ${rate.toFixed(0)} credits/s   p50 ${pct(latencies, 50).toFixed(1)} ms   p95 ${pct(latencies, 95).toFixed(1)} ms   p99 ${pct(latencies, 99).toFixed(1)} ms   (${credits} credits recorded; ${cpuMsPerCredit.toFixed(2)} ms of the service's CPU per credit)`);
 
     // The reference: the same database server, the bare SQL of one credit, same concurrency.
     const scratch = mkdtempSync(path.join(os.tmpdir(), 'bb-pgbench-'));
@@ -176,22 +170,7 @@ COMMIT;
     // `pacedInFlightMax` are in flight, as a bank's connection pool would allow.
     const pacedRate = (floorShareGoal * tps) / 2;
     const paced = signedNotifications(Math.min(pacedNotificationsMax, Math.round(pacedRate * 10)));
-    const pacedLatencies: number[] = [];
-    const pacedStart = performance.now();
-    let pacedNext = 0;
-    await Promise.all(
-      Array.from({ length: pacedInFlightMax }, async () => {
-        while (pacedNext < paced.length) {
-          const i = pacedNext++;
-          const due = pacedStart + (i * 1000) / pacedRate;
-          const wait = due - performance.now();
-          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-          await post(paced[i]);
-          pacedLatencies.push(performance.now() - due);
-        }
-      }),
-    );
-    const pacedSeconds = (performance.now() - pacedStart) / 1000;
+    const { latencies: pacedLatencies, seconds: pacedSeconds } = await load(endpoint, paced, { ratePerSecond: pacedRate, inFlightMax: pacedInFlightMax }, answered);
 
     const share = rate / tps;
     const pacedP99 = pct(pacedLatencies, 99);
@@ -211,6 +190,7 @@ COMMIT;
   } finally {
     server.close();
     await rt.close();
+    fileLog.flush();
     await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
     await admin.end();
   }
