@@ -17,6 +17,7 @@ import type { HandlerResult, RouteContext, RouteDef } from './route';
 import { authenticateWebhook } from './webhookAuth';
 import { mountConsole } from './console';
 import { translateDbError } from '../db/errors';
+import { transactionRetried } from '../db/retry';
 import { recordedJobs } from '../queue/outbox';
 import { businessDate } from '../domain/time';
 import { calendarDaysCoveredAhead, calendarDaysCoveredAheadMin } from '../tables';
@@ -303,7 +304,8 @@ function mountRoute(app: express.Express, deps: AppDeps, route: RouteDef<any, an
     if (transactional) {
       if (useIdempotency) validateIdempotencyKey(idemKey!);
       let jobsRecorded = false;
-      result = await deps.db.transaction(async (tx) => {
+      result = await transactionRetried(deps.db, async (tx) => {
+        jobsRecorded = false;
         const done = () => {
           jobsRecorded = recordedJobs(tx);
         };
@@ -318,6 +320,9 @@ function mountRoute(app: express.Express, deps: AppDeps, route: RouteDef<any, an
         );
         done();
         return { status: stored.status, body: stored.body, headers: stored.replayed ? { 'Idempotent-Replayed': 'true' } : {} };
+      }, (err, attempt) => {
+        deps.metrics.transactionsRetried.inc({ route: route.path });
+        req.log.warn({ err, attempt }, 'transaction aborted by the database; running it again');
       });
       if (jobsRecorded) deps.outbox.kick();
     } else {

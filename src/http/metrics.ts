@@ -10,6 +10,9 @@ export interface Metrics {
   webhookRejected: client.Counter<'reason'>;
   /** Entries of banks' notices left alone by the service, by reason (an account not ours). */
   notificationEntriesIgnored: client.Counter<'reason'>;
+  /** Requests whose transaction PostgreSQL aborted for a deadlock or a serialization failure and
+   *  that ran it again (db/retry.ts). */
+  transactionsRetried: client.Counter<'route'>;
 }
 
 /** One registry per app, so tests that build several apps never collide on metric names. */
@@ -36,6 +39,12 @@ export function createMetrics(): Metrics {
       name: 'bidbond_notification_entries_ignored_total',
       help: 'Entries of bank notifications not booked, by reason',
       labelNames: ['reason'],
+      registers: [registry],
+    }),
+    transactionsRetried: new client.Counter({
+      name: 'bidbond_transactions_retried_total',
+      help: 'Request transactions aborted by the database (deadlock, serialization failure) and run again',
+      labelNames: ['route'],
       registers: [registry],
     }),
   };

@@ -1,0 +1,32 @@
+// A transaction PostgreSQL aborted to break a deadlock (40P01) or a serialization conflict
+// (40001) did nothing: every write of it was rolled back. Running the same work again is what the
+// caller would do on a 409, so a request does it itself, a bounded number of times, and only a
+// request that keeps losing answers 409 concurrent_update. Work run this way must keep its
+// effects inside the transaction (jobs go through the outbox), which every route's handler does.
+import type { Knex } from 'knex';
+
+/** Attempts of one unit of work, the first included. */
+export const transactionAttemptsMax = 3;
+
+const retryableCodes = new Set(['40P01', '40001']);
+
+export function isRetryableAbort(err: unknown): boolean {
+  return retryableCodes.has((err as { code?: unknown })?.code as string);
+}
+
+/** `work` in a transaction of `db`, run again from the start when the transaction was aborted
+ *  for a deadlock or a serialization failure; `onRetry` hears of each such abort. */
+export async function transactionRetried<T>(
+  db: Knex,
+  work: (tx: Knex.Transaction) => Promise<T>,
+  onRetry: (err: unknown, attempt: number) => void = () => {},
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction(work);
+    } catch (err) {
+      if (!isRetryableAbort(err) || attempt >= transactionAttemptsMax) throw err;
+      onRetry(err, attempt);
+    }
+  }
+}
