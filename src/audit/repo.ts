@@ -1,4 +1,5 @@
 import type { Tx } from '../db/knex';
+import { run, statement } from '../db/statements';
 
 export interface AuditRow {
   seq: bigint;
@@ -35,15 +36,17 @@ export interface ChainedEventInput {
 
 /** Writes the events, in order, in one statement; they join the chain when the transaction
  *  commits (at once outside a transaction). */
+const insertPending = statement(
+  'audit.insertPending',
+  `INSERT INTO audit_pending (id, at, actor_type, actor_id, action, entity_type, entity_id, data, hash_prefix, hash_suffix)
+   SELECT id, at, actor_type, actor_id, action, entity_type, entity_id, data, hash_prefix, hash_suffix
+   FROM jsonb_to_recordset($1::jsonb) AS e(k int, id text, at timestamptz, actor_type text, actor_id text, action text, entity_type text, entity_id text, data jsonb, hash_prefix text, hash_suffix text)
+   ORDER BY k`,
+);
+
 export async function appendToChain(tx: Tx, events: ChainedEventInput[]): Promise<void> {
   if (events.length === 0) return;
-  await tx.raw(
-    `INSERT INTO audit_pending (id, at, actor_type, actor_id, action, entity_type, entity_id, data, hash_prefix, hash_suffix)
-     SELECT id, at, actor_type, actor_id, action, entity_type, entity_id, data, hash_prefix, hash_suffix
-     FROM jsonb_to_recordset(?::jsonb) AS e(k int, id text, at timestamptz, actor_type text, actor_id text, action text, entity_type text, entity_id text, data jsonb, hash_prefix text, hash_suffix text)
-     ORDER BY k`,
-    [JSON.stringify(events.map((e, k) => ({ k, ...e })))],
-  );
+  await run(tx, insertPending, [JSON.stringify(events.map((e, k) => ({ k, ...e })))]);
 }
 
 export async function listEvents(

@@ -26,7 +26,9 @@ export const dbPoolMax = 10;
 export function createDb(connectionString: string, opts: { poolMax?: number } = {}): Knex {
   const db = knex({
     client: 'pg',
-    connection: { connectionString, application_name: 'bidbond' },
+    // One generic plan per prepared statement and connection (db/statements.ts): their
+    // parameters are jsonb and arrays, which the planner cannot see into anyway.
+    connection: { connectionString, application_name: 'bidbond', options: '-c plan_cache_mode=force_generic_plan' },
     pool: { min: 0, max: opts.poolMax ?? dbPoolMax },
     acquireConnectionTimeout: 10_000,
   });

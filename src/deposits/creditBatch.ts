@@ -20,7 +20,7 @@ import type * as repo from './repo';
 import { recordBankException } from './exceptions';
 import { announceVerdict, eventOf, receiptCreditOf, receiptRows, requestReceipts, scheduleRefundsOwed, type Receipt, type ReceiptCredit, type ReceiptRow } from './creditEffects';
 import { r4Currency } from './rules';
-import { jsonParam, run, statement } from './sql';
+import { jsonParam, run, statement } from '../db/statements';
 import { creditJournalRef, judgeCredit, toppedUpChecks, type Standing, type Verdict } from './verdicts';
 
 /** One journal per entry, and the ledger takes at most this many in one statement. */

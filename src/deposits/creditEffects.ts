@@ -10,7 +10,7 @@ import type { SectionRow } from '../registry/repo';
 import { scheduleRefund } from '../refunds/service';
 import { requestVoucher, requestVouchers, type VoucherRequest } from '../vouchers/requests';
 import type * as repo from './repo';
-import { statement } from './sql';
+import { statement } from '../db/statements';
 import type { Verdict } from './verdicts';
 
 /** The audit events of a verdict and the receipts of what became valid (the new deposit and the

@@ -2,6 +2,8 @@
 import type { Knex } from 'knex';
 import { toJsonSafe } from '../audit/canonical';
 import type { Tx } from '../db/knex';
+import { run, statement } from '../db/statements';
+import { claimEventCte, recordAnswerCte } from '../http/webhookReplay';
 import type { RuleCheck } from '../domain/rules';
 import type { BidderRow, IssuerRow, SectionRow } from '../registry/repo';
 import type { GuaranteeKind, GuaranteeStatus } from './rules';
@@ -109,35 +111,37 @@ export interface IssuanceContext {
   live: { id: string; issuer_id: string } | undefined;
 }
 
-/** Claims the issuance's event id (the CTE from webhookReplay.claimEventCte, named `claim`) and
- *  reads its issuer, section with its tenderee, applicant, whether the number is taken and the
- *  live guarantee of the pair, in one statement. The reads share the statement's snapshot; the
- *  guarantee's unique indexes still decide any race at insert (recordGuarantee). */
-export async function claimIssuance(
-  tx: Knex.Transaction,
-  claim: { sql: string; bindings: readonly Knex.RawBinding[] },
-  q: { issuerId: string; number: string; projectCode: string; sectionCode: string; applicantUscc: string },
-): Promise<IssuanceContext> {
-  const { rows } = await tx.raw(
-    `WITH ${claim.sql}
+const claimIssuanceStatement = statement(
+  'guarantees.claimIssuance',
+  `WITH ${claimEventCte(1)}
     SELECT EXISTS (SELECT 1 FROM claim) AS claimed, now() AS now,
       i.id AS issuer_id, i.kind AS issuer_kind, i.bank_code AS issuer_bank_code,
       s.id AS section_id, s.project_code, s.section_code, s.tenderee_id, s.deposit_amount_fen, s.bid_deadline,
       s.bid_validity_days, s.accepted_security, s.guarantee_bank_match, s.credit_reductions, t.uscc AS tenderee_uscc,
       b.id AS bidder_id, b.basic_bank_code,
-      EXISTS (SELECT 1 FROM guarantees g WHERE g.issuer_id = ? AND g.number = ?) AS number_taken,
+      EXISTS (SELECT 1 FROM guarantees g WHERE g.issuer_id = $5 AND g.number = $6) AS number_taken,
       live.id AS live_id, live.issuer_id AS live_issuer_id
     FROM (SELECT 1) AS one
-    LEFT JOIN issuers i ON i.id = ?
-    LEFT JOIN sections s ON s.project_code = ? AND s.section_code = ?
+    LEFT JOIN issuers i ON i.id = $5
+    LEFT JOIN sections s ON s.project_code = $7 AND s.section_code = $8
     LEFT JOIN tenderees t ON t.id = s.tenderee_id
-    LEFT JOIN LATERAL (SELECT id, basic_bank_code FROM bidders WHERE uscc = ? LIMIT 1) b ON true
+    LEFT JOIN LATERAL (SELECT id, basic_bank_code FROM bidders WHERE uscc = $9 LIMIT 1) b ON true
     LEFT JOIN LATERAL (
       SELECT g.id, g.issuer_id FROM guarantees g
       WHERE g.section_id = s.id AND g.bidder_id = b.id AND g.status NOT IN (${notLiveStatuses.map((st) => `'${st}'`).join(', ')}) LIMIT 1
     ) live ON true`,
-    [...claim.bindings, q.issuerId, q.number, q.issuerId, q.projectCode, q.sectionCode, q.applicantUscc],
-  );
+);
+
+/** Claims the issuance's event id (`claimValues`: webhookReplay.claimEventValues) and
+ *  reads its issuer, section with its tenderee, applicant, whether the number is taken and the
+ *  live guarantee of the pair, in one statement. The reads share the statement's snapshot; the
+ *  guarantee's unique indexes still decide any race at insert (recordGuarantee). */
+export async function claimIssuance(
+  tx: Knex.Transaction,
+  claimValues: readonly string[],
+  q: { issuerId: string; number: string; projectCode: string; sectionCode: string; applicantUscc: string },
+): Promise<IssuanceContext> {
+  const rows = await run<Record<string, any>>(tx, claimIssuanceStatement, [...claimValues, q.issuerId, q.number, q.projectCode, q.sectionCode, q.applicantUscc]);
   const r = rows[0];
   return {
     claimed: r.claimed,
@@ -171,19 +175,21 @@ const newGuaranteeColumns = [
   'issuing_bank_code', 'issued_at', 'document_sha256', 'checks', 'event_id', 'certificate_fingerprint',
 ] as const satisfies readonly (keyof NewGuarantee)[];
 
-/** insertGuarantee, and in the same statement a write that must happen only if the guarantee
- *  went in (a CTE named `answer` that may refer to the inserted row as `inserted`): the webhook's
- *  answer stored with the effect it describes. False when the guarantee was kept out. */
-export async function insertGuaranteeWith(tx: Knex.Transaction, row: NewGuarantee, then: { sql: string; bindings: readonly Knex.RawBinding[] }): Promise<boolean> {
-  const values = newGuaranteeColumns.map((c) => (c === 'checks' ? JSON.stringify(row.checks) : row[c])) as Knex.RawBinding[];
-  const { rows } = await tx.raw(
-    `WITH inserted AS (
-      INSERT INTO guarantees (${newGuaranteeColumns.join(', ')}) VALUES (${newGuaranteeColumns.map(() => '?').join(', ')})
+const insertGuaranteeStatement = statement(
+  'guarantees.insertWithAnswer',
+  `WITH inserted AS (
+      INSERT INTO guarantees (${newGuaranteeColumns.join(', ')}) VALUES (${newGuaranteeColumns.map((_, k) => `$${k + 1}`).join(', ')})
       ON CONFLICT DO NOTHING RETURNING id
-    ), ${then.sql}
+    ), ${recordAnswerCte(newGuaranteeColumns.length + 1, 'inserted')}
     SELECT (SELECT count(*) FROM inserted) AS inserted, (SELECT count(*) FROM answer) AS answered`,
-    [...values, ...then.bindings],
-  );
+);
+
+/** insertGuarantee, and in the same statement the webhook's answer (`answerValues`:
+ *  webhookReplay.recordAnswerValues), stored only if the guarantee went in: the answer is written
+ *  with the effect it describes. False when the guarantee was kept out. */
+export async function insertGuaranteeWith(tx: Knex.Transaction, row: NewGuarantee, answerValues: readonly (string | number)[]): Promise<boolean> {
+  const values = newGuaranteeColumns.map((c) => (c === 'checks' ? JSON.stringify(row.checks) : row[c]));
+  const rows = await run<{ inserted: bigint; answered: bigint }>(tx, insertGuaranteeStatement, [...values, ...answerValues]);
   const inserted = Number(rows[0].inserted);
   if (inserted !== Number(rows[0].answered)) throw new Error(`assertion failed: guarantee ${row.id} written without its answer, or the reverse`);
   return inserted === 1;

@@ -15,7 +15,7 @@ import { requirementFor } from '../credit/service';
 import { businessDate } from '../domain/time';
 import type { Caller } from '../http/auth';
 import type { WebhookSender } from '../http/webhookAuth';
-import { claimEventCte, firstAnswer, onceForEvent, recordAnswerCte, requestHashOf, type WebhookEventKey } from '../http/webhookReplay';
+import { claimEventValues, firstAnswer, onceForEvent, recordAnswerValues, requestHashOf, type WebhookEventKey } from '../http/webhookReplay';
 import { findIssuer, findSection, findTenderee, issuersQuery, type IssuerRow, type SectionRow } from '../registry/repo';
 import { actorOf } from '../registry/service';
 import { findLifecycleSection, r12FactsOf } from '../sections/repo';
@@ -55,7 +55,7 @@ export async function sectionFacts(tx: Tx, s: SectionRow): Promise<SectionFacts>
 export async function receiveIssuance(tx: Knex.Transaction, sender: WebhookSender, body: IssuanceBody, rawBody: Buffer): Promise<WebhookAnswer> {
   const key = { sender, eventId: body.eventId };
   const requestHash = requestHashOf(rawBody);
-  const ctx = await repo.claimIssuance(tx, claimEventCte(key, requestHash), {
+  const ctx = await repo.claimIssuance(tx, claimEventValues(key, requestHash), {
     issuerId: sender.id,
     number: body.number,
     projectCode: body.projectCode,
@@ -198,7 +198,7 @@ async function recordGuarantee(
     };
     // Recorded by this very statement: nothing can have attested it yet.
     const answer = { status: 201, body: presentGuarantee(guarantee, []) };
-    const inserted = await repo.insertGuaranteeWith(tx, fresh, recordAnswerCte(key, answer, 'inserted'));
+    const inserted = await repo.insertGuaranteeWith(tx, fresh, recordAnswerValues(key, answer));
     return inserted ? { guarantee, answer } : undefined;
   };
   const other = (g: { id: string; issuer_id: string } | undefined) => (g ? { id: g.id, issuerId: g.issuer_id } : undefined);

@@ -16,6 +16,7 @@ import type Redis from 'ioredis';
 import type { Knex } from 'knex';
 import type forge from 'node-forge';
 import { Unauthorized } from '../errors';
+import { run, statement } from '../db/statements';
 import { appendAudit } from '../audit/service';
 import { chainsToRoot, parseCertificatePem } from '../pki/certs';
 import { certificateHeader, checkMessageSignature, signatureHeader, timestampHeader } from '../pki/messageSignature';
@@ -39,6 +40,11 @@ interface RegisteredCertificate {
   not_before: Date;
   not_after: Date;
 }
+
+const certificateByFingerprint = statement(
+  'webhooks.certificate',
+  'SELECT owner_type, owner_id, pem, retired_at, not_before, not_after FROM certificates WHERE fingerprint = $1',
+);
 
 /** Parsing a certificate, checking its chain in node-forge's JavaScript RSA and reading its
  *  public key cost about a millisecond or two; the outcome per certificate is kept this long. Registration, retirement and the
@@ -131,9 +137,7 @@ export async function authenticateWebhook(
     return fail('signature_missing', 'Bidbond-Timestamp, Bidbond-Certificate and Bidbond-Signature are required');
   }
   if (!fingerprintPattern.test(fingerprint)) return fail('certificate_unknown', 'Bidbond-Certificate must be a lowercase hex SHA-256');
-  const cert = (
-    await db.raw('SELECT owner_type, owner_id, pem, retired_at, not_before, not_after FROM certificates WHERE fingerprint = ?', [fingerprint])
-  ).rows[0] as RegisteredCertificate | undefined;
+  const [cert] = await run<RegisteredCertificate>(db, certificateByFingerprint, [fingerprint]);
   if (!cert) return fail('certificate_unknown', 'no registered certificate has this fingerprint');
   if (cert.owner_type !== senderType || cert.owner_id !== senderId) {
     return fail('certificate_sender_mismatch', `the certificate is not registered to this ${senderType}`);

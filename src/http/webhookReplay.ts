@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import { Conflict } from '../errors';
+import { run, statement } from '../db/statements';
 
 export const eventIdLengthMax = 128;
 
@@ -19,22 +20,23 @@ export type ReplayAnswer = { status: number; body: unknown; replayed: true };
 
 export const requestHashOf = (rawBody: Buffer) => createHash('sha256').update(rawBody).digest('hex');
 
-/** The statement that claims an event, for a caller that reads what it needs to act in the same
- *  statement (as a CTE named `claim`; the claim holds when it returns a row). */
-export function claimEventCte(key: WebhookEventKey, requestHash: string): { sql: string; bindings: string[] } {
-  return {
-    sql: `claim AS (
-      INSERT INTO webhook_events (sender_type, sender_id, event_id, request_hash) VALUES (?, ?, ?, ?)
-      ON CONFLICT (sender_type, sender_id, event_id) DO NOTHING RETURNING 1 AS claimed)`,
-    bindings: [key.sender.type, key.sender.id, key.eventId, requestHash],
-  };
+/** The CTE that claims an event, for a caller that reads what it needs to act in the same
+ *  statement (named `claim`; the claim holds when it returns a row). Its four parameters start at
+ *  $`at` and take `claimEventValues`. */
+export function claimEventCte(at: number): string {
+  return `claim AS (
+      INSERT INTO webhook_events (sender_type, sender_id, event_id, request_hash) VALUES ($${at}, $${at + 1}, $${at + 2}, $${at + 3})
+      ON CONFLICT (sender_type, sender_id, event_id) DO NOTHING RETURNING 1 AS claimed)`;
 }
+
+export const claimEventValues = (key: WebhookEventKey, requestHash: string): string[] => [key.sender.type, key.sender.id, key.eventId, requestHash];
+
+const claimOnly = statement('webhooks.claim', `WITH ${claimEventCte(1)} SELECT claimed FROM claim`);
 
 /** Claims the event for this transaction; when it was received before, its first answer (or 409
  *  when that one came with a different body). */
 export async function claimEvent(tx: Knex.Transaction, key: WebhookEventKey, requestHash: string): Promise<ReplayAnswer | undefined> {
-  const claim = claimEventCte(key, requestHash);
-  const { rows } = await tx.raw(`WITH ${claim.sql} SELECT claimed FROM claim`, claim.bindings);
+  const rows = await run(tx, claimOnly, claimEventValues(key, requestHash));
   return rows.length > 0 ? undefined : firstAnswer(tx, key, requestHash);
 }
 
@@ -48,22 +50,28 @@ export async function firstAnswer(tx: Knex.Transaction, key: WebhookEventKey, re
   return { status: seen.response_status, body: seen.response_body, replayed: true };
 }
 
-/** The statement that stores the answer in a claimed event's row, for a caller that writes it
- *  together with its effect (as a CTE named `answer`); with `onlyIfRowsIn`, only when that CTE
- *  of the same statement returned a row. */
-export function recordAnswerCte(key: WebhookEventKey, result: { status: number; body: unknown }, onlyIfRowsIn?: string): { sql: string; bindings: (string | number)[] } {
+/** The CTE that stores the answer in a claimed event's row, for a caller that writes it together
+ *  with its effect (named `answer`); with `onlyIfRowsIn`, only when that CTE of the same
+ *  statement returned a row. Its five parameters start at $`at` and take `recordAnswerValues`. */
+export function recordAnswerCte(at: number, onlyIfRowsIn?: string): string {
   if (onlyIfRowsIn !== undefined && !/^[a-z_]+$/.test(onlyIfRowsIn)) throw new Error(`assertion failed: CTE name ${onlyIfRowsIn}`);
-  return {
-    sql: `answer AS (
-      UPDATE webhook_events SET response_status = ?, response_body = ?::jsonb
-      WHERE sender_type = ? AND sender_id = ? AND event_id = ?${onlyIfRowsIn ? ` AND EXISTS (SELECT 1 FROM ${onlyIfRowsIn})` : ''} RETURNING 1 AS answered)`,
-    bindings: [result.status, JSON.stringify(result.body ?? null), key.sender.type, key.sender.id, key.eventId],
-  };
+  return `answer AS (
+      UPDATE webhook_events SET response_status = $${at}, response_body = $${at + 1}::jsonb
+      WHERE sender_type = $${at + 2} AND sender_id = $${at + 3} AND event_id = $${at + 4}${onlyIfRowsIn ? ` AND EXISTS (SELECT 1 FROM ${onlyIfRowsIn})` : ''} RETURNING 1 AS answered)`;
 }
 
+export const recordAnswerValues = (key: WebhookEventKey, result: { status: number; body: unknown }): (string | number)[] => [
+  result.status,
+  JSON.stringify(result.body ?? null),
+  key.sender.type,
+  key.sender.id,
+  key.eventId,
+];
+
+const answerOnly = statement('webhooks.answer', `WITH ${recordAnswerCte(1)} SELECT answered FROM answer`);
+
 export async function recordAnswer(tx: Knex.Transaction, key: WebhookEventKey, result: { status: number; body: unknown }): Promise<void> {
-  const answer = recordAnswerCte(key, result);
-  const { rows } = await tx.raw(`WITH ${answer.sql} SELECT answered FROM answer`, answer.bindings);
+  const rows = await run(tx, answerOnly, recordAnswerValues(key, result));
   if (rows.length !== 1) throw new Error(`assertion failed: webhook event ${key.eventId} answered without its claim`);
 }
 

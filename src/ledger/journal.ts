@@ -6,6 +6,7 @@ import { assert } from '../errors';
 import { assertFen } from '../domain/money';
 import { newId } from '../domain/ids';
 import type { AccountSpec } from './accounts';
+import { run, statement } from '../db/statements';
 
 /** A journal with more legs than this is a bug (ours move money between two or three places). */
 export const journalPostingsMax = 100;
@@ -108,38 +109,38 @@ interface ExistingRow extends JournalRow {
 // Journals are inserted in (kind, ref) order and accounts in code order, so two batches that
 // share keys wait on each other instead of deadlocking. The accounts' foreign keys are checked at
 // the end of the statement, by which time the sibling insert has created them.
-const writeBatchSql = `
+const writeBatch = statement('ledger.writeBatch', `
 WITH new_journals AS (
   INSERT INTO journals (id, kind, ref, memo, reverses_journal_id)
-  SELECT id, kind, ref, memo, reverses FROM jsonb_to_recordset(?::jsonb) AS x(id text, kind text, ref text, memo text, reverses text)
+  SELECT id, kind, ref, memo, reverses FROM jsonb_to_recordset($1::jsonb) AS x(id text, kind text, ref text, memo text, reverses text)
   ORDER BY kind, ref
   ON CONFLICT (kind, ref) DO NOTHING
   RETURNING *
 ), new_accounts AS (
   INSERT INTO ledger_accounts (code, type, bank_id, section_id, deposit_id)
   SELECT DISTINCT ON (code) code, type, bank_id, section_id, deposit_id
-  FROM jsonb_to_recordset(?::jsonb) AS a(journal_id text, code text, type text, bank_id text, section_id text, deposit_id text)
+  FROM jsonb_to_recordset($2::jsonb) AS a(journal_id text, code text, type text, bank_id text, section_id text, deposit_id text)
   WHERE a.journal_id IN (SELECT id FROM new_journals)
   ORDER BY code
   ON CONFLICT (code) DO NOTHING
 ), new_postings AS (
   INSERT INTO postings (journal_id, account, amount_fen, posted_at)
   SELECT p.journal_id, p.account, p.amount_fen::bigint, j.posted_at
-  FROM jsonb_to_recordset(?::jsonb) AS p(n int, journal_id text, account text, amount_fen text)
+  FROM jsonb_to_recordset($3::jsonb) AS p(n int, journal_id text, account text, amount_fen text)
   JOIN new_journals j ON j.id = p.journal_id
   ORDER BY p.n
   RETURNING *
 )
 SELECT p.*, j.kind, j.ref, j.memo, j.reverses_journal_id, j.posted_at AS journal_posted_at
 FROM new_postings p JOIN new_journals j ON j.id = p.journal_id
-ORDER BY p.id`;
+ORDER BY p.id`);
 
-const readPostedSql = `
+const readPosted = statement('ledger.readPosted', `
 SELECT j.*, p.id AS posting_id, p.account AS posting_account, p.amount_fen AS posting_amount_fen, p.posted_at AS posting_posted_at
 FROM journals j
 JOIN postings p ON p.journal_id = j.id
-WHERE (j.kind, j.ref) IN (SELECT kind, ref FROM jsonb_to_recordset(?::jsonb) AS x(kind text, ref text))
-ORDER BY j.id, p.id`;
+WHERE (j.kind, j.ref) IN (SELECT kind, ref FROM jsonb_to_recordset($1::jsonb) AS x(kind text, ref text))
+ORDER BY j.id, p.id`);
 
 async function postBatch(tx: Knex.Transaction, items: BatchItem[]): Promise<PostedJournal[]> {
   assert(items.length <= journalsPerBatchMax, `more than ${journalsPerBatchMax} journals in one batch`);
@@ -167,7 +168,7 @@ async function postBatch(tx: Knex.Transaction, items: BatchItem[]): Promise<Post
     }
   }
 
-  const written = (await tx.raw(writeBatchSql, [JSON.stringify(journals), JSON.stringify(accounts), JSON.stringify(postings)])).rows as WrittenRow[];
+  const written = await run<WrittenRow>(tx, writeBatch, [JSON.stringify(journals), JSON.stringify(accounts), JSON.stringify(postings)]);
   const created = new Map<string, PostedJournal>();
   for (const r of written) {
     let posted = created.get(r.journal_id);
@@ -186,7 +187,7 @@ async function postBatch(tx: Knex.Transaction, items: BatchItem[]): Promise<Post
   const before = new Map<string, PostedJournal>();
   const missing = journals.filter((j) => !created.has(j.id));
   if (missing.length > 0) {
-    const rows = (await tx.raw(readPostedSql, [JSON.stringify(missing.map((j) => ({ kind: j.kind, ref: j.ref })))])).rows as ExistingRow[];
+    const rows = await run<ExistingRow>(tx, readPosted, [JSON.stringify(missing.map((j) => ({ kind: j.kind, ref: j.ref })))]);
     for (const r of rows) {
       const k = key(r.kind, r.ref);
       let posted = before.get(k);

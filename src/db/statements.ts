@@ -1,0 +1,64 @@
+// The statements of the hot paths (a credit notification, an issuance, the audit chain, the
+// ledger, a signed sender's certificate) run as named prepared statements on pg directly: knex's
+// query building cost more per statement than PostgreSQL took to run it, and PostgreSQL parsed
+// and planned each again. Each statement's text is fixed (sets travel as one jsonb or array
+// parameter), so PostgreSQL parses it once per connection, and the pool's connections keep one
+// generic plan of it (createDb sets plan_cache_mode): the parameters are opaque jsonb and arrays,
+// whose values cannot change a plan.
+import type { Knex } from 'knex';
+import type { ClientBase, QueryResultRow } from 'pg';
+import { assert } from '../errors';
+
+export interface Statement {
+  /** Unique per text: pg keeps one prepared statement per name and connection. */
+  name: string;
+  text: string;
+}
+
+const texts = new Map<string, string>();
+
+export function statement(name: string, text: string): Statement {
+  const before = texts.get(name);
+  assert(before === undefined || before === text, `statement ${name} is declared once`);
+  texts.set(name, text);
+  return { name: `bidbond.${name}`, text };
+}
+
+interface ConnectionSource {
+  acquireConnection(): Promise<ClientBase>;
+  releaseConnection(conn: ClientBase): Promise<unknown>;
+  emit(event: 'query', q: { sql: string; bindings: unknown[]; method: 'raw'; __knexUid?: unknown; __knexTxId?: unknown }): boolean;
+}
+
+type KnexConnection = ClientBase & { __knexUid?: unknown; __knexTxId?: unknown };
+
+// knex's own "query" event, as its queries emit it: whoever watches a handle's statements (a
+// debug log, a test counting round trips) sees these too.
+async function runOn<R extends QueryResultRow>(client: ConnectionSource, conn: KnexConnection, s: Statement, values: unknown[]): Promise<R[]> {
+  client.emit('query', { __knexUid: conn.__knexUid, __knexTxId: conn.__knexTxId, sql: s.text, bindings: values, method: 'raw' });
+  return (await conn.query<R>({ name: s.name, text: s.text, values })).rows;
+}
+
+const clientOf = (db: Knex | Knex.Transaction) => (db as unknown as { client: ConnectionSource }).client;
+
+/** Runs `s` with `values`: on a transaction's own connection, or on one of the pool's for the
+ *  time of the statement. */
+export async function run<R extends QueryResultRow>(db: Knex | Knex.Transaction, s: Statement, values: unknown[]): Promise<R[]> {
+  const client = clientOf(db);
+  if ((db as Knex.Transaction).isTransaction === true) {
+    assert(!(db as Knex.Transaction).isCompleted(), 'the transaction is still open');
+    // A transaction's client hands out the one connection it holds, and keeps it.
+    return runOn<R>(client, await client.acquireConnection(), s, values);
+  }
+  const conn = await client.acquireConnection();
+  try {
+    return await runOn<R>(client, conn, s, values);
+  } finally {
+    await client.releaseConnection(conn);
+  }
+}
+
+/** JSON for a jsonb parameter: bigints as decimal strings, which PostgreSQL casts exactly. */
+export function jsonParam(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
+}
