@@ -170,8 +170,9 @@ SELECT pg_advisory_xact_lock(7243001);
 INSERT INTO ref_audit (id, data, prev, hash) VALUES (md5(random()::text), '{"number":"BG1","failed":[]}', 'x', md5(random()::text));
 COMMIT;
 `);
-    const pgbench = () => {
-      const out = execFileSync('pgbench', ['-n', '-c', String(concurrency), '-j', '2', '-T', String(pgbenchSeconds), '-f', script, url.toString()], { encoding: 'utf8' });
+    // pgbench's default protocol parses and plans each statement; `prepared` is for the record.
+    const pgbench = (protocol: 'simple' | 'prepared' = 'simple') => {
+      const out = execFileSync('pgbench', ['-n', '-M', protocol, '-c', String(concurrency), '-j', '2', '-T', String(pgbenchSeconds), '-f', script, url.toString()], { encoding: 'utf8' });
       return Number(/tps = ([\d.]+)/.exec(out)?.[1] ?? 'NaN');
     };
 
@@ -195,6 +196,7 @@ COMMIT;
     const rate = issuances / seconds;
     const tpsAfter = pgbench();
     const tps = (tpsBefore + tpsAfter) / 2;
+    const tpsPrepared = pgbench('prepared');
 
     // Pass 2: the same number of new issuances, sent on a fixed schedule at half that rate.
     const halfRate = rate * halfRateShare;
@@ -208,7 +210,7 @@ COMMIT;
     console.log(`signed guarantee issuance: ${issuances} signed issuance webhooks, concurrency ${concurrency}, ${bidderCount} bidders, ${sections.length} sections`);
     console.log(`  bidbond     ${rate.toFixed(0)} issuances/s   p50 ${pct(latencies, 50).toFixed(1)} ms   p95 ${pct(latencies, 95).toFixed(1)} ms   p99 ${pct(latencies, 99).toFixed(1)} ms   ${(statements / issuances).toFixed(1)} statements and ${cpuMsPerIssuance.toFixed(2)} ms of the service's CPU per issuance`);
     console.log(`  half rate   ${(issuances / halfSeconds).toFixed(0)} issuances/s scheduled at ${halfRate.toFixed(0)}/s   p50 ${pct(halfLatencies, 50).toFixed(1)} ms   p99 ${halfP99.toFixed(1)} ms${behindSchedule ? `   (${behindSchedule} sent late)` : ''}`);
-    console.log(`  reference   ${tps.toFixed(0)} tx/s   pgbench, the bare SQL of one issuance in one transaction, same server and concurrency (${tpsBefore.toFixed(0)} just before, ${tpsAfter.toFixed(0)} just after)`);
+    console.log(`  reference   ${tps.toFixed(0)} tx/s   pgbench, the bare SQL of one issuance in one transaction, same server and concurrency (${tpsBefore.toFixed(0)} just before, ${tpsAfter.toFixed(0)} just after; ${tpsPrepared.toFixed(0)} tx/s with -M prepared: ${(100 * rate / tpsPrepared).toFixed(0)}% of that)`);
     console.log(`  ratio       bidbond reaches ${(100 * share).toFixed(0)}% of the database floor`);
     reportRows([
       {
