@@ -28,7 +28,7 @@ import { ensureDevPki } from '../src/pki/devPki';
 import { signMessage } from '../src/pki/messageSignature';
 import { createLogger } from '../src/runtime';
 import { reportRows } from './table';
-import { digits, cnaps, pct } from './support';
+import { digits, cnaps, pct, startProfile } from './support';
 import { load, type SignedRequest as Signed } from './load';
 
 const issuances = Number(process.argv[2] ?? 2000);
@@ -53,23 +53,6 @@ const uscc = () => {
   return b + usccCheckChar(b);
 };
 
-
-/** Starts the V8 profiler in this process; the returned function stops it and gives the profile. */
-async function startProfile(): Promise<() => Promise<object>> {
-  const { Session } = await import('node:inspector');
-  const session = new Session();
-  session.connect();
-  const post = (method: string, params?: object) =>
-    new Promise<any>((resolve, reject) => session.post(method, params, (err, res) => (err ? reject(err) : resolve(res))));
-  await post('Profiler.enable');
-  await post('Profiler.setSamplingInterval', { interval: 200 });
-  await post('Profiler.start');
-  return async () => {
-    const { profile } = await post('Profiler.stop');
-    session.disconnect();
-    return profile;
-  };
-}
 
 async function main(): Promise<void> {
   const dbName = `bidbond_bench_${Date.now().toString(36)}`;
@@ -165,7 +148,7 @@ async function main(): Promise<void> {
 SELECT pem, owner_type, owner_id, retired_at, not_before, not_after FROM certificates WHERE fingerprint = '${issuerCert.fingerprint}';
 INSERT INTO ref_webhook_events (sender, event_id, request_hash, response_status, response_body) VALUES ('${issuer.id}', md5(random()::text), md5(random()::text), 201, '{"status":"issued"}') ON CONFLICT DO NOTHING;
 SELECT s.*, t.uscc, b.id, b.basic_bank_code, i.kind, i.bank_code FROM sections s JOIN tenderees t ON t.id = s.tenderee_id, bidders b, issuers i WHERE s.project_code = '${sample.projectCode}' AND s.section_code = '${sample.sectionCode}' AND b.uscc = '${bidderSample.uscc}' AND i.id = '${issuer.id}';
-INSERT INTO ref_guarantees (id, issuer_id, number, section_id, bidder_id, status, amount_fen, valid_from, valid_to, issued_at, checks, document_sha256) VALUES (md5(random()::text), '${issuer.id}', md5(random()::text), md5(random()::text), '${bidderSample.uscc}', 'issued', 50000000, current_date, current_date + 120, now(), '[{"rule":"R2","ok":true,"detail":"valid from the deadline"},{"rule":"R3","ok":true},{"rule":"R4","ok":true},{"rule":"R6","ok":true},{"rule":"R7","ok":true},{"rule":"R8","ok":true}]', md5(random()::text)) ON CONFLICT DO NOTHING RETURNING id;
+INSERT INTO ref_guarantees (id, issuer_id, number, section_id, bidder_id, status, amount_fen, valid_from, valid_to, issued_at, checks, document_sha256) VALUES (md5(random()::text), '${issuer.id}', md5(random()::text), md5(random()::text), '${bidderSample.uscc}', 'issued', 50000000, current_date, current_date + 120, now(), '[{"rule":"R2","ok": true,"detail":"valid from the deadline"},{"rule":"R3","ok": true},{"rule":"R4","ok": true},{"rule":"R6","ok": true},{"rule":"R7","ok": true},{"rule":"R8","ok": true}]', md5(random()::text)) ON CONFLICT DO NOTHING RETURNING id;
 SELECT pg_advisory_xact_lock(7243001);
 INSERT INTO ref_audit (id, data, prev, hash) VALUES (md5(random()::text), '{"number":"BG1","failed":[]}', 'x', md5(random()::text));
 COMMIT;

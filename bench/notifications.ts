@@ -29,7 +29,7 @@ import { ensureDevPki } from '../src/pki/devPki';
 import { signMessage } from '../src/pki/messageSignature';
 import { createLogger } from '../src/runtime';
 import { reportRows } from './table';
-import { digits, cnaps, pct } from './support';
+import { digits, cnaps, pct, startProfile } from './support';
 import { load } from './load';
 
 const notifications = Number(process.argv[2] ?? 2000);
@@ -118,9 +118,12 @@ async function main(): Promise<void> {
 
     // Pass 1, closed loop: as many as the service takes at this concurrency.
     const signed = signedNotifications(notifications);
+    // BENCH_CPU_PROFILE=file.cpuprofile profiles this pass alone (set-up, signing, pgbench left out).
+    const profile = process.env.BENCH_CPU_PROFILE ? await startProfile() : undefined;
     const cpuBefore = process.cpuUsage();
     const { latencies, seconds } = await load(endpoint, signed, { concurrency }, answered);
     const cpu = process.cpuUsage(cpuBefore);
+    if (profile) writeFileSync(process.env.BENCH_CPU_PROFILE!, JSON.stringify(await profile()));
     const cpuMsPerCredit = (cpu.user + cpu.system) / 1000 / notifications;
     const credits = (await rt.db('credits').count({ n: '*' }))[0].n;
     const rate = notifications / seconds;
@@ -153,12 +156,12 @@ SELECT * FROM ref_webhook WHERE sender = 'b' AND event = :event::text;
 INSERT INTO ref_credits (ref, account, amount, booked_at) VALUES (md5(random()::text), :acct, 10000, now()) ON CONFLICT DO NOTHING RETURNING id;
 SELECT * FROM ref_accounts WHERE id = :acct FOR UPDATE;
 SELECT * FROM ref_deposits WHERE account = :acct AND status IN ('valid', 'received');
-INSERT INTO ref_deposits (credit_id, account, status, checks) VALUES (currval('ref_credits_id_seq'), :acct, 'received', '[{"rule":"R3","ok":true}]');
+INSERT INTO ref_deposits (credit_id, account, status, checks) VALUES (currval('ref_credits_id_seq'), :acct, 'received', '[{"rule":"R3","ok": true}]');
 WITH j AS (INSERT INTO ref_journals (ref) VALUES (md5(random()::text)) RETURNING id), a AS (INSERT INTO ref_ledger_accounts VALUES ('d' || currval('ref_credits_id_seq')) ON CONFLICT DO NOTHING) INSERT INTO ref_postings (journal_id, account, amount) SELECT j.id, p.account, p.amount FROM j, (VALUES ('trust', 10000), ('d', -10000)) p(account, amount);
-INSERT INTO ref_webhook (sender, event, body) VALUES ('b', :event::text, '{"accepted":1}') ON CONFLICT DO NOTHING;
+INSERT INTO ref_webhook (sender, event, body) VALUES ('b', :event::text, '{"accepted": 1}') ON CONFLICT DO NOTHING;
 SELECT pg_advisory_xact_lock(7243001);
 SELECT hash FROM ref_audit ORDER BY seq DESC LIMIT 1;
-INSERT INTO ref_audit (data, prev, hash) VALUES ('{"a":1}', 'x', md5(random()::text)), ('{"a":2}', 'x', md5(random()::text));
+INSERT INTO ref_audit (data, prev, hash) VALUES ('{"a": 1}', 'x', md5(random()::text)), ('{"a": 2}', 'x', md5(random()::text));
 COMMIT;
 `);
     // The floor in pgbench's default protocol (each statement parsed and planned), and, for the

@@ -167,6 +167,9 @@ function drainUnreadBody(req: Request): Promise<boolean> {
 export function createApp(deps: AppDeps, routes: RouteDef<any, any, any>[]): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  // Answers are per caller and change with every write; no client revalidates them, and hashing
+  // each one for an ETag is work on every request. A voucher's PDF carries its own (its SHA-256).
+  app.set('etag', false);
   if (deps.config.BIDBOND_TRUST_PROXY) app.set('trust proxy', true);
   // A bigint in a response means an amount escaped formatting. JSON.stringify already refuses one
   // ("Do not know how to serialize a BigInt"), so the request fails loudly with a 500; a replacer
