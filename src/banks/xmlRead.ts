@@ -84,7 +84,11 @@ function attachHandlers(
     if (state.stack.length >= xmlDepthMax) failInvalid(`XML nests deeper than ${xmlDepthMax}`);
     // No prototype: an attribute named `__proto__` or `constructor` is just an attribute.
     const attrs: Record<string, string> = Object.create(null);
-    for (const [k, v] of Object.entries(node.attributes as Record<string, string>)) attrs[k.startsWith('xmlns') ? k : localName(k)] = v;
+    // ISO 20022 attributes (Ccy) are unqualified: a prefixed one of the same local name stands in
+    // only where the real one is missing, never over it (`Ccy="USD" x:Ccy="CNY"` is USD).
+    const raw = Object.entries(node.attributes as Record<string, string>);
+    for (const [k, v] of raw) if (k.includes(':') && !k.startsWith('xmlns')) attrs[localName(k)] = v;
+    for (const [k, v] of raw) if (!k.includes(':') || k.startsWith('xmlns')) attrs[k] = v;
     const el: XmlElement = { name: localName(node.name), qname: node.name, attrs, children: [], text: '' };
     opts.onOpen?.(el, state.stack.length);
     state.stack.push(el);

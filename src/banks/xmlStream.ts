@@ -503,7 +503,10 @@ const noAttrs: Attrs = Object.freeze(Object.create(null)) as Attrs;
 function localAttrs(raw: Attrs | undefined): Attrs {
   // No prototype: an attribute named `__proto__` or `constructor` is just an attribute.
   const out: Attrs = Object.create(null);
-  if (raw) for (const k in raw) out[k.startsWith('xmlns') ? k : localName(k)] = raw[k];
+  if (!raw) return out;
+  // An unqualified attribute over a prefixed one of the same local name (as xmlRead does).
+  for (const k in raw) if (k.includes(':') && !k.startsWith('xmlns')) out[localName(k)] = raw[k];
+  for (const k in raw) if (!k.includes(':') || k.startsWith('xmlns')) out[k] = raw[k];
   return out;
 }
 

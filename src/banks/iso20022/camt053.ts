@@ -21,7 +21,7 @@ import { identifyMessage, type IsoMessageInfo } from '../xmlIsoMessage';
 import { streamXml } from '../xmlStream';
 import { escapeXml } from '../xmlWrite';
 import { accountXml, agentXml, assertAccount, assertId, isoNameCharsMax, isoRemittanceCharsMax, isoText, namespaceOf, readAccount, readAmount } from './common';
-import { bookingsOf, CamtEntryReader, type CamtEntryRecord } from './camtEntry';
+import { bookingsOf, CamtEntryReader, EntryReferences, type CamtEntryRecord } from './camtEntry';
 import { bankTransactionCodeXml, bookingDateXml, defaultBankTransactionCode, returnInfoXml } from './camtWrite';
 import { formatShanghaiDateTime, normalizeBankDate, normalizeBankDateTime, shanghaiParts, startOfShanghaiDay } from './time';
 
@@ -154,13 +154,14 @@ export async function parseCamt053Stream(
   let entryCount = 0;
   let creditTotalFen = 0n;
   let debitTotalFen = 0n;
+  const references = new EntryReferences();
 
   // Each entry goes straight from the parser's events into a flat record (camtEntry.ts):
   // no tree is built for the 100,000 entries of a busy day, only for the few header elements.
   const onEntryRecord = async (record: CamtEntryRecord) => {
     ntryIndex += 1;
     const where = `camt.053 entry ${ntryIndex}`;
-    const bookings = bookingsOf(record, where);
+    const bookings = bookingsOf(record, where, references);
     for (let i = 0; i < bookings.length; i++) {
       const b = bookings[i];
       // Pending and informational lines do not move the balance; nor does a line of zero.

@@ -26,7 +26,7 @@ import { oneEntryPerReference } from '../uniqueEntries';
 import { escapeXml } from '../xmlWrite';
 import { accountXml, agentXml, assertAccount, assertId, isoNameCharsMax, isoRemittanceCharsMax, isoText, namespaceOf, readAccount } from './common';
 import { bankTransactionCodeXml, bookingDateXml, defaultBankTransactionCode, returnInfoXml } from './camtWrite';
-import { bookingsOf, CamtEntryReader, readCamtEntry, type CamtBooking } from './camtEntry';
+import { bookingsOf, CamtEntryReader, EntryReferences, readCamtEntry, type CamtBooking } from './camtEntry';
 import { normalizeBankDate, formatShanghaiDateTime, shanghaiParts } from './time';
 
 export const camt054Namespace = namespaceOf('camt.054.001.08');
@@ -150,6 +150,7 @@ export function parseCamt054(xml: string | Buffer): CreditNotification {
   const reversals: CreditEntry[] = [];
   let ignored = 0;
   let seen = 0;
+  const references = new EntryReferences();
   const requireAccount = () => {
     if (ntfctns > 0 && !notifiedAccount) throw new BankMessageInvalid('camt.054 Ntfctn: missing Acct/Id');
   };
@@ -157,7 +158,7 @@ export function parseCamt054(xml: string | Buffer): CreditNotification {
     ntryIndex += 1;
     requireAccount();
     const where = `camt.054 entry ${ntryIndex}`;
-    const bookings = bookingsOf(record, where);
+    const bookings = bookingsOf(record, where, references);
     seen += bookings.length;
     if (seen > notificationEntriesMax) throw new BankMessageInvalid(`camt.054: more than ${notificationEntriesMax} entries`);
     for (const b of bookings) {
@@ -220,8 +221,9 @@ export function readCamt054Bookings(xml: string | Buffer): { messageId: string; 
   const root = parseXmlTree(xml);
   const { message } = identifyTree(root, 'camt.054');
   const messageId = requireText(child(message, 'GrpHdr'), 'camt.054 GrpHdr', 'MsgId');
+  const references = new EntryReferences();
   const bookings = childrenNamed(message, 'Ntfctn').flatMap((n) =>
-    childrenNamed(n, 'Ntry').flatMap((ntry, i) => readCamtEntry(ntry, `camt.054 entry ${i + 1}`)),
+    childrenNamed(n, 'Ntry').flatMap((ntry, i) => readCamtEntry(ntry, `camt.054 entry ${i + 1}`, references)),
   );
   if (bookings.length > notificationEntriesMax) throw new BankMessageInvalid(`camt.054: more than ${notificationEntriesMax} entries`);
   return { messageId, bookings };

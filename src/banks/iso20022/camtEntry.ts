@@ -16,6 +16,16 @@
 // The bank's AcctSvcrRef comes first because it is unique per booking at that bank, while an
 // EndToEndId is the payer's and is often NOTPROVIDED or repeated.
 //
+// Some banks book a batch under one AcctSvcrRef and number its entries in NtryRef. Within one
+// message, an entry whose AcctSvcrRef an earlier entry carried under another NtryRef is another
+// booking, not a repeat: its AcctSvcrRef stands as "<AcctSvcrRef>/<NtryRef>" (EntryReferences),
+// in notifications and statements alike, so the two never share a reference and the second is
+// neither dropped as the first sent again nor booked under its name. The same AcctSvcrRef under
+// the same NtryRef, or where either entry has none (a NtryRef on one says nothing of the other),
+// stays one reference, and what it names is compared by content (uniqueEntries.ts for notices,
+// reconciliation for statements). The reference of the booking a reversal undoes is the
+// AcctSvcrRef as the bank gave it.
+//
 // A reversal (RvslInd true) names the booking it undoes by the original's references. Banks put
 // them in TxDtls/Refs while the entry keeps its own AcctSvcrRef (what the sandbox writes, so a
 // statement never repeats a reference), or repeat them at entry level; the original's
@@ -257,14 +267,17 @@ const txNode = nodeAt(entryTree, txPath.split('/'), true);
 txNode.tx = true;
 addPaths(txNode, txPaths, true);
 
-/** An attribute by local name as xmlRead keeps them: the last of that local name wins. */
+/** An attribute by local name as xmlRead keeps them: the unqualified one (ISO 20022's
+ *  attributes have no namespace), else the last prefixed one of that local name. */
 function attributeByLocalName(attrs: Record<string, string>, name: string): string | undefined {
+  const own = attrs[name];
+  if (own !== undefined && Object.hasOwn(attrs, name)) return own;
   let value: string | undefined;
   for (const k in attrs) {
     // localName, spelled out: an imported function is reached through a getter per call under
     // tsx, and this runs for every amount of a statement.
     const colon = k.indexOf(':');
-    if ((colon === -1 || k.startsWith('xmlns') ? k : k.slice(colon + 1)) === name) value = attrs[k];
+    if (colon !== -1 && !k.startsWith('xmlns') && k.slice(colon + 1) === name) value = attrs[k];
   }
   return value;
 }
@@ -456,8 +469,8 @@ function txAmountOf(tx: CamtTxRecord): { text: Text; ccy: Text } | undefined {
 }
 
 /** Reads one Ntry into its bookings (one per transaction when they can be told apart). */
-export function readCamtEntry(ntry: XmlElement, where: string): CamtBooking[] {
-  return bookingsOf(recordOfTree(ntry), where);
+export function readCamtEntry(ntry: XmlElement, where: string, references?: EntryReferences): CamtBooking[] {
+  return bookingsOf(recordOfTree(ntry), where, references);
 }
 
 /** What every booking of one entry shares. */
@@ -470,7 +483,32 @@ interface EntryCommon {
   booked: { at?: string; date?: string; dateOnly?: boolean };
   value: { at?: string; date?: string; dateOnly?: boolean };
   entryAcctSvcrRef: string | undefined;
+  /** The entry's own reference: its AcctSvcrRef, qualified by its NtryRef where an earlier
+   *  entry of the message carried that AcctSvcrRef under another (EntryReferences). */
+  entryOwnRef: string | undefined;
   ntryRef: string | undefined;
+}
+
+/** Entries remembered per message by EntryReferences: every entry of a notification, and the
+ *  first this many of a statement that carry both an AcctSvcrRef and a NtryRef (a statement of a
+ *  million lines must not hold a million references). Past it a statement's repeated reference
+ *  stays unqualified, and reconciliation reports the repeat as a duplicate line for a person. */
+export const entryReferencesRememberedMax = 100_000;
+
+/** Per message: the NtryRef under which each AcctSvcrRef was first seen. */
+export class EntryReferences {
+  private readonly firstNtryRef = new Map<string, string>();
+
+  /** The entry's own reference base (see the top of this file). */
+  ownRef(acctSvcrRef: string | undefined, ntryRef: string | undefined): string | undefined {
+    if (acctSvcrRef === undefined || ntryRef === undefined) return acctSvcrRef;
+    const first = this.firstNtryRef.get(acctSvcrRef);
+    if (first === undefined) {
+      if (this.firstNtryRef.size < entryReferencesRememberedMax) this.firstNtryRef.set(acctSvcrRef, ntryRef);
+      return acctSvcrRef;
+    }
+    return first === ntryRef ? acctSvcrRef : `${acctSvcrRef}/${ntryRef}`;
+  }
 }
 
 /** One booking of an entry, for one of its transactions (or for the entry as a whole). A
@@ -500,8 +538,10 @@ function bookingOf(e: EntryCommon, tx: CamtTxRecord | undefined): CamtBooking {
   return b;
 }
 
-/** The bookings of an entry's record (one per transaction when they can be told apart). */
-export function bookingsOf(ntry: CamtEntryRecord, where: string): CamtBooking[] {
+/** The bookings of an entry's record (one per transaction when they can be told apart).
+ *  `references` is the message's, shared by all its entries; without it the entry is read as
+ *  if it were the message's only one. */
+export function bookingsOf(ntry: CamtEntryRecord, where: string, references: EntryReferences = new EntryReferences()): CamtBooking[] {
   const entryAmount = amountOfText(ntry.amt, ntry.amtCcy, where);
   const dir = direction(txt(ntry.cdtDbtInd), where);
   const status = txt(ntry.stsCd) ?? txt(ntry.stsPrtry) ?? txt(ntry.sts) ?? '';
@@ -511,14 +551,15 @@ export function bookingsOf(ntry: CamtEntryRecord, where: string): CamtBooking[] 
   const value = readDateChoice(ntry.val, ntry.valHasChildren, ntry.valDtTm, ntry.valDt, `${where} ValDt`);
   const entryAcctSvcrRef = txt(ntry.acctSvcrRef);
   const ntryRef = txt(ntry.ntryRef);
+  const entryOwnRef = references.ownRef(entryAcctSvcrRef, ntryRef);
   const txs = ntry.txs;
 
-  const entry: EntryCommon = { ntry, dir, status, reversal, entryAmount, booked, value, entryAcctSvcrRef, ntryRef };
+  const entry: EntryCommon = { ntry, dir, status, reversal, entryAmount, booked, value, entryAcctSvcrRef, entryOwnRef, ntryRef };
   const splittable = txs.length > 1 && txs.every((tx) => txAmountOf(tx) !== undefined);
   if (!splittable) {
     const tx = txs.length === 1 ? txs[0] : undefined;
     const b = bookingOf(entry, tx);
-    const ref = entryAcctSvcrRef ?? txt(tx?.acctSvcrRef) ?? ntryRef ?? txt(tx?.uetr) ?? b.endToEndId;
+    const ref = entryOwnRef ?? txt(tx?.acctSvcrRef) ?? ntryRef ?? txt(tx?.uetr) ?? b.endToEndId;
     if (ref) b.entryRef = ref;
     if (txs.length > 1) {
       // Parties of several transactions cannot be attributed to one booking.
@@ -551,7 +592,7 @@ export function bookingsOf(ntry: CamtEntryRecord, where: string): CamtBooking[] 
     // files carry CRDT on the transactions of a debit batch, seen from the creditor's side).
     const txDir = txt(tx.cdtDbtInd);
     if (txDir && dir === 'credit' && direction(txDir, `${where} TxDtls ${i + 1}`) === 'debit') b.direction = 'debit';
-    const entryBase = entryAcctSvcrRef ?? ntryRef;
+    const entryBase = entryOwnRef ?? ntryRef;
     const ref = ownRef(i) ?? (entryBase ? `${entryBase}/${i + 1}` : undefined) ?? txt(tx.uetr) ?? b.endToEndId;
     if (ref) b.entryRef = ref;
     return b;
