@@ -46,6 +46,7 @@ export async function processStoredNotification(rt: Runtime, bankId: string, mes
   for (;;) {
     if (opts.batchesMax !== undefined && batches >= opts.batchesMax) return { status: 'processing', batches };
     let jobs = false;
+    let notOurAccount = 0;
     const status = await rt.db.transaction(async (tx) => {
       const row = await repo.lockStoredNotification(tx, bankId, messageId);
       assert(row, `notification ${messageId} of ${bankId} is kept`);
@@ -53,6 +54,7 @@ export async function processStoredNotification(rt: Runtime, bankId: string, mes
       const slice = entries.slice(row.next_entry, row.next_entry + batchEntries);
       const counts = noCounts();
       await actOnEntries(tx, rt.tables.calendar, bank, messageId, slice, row.received_at, counts);
+      notOurAccount = counts.ignoredReasons.notOurAccount;
       const to = row.next_entry + slice.length;
       const done = to === row.entries_total;
       const moved = await repo.advanceStoredNotification(tx, { bankId, messageId }, { from: row.next_entry, to, counts, done });
@@ -71,6 +73,8 @@ export async function processStoredNotification(rt: Runtime, bankId: string, mes
       return done ? ('done' as const) : ('processing' as const);
     });
     if (jobs) rt.outbox.kick();
+    // Counted as the route counts a notice answered at once, once the batch is committed.
+    if (notOurAccount > 0) rt.metrics.notificationEntriesIgnored.inc({ reason: 'not_our_account' }, notOurAccount);
     batches += 1;
     if (status === 'done') return { status, batches };
   }

@@ -37,7 +37,7 @@ export function createMetrics(): Metrics {
     }),
     notificationEntriesIgnored: new client.Counter({
       name: 'bidbond_notification_entries_ignored_total',
-      help: 'Entries of bank notifications not booked, by reason',
+      help: 'Entries of bank notifications, and lines of statements not recovered, not booked, by reason',
       labelNames: ['reason'],
       registers: [registry],
     }),

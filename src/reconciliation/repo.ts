@@ -155,11 +155,13 @@ export const previousSequencedStatement = (tx: Knex.Transaction, bankId: string,
 
 // ---- lines and exceptions --------------------------------------------------------------------
 
-/** Missing credits of the statement (not reversals) after line `afterLineId`, with their entry. */
+/** Missing credits of the statement after line `afterLineId`, with their entry: not reversals,
+ *  except a refund of ours that came back booked as the reversal of our debit (a credit). */
 export const missingCreditsPage = (tx: Knex.Transaction, rid: string, statementId: string, afterLineId: number, limit: number) =>
   tx('reconciliation_lines as l')
     .join('statement_entries as e', (j) => j.on('e.line_no', 'l.line_no').andOn('e.statement_id', tx.raw('?', [statementId])))
-    .where({ 'l.reconciliation_id': rid, 'l.result': 'missing_in_ledger', 'e.direction': 'credit', 'e.reversal': false })
+    .where({ 'l.reconciliation_id': rid, 'l.result': 'missing_in_ledger', 'e.direction': 'credit' })
+    .where((q) => q.where('e.reversal', false).orWhereNotNull('e.return_reason_code'))
     .where('l.id', '>', afterLineId)
     .orderBy('l.id')
     .limit(limit)
@@ -169,6 +171,11 @@ export const findJournalByRef = (tx: Knex.Transaction, kind: string, ref: string
 
 export async function markLineRecovered(tx: Knex.Transaction, lineId: string | number, f: { journalId: string; ledgerAmountFen: bigint; detail: string }): Promise<void> {
   await tx('reconciliation_lines').where({ id: lineId }).update({ result: 'recovered', matched_by: 'recovery', journal_id: f.journalId, ledger_amount_fen: f.ledgerAmountFen, claims: true, detail: f.detail });
+}
+
+/** Why a missing line was not recovered, for the person who looks at its exception. */
+export async function noteLineNotRecovered(tx: Knex.Transaction, lineId: string | number, detail: string): Promise<void> {
+  await tx('reconciliation_lines').where({ id: lineId, result: 'missing_in_ledger' }).update({ detail });
 }
 
 export const findLine = (tx: Tx, id: bigint | string) => tx('reconciliation_lines').where({ id: String(id) }).first() as Promise<LineRow | undefined>;
@@ -218,7 +225,7 @@ export async function insertLineExceptions(tx: Knex.Transaction, rid: string): P
      SELECT l.reconciliation_id, l.id, CASE WHEN l.result = 'recovered' THEN 'missing_in_ledger' ELSE l.result END, coalesce(l.entry_ref, ''),
             abs(coalesce(l.bank_amount_fen, l.ledger_amount_fen)),
             CASE l.result
-              WHEN 'missing_in_ledger' THEN 'the bank booked ' || ${fmtSql('l.bank_amount_fen')} || ' that the ledger does not show'
+              WHEN 'missing_in_ledger' THEN 'the bank booked ' || ${fmtSql('l.bank_amount_fen')} || ' that the ledger does not show' || coalesce(' (' || l.detail || ')', '')
               WHEN 'missing_in_bank' THEN 'the ledger moved ' || ${fmtSql('l.ledger_amount_fen')} || ' that the statement does not show (' || l.detail || ')'
               WHEN 'amount_mismatch' THEN 'bank ' || ${fmtSql('l.bank_amount_fen')} || ', ledger ' || ${fmtSql('l.ledger_amount_fen')} || ' (matched by ' || l.matched_by || ')'
               ELSE l.detail END,

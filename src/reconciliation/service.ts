@@ -23,11 +23,14 @@ import { createBankAdapter, protocolOfAdapter } from '../banks/adapters';
 import { BankMessageInvalid, BankUnreachable, type CreditEntry } from '../banks/types';
 import { balanceOf, trustAccount } from '../ledger';
 import { creditJournalRef, recordCredit } from '../deposits/matching';
+import { interestTransactionCode, isOurAccount } from '../deposits/notifications';
+import { recordRefundReturn } from '../refunds/returns';
 import { paginate } from '../http/pagination';
 import { findBank, type BankRow } from '../registry/repo';
-import { interestFigures, type InterestFigures } from '../refunds/interestIncome';
+import { interestFigures, recordInterestCredit, type InterestFigures } from '../refunds/interestIncome';
 import type { ServiceSigner } from '../pki/serviceSigner';
 import type { BusinessTables } from '../tables';
+import type { Metrics } from '../http/metrics';
 import { matchStatement, recordMissingInBank, type MatchScope } from './matching';
 import { fmtDate, type ReportPage } from './present';
 import * as repo from './repo';
@@ -50,6 +53,14 @@ export const csvPageRows = 2_000;
 export interface ReconcileDeps {
   db: Knex;
   tables: Pick<BusinessTables, 'calendar'>;
+  /** Counts the statement lines not recovered because they are not ours, as notices' entries
+   *  are counted (absent in callers without metrics). */
+  metrics?: Pick<Metrics, 'notificationEntriesIgnored'>;
+}
+
+/** What the recovery left alone, counted once the reconciliation is committed. */
+interface NotRecovered {
+  notOurAccount: number;
 }
 
 export interface ReconcileOptions {
@@ -72,7 +83,8 @@ class SameStatement extends Error {
 }
 
 export async function reconcileStream(deps: ReconcileDeps, bank: BankRow, input: Readable, parse: StatementParser, opts: ReconcileOptions): Promise<ReconcileOutcome> {
-  return deps.db.transaction(async (tx) => {
+  const notRecovered: NotRecovered = { notOurAccount: 0 };
+  const outcome = await deps.db.transaction(async (tx): Promise<ReconcileOutcome> => {
     await repo.lockBankForReconciliation(tx, bank.id);
     let ingested: IngestedStatement;
     try {
@@ -88,8 +100,10 @@ export async function reconcileStream(deps: ReconcileDeps, bank: BankRow, input:
       if (e instanceof SameStatement) return { reconciliationId: e.reconciliationId, created: false };
       throw e;
     }
-    return { reconciliationId: await reconcileIngested(tx, deps.tables, bank, ingested, opts), created: true };
+    return { reconciliationId: await reconcileIngested(tx, deps.tables, bank, ingested, opts, notRecovered), created: true };
   });
+  if (notRecovered.notOurAccount > 0) deps.metrics?.notificationEntriesIgnored.inc({ reason: 'not_our_account' }, notRecovered.notOurAccount);
+  return outcome;
 }
 
 function checkStatementFits(bank: BankRow, ing: IngestedStatement, expectedDate: string | undefined): void {
@@ -110,7 +124,7 @@ async function findSameStatement(tx: Knex.Transaction, bankId: string, ing: Inge
   return row.id;
 }
 
-async function reconcileIngested(tx: Knex.Transaction, tables: ReconcileDeps['tables'], bank: BankRow, ing: IngestedStatement, opts: ReconcileOptions): Promise<string> {
+async function reconcileIngested(tx: Knex.Transaction, tables: ReconcileDeps['tables'], bank: BankRow, ing: IngestedStatement, opts: ReconcileOptions, notRecovered: NotRecovered): Promise<string> {
   const s = ing.summary;
   const id = newId('rcn');
   const date = s.date;
@@ -127,7 +141,7 @@ async function reconcileIngested(tx: Knex.Transaction, tables: ReconcileDeps['ta
   const scope: MatchScope = { reconciliationId: id, statementId: ing.id, bankId: bank.id, dayStart: startOfBusinessDay(date), dayEnd: startOfBusinessDay(addCalendarDays(date, 1)) };
   await matchStatement(tx, scope);
   const arithmetic = checkStatementArithmetic(s);
-  const recovered = arithmetic.ok ? await recoverLostCredits(tx, tables, bank, ing, id, opts.actor) : 0;
+  const recovered = arithmetic.ok ? await recoverLostCredits(tx, tables, bank, ing, id, opts.actor, notRecovered) : 0;
   await recordMissingInBank(tx, scope);
   await repo.insertLineExceptions(tx, id);
   const { closingLedgerFen, findings } = await statementFindings(tx, bank, ing, id, arithmetic.ok ? undefined : arithmetic.finding);
@@ -182,8 +196,10 @@ async function recordResult(tx: Knex.Transaction, bank: BankRow, ing: IngestedSt
 /** A credit the bank booked whose notification never arrived goes through the deposit rules
  *  now, in this transaction, judged by the bank's booking time (R3). There was no notice, so a
  *  booking the statement gives as a date only cannot be bounded by one: on the deadline's own
- *  day it is held for the centre (deposits/matching.ts). */
-async function recoverLostCredits(tx: Knex.Transaction, tables: ReconcileDeps['tables'], bank: BankRow, ing: IngestedStatement, rid: string, actor: Actor): Promise<number> {
+ *  day it is held for the centre (deposits/matching.ts). A line addressed to an account that is
+ *  neither the trust account nor one of its sub-accounts is not ours to book, as it would not
+ *  be from a notice (deposits/notifications.ts): it stays an open exception saying so. */
+async function recoverLostCredits(tx: Knex.Transaction, tables: ReconcileDeps['tables'], bank: BankRow, ing: IngestedStatement, rid: string, actor: Actor, notRecovered: NotRecovered): Promise<number> {
   let recovered = 0;
   let after = 0;
   for (;;) {
@@ -204,16 +220,44 @@ async function recoverLostCredits(tx: Knex.Transaction, tables: ReconcileDeps['t
         debtor: { name: e.counterparty_name ?? '', accountNumber: e.counterparty_account ?? '', ...(e.counterparty_bank_code ? { bankCode: e.counterparty_bank_code } : {}) },
         ...(e.remittance ? { remittance: e.remittance } : {}),
         ...(e.end_to_end_id ? { endToEndId: e.end_to_end_id } : {}),
+        ...(e.bank_transaction_code ? { bankTransactionCode: e.bank_transaction_code } : {}),
       };
-      const outcome = await recordCredit(tx, tables.calendar, bank, ing.summary.messageId, credit, null);
-      if (outcome.kind !== 'recorded') continue;
-      const journal = (await repo.findJournalByRef(tx, 'credit', creditJournalRef(bank.id, e.entry_ref)))!;
+      if (e.return_reason_code) {
+        credit.returnInfo = {
+          reasonCode: e.return_reason_code,
+          ...(e.return_end_to_end_id ? { originalEndToEndId: e.return_end_to_end_id } : {}),
+          ...(e.return_additional_info ? { additionalInfo: e.return_additional_info } : {}),
+        };
+      }
+      if (!isOurAccount(bank, credit.virtualAccount)) {
+        await repo.noteLineNotRecovered(tx, e.line_id, `not recovered: account ${credit.virtualAccount} is neither this bank's trust account nor one of its sub-accounts`);
+        notRecovered.notOurAccount += 1;
+        continue;
+      }
+      // What the notice would have been, as the notification dispatcher reads it: a refund of
+      // ours sent back, the bank's interest, or a deposit.
+      let what: string;
+      let deposit: { depositId: string; status: string } | undefined;
+      if (credit.returnInfo || credit.bankTransactionCode === interestTransactionCode) {
+        const outcome = credit.returnInfo
+          ? await recordRefundReturn(tx, bank, ing.summary.messageId, credit)
+          : await recordInterestCredit(tx, bank, ing.summary.messageId, credit);
+        what = credit.returnInfo ? `a return of a refund (${credit.returnInfo.reasonCode}, ${outcome.kind === 'recorded' ? 'matched to its refund' : 'held for a person as a bank exception'})` : 'interest on the trust account';
+      } else {
+        const outcome = await recordCredit(tx, tables.calendar, bank, ing.summary.messageId, credit, null);
+        if (outcome.kind === 'recorded') deposit = { depositId: outcome.depositId, status: outcome.status };
+        what = deposit ? `deposit ${deposit.depositId} (${deposit.status}), judged by its booking time ${credit.bookedAt}` : '';
+      }
+      // Booked only where the ledger now shows it (money in another currency is not, and waits
+      // for a person as a bank exception).
+      const journal = await repo.findJournalByRef(tx, 'credit', creditJournalRef(bank.id, e.entry_ref));
+      if (!journal || !what) continue;
       await repo.markLineRecovered(tx, e.line_id, {
         journalId: journal.id,
         ledgerAmountFen: e.amount_fen,
-        detail: `notification lost; recovered from the statement as deposit ${outcome.depositId} (${outcome.status}), judged by its booking time ${credit.bookedAt}`,
+        detail: `notification lost; recovered from the statement as ${what}`,
       });
-      await appendAudit(tx, { actor, action: 'reconciliation.credit_recovered', entityType: 'reconciliation', entityId: rid, data: { entryRef: e.entry_ref, depositId: outcome.depositId, status: outcome.status, amount: formatAmount(e.amount_fen), bookedAt: credit.bookedAt } });
+      await appendAudit(tx, { actor, action: 'reconciliation.credit_recovered', entityType: 'reconciliation', entityId: rid, data: { entryRef: e.entry_ref, ...(deposit ?? { recoveredAs: what }), amount: formatAmount(e.amount_fen), bookedAt: credit.bookedAt } });
       recovered += 1;
     }
   }

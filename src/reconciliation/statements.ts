@@ -48,6 +48,7 @@ const cut = (s: string | undefined) =>
 const entryColumns = [
   'statement_id', 'line_no', 'entry_ref', 'direction', 'amount_fen', 'currency', 'booked_at', 'value_date', 'end_to_end_id', 'account',
   'counterparty_name', 'counterparty_account', 'counterparty_bank_code', 'remittance', 'reversal', 'booking_date_only',
+  'bank_transaction_code', 'return_reason_code', 'return_end_to_end_id', 'return_additional_info',
 ] as const;
 
 const copyEscapes = /[\\\n\r\t]/;
@@ -78,6 +79,10 @@ function entryLine(statementId: string, lineNo: number, e: StatementEntry, booke
     copyValue(cut(e.remittance)),
     e.reversal === true ? 't' : 'f',
     e.bookingDateOnly === true ? 't' : 'f',
+    copyValue(cut(e.bankTransactionCode)),
+    copyValue(cut(e.returnInfo?.reasonCode)),
+    copyValue(cut(e.returnInfo?.originalEndToEndId)),
+    copyValue(cut(e.returnInfo?.additionalInfo)),
   ].join('\t') + '\n';
 }
 
