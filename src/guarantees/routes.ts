@@ -27,8 +27,14 @@ function parseWebhookBody<T>(schema: z.ZodType<T>, rawBody: Buffer | undefined):
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
+    // An unknown field is named itself, as every other body's is (http/app.ts): "body" or
+    // "applicant" would send the issuer looking at every field it sent.
+    if (issue.code === 'unrecognized_keys') {
+      const param = [...issue.path, issue.keys[0]].join('.');
+      throw new BadRequest('unknown_field', `${param}: unknown field`, param);
+    }
     const param = issue.path.length ? issue.path.join('.') : 'body';
-    throw new BadRequest(issue.code === 'unrecognized_keys' ? 'unknown_field' : 'invalid_field', `${param}: ${issue.message}`, param);
+    throw new BadRequest('invalid_field', `${param}: ${issue.message}`, param);
   }
   return parsed.data;
 }
