@@ -215,7 +215,9 @@ describe('the trading centre', () => {
     await page.locator('#section-award_evaluationReportAt').fill(beijingInput(-30));
     await page.locator('#section-award_noticeAt').fill(beijingInput(0));
     await submitAndConfirm(page, 'section-award');
-    await page.getByRole('alert').filter({ hasText: 'R14' }).waitFor();
+    // The refusal inside the award's own region: the opening's answer above it is JSON whose
+    // random ids may contain "r14" too, and hasText matches without regard to case.
+    await page.getByRole('region', { name: '定标（中标通知，R14）' }).getByRole('alert').filter({ hasText: 'R14' }).waitFor();
     expect((await w.api().get(`/v1/sections/${section.id}`)).body.status).toBe('opened');
     await lookAt(page, 'centre-section-award-refused');
     await page.locator('#section-award_evaluationReportAt').fill(beijingInput(-2));
