@@ -151,7 +151,7 @@ async function main(): Promise<void> {
 \\set event random(1, 1000000000)
 BEGIN;
 SELECT * FROM ref_banks WHERE id = 'b';
-SELECT pg_advisory_xact_lock(hashtext('bank:b'), hashtext(:event::text));
+SELECT pg_advisory_xact_lock(hashtext('bank b'), hashtext(:event::text));
 SELECT * FROM ref_webhook WHERE sender = 'b' AND event = :event::text;
 INSERT INTO ref_credits (ref, account, amount, booked_at) VALUES (md5(random()::text), :acct, 10000, now()) ON CONFLICT DO NOTHING RETURNING id;
 SELECT * FROM ref_accounts WHERE id = :acct FOR UPDATE;
