@@ -185,16 +185,17 @@ export async function actOnEntries(tx: Knex.Transaction, calendar: Calendar, ban
   for (const e of entries) {
     if (e.kind !== 'credit') continue;
     const credit = e.entry;
-    if (!isOurAccount(bank, credit.virtualAccount)) {
+    const kind = creditKindOf(bank, credit);
+    if (kind === 'not_ours') {
       counts.ignored += 1;
       counts.ignoredReasons.notOurAccount += 1;
-    } else if (credit.returnInfo || credit.bankTransactionCode === interestTransactionCode) {
-      const outcome = credit.returnInfo ? await recordRefundReturn(tx, bank, messageId, credit) : await recordInterestCredit(tx, bank, messageId, credit);
+    } else if (kind === 'deposit') {
+      deposits.push(credit);
+    } else {
+      const outcome = await recordReturnOrInterest(tx, bank, messageId, credit, kind);
       if (outcome.kind === 'duplicate') counts.duplicates += 1;
       else if (outcome.kind === 'exception') counts.exceptions += 1;
       else counts.accepted += 1;
-    } else {
-      deposits.push(credit);
     }
   }
   // Money in another currency is held for the centre by recordCredits.
@@ -224,6 +225,24 @@ export async function actOnEntries(tx: Knex.Transaction, calendar: Calendar, ban
       counts.exceptions += outcome.exceptionIds.length;
     }
   }
+}
+
+/** What a credit entry is to the service, read alike from a notice and from a statement line
+ *  whose notice was lost: money for an account not ours, a refund of ours sent back (退汇), the
+ *  bank's interest on the trust account (结息), or a deposit. */
+export type CreditKind = 'not_ours' | 'return' | 'interest' | 'deposit';
+
+export function creditKindOf(bank: Pick<BankRow, 'trust_account_number' | 'virtual_account_prefix'>, credit: CreditEntry): CreditKind {
+  if (!isOurAccount(bank, credit.virtualAccount)) return 'not_ours';
+  if (credit.returnInfo) return 'return';
+  if (credit.bankTransactionCode === interestTransactionCode) return 'interest';
+  return 'deposit';
+}
+
+/** A refund sent back goes to its refund, interest to income (refunds/returns.ts,
+ *  refunds/interestIncome.ts). */
+export function recordReturnOrInterest(tx: Knex.Transaction, bank: BankRow, messageId: string, credit: CreditEntry, kind: 'return' | 'interest') {
+  return kind === 'return' ? recordRefundReturn(tx, bank, messageId, credit) : recordInterestCredit(tx, bank, messageId, credit);
 }
 
 /** The account of the service's own trust money at this bank: the trust account itself or one

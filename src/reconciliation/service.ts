@@ -23,11 +23,10 @@ import { createBankAdapter, protocolOfAdapter } from '../banks/adapters';
 import { BankMessageInvalid, BankUnreachable, type CreditEntry } from '../banks/types';
 import { balanceOf, trustAccount } from '../ledger';
 import { creditJournalRef, recordCredit } from '../deposits/matching';
-import { interestTransactionCode, isOurAccount } from '../deposits/notifications';
-import { recordRefundReturn } from '../refunds/returns';
+import { creditKindOf, recordReturnOrInterest } from '../deposits/notifications';
 import { paginate } from '../http/pagination';
 import { findBank, type BankRow } from '../registry/repo';
-import { interestFigures, recordInterestCredit, type InterestFigures } from '../refunds/interestIncome';
+import { interestFigures, type InterestFigures } from '../refunds/interestIncome';
 import type { ServiceSigner } from '../pki/serviceSigner';
 import type { BusinessTables } from '../tables';
 import type { Metrics } from '../http/metrics';
@@ -229,20 +228,18 @@ async function recoverLostCredits(tx: Knex.Transaction, tables: ReconcileDeps['t
           ...(e.return_additional_info ? { additionalInfo: e.return_additional_info } : {}),
         };
       }
-      if (!isOurAccount(bank, credit.virtualAccount)) {
+      const kind = creditKindOf(bank, credit);
+      if (kind === 'not_ours') {
         await repo.noteLineNotRecovered(tx, e.line_id, `not recovered: account ${credit.virtualAccount} is neither this bank's trust account nor one of its sub-accounts`);
         notRecovered.notOurAccount += 1;
         continue;
       }
-      // What the notice would have been, as the notification dispatcher reads it: a refund of
-      // ours sent back, the bank's interest, or a deposit.
+      // What the notice would have been, read as the notification dispatcher reads it.
       let what: string;
       let deposit: { depositId: string; status: string } | undefined;
-      if (credit.returnInfo || credit.bankTransactionCode === interestTransactionCode) {
-        const outcome = credit.returnInfo
-          ? await recordRefundReturn(tx, bank, ing.summary.messageId, credit)
-          : await recordInterestCredit(tx, bank, ing.summary.messageId, credit);
-        what = credit.returnInfo ? `a return of a refund (${credit.returnInfo.reasonCode}, ${outcome.kind === 'recorded' ? 'matched to its refund' : 'held for a person as a bank exception'})` : 'interest on the trust account';
+      if (kind !== 'deposit') {
+        const outcome = await recordReturnOrInterest(tx, bank, ing.summary.messageId, credit, kind);
+        what = kind === 'return' ? `a return of a refund (${credit.returnInfo!.reasonCode}, ${outcome.kind === 'recorded' ? 'matched to its refund' : 'held for a person as a bank exception'})` : 'interest on the trust account';
       } else {
         const outcome = await recordCredit(tx, tables.calendar, bank, ing.summary.messageId, credit, null);
         if (outcome.kind === 'recorded') deposit = { depositId: outcome.depositId, status: outcome.status };
