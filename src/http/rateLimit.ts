@@ -1,6 +1,13 @@
-// A fixed one-minute window per API key in Redis, shared by every api process. When Redis is
-// unreachable the request is let through: refusing all traffic because the limiter is down
-// would turn a cache outage into a service outage. /readyz reports Redis separately.
+// A sliding one-minute log per key in Redis, shared by every api process: at most N requests are
+// let through in any 60 seconds, not N per clock minute (a fixed window lets 2N through around
+// its edge, which for sign-in doubles what a password guesser gets). The log is a sorted set of
+// the admitted requests' times, read and written by one script so that two processes cannot both
+// take the last place; refused requests are not logged, so a caller that stops is let in again
+// as soon as its oldest admitted request is a minute old. Time is Redis's own clock, the same for
+// every api process. When Redis is unreachable the request is let through: refusing all traffic
+// because the limiter is down would turn a cache outage into a service outage. /readyz reports
+// Redis separately.
+import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type Redis from 'ioredis';
 import { RateLimited } from '../errors';
@@ -9,20 +16,41 @@ import type { AppDeps } from './deps';
 
 export const rateLimitWindowSeconds = 60;
 
+// KEYS[1] the log; ARGV[1] the limit, ARGV[2] the window in ms. Answers 0 when admitted, else the
+// milliseconds until the oldest logged request leaves the window.
+const slidingLogScript = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local window = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return math.max(1, tonumber(oldest[2]) + window - now)
+end
+local seq = redis.call('INCR', KEYS[1] .. ':seq')
+redis.call('ZADD', KEYS[1], now, now .. ':' .. seq)
+redis.call('PEXPIRE', KEYS[1], window)
+redis.call('PEXPIRE', KEYS[1] .. ':seq', window)
+return 0
+`;
+const slidingLogSha = createHash('sha1').update(slidingLogScript).digest('hex');
+
 export async function enforceRateLimit(redis: Redis, prefix: string, keyId: string, perMinute: number): Promise<void> {
-  const window = Math.floor(Date.now() / 1000 / rateLimitWindowSeconds);
-  const k = `${prefix}:ratelimit:${keyId}:${window}`;
-  let count: number;
+  const key = `${prefix}:ratelimit:${keyId}`;
+  const windowMs = String(rateLimitWindowSeconds * 1000);
+  let waitMs: number;
   try {
-    const res = await redis.multi().incr(k).expire(k, rateLimitWindowSeconds * 2).exec();
-    count = Number(res?.[0]?.[1] ?? 0);
+    waitMs = Number(
+      await redis.evalsha(slidingLogSha, 1, key, String(perMinute), windowMs).catch((e: Error) => {
+        // The script cache is empty after a Redis restart: send the script itself once.
+        if (!String(e.message).startsWith('NOSCRIPT')) throw e;
+        return redis.eval(slidingLogScript, 1, key, String(perMinute), windowMs);
+      }),
+    );
   } catch {
     return;
   }
-  if (count > perMinute) {
-    const retryAfter = rateLimitWindowSeconds - (Math.floor(Date.now() / 1000) % rateLimitWindowSeconds);
-    throw new RateLimited(retryAfter);
-  }
+  if (waitMs > 0) throw new RateLimited(Math.ceil(waitMs / 1000));
 }
 
 /** Public routes (no sign-in: the pages a voucher's QR code opens) per client address: enough

@@ -212,19 +212,26 @@ describe('operations', () => {
 });
 
 describe('rate limit', () => {
-  it('answers 429 with Retry-After once a key passes its requests per minute, and other keys go on', async () => {
+  it('answers 429 with Retry-After once a key has had its requests in the last minute, counting callers at once exactly, and other keys go on', async () => {
     const limited = await startTestRuntime({ BIDBOND_RATE_LIMIT_PER_MINUTE: '3' });
     try {
       const limitedApp = testApp(limited);
       const key = await keyFor(limited, 'auditor');
-      // Eight requests: even if a minute boundary falls among them, one window sees more than three.
+      // The window slides: no clock-minute edge among the requests lets a fourth one through.
       const responses = [];
-      for (let i = 0; i < 8; i++) responses.push(await request(limitedApp).get('/v1/audit?limit=1').set(bearer(key)));
-      expect(responses.slice(0, 3).map((r) => r.status)).toEqual([200, 200, 200]);
-      const refused = responses.find((r) => r.status === 429)!;
-      expect(refused).toBeDefined();
+      for (let i = 0; i < 4; i++) responses.push(await request(limitedApp).get('/v1/audit?limit=1').set(bearer(key)));
+      expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 429]);
+      const refused = responses[3];
       expect(refused.body.error.code).toBe('rate_limited');
       expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+      expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(60);
+      // A Redis that lost its script cache (restarted) is sent the script again, and the log holds.
+      await limited.queueRedis.script('FLUSH');
+      expect((await request(limitedApp).get('/v1/audit?limit=1').set(bearer(key))).status).toBe(429);
+      // Eight callers at once on a fresh key: three are let in, never more.
+      const racing = await keyFor(limited, 'auditor');
+      const atOnce = await Promise.all(Array.from({ length: 8 }, () => request(limitedApp).get('/v1/audit?limit=1').set(bearer(racing))));
+      expect(atOnce.map((r) => r.status).sort()).toEqual([200, 200, 200, 429, 429, 429, 429, 429]);
       const other = await keyFor(limited, 'auditor');
       expect((await request(limitedApp).get('/v1/audit?limit=1').set(bearer(other))).status).toBe(200);
     } finally {

@@ -132,6 +132,24 @@ export async function fitsWidth(page: Page): Promise<void> {
   expect(scroll).toBeLessThanOrEqual(width + 1);
 }
 
+/** Picks an option of an Ant Design select as a person would, and waits until the select shows
+ *  it: a click that lands while the dropdown is still sliding in can be lost on a loaded machine,
+ *  and the form would then be sent with the previous choice. */
+export async function chooseOption(page: Page, selectId: string, option: string): Promise<void> {
+  // The dropdown is rendered apart from the select, so the select's own text is its choice.
+  const chosen = page.locator(`.ant-select:has(#${selectId})`);
+  for (let tries = 0; ; tries++) {
+    await page.locator(`#${selectId}`).click();
+    await page.locator('.ant-select-dropdown:visible .ant-select-item-option').filter({ hasText: option }).click();
+    try {
+      await chosen.filter({ hasText: option }).waitFor({ timeout: 5_000 });
+      return;
+    } catch (e) {
+      if (tries >= 2) throw e;
+    }
+  }
+}
+
 /** Submits a decision form and confirms it in its dialog, as a person would; waits until the
  *  dialog has closed (the API has answered). On failure the page is kept as a screenshot. */
 export async function submitAndConfirm(page: Page, form: string): Promise<void> {

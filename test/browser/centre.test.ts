@@ -5,7 +5,7 @@
 import request from 'supertest';
 import { bearer } from '../support/runtime';
 import { newPerson, signIn } from './support';
-import { CentreWorld, fitsWidth, lookAt, password, submitAndConfirm } from './centre.support';
+import { chooseOption, CentreWorld, fitsWidth, lookAt, password, submitAndConfirm } from './centre.support';
 
 jest.setTimeout(120_000);
 
@@ -123,8 +123,7 @@ describe('the trading centre', () => {
     expect(exception).toMatchObject({ status: 'open', amount: '123.45', ledger: null });
     const row = page.locator('tr', { hasText: entryRef }).first();
     await row.getByRole('button', { name: '处理' }).click();
-    await page.locator(`#resolve-${exception.id}_decision`).click();
-    await page.locator('.ant-select-item-option', { hasText: '由银行更正' }).click();
+    await chooseOption(page, `resolve-${exception.id}_decision`, '由银行更正');
     await page.locator(`#resolve-${exception.id}_note`).fill('银行误入账，已去函要求银行冲正');
     await submitAndConfirm(page, `resolve-${exception.id}`);
     await page.getByTestId(`rcn-exception-${exception.id}-resolved`).waitFor();
@@ -210,8 +209,7 @@ describe('the trading centre', () => {
 
     // An award notice 30 days after the evaluation report breaks R14: the API's refusal is shown, nothing changes.
     await page.getByRole('tab', { name: '操作' }).click();
-    await page.locator('#section-award_winnerBidderId').click();
-    await page.locator('.ant-select-item-option', { hasText: bidder.account.name }).click();
+    await chooseOption(page, 'section-award_winnerBidderId', bidder.account.name);
     await page.locator('#section-award_evaluationReportAt').fill(beijingInput(-30));
     await page.locator('#section-award_noticeAt').fill(beijingInput(0));
     await submitAndConfirm(page, 'section-award');

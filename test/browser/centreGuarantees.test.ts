@@ -5,7 +5,7 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { createUser } from '../../src/users/service';
 import { randomDigits } from '../api/deposits.support';
-import { fitsWidth, lookAt, submitAndConfirm } from './centre.support';
+import { chooseOption, fitsWidth, lookAt, submitAndConfirm } from './centre.support';
 import { PartiesScene, settled, type Bidder } from './parties.support';
 import { newPerson, signIn, startBrowserStack, type BrowserStack } from './support';
 
@@ -86,8 +86,7 @@ describe('a guarantee in the centre console', () => {
 
     // A winner's ground with no award: the confirmation names the amount and the reason, and the
     // API refuses it with R12; nothing changes.
-    await page.locator('#guarantee-claim_reason').click();
-    await page.locator('.ant-select-item-option').filter({ hasText: '中标人拒签合同' }).click();
+    await chooseOption(page, 'guarantee-claim_reason', '中标人拒签合同');
     await page.locator('#guarantee-claim_amount').fill('20000.00');
     await page.getByTestId('guarantee-claim-submit').click();
     await expect(page.getByTestId('guarantee-claim-confirm-text').innerText()).resolves.toMatch(/¥20000\.00.*中标人拒签合同.*R12/s);
@@ -98,8 +97,7 @@ describe('a guarantee in the centre console', () => {
     await lookAt(page, 'centre-guarantee-claim-refused');
 
     // False documents, the centre's own finding: claimed, the answer and new status on the page.
-    await page.locator('#guarantee-claim_reason').click();
-    await page.locator('.ant-select-item-option').filter({ hasText: '提供虚假材料' }).click();
+    await chooseOption(page, 'guarantee-claim_reason', '提供虚假材料');
     await page.locator('#guarantee-claim_amount').fill('20000.00');
     await submitAndConfirm(page, 'guarantee-claim');
     const answer = page.getByTestId('guarantee-claim-answer');
