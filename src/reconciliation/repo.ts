@@ -155,15 +155,17 @@ export const previousSequencedStatement = (tx: Knex.Transaction, bankId: string,
 
 // ---- lines and exceptions --------------------------------------------------------------------
 
-/** Missing credits of the statement after line `afterLineId`, with their entry: not reversals,
- *  except a refund of ours that came back booked as the reversal of our debit (a credit). */
-export const missingCreditsPage = (tx: Knex.Transaction, rid: string, statementId: string, afterLineId: number, limit: number) =>
-  tx('reconciliation_lines as l')
-    .join('statement_entries as e', (j) => j.on('e.line_no', 'l.line_no').andOn('e.statement_id', tx.raw('?', [statementId])))
-    .where({ 'l.reconciliation_id': rid, 'l.result': 'missing_in_ledger', 'e.direction': 'credit' })
+/** Missing credits of the statement after line `afterLineNo`, with their entry: not reversals,
+ *  except a refund of ours that came back booked as the reversal of our debit (a credit). Walked
+ *  from the statement's own entries in line order, so the cost follows the statement's size and
+ *  not the number of lines every earlier reconciliation left in the table. */
+export const missingCreditsPage = (tx: Knex.Transaction, rid: string, statementId: string, afterLineNo: number, limit: number) =>
+  tx('statement_entries as e')
+    .join('reconciliation_lines as l', (j) => j.on('l.line_no', 'e.line_no').andOn('l.reconciliation_id', tx.raw('?', [rid])))
+    .where({ 'e.statement_id': statementId, 'e.direction': 'credit', 'l.result': 'missing_in_ledger' })
     .where((q) => q.where('e.reversal', false).orWhereNotNull('e.return_reason_code'))
-    .where('l.id', '>', afterLineId)
-    .orderBy('l.id')
+    .where('e.line_no', '>', afterLineNo)
+    .orderBy('e.line_no')
     .limit(limit)
     .select('l.id as line_id', 'e.*');
 
@@ -236,7 +238,7 @@ export async function insertLineExceptions(tx: Knex.Transaction, rid: string): P
             CASE WHEN l.result = 'recovered' THEN now() END
        FROM reconciliation_lines l
       WHERE l.reconciliation_id = ? AND l.result IN ('recovered', 'missing_in_ledger', 'missing_in_bank', 'amount_mismatch', 'duplicate')
-      ORDER BY l.id`,
+      ORDER BY l.line_no, l.id`,
     [rid],
   );
 }

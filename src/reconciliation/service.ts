@@ -205,7 +205,7 @@ async function recoverLostCredits(tx: Knex.Transaction, tables: ReconcileDeps['t
     const rows = await repo.missingCreditsPage(tx, rid, ing.id, after, recoveryPageRows);
     if (rows.length === 0) return recovered;
     for (const e of rows) {
-      after = Number(e.line_id);
+      after = e.line_no;
       if (recovered >= statementRecoveriesMax) return recovered;
       const bookedAt = e.booked_at as Date;
       const credit: CreditEntry = {
