@@ -40,7 +40,9 @@ export const envSchema = z.object({
   BIDBOND_CALENDAR_FILE: z.string().optional(),
   BIDBOND_DEPOSIT_RATE_FILE: z.string().optional(),
   BIDBOND_LOAN_RATE_FILE: z.string().optional(),
-  /** Requests per minute per API key. */
+  /** PostgreSQL connections each api or worker process may hold; unset: dbPoolMax (db/knex.ts). */
+  BIDBOND_DB_POOL_MAX: z.coerce.number().int().min(1).max(100).optional(),
+  /** Requests per minute per API key (in any 60 seconds). */
   BIDBOND_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
   /** Time of day (Asia/Shanghai, HH:MM) at which each bank's statement is fetched. */
   BIDBOND_STATEMENT_TIME: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM').default('06:00'),

@@ -118,7 +118,7 @@ export async function createRuntime(
   opts: { log?: Logger; migrate?: boolean; relayOutbox?: boolean; tables?: BusinessTables; timing?: Timing } = {},
 ): Promise<Runtime> {
   const log = opts.log ?? createLogger(config);
-  const db = createDb(infra.databaseUrl);
+  const db = createDb(infra.databaseUrl, { poolMax: config.BIDBOND_DB_POOL_MAX });
   if (opts.migrate) {
     const applied = await migrateLatest(db);
     if (applied.length) log.info({ applied }, 'migrations applied');

@@ -24,6 +24,16 @@ export function statement(name: string, text: string): Statement {
   return { name: `bidbond.${name}`, text };
 }
 
+/** Every column of a row type, each named once (the compiler checks both), for a prepared
+ *  statement's result: a `*` is expanded when the statement is prepared, and once a migration
+ *  adds a column PostgreSQL refuses to run it again on that connection ("cached plan must not
+ *  change result type"), so every pooled connection would fail it until it closed. */
+export function columnList<Row>(alias: string | null, columns: { [K in keyof Row & string]: true }): string {
+  return Object.keys(columns)
+    .map((c) => (alias ? `${alias}.${c}` : c))
+    .join(', ');
+}
+
 interface ConnectionSource {
   acquireConnection(): Promise<ClientBase>;
   releaseConnection(conn: ClientBase): Promise<unknown>;

@@ -6,7 +6,7 @@ import { assert } from '../errors';
 import { assertFen } from '../domain/money';
 import { newId } from '../domain/ids';
 import type { AccountSpec } from './accounts';
-import { run, statement } from '../db/statements';
+import { columnList, run, statement } from '../db/statements';
 
 /** A journal with more legs than this is a bug (ours move money between two or three places). */
 export const journalPostingsMax = 100;
@@ -109,13 +109,16 @@ interface ExistingRow extends JournalRow {
 // Journals are inserted in (kind, ref) order and accounts in code order, so two batches that
 // share keys wait on each other instead of deadlocking. The accounts' foreign keys are checked at
 // the end of the statement, by which time the sibling insert has created them.
+const journalColumns = { id: true, kind: true, ref: true, memo: true, reverses_journal_id: true, posted_at: true } as const;
+const postingColumns = { id: true, journal_id: true, account: true, amount_fen: true, posted_at: true } as const;
+
 const writeBatch = statement('ledger.writeBatch', `
 WITH new_journals AS (
   INSERT INTO journals (id, kind, ref, memo, reverses_journal_id)
   SELECT id, kind, ref, memo, reverses FROM jsonb_to_recordset($1::jsonb) AS x(id text, kind text, ref text, memo text, reverses text)
   ORDER BY kind, ref
   ON CONFLICT (kind, ref) DO NOTHING
-  RETURNING *
+  RETURNING ${columnList<JournalRow>(null, journalColumns)}
 ), new_accounts AS (
   INSERT INTO ledger_accounts (code, type, bank_id, section_id, deposit_id)
   SELECT DISTINCT ON (code) code, type, bank_id, section_id, deposit_id
@@ -129,14 +132,14 @@ WITH new_journals AS (
   FROM jsonb_to_recordset($3::jsonb) AS p(n int, journal_id text, account text, amount_fen text)
   JOIN new_journals j ON j.id = p.journal_id
   ORDER BY p.n
-  RETURNING *
+  RETURNING ${columnList<PostingRow>(null, postingColumns)}
 )
-SELECT p.*, j.kind, j.ref, j.memo, j.reverses_journal_id, j.posted_at AS journal_posted_at
+SELECT ${columnList<PostingRow>('p', postingColumns)}, j.kind, j.ref, j.memo, j.reverses_journal_id, j.posted_at AS journal_posted_at
 FROM new_postings p JOIN new_journals j ON j.id = p.journal_id
 ORDER BY p.id`);
 
 const readPosted = statement('ledger.readPosted', `
-SELECT j.*, p.id AS posting_id, p.account AS posting_account, p.amount_fen AS posting_amount_fen, p.posted_at AS posting_posted_at
+SELECT ${columnList<JournalRow>('j', journalColumns)}, p.id AS posting_id, p.account AS posting_account, p.amount_fen AS posting_amount_fen, p.posted_at AS posting_posted_at
 FROM journals j
 JOIN postings p ON p.journal_id = j.id
 WHERE (j.kind, j.ref) IN (SELECT kind, ref FROM jsonb_to_recordset($1::jsonb) AS x(kind text, ref text))

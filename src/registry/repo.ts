@@ -1,6 +1,6 @@
 // Queries on the parties and the things bid on; each takes the unit of work.
 import type { Tx } from '../db/knex';
-import { run, statement } from '../db/statements';
+import { columnList, run, statement } from '../db/statements';
 import type { CreditReduction } from '../domain/creditReduction';
 
 export interface SectionRow {
@@ -95,7 +95,11 @@ export const findBidderByUscc = (tx: Tx, uscc: string) => tx<BidderRow>('bidders
 export const findTenderee = (tx: Tx, id: string) => tx<TendereeRow>('tenderees').where({ id }).first();
 export const findIssuer = (tx: Tx, id: string) => tx<IssuerRow>('issuers').where({ id }).first();
 // Read by every notification a bank sends: a prepared statement (db/statements.ts).
-const bankById = statement('registry.bankById', 'SELECT * FROM banks WHERE id = $1');
+const bankById = statement(
+  'registry.bankById',
+  `SELECT ${columnList<BankRow>(null, { id: true, name: true, bank_code: true, adapter: true, endpoint: true, trust_account_number: true, trust_account_name: true, virtual_account_prefix: true, created_at: true })}
+   FROM banks WHERE id = $1`,
+);
 export const findBank = async (tx: Tx, id: string): Promise<BankRow | undefined> => (await run<BankRow>(tx, bankById, [id]))[0];
 export const certificatesOf = (tx: Tx, ownerType: 'issuer' | 'bank', ownerId: string) =>
   tx<CertificateRow>('certificates').where({ owner_type: ownerType, owner_id: ownerId }).orderBy('added_at');
