@@ -51,9 +51,16 @@ export const depositRoutes: RouteDef<any, any, any>[] = [
     bodyMode: { kind: 'raw', maxBytes: notificationBodyBytesMax, contentTypes: notificationContentTypes },
     response: s.notificationAnswerOut,
     handler: async ({ tx, deps, sender, rawBody, req }) => {
-      const r = await receiveNotification(transactionOf(tx), deps.tables.calendar, sender!, rawBody ?? Buffer.alloc(0), req.get('content-type') ?? '');
+      const t = transactionOf(tx);
+      const r = await receiveNotification(t, deps.tables.calendar, sender!, rawBody ?? Buffer.alloc(0), req.get('content-type') ?? '');
       const notOurs = (r.body as { ignoredReasons?: { notOurAccount?: number } }).ignoredReasons?.notOurAccount ?? 0;
-      if (notOurs > 0 && !('replayed' in r && r.replayed)) deps.metrics.notificationEntriesIgnored.inc({ reason: 'not_our_account' }, notOurs);
+      // Counted once committed: a transaction aborted and run again would otherwise count twice.
+      if (notOurs > 0 && !('replayed' in r && r.replayed)) {
+        t.executionPromise.then(
+          () => deps.metrics.notificationEntriesIgnored.inc({ reason: 'not_our_account' }, notOurs),
+          () => undefined,
+        );
+      }
       return { status: r.status, body: r.body, headers: 'replayed' in r && r.replayed ? { 'Idempotent-Replayed': 'true' } : {} };
     },
   }),
