@@ -120,15 +120,19 @@ async function main(): Promise<void> {
     const signed = signedNotifications(notifications);
     // BENCH_CPU_PROFILE=file.cpuprofile profiles this pass alone (set-up, signing, pgbench left out).
     const profile = process.env.BENCH_CPU_PROFILE ? await startProfile() : undefined;
+    let statements = 0;
+    const countStatement = () => statements++;
+    rt.db.on('query', countStatement);
     const cpuBefore = process.cpuUsage();
     const { latencies, seconds } = await load(endpoint, signed, { concurrency }, answered);
     const cpu = process.cpuUsage(cpuBefore);
+    rt.db.off('query', countStatement);
     if (profile) writeFileSync(process.env.BENCH_CPU_PROFILE!, JSON.stringify(await profile()));
     const cpuMsPerCredit = (cpu.user + cpu.system) / 1000 / notifications;
     const credits = (await rt.db('credits').count({ n: '*' }))[0].n;
     const rate = notifications / seconds;
     console.log(`credit notifications: ${notifications} signed JSON notifications, concurrency ${concurrency}, ${bidderCount} bidders`);
-    console.log(`  bidbond     ${rate.toFixed(0)} credits/s   p50 ${pct(latencies, 50).toFixed(1)} ms   p95 ${pct(latencies, 95).toFixed(1)} ms   p99 ${pct(latencies, 99).toFixed(1)} ms   (${credits} credits recorded; ${cpuMsPerCredit.toFixed(2)} ms of the service's CPU per credit)`);
+    console.log(`  bidbond     ${rate.toFixed(0)} credits/s   p50 ${pct(latencies, 50).toFixed(1)} ms   p95 ${pct(latencies, 95).toFixed(1)} ms   p99 ${pct(latencies, 99).toFixed(1)} ms   (${credits} credits recorded; ${(statements / notifications).toFixed(1)} statements and ${cpuMsPerCredit.toFixed(2)} ms of the service's CPU per credit)`);
 
     // The reference: the same database server, the bare SQL of one credit, same concurrency.
     const scratch = mkdtempSync(path.join(os.tmpdir(), 'bb-pgbench-'));

@@ -59,15 +59,17 @@ export async function relayOutboxOnce(db: Knex, queues: Queues, opts: Partial<Jo
       .limit(outboxRelayBatchSize)
       .forUpdate()
       .skipLocked();
+    // One bulk add per queue: BullMQ sends a bulk in one pipeline, where one add per row waited
+    // for Redis each time (a batch of 1,000 credits asks for a receipt voucher each).
+    const byQueue = new Map<QueueName, { name: string; data: Record<string, unknown>; opts: JobsOptions }[]>();
     for (const r of rows) {
       const { __delayMs, ...data } = r.payload as Record<string, unknown>;
-      await queues[r.queue as QueueName].add(r.job_name, data, {
-        ...defaultJobOptions,
-        ...opts,
-        jobId: r.job_id,
-        delay: typeof __delayMs === 'number' ? __delayMs : undefined,
-      });
+      const queue = r.queue as QueueName;
+      let jobs = byQueue.get(queue);
+      if (!jobs) byQueue.set(queue, (jobs = []));
+      jobs.push({ name: r.job_name, data, opts: { ...defaultJobOptions, ...opts, jobId: r.job_id, delay: typeof __delayMs === 'number' ? __delayMs : undefined } });
     }
+    for (const [queue, jobs] of byQueue) await queues[queue].addBulk(jobs);
     if (rows.length) {
       await tx('outbox').whereIn('seq', rows.map((r) => r.seq.toString())).update({ dispatched_at: tx.fn.now() });
     }
