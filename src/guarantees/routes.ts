@@ -2,6 +2,7 @@
 // and claims. Parsing, access and presentation here; the use cases are in the services.
 import type { z } from 'zod';
 import { BadRequest, assert } from '../errors';
+import { parseJsonStrict, RepeatedJsonKey } from '../domain/json';
 import { defineRoute, transactionOf, type RouteDef } from '../http/route';
 import { guardPublicRoute } from '../http/rateLimit';
 import { listEnvelope } from '../http/schemas';
@@ -20,8 +21,9 @@ const webhookBody = { kind: 'raw' as const, maxBytes: s.guaranteeWebhookBytesMax
 function parseWebhookBody<T>(schema: z.ZodType<T>, rawBody: Buffer | undefined): T {
   let json: unknown;
   try {
-    json = JSON.parse((rawBody ?? Buffer.alloc(0)).toString('utf8'));
-  } catch {
+    json = parseJsonStrict((rawBody ?? Buffer.alloc(0)).toString('utf8'));
+  } catch (e) {
+    if (e instanceof RepeatedJsonKey) throw new BadRequest('repeated_key', `body ${e.message}`, e.path.replace(/^\$\.?/, ''));
     throw new BadRequest('malformed_json', 'the request body is not valid JSON');
   }
   const parsed = schema.safeParse(json);

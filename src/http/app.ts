@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { authenticate, type Caller } from './auth';
 import { cookieOptionsFor } from '../users/sessions';
 import type { AppDeps } from './deps';
+import { parseJsonStrict, RepeatedJsonKey } from '../domain/json';
 import { enforceRateLimit } from './rateLimit';
 import { requestFingerprint, runIdempotent, validateIdempotencyKey } from './idempotency';
 import { buildOpenApi } from './openapi';
@@ -277,8 +278,9 @@ function mountRoute(app: express.Express, deps: AppDeps, route: RouteDef<any, an
       } else {
         if (!req.is('application/json')) throw new UnsupportedMediaType('application/json');
         try {
-          body = JSON.parse(raw.toString('utf8'));
-        } catch {
+          body = parseJsonStrict(raw.toString('utf8'));
+        } catch (e) {
+          if (e instanceof RepeatedJsonKey) throw new BadRequest('repeated_key', `body ${e.message}`, e.path.replace(/^\$\.?/, ''));
           throw new BadRequest('malformed_json', 'the request body is not valid JSON');
         }
       }

@@ -14,6 +14,8 @@ import { parseReversal, reverseTransfer } from './reversals';
 import { parseReturn, returnPayment } from './returns';
 import { parseInterest, postInterest } from './interest';
 import { formatAmount } from '../domain/money';
+import { parseJsonStrict, RepeatedJsonKey } from '../domain/json';
+import { sendError } from './httpSupport';
 import { emptyBody, isStorableText, strictBody } from './bodies';
 
 /** Customer API bodies are small JSON objects. */
@@ -39,7 +41,25 @@ export async function loadFaultSettings(ctx: Pick<SandboxContext, 'db' | 'config
 
 export function customerRoutes(ctx: SandboxContext): Router {
   const router = Router();
-  router.use('/sandbox', express.json({ limit: customerBodyBytesMax }));
+  // A body naming a key twice is refused as the service refuses it (domain/json.ts): body-parser
+  // keeps the last, so its verify hook notes the repetition and the next handler answers.
+  router.use(
+    '/sandbox',
+    express.json({
+      limit: customerBodyBytesMax,
+      verify: (req, _res, buf) => {
+        try {
+          parseJsonStrict(buf.toString('utf8'));
+        } catch (e) {
+          if (e instanceof RepeatedJsonKey) (req as Request & { repeatedKey?: string }).repeatedKey = e.path;
+        }
+      },
+    }),
+    (req: Request & { repeatedKey?: string }, res: Response, next: () => void) => {
+      if (req.repeatedKey) return sendError(res, 400, 'invalid_request', `body ${req.repeatedKey}: key repeated in one object`, req.repeatedKey.replace(/^\$\.?/, ''));
+      next();
+    },
+  );
 
   router.get('/sandbox/health', async (_req: Request, res: Response) => {
     await ctx.db.raw('SELECT 1');

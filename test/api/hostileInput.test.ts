@@ -452,6 +452,18 @@ describe("the sandbox bank's customer API reads its bodies as strictly as the se
     expect((await api(sandbox, 'GET', `/sandbox/accounts/${number}`)).status).toBe(404);
   });
 
+  test('opening an account with a key named twice is a 400 naming it, and no account is opened', async () => {
+    const number = uniqueNumber();
+    const res = await fetch(`${sandbox.url}/sandbox/accounts`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: `{"number":"${number}","name":"投标人乙","bankCode":"${sandboxBankCode}","balance":"1.00","balance":"1000000.00"}`,
+    });
+    const text = await res.text();
+    refusal({ status: res.status, body: JSON.parse(text), text, headers: res.headers }, 'balance');
+    expect((await api(sandbox, 'GET', `/sandbox/accounts/${number}`)).status).toBe(404);
+  });
+
   test.each([
     ['an array', [{ number: '6222000000000001' }]],
     ['a string', 'open'],

@@ -9,7 +9,7 @@ import path from 'node:path';
 import request from 'supertest';
 import type { Express } from 'express';
 import type { Runtime } from '../../src/runtime';
-import { bearer, keyFor, startTestRuntime, testApp } from '../support/runtime';
+import { bearer, keyFor, startTestRuntime, testApp, uniqueUscc } from '../support/runtime';
 import { DepositWorld, entry, jsonNotification, randomDigits, type Bank } from './deposits.support';
 import { World } from './guaranteesFixtures';
 import { buildCamt054 } from '../../src/banks/iso20022/camt054';
@@ -363,6 +363,28 @@ describe("issuer webhook bodies are as strict as the bank's notices", () => {
       expect(res.body.error).toMatchObject({ code: 'bank_message_invalid', param: field });
     }
     expect(await creditRefs(bank)).toEqual([]);
+  });
+
+  test('a key named twice in one object is refused on every JSON body (a notice, an issuance, the API), and nothing is booked', async () => {
+    const bank = await w.bank();
+    const section = await w.section(bank.id);
+    const a = await payer(section.id, '某建设集团有限公司');
+    const good = JSON.stringify(entry(a.va, '1.00', { name: '某建设集团有限公司', number: a.number }));
+    const twice = good.replace('"amount":"1.00"', () => '"amount":"1.00","amount":"50000.00"');
+    expect(twice).not.toBe(good);
+    const notice = await w.notify(bank, `{"eventId":"evt-${randomDigits(8)}","entries":[${twice}]}`);
+    expect([notice.status, notice.body.error?.code, notice.body.error?.param]).toEqual([400, 'bank_message_invalid', '$.entries[0].amount']);
+    expect(await creditRefs(bank)).toEqual([]);
+
+    const sc = await g.scene('insurance');
+    const body = g.issuance(sc);
+    const raw = Buffer.from(JSON.stringify(body).replace(/^\{/, () => `{"amount":"1.00",`));
+    const issued = await g.signed(`/v1/issuers/${sc.issuer.id}/guarantees`, undefined, sc.issuer, { raw });
+    expect([issued.status, issued.body.error?.code, issued.body.error?.param]).toEqual([400, 'repeated_key', 'amount']);
+    expect(await rt.db('guarantees').where({ number: body.number }).first()).toBeUndefined();
+
+    const tenderee = await request(app).post('/v1/tenderees').set(bearer(w.centre)).set('Content-Type', 'application/json').send(`{"name":"招标人","name":"另一个招标人","uscc":"${uniqueUscc()}"}`);
+    expect([tenderee.status, tenderee.body.error?.code, tenderee.body.error?.param]).toEqual([400, 'repeated_key', 'name']);
   });
 
   test.each([10_000, 100_000])('JSON nested %i levels deep is a 400 on the bank notification and the issuance webhook, and the next call is served', async (levels) => {

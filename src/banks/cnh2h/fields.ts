@@ -2,6 +2,7 @@
 // presence and length, and every error names the field it is about.
 import { BankMessageInvalid } from '../types';
 import { parseBankDecimal } from '../../domain/money';
+import { parseJsonStrict, RepeatedJsonKey } from '../../domain/json';
 import { shanghaiParts } from '../iso20022/time';
 import { cnh2hBodyBytesMax, cnh2hRetCodeOk, type Cnh2hEnvelopeOptions, type Cnh2hRequestHead, type Cnh2hResponse, type Cnh2hResponseHead } from './types';
 
@@ -39,8 +40,9 @@ export function cnh2hReadJson(input: unknown, what: string): Record<string, unkn
     const bytes = Buffer.isBuffer(input) ? input.length : Buffer.byteLength(input, 'utf8');
     if (bytes > cnh2hBodyBytesMax) throw new BankMessageInvalid(`${what}: body of ${bytes} bytes exceeds ${cnh2hBodyBytesMax}`);
     try {
-      value = JSON.parse(Buffer.isBuffer(input) ? input.toString('utf8') : input);
+      value = parseJsonStrict(Buffer.isBuffer(input) ? input.toString('utf8') : input);
     } catch (err) {
+      if (err instanceof RepeatedJsonKey) throw new BankMessageInvalid(`${what}: ${err.message}`, err.path);
       throw new BankMessageInvalid(`${what}: not JSON (${(err as Error).message})`);
     }
   }
