@@ -130,4 +130,17 @@ export function entry(virtualAccount: string, amount: string, debtor: { name: st
   };
 }
 
+/** Every item of a list route, page after page: other files of the run add to the same lists,
+ *  so what a test made need not be on the first page. */
+export async function everyPage<T>(app: Express, key: string, pathAndQuery: string): Promise<T[]> {
+  const out: T[] = [];
+  for (let cursor = ''; ; ) {
+    const page = await request(app).get(`${pathAndQuery}${pathAndQuery.includes('?') ? '&' : '?'}limit=100${cursor}`).set(bearer(key));
+    if (page.status !== 200) throw new Error(`GET ${pathAndQuery}: ${page.status} ${JSON.stringify(page.body)}`);
+    out.push(...(page.body.data as T[]));
+    if (!page.body.hasMore) return out;
+    cursor = `&cursor=${page.body.nextCursor}`;
+  }
+}
+
 export const jsonNotification = (entries: unknown[], eventId = `evt-${Date.now()}-${randomDigits(8)}`) => JSON.stringify({ eventId, entries });

@@ -2,7 +2,7 @@ import request from 'supertest';
 import type { Express } from 'express';
 import type { Runtime } from '../../src/runtime';
 import { bearer, keyFor, startTestRuntime, testApp } from '../support/runtime';
-import { DepositWorld, entry, jsonNotification, type Bank } from './deposits.support';
+import { DepositWorld, entry, everyPage, jsonNotification, type Bank } from './deposits.support';
 
 let rt: Runtime;
 let app: Express;
@@ -163,8 +163,7 @@ describe('credit notifications (JSON) and the deposit rules', () => {
     const e = entry(`${bank.prefix}99999999999`, '1234.56', { name: '某公司', number: '6222333344445555666' });
     const res = await w.notify(bank, jsonNotification([e]));
     expect(res.body.accepted).toBe(1);
-    const list = await request(app).get('/v1/deposits?status=suspense&limit=100').set(bearer(w.centre));
-    const found = list.body.data.find((d: { id: string }) => d.id === res.body.depositIds[0]);
+    const found = (await everyPage<any>(app, w.centre, '/v1/deposits?status=suspense')).find((d) => d.id === res.body.depositIds[0]);
     expect(found).toMatchObject({ status: 'suspense', amount: '1234.56', sectionId: null, bidderId: null });
     expect(found.credit).toMatchObject({ entryRef: e.entryRef, virtualAccount: e.virtualAccount, debtor: { name: '某公司', accountNumber: '6222333344445555666', bankCode: '102100099996' }, remittance: '投标保证金' });
     expect(await refundsOf(found.id)).toHaveLength(0);

@@ -10,7 +10,7 @@ import request from 'supertest';
 import type { Express } from 'express';
 import type { Runtime } from '../../src/runtime';
 import { bearer, keyFor, startTestRuntime, testApp, uniqueUscc } from '../support/runtime';
-import { DepositWorld, entry, jsonNotification, randomDigits, type Bank } from './deposits.support';
+import { DepositWorld, entry, everyPage, jsonNotification, randomDigits, type Bank } from './deposits.support';
 import { World } from './guaranteesFixtures';
 import { buildCamt054 } from '../../src/banks/iso20022/camt054';
 import type { CreditEntry } from '../../src/banks/types';
@@ -73,9 +73,7 @@ async function exceptionsOf(bank: Bank, kind?: string) {
 }
 
 async function suspenseOf(bank: Bank) {
-  const res = await request(app).get('/v1/deposits?status=suspense&limit=100').set(bearer(w.centre));
-  expect(res.status).toBe(200);
-  return (res.body.data as { bankId: string }[]).filter((d) => d.bankId === bank.id);
+  return (await everyPage<{ bankId: string }>(app, w.centre, '/v1/deposits?status=suspense')).filter((d) => d.bankId === bank.id);
 }
 
 /** The trust account in the ledger; every journal balances. */

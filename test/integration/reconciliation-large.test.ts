@@ -13,6 +13,7 @@ import type { Runtime } from '../../src/runtime';
 import request from 'supertest';
 import { recoveryPageRows } from '../../src/reconciliation/service';
 import { DepositWorld } from '../api/deposits.support';
+import { createIsolatedDatabase, type IsolatedDatabase } from '../support/isolatedDatabase';
 import { bearer, keyFor, startTestRuntime, testApp } from '../support/runtime';
 
 const entriesN = 100_000;
@@ -26,8 +27,13 @@ let app: Express;
 let server: Server;
 let centre: string;
 
+let isolated: IsolatedDatabase;
+
 beforeAll(async () => {
-  rt = await startTestRuntime();
+  // A database of its own: a day of 100,000 lines and hundreds of suspense deposits would crowd
+  // the lists other files of the run read.
+  isolated = await createIsolatedDatabase('reconlarge');
+  rt = await startTestRuntime({ DATABASE_URL: isolated.url, BIDBOND_QUEUE_PREFIX: isolated.queuePrefix });
   app = testApp(rt);
   server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
@@ -37,6 +43,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await new Promise((r) => server?.close(r));
   await rt?.close();
+  await isolated?.drop();
 });
 
 function* entries(date: string): Generator<StatementEntry> {

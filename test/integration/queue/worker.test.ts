@@ -7,18 +7,24 @@ import { voucherRenderAttemptsMax } from '../../../src/vouchers/service';
 import { renderJob, requestUnrenderableVoucher, unrenderableError } from '../vouchers/unrenderable';
 import { housekeepingJobs, sweepOnce } from '../../../src/queue/housekeeping';
 import { allSweepers } from '../../../src/app/worker';
+import { createIsolatedDatabase, type IsolatedDatabase } from '../../support/isolatedDatabase';
 import { startTestRuntime } from '../../support/runtime';
 
+let isolated: IsolatedDatabase;
 let rt: Runtime;
 let workers: RunningWorkers;
 
 beforeAll(async () => {
-  rt = await startTestRuntime();
+  // A database and queues of its own: these workers render every voucher and run every sweep
+  // they find, which in the run's shared database would be other files' work.
+  isolated = await createIsolatedDatabase('worker');
+  rt = await startTestRuntime({ DATABASE_URL: isolated.url, BIDBOND_QUEUE_PREFIX: isolated.queuePrefix });
   workers = await startWorkers(rt, process.env.REDIS_URL!, { ...voucherJobHandlers, ...housekeepingJobs(allSweepers()) });
 });
 afterAll(async () => {
-  await workers.close();
-  await rt.close();
+  await workers?.close();
+  await rt?.close();
+  await isolated?.drop();
 });
 
 async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
