@@ -13,7 +13,7 @@
 //   npx tsx bench/notification-batch.ts [credits=10000]
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,7 +35,7 @@ import { ensureDevPki } from '../src/pki/devPki';
 import { signMessage } from '../src/pki/messageSignature';
 import { createLogger } from '../src/runtime';
 import { reportRows } from './table';
-import { digits, cnaps } from './support';
+import { digits, cnaps, startProfile } from './support';
 
 const creditCount = Number(process.argv[2] ?? 10_000);
 const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -120,6 +120,9 @@ async function main(): Promise<void> {
     const res = await fetch(`${base}/v1/banks/${bank.id}/notifications`, { method: 'POST', headers: { 'Content-Type': 'application/xml', ...headers }, body });
     const receipt = (await res.json()) as Record<string, unknown>;
     const answeredSeconds = (performance.now() - started) / 1000;
+    const cpuAtAnswer = process.cpuUsage();
+    // BENCH_CPU_PROFILE=file.cpuprofile profiles the work after the answer (batches, jobs).
+    const profile = process.env.BENCH_CPU_PROFILE ? await startProfile() : undefined;
     if (res.status !== 202 && res.status !== 200) throw new Error(`notification: ${res.status} ${JSON.stringify(receipt)}`);
     // Polled on the notification's own row (a count over the deposits would load the database
     // it measures); once it is done, every deposit is counted.
@@ -130,6 +133,9 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, pollIntervalMs));
     }
     const validSeconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuAtAnswer);
+    if (profile) writeFileSync(process.env.BENCH_CPU_PROFILE!, JSON.stringify(await profile()));
+    const workCpuSeconds = (cpu.user + cpu.system) / 1e6;
     const [{ valid }] = (await rt.db.raw(`SELECT count(*)::int AS valid FROM deposits d JOIN credits c ON c.id = d.credit_id WHERE c.bank_id = ? AND c.message_id = ? AND d.status = 'valid'`, [bank.id, messageId])).rows;
     if (valid !== creditCount) throw new Error(`${valid} of ${creditCount} deposits valid`);
     const outcome = await call('GET', `/v1/banks/${bank.id}/notifications/${messageId}?limit=1`);
@@ -153,7 +159,7 @@ async function main(): Promise<void> {
 
     console.log(`camt.054 of ${creditCount} credits (${(body.length / 1e6).toFixed(1)} MB), one per bidder of one section:`);
     console.log(`  bidbond     answered ${res.status} in ${answeredSeconds.toFixed(2)} s (${JSON.stringify(receipt)})`);
-    console.log(`              all ${valid} deposits valid ${validSeconds.toFixed(2)} s after sending; outcome ${outcome.status}, accepted ${outcome.accepted}`);
+    console.log(`              all ${valid} deposits valid ${validSeconds.toFixed(2)} s after sending; outcome ${outcome.status}, accepted ${outcome.accepted}; this process (api and worker) used ${workCpuSeconds.toFixed(2)} CPU s from the answer to the last deposit`);
     console.log(`  reference   ${refSeconds.toFixed(2)} s   psql writing the same rows set-based in one transaction`);
     reportRows([
       {
