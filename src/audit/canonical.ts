@@ -45,8 +45,10 @@ export function toJsonSafe(value: unknown): unknown {
   for (const k of Object.keys(object).sort()) {
     const v = object[k];
     if (v === undefined) continue;
-    // A key named __proto__ is an own property in JSON.parse's result, not the prototype.
-    Object.defineProperty(out, k, { value: toJsonSafe(v), enumerable: true, writable: true, configurable: true });
+    // A key named __proto__ is an own property in JSON.parse's result, not the prototype;
+    // every other key is assigned (defining each one turned the objects into slow dictionaries).
+    if (k === '__proto__') Object.defineProperty(out, k, { value: toJsonSafe(v), enumerable: true, writable: true, configurable: true });
+    else out[k] = toJsonSafe(v);
   }
   return out;
 }
