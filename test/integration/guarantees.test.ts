@@ -10,6 +10,7 @@ import { checkMessageSignature } from '../../src/pki/messageSignature';
 import { startWorkers, type RunningWorkers } from '../../src/queue/worker';
 import { guaranteeJobHandlers } from '../../src/guarantees/jobs';
 import { releaseGuaranteesForSection, secureGuaranteesAtOpening } from '../../src/guarantees/lifecycle';
+import { createIsolatedDatabase, type IsolatedDatabase } from '../support/isolatedDatabase';
 import { bankCode, bearer, keyFor, startTestRuntime, testApp } from '../support/runtime';
 import { World } from '../api/guaranteesFixtures';
 
@@ -55,8 +56,12 @@ let workers: RunningWorkers;
 let issuerServer: TestIssuerServer;
 let callbackUrl: string;
 
+let isolated: IsolatedDatabase;
+
 beforeAll(async () => {
-  rt = await startTestRuntime();
+  // A database and queues of its own: these workers act on every guarantee job they find.
+  isolated = await createIsolatedDatabase('guarantees');
+  rt = await startTestRuntime({ DATABASE_URL: isolated.url, BIDBOND_QUEUE_PREFIX: isolated.queuePrefix });
   app = testApp(rt);
   w = await new World(rt, app).init();
   issuerServer = new TestIssuerServer(rt.signer.certPem, rt.signer.fingerprint);
@@ -64,9 +69,10 @@ beforeAll(async () => {
   workers = await startWorkers(rt, process.env.REDIS_URL!, guaranteeJobHandlers);
 });
 afterAll(async () => {
-  await workers.close();
-  await issuerServer.stop();
-  await rt.close();
+  await workers?.close();
+  await issuerServer?.stop();
+  await rt?.close();
+  await isolated?.drop();
 });
 
 async function until<T>(what: string, f: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
