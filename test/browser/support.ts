@@ -94,9 +94,19 @@ export interface AxeViolation {
   nodes: string[];
 }
 
+/** How long an accessibility check waits for the page's animations to end. */
+export const animationsSettleMsMax = 5_000;
+
 /** The page's serious and critical accessibility violations (WCAG 2 A and AA rules). Evaluated
  *  through the debugging protocol, which the pages' Content-Security-Policy does not apply to. */
 export async function accessibilityViolations(page: Page): Promise<AxeViolation[]> {
+  // Colours are judged once every finite animation and transition has ended: a message fading
+  // in has, mid-way, a contrast that is not its own (spinners, which never end, are left alone).
+  await page.evaluate(async (waitMs) => {
+    const d = (globalThis as unknown as { document: { getAnimations(): { finished: Promise<unknown>; effect: { getTiming(): { iterations?: number } } | null }[] } }).document;
+    const finite = d.getAnimations().filter((a) => a.effect?.getTiming().iterations !== Infinity);
+    await Promise.race([Promise.all(finite.map((a) => a.finished.catch(() => undefined))), new Promise((r) => setTimeout(r, waitMs))]);
+  }, animationsSettleMsMax);
   await page.evaluate(axeSource);
   // Runs in the page; the project's types have no DOM, so the page's globals are reached untyped.
   const result = await page.evaluate(async (tags) => {
