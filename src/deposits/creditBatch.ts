@@ -14,9 +14,9 @@ import { newId } from '../domain/ids';
 import { formatAmount } from '../domain/money';
 import { requirementKey, requirementsFor } from '../credit/service';
 import type { CreditEntry } from '../banks/types';
-import type { BankRow, SectionRow } from '../registry/repo';
+import { sectionColumns, type BankRow, type SectionRow } from '../registry/repo';
 import { depositAccountSpec, journalsPerBatchMax, postJournals, suspenseAccountSpec, trustAccountSpec, type AccountSpec, type JournalInput } from '../ledger';
-import type * as repo from './repo';
+import * as repo from './repo';
 import { recordBankException } from './exceptions';
 import { announceVerdict, eventOf, receiptCreditOf, receiptRows, requestReceipts, scheduleRefundsOwed, type Receipt, type ReceiptCredit, type ReceiptRow } from './creditEffects';
 import { r4Currency } from './rules';
@@ -40,11 +40,6 @@ const bankActor = (bankId: string): Actor => ({ type: 'bank', id: bankId });
 // and the event sees its deposit, or the event first and the credit sees the section's new
 // status). Locks are taken in account order, so two batches wait for each other instead of
 // deadlocking; rows locked after a wait are read at their latest version.
-const sectionColumns = columnList<SectionRow>('s', {
-  id: true, project_code: true, section_code: true, name: true, tenderee_id: true, regime: true, estimated_price_fen: true, deposit_amount_fen: true, deposit_cap_fen: true,
-  currency: true, bid_deadline: true, bid_validity_days: true, deposit_bank_id: true, accepted_security: true, guarantee_bank_match: true, credit_reductions: true, status: true,
-  created_at: true, winner_bidder_id: true, opened_at: true, evaluation_report_at: true, award_notice_at: true, contract_signed_at: true, terminated_at: true, termination_reason: true,
-});
 const claimAndLock = statement(
   'deposits.claimAndLock',
   `WITH claimed AS (
@@ -55,7 +50,7 @@ const claimAndLock = statement(
      ON CONFLICT (bank_id, entry_ref) DO NOTHING
      RETURNING id, virtual_account
    ), locked AS (
-     SELECT da.virtual_account AS da_virtual_account, da.bidder_id AS da_bidder_id, b.basic_account_number AS da_basic_number, b.basic_account_name AS da_basic_name, ${sectionColumns}
+     SELECT da.virtual_account AS da_virtual_account, da.bidder_id AS da_bidder_id, b.basic_account_number AS da_basic_number, b.basic_account_name AS da_basic_name, ${columnList<SectionRow>('s', sectionColumns)}
      FROM deposit_accounts da JOIN sections s ON s.id = da.section_id JOIN bidders b ON b.id = da.bidder_id
      WHERE da.bank_id = $2 AND da.virtual_account IN (SELECT virtual_account FROM claimed)
      ORDER BY da.virtual_account
@@ -273,10 +268,7 @@ export async function holdForeignCurrency(tx: Knex.Transaction, bank: BankRow, m
 
 const creditByRef = statement(
   'deposits.creditByRef',
-  `SELECT ${columnList<repo.CreditRow>(null, {
-    id: true, bank_id: true, entry_ref: true, message_id: true, virtual_account: true, amount_fen: true, currency: true, booked_at: true, value_date: true, debtor_name: true,
-    debtor_account: true, debtor_bank_code: true, remittance: true, end_to_end_id: true, booking_date_only: true, notified_at: true, received_at: true,
-  })}
+  `SELECT ${columnList<repo.CreditRow>(null, repo.creditColumns)}
    FROM credits WHERE bank_id = $1 AND entry_ref = $2`,
 );
 

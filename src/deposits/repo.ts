@@ -48,6 +48,12 @@ export interface CreditRow {
   received_at: Date;
 }
 
+/** Every column of a credit, for prepared statements that read one (db/statements.ts columnList). */
+export const creditColumns: { [K in keyof CreditRow]: true } = {
+  id: true, bank_id: true, entry_ref: true, message_id: true, virtual_account: true, amount_fen: true, currency: true, booked_at: true, value_date: true, debtor_name: true,
+  debtor_account: true, debtor_bank_code: true, remittance: true, end_to_end_id: true, booking_date_only: true, notified_at: true, received_at: true,
+};
+
 export interface DepositRow {
   id: string;
   credit_id: string;

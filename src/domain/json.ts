@@ -8,6 +8,11 @@ export class RepeatedJsonKey extends Error {
   constructor(readonly path: string) {
     super(`${path}: key repeated in one object`);
   }
+
+  /** The path as an API error's param names a field (`entries[0].amount`). */
+  get param(): string {
+    return this.path.replace(/^\$\.?/, '');
+  }
 }
 
 /** JSON.parse of `text`, refusing an object that repeats a key (compared after unescaping, so

@@ -2,8 +2,7 @@
 // and claims. Parsing, access and presentation here; the use cases are in the services.
 import type { z } from 'zod';
 import { BadRequest, assert } from '../errors';
-import { parseJsonStrict, RepeatedJsonKey } from '../domain/json';
-import { defineRoute, transactionOf, type RouteDef } from '../http/route';
+import { defineRoute, parseJsonBody, transactionOf, type RouteDef } from '../http/route';
 import { guardPublicRoute } from '../http/rateLimit';
 import { listEnvelope } from '../http/schemas';
 import type { WebhookSender } from '../http/webhookAuth';
@@ -19,14 +18,7 @@ const webhookBody = { kind: 'raw' as const, maxBytes: s.guaranteeWebhookBytesMax
 
 /** Webhook bodies arrive raw (their bytes are signed and replays compared by them). */
 function parseWebhookBody<T>(schema: z.ZodType<T>, rawBody: Buffer | undefined): T {
-  let json: unknown;
-  try {
-    json = parseJsonStrict((rawBody ?? Buffer.alloc(0)).toString('utf8'));
-  } catch (e) {
-    if (e instanceof RepeatedJsonKey) throw new BadRequest('repeated_key', `body ${e.message}`, e.path.replace(/^\$\.?/, ''));
-    throw new BadRequest('malformed_json', 'the request body is not valid JSON');
-  }
-  const parsed = schema.safeParse(json);
+  const parsed = schema.safeParse(parseJsonBody(rawBody ?? Buffer.alloc(0)));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     // An unknown field is named itself, as every other body's is (http/app.ts): "body" or

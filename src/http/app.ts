@@ -10,11 +10,10 @@ import { randomUUID } from 'node:crypto';
 import { authenticate, type Caller } from './auth';
 import { cookieOptionsFor } from '../users/sessions';
 import type { AppDeps } from './deps';
-import { parseJsonStrict, RepeatedJsonKey } from '../domain/json';
 import { enforceRateLimit } from './rateLimit';
 import { requestFingerprint, runIdempotent, validateIdempotencyKey } from './idempotency';
 import { buildOpenApi } from './openapi';
-import type { HandlerResult, RouteContext, RouteDef } from './route';
+import { parseJsonBody, type HandlerResult, type RouteContext, type RouteDef } from './route';
 import { authenticateWebhook } from './webhookAuth';
 import { mountConsole } from './console';
 import { translateDbError } from '../db/errors';
@@ -277,12 +276,7 @@ function mountRoute(app: express.Express, deps: AppDeps, route: RouteDef<any, an
         body = {};
       } else {
         if (!req.is('application/json')) throw new UnsupportedMediaType('application/json');
-        try {
-          body = parseJsonStrict(raw.toString('utf8'));
-        } catch (e) {
-          if (e instanceof RepeatedJsonKey) throw new BadRequest('repeated_key', `body ${e.message}`, e.path.replace(/^\$\.?/, ''));
-          throw new BadRequest('malformed_json', 'the request body is not valid JSON');
-        }
+        body = parseJsonBody(raw);
       }
       if (route.body) {
         const parsed = route.body.safeParse(body);

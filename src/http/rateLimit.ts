@@ -7,7 +7,6 @@
 // every api process. When Redis is unreachable the request is let through: refusing all traffic
 // because the limiter is down would turn a cache outage into a service outage. /readyz reports
 // Redis separately.
-import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type Redis from 'ioredis';
 import { RateLimited } from '../errors';
@@ -17,36 +16,35 @@ import type { AppDeps } from './deps';
 export const rateLimitWindowSeconds = 60;
 
 // KEYS[1] the log; ARGV[1] the limit, ARGV[2] the window in ms. Answers 0 when admitted, else the
-// milliseconds until the oldest logged request leaves the window.
+// milliseconds until the oldest logged request leaves the window. A member is its time and the
+// log's size then, unique: within one millisecond the size only grows.
 const slidingLogScript = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local window = tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then
+local size = redis.call('ZCARD', KEYS[1])
+if size >= tonumber(ARGV[1]) then
   local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
   return math.max(1, tonumber(oldest[2]) + window - now)
 end
-local seq = redis.call('INCR', KEYS[1] .. ':seq')
-redis.call('ZADD', KEYS[1], now, now .. ':' .. seq)
+redis.call('ZADD', KEYS[1], now, now .. ':' .. size)
 redis.call('PEXPIRE', KEYS[1], window)
-redis.call('PEXPIRE', KEYS[1] .. ':seq', window)
 return 0
 `;
-const slidingLogSha = createHash('sha1').update(slidingLogScript).digest('hex');
+const slidingLogCommand = 'bidbondSlidingLog';
+type SlidingLogRedis = Redis & { [slidingLogCommand]: (key: string, limit: number, windowMs: number) => Promise<number> };
+
+/** ioredis sends the script by its digest, and the script itself once after Redis has lost it. */
+function slidingLogRedis(redis: Redis): SlidingLogRedis {
+  if (typeof (redis as unknown as Record<string, unknown>)[slidingLogCommand] !== 'function') redis.defineCommand(slidingLogCommand, { numberOfKeys: 1, lua: slidingLogScript });
+  return redis as unknown as SlidingLogRedis;
+}
 
 export async function enforceRateLimit(redis: Redis, prefix: string, keyId: string, perMinute: number): Promise<void> {
-  const key = `${prefix}:ratelimit:${keyId}`;
-  const windowMs = String(rateLimitWindowSeconds * 1000);
   let waitMs: number;
   try {
-    waitMs = Number(
-      await redis.evalsha(slidingLogSha, 1, key, String(perMinute), windowMs).catch((e: Error) => {
-        // The script cache is empty after a Redis restart: send the script itself once.
-        if (!String(e.message).startsWith('NOSCRIPT')) throw e;
-        return redis.eval(slidingLogScript, 1, key, String(perMinute), windowMs);
-      }),
-    );
+    waitMs = Number(await slidingLogRedis(redis)[slidingLogCommand](`${prefix}:ratelimit:${keyId}`, perMinute, rateLimitWindowSeconds * 1000));
   } catch {
     return;
   }

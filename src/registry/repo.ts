@@ -33,6 +33,13 @@ export interface SectionRow {
   termination_reason: string | null;
 }
 
+/** Every column of a section, for prepared statements that read one (db/statements.ts columnList). */
+export const sectionColumns: { [K in keyof SectionRow]: true } = {
+  id: true, project_code: true, section_code: true, name: true, tenderee_id: true, regime: true, estimated_price_fen: true, deposit_amount_fen: true, deposit_cap_fen: true,
+  currency: true, bid_deadline: true, bid_validity_days: true, deposit_bank_id: true, accepted_security: true, guarantee_bank_match: true, credit_reductions: true, status: true,
+  created_at: true, winner_bidder_id: true, opened_at: true, evaluation_report_at: true, award_notice_at: true, contract_signed_at: true, terminated_at: true, termination_reason: true,
+};
+
 type SectionLifecycleColumn = 'status' | 'created_at' | 'winner_bidder_id' | 'opened_at' | 'evaluation_report_at' | 'award_notice_at' | 'contract_signed_at' | 'terminated_at' | 'termination_reason';
 
 export interface BidderRow {

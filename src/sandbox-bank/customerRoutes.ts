@@ -51,12 +51,12 @@ export function customerRoutes(ctx: SandboxContext): Router {
         try {
           parseJsonStrict(buf.toString('utf8'));
         } catch (e) {
-          if (e instanceof RepeatedJsonKey) (req as Request & { repeatedKey?: string }).repeatedKey = e.path;
+          if (e instanceof RepeatedJsonKey) (req as Request & { repeatedKey?: RepeatedJsonKey }).repeatedKey = e;
         }
       },
     }),
-    (req: Request & { repeatedKey?: string }, res: Response, next: () => void) => {
-      if (req.repeatedKey) return sendError(res, 400, 'invalid_request', `body ${req.repeatedKey}: key repeated in one object`, req.repeatedKey.replace(/^\$\.?/, ''));
+    (req: Request & { repeatedKey?: RepeatedJsonKey }, res: Response, next: () => void) => {
+      if (req.repeatedKey) return sendError(res, 400, 'invalid_request', `body ${req.repeatedKey.message}`, req.repeatedKey.param);
       next();
     },
   );

@@ -37,7 +37,7 @@ const period = { from: addCalendarDays(today, -30), to: today };
 
 beforeAll(async () => {
   isolated = await createIsolatedDatabase('statsvoucher');
-  rt = await startTestRuntime({ DATABASE_URL: isolated.url, BIDBOND_QUEUE_PREFIX: isolated.queuePrefix });
+  rt = await startTestRuntime({ ...isolated.env });
   app = testApp(rt);
   workers = await startWorkers(rt, process.env.REDIS_URL!, voucherJobHandlers);
   centre = await keyFor(rt, 'centre');

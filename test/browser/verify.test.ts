@@ -92,7 +92,7 @@ async function paidReceipt(w: DepositWorld, bank: Bank, sectionId: string, centr
 
 beforeAll(async () => {
   isolated = await createIsolatedDatabase('verifypages');
-  stack = await startBrowserStack({ DATABASE_URL: isolated.url, BIDBOND_QUEUE_PREFIX: isolated.queuePrefix });
+  stack = await startBrowserStack({ ...isolated.env });
   app = testApp(stack.rt);
   workers = await startWorkers(stack.rt, process.env.REDIS_URL!, voucherJobHandlers);
   tmp = mkdtempSync(path.join(os.tmpdir(), 'bb-verify-pages-'));

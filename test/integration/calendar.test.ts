@@ -33,7 +33,7 @@ function bidbond(args: string[]) {
 
 beforeAll(async () => {
   isolated = await createIsolatedDatabase('calendar');
-  rt = await startTestRuntime({ DATABASE_URL: isolated.url, BIDBOND_QUEUE_PREFIX: isolated.queuePrefix });
+  rt = await startTestRuntime({ ...isolated.env });
   app = testApp(rt);
   centre = await keyFor(rt, 'centre');
 }, 60_000);
@@ -56,7 +56,7 @@ describe('R19 calendar coverage', () => {
 
   it('R19 a calendar that does not cover today makes /readyz degraded (not down) and /metrics shows 0 days', async () => {
     const only2025 = createCalendar({ ...defaultCalendarTable, years: [2025], holidays: defaultCalendarTable.holidays.filter((d) => d < '2026'), makeupWorkdays: defaultCalendarTable.makeupWorkdays.filter((d) => d < '2026') });
-    const stale = await startTestRuntime({ DATABASE_URL: isolated.url, BIDBOND_QUEUE_PREFIX: isolated.queuePrefix });
+    const stale = await startTestRuntime({ ...isolated.env });
     try {
       stale.tables = { ...defaultBusinessTables, calendar: only2025, configuredCalendar: only2025 };
       await waitFor('redis ready', async () => stale.redis.status === 'ready');
@@ -108,7 +108,7 @@ describe('R19 calendar coverage', () => {
     const audit = await rt.db('audit_events').where({ action: 'calendar.loaded', entity_id: '2027' }).first();
     expect(audit.data).toMatchObject({ years: [2027], holidays: 3, makeupWorkdays: 1, source: file });
     // A process started now (and every running one within a minute) counts 2027's holidays.
-    const fresh = await startTestRuntime({ DATABASE_URL: isolated.url, BIDBOND_QUEUE_PREFIX: isolated.queuePrefix });
+    const fresh = await startTestRuntime({ ...isolated.env });
     try {
       expect(fresh.tables.calendar.covers('2027-01-04')).toBe(true);
       expect(fresh.tables.calendar.addWorkingDays('2026-12-31', 1)).toBe('2027-01-04');
@@ -139,7 +139,7 @@ describe('R19 provisional due dates', () => {
   it('a working-day due date past the known calendar is provisional, shown as such, and recomputed when the year is loaded', async () => {
     // A deployment whose calendar stops at 2025: today's working-day periods count weekends only.
     const only2025 = createCalendar({ ...defaultCalendarTable, years: [2025], holidays: defaultCalendarTable.holidays.filter((d) => d < '2026'), makeupWorkdays: defaultCalendarTable.makeupWorkdays.filter((d) => d < '2026') });
-    const stale = await startTestRuntime({ DATABASE_URL: isolated.url, BIDBOND_QUEUE_PREFIX: isolated.queuePrefix });
+    const stale = await startTestRuntime({ ...isolated.env });
     try {
       stale.tables = { ...defaultBusinessTables, calendar: only2025, configuredCalendar: only2025 };
       const staleApp = testApp(stale);

@@ -61,7 +61,7 @@ let isolated: IsolatedDatabase;
 beforeAll(async () => {
   // A database and queues of its own: these workers act on every guarantee job they find.
   isolated = await createIsolatedDatabase('guarantees');
-  rt = await startTestRuntime({ DATABASE_URL: isolated.url, BIDBOND_QUEUE_PREFIX: isolated.queuePrefix });
+  rt = await startTestRuntime({ ...isolated.env });
   app = testApp(rt);
   w = await new World(rt, app).init();
   issuerServer = new TestIssuerServer(rt.signer.certPem, rt.signer.fingerprint);

@@ -25,7 +25,7 @@ beforeAll(async () => {
   // Its own database and queue prefix: no worker of another file may run these jobs, so each
   // test decides when a batch runs.
   isolated = await createIsolatedDatabase('notifications_batch');
-  rt = await startTestRuntime({ DATABASE_URL: isolated.url, BIDBOND_QUEUE_PREFIX: isolated.queuePrefix });
+  rt = await startTestRuntime({ ...isolated.env });
   app = testApp(rt);
   w = new DepositWorld(rt, app, await keyFor(rt, 'centre'));
 });

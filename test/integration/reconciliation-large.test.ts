@@ -33,7 +33,7 @@ beforeAll(async () => {
   // A database of its own: a day of 100,000 lines and hundreds of suspense deposits would crowd
   // the lists other files of the run read.
   isolated = await createIsolatedDatabase('reconlarge');
-  rt = await startTestRuntime({ DATABASE_URL: isolated.url, BIDBOND_QUEUE_PREFIX: isolated.queuePrefix });
+  rt = await startTestRuntime({ ...isolated.env });
   app = testApp(rt);
   server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));

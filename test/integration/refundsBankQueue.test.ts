@@ -73,7 +73,7 @@ async function bankApi(method: string, p: string, body?: unknown) {
 
 beforeAll(async () => {
   isolated = await createIsolatedDatabase('bankqueue');
-  rt = await startTestRuntime({ DATABASE_URL: isolated.url, BIDBOND_QUEUE_PREFIX: isolated.queuePrefix }, { timing: timingWith({ refunds: { ...timing, bankTimeoutMs: 2_000 } }) });
+  rt = await startTestRuntime({ ...isolated.env }, { timing: timingWith({ refunds: { ...timing, bankTimeoutMs: 2_000 } }) });
   app = testApp(rt);
   server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
@@ -195,7 +195,7 @@ describe.each([
 });
 
 it('an instruction with no final status within the horizon goes to a person as status_unknown; a retry follows it and pays once', async () => {
-  const brief = await startTestRuntime({ DATABASE_URL: isolated.url, BIDBOND_QUEUE_PREFIX: isolated.queuePrefix }, { timing: timingWith({ refunds: { ...timing, bankTimeoutMs: 2_000, statusHorizonMs: 3_000 } }) });
+  const brief = await startTestRuntime({ ...isolated.env }, { timing: timingWith({ refunds: { ...timing, bankTimeoutMs: 2_000, statusHorizonMs: 3_000 } }) });
   const { refundId, number } = await refundOwed();
   await bankApi('POST', '/sandbox/faults', { seed: 4, lateArrivalRate: 1, lateArrivalMs });
   expect(await submitRefund(brief, refundId)).toBe('sent');
@@ -228,7 +228,7 @@ it('an instruction with no final status within the horizon goes to a person as s
 }, 90_000);
 
 it('after "no record" a new attempt is held back for retryAfterNoRecordMs (hours by default), on the database clock', async () => {
-  const held = await startTestRuntime({ DATABASE_URL: isolated.url, BIDBOND_QUEUE_PREFIX: isolated.queuePrefix }, { timing: timingWith({ refunds: { ...timing, bankTimeoutMs: 2_000, retryAfterNoRecordMs: 2_500 } }) });
+  const held = await startTestRuntime({ ...isolated.env }, { timing: timingWith({ refunds: { ...timing, bankTimeoutMs: 2_000, retryAfterNoRecordMs: 2_500 } }) });
   try {
     const { refundId, number } = await refundOwed();
     await bankApi('POST', '/sandbox/faults', { seed: 5, http500Rate: 1 });

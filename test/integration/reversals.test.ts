@@ -66,7 +66,7 @@ function modulesWithBankExceptions(): readonly DomainModule[] {
 beforeAll(async () => {
   isolated = await createIsolatedDatabase('reversals');
   rt = await startTestRuntime(
-    { DATABASE_URL: isolated.url, BIDBOND_QUEUE_PREFIX: isolated.queuePrefix },
+    { ...isolated.env },
     { timing: timingWith({ refunds: { pollDelayMs: 150, pollDelayMaxMs: 1_000, retryDelayMs: 100 } }) },
   );
   app = buildApi(rt, modulesWithBankExceptions());

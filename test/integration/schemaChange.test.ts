@@ -18,7 +18,7 @@ let bank: Bank;
 
 beforeAll(async () => {
   isolated = await createIsolatedDatabase('schemachange');
-  rt = await startTestRuntime({ DATABASE_URL: isolated.url, BIDBOND_QUEUE_PREFIX: isolated.queuePrefix, BIDBOND_DB_POOL_MAX: '1' });
+  rt = await startTestRuntime({ ...isolated.env, BIDBOND_DB_POOL_MAX: '1' });
   app = testApp(rt);
   w = new DepositWorld(rt, app, await keyFor(rt, 'centre'));
   bank = await w.bank();

@@ -30,7 +30,7 @@ let workers: RunningWorkers;
 
 beforeAll(async () => {
   isolated = await createIsolatedDatabase('suspense');
-  rt = await startTestRuntime({ DATABASE_URL: isolated.url, BIDBOND_QUEUE_PREFIX: isolated.queuePrefix }, { timing: timingWith({ refunds: { pollDelayMs: 150, pollDelayMaxMs: 1_000, retryDelayMs: 100 } }) });
+  rt = await startTestRuntime({ ...isolated.env }, { timing: timingWith({ refunds: { pollDelayMs: 150, pollDelayMaxMs: 1_000, retryDelayMs: 100 } }) });
   app = testApp(rt);
   server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));

@@ -87,7 +87,7 @@ const fast = { timeoutMs: 500, backoffBaseMs: 1 };
 
 beforeAll(async () => {
   isolated = await createIsolatedDatabase('webhooks');
-  rt = await startTestRuntime({ DATABASE_URL: isolated.url, BIDBOND_QUEUE_PREFIX: isolated.queuePrefix });
+  rt = await startTestRuntime({ ...isolated.env });
   app = testApp(rt);
   centre = await keyFor(rt, 'centre');
   w = new DepositWorld(rt, app, centre);
@@ -280,7 +280,7 @@ describe('with private destinations not allowed', () => {
   let strictApp: Express;
 
   beforeAll(async () => {
-    strict = await startTestRuntime({ DATABASE_URL: isolated.url, BIDBOND_QUEUE_PREFIX: isolated.queuePrefix, BIDBOND_WEBHOOK_ALLOW_PRIVATE: '0' });
+    strict = await startTestRuntime({ ...isolated.env, BIDBOND_WEBHOOK_ALLOW_PRIVATE: '0' });
     strictApp = testApp(strict);
   });
   afterAll(async () => {

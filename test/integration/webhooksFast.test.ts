@@ -69,7 +69,7 @@ const workers: RunningWorkers[] = [];
 
 beforeAll(async () => {
   isolated = await createIsolatedDatabase('webhooksfast');
-  rt = await startTestRuntime({ DATABASE_URL: isolated.url, BIDBOND_QUEUE_PREFIX: isolated.queuePrefix });
+  rt = await startTestRuntime({ ...isolated.env });
   app = testApp(rt);
   centre = await keyFor(rt, 'centre');
   receiver = await new Receiver().start();

@@ -14,7 +14,7 @@ let rt: Runtime;
 
 beforeAll(async () => {
   isolated = await createIsolatedDatabase('webhooksrelay');
-  rt = await startTestRuntime({ DATABASE_URL: isolated.url, BIDBOND_QUEUE_PREFIX: isolated.queuePrefix });
+  rt = await startTestRuntime({ ...isolated.env });
 });
 afterAll(async () => {
   await rt?.close();

@@ -9,6 +9,8 @@ export interface IsolatedDatabase {
   url: string;
   /** A queue prefix of its own as well. */
   queuePrefix: string;
+  /** Both, as startTestRuntime takes them. */
+  env: { DATABASE_URL: string; BIDBOND_QUEUE_PREFIX: string };
   drop(): Promise<void>;
 }
 
@@ -29,9 +31,11 @@ export async function createIsolatedDatabase(name: string): Promise<IsolatedData
     await db.destroy();
     unregister();
   }
+  const queuePrefix = `${process.env.BIDBOND_QUEUE_PREFIX}${name}`;
   return {
     url: u.toString(),
-    queuePrefix: `${process.env.BIDBOND_QUEUE_PREFIX}${name}`,
+    queuePrefix,
+    env: { DATABASE_URL: u.toString(), BIDBOND_QUEUE_PREFIX: queuePrefix },
     drop: async () => {
       const c = new Client({ connectionString: adminUrl });
       await c.connect();

@@ -40,6 +40,9 @@ describe('configuration', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
     expect(() => loadConfig({ BIDBOND_DEPOSIT_CAP: '-5' })).toThrow(/BIDBOND_DEPOSIT_CAP/);
     expect(() => loadConfig({ BIDBOND_ENV: 'production' })).toThrow(/DATABASE_URL: required/);
+    expect(() => loadConfig({ BIDBOND_DB_POOL_MAX: '0' })).toThrow(/BIDBOND_DB_POOL_MAX/);
+    expect(() => loadConfig({ BIDBOND_DB_POOL_MAX: '101' })).toThrow(/BIDBOND_DB_POOL_MAX/);
+    expect(loadConfig({ BIDBOND_DB_POOL_MAX: '4' }).BIDBOND_DB_POOL_MAX).toBe(4);
   });
 
   it('treats empty variables as unset', () => {

@@ -14,7 +14,7 @@ let rt: Runtime;
 beforeAll(async () => {
   // A database and queue prefix of its own: the relay hands over every pending row it finds.
   isolated = await createIsolatedDatabase('outbox');
-  rt = await startTestRuntime({ DATABASE_URL: isolated.url, BIDBOND_QUEUE_PREFIX: isolated.queuePrefix });
+  rt = await startTestRuntime({ ...isolated.env });
 });
 afterAll(async () => {
   await rt?.close();

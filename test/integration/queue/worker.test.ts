@@ -18,7 +18,7 @@ beforeAll(async () => {
   // A database and queues of its own: these workers render every voucher and run every sweep
   // they find, which in the run's shared database would be other files' work.
   isolated = await createIsolatedDatabase('worker');
-  rt = await startTestRuntime({ DATABASE_URL: isolated.url, BIDBOND_QUEUE_PREFIX: isolated.queuePrefix });
+  rt = await startTestRuntime({ ...isolated.env });
   workers = await startWorkers(rt, process.env.REDIS_URL!, { ...voucherJobHandlers, ...housekeepingJobs(allSweepers()) });
 });
 afterAll(async () => {
