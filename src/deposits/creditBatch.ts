@@ -118,25 +118,25 @@ type Plan =
   | { kind: 'suspense'; entry: CreditEntry; creditId: string; depositId: string }
   | { kind: 'matched'; entry: CreditEntry; creditId: string; depositId: string; bookedAt: Date; section: SectionRow; bidderId: string; verdict: Verdict };
 
-/** Records bank entries as deposits; one outcome per entry, in order. `calendar` dates the
- *  refunds they owe (R19). `notifiedAt` is when the bank's notice reached us, which bounds a
- *  booking given as a date only (R3: a bank books before it notifies); null for entries
- *  recovered from a statement, which have no notice. */
-export async function recordCredits(
-  tx: Knex.Transaction,
-  calendar: Calendar,
-  bank: BankRow,
-  messageId: string,
-  entries: CreditEntry[],
-  notifiedAt: Date | null,
-): Promise<RecordOutcome[]> {
-  assert(entries.length <= creditBatchEntriesMax, `at most ${creditBatchEntriesMax} credits in one batch`);
-  assert(notifiedAt === null || !Number.isNaN(notifiedAt.getTime()), `message ${messageId} has a valid notice time`);
-  const outcomes: RecordOutcome[] = new Array(entries.length);
+/** A bank entry with the message it came in. `notifiedAt` is when that message reached us, which
+ *  bounds a booking given as a date only (R3: a bank books before it notifies); null for an
+ *  entry recovered from a statement, which has no notice. */
+export interface NotifiedCredit {
+  entry: CreditEntry;
+  messageId: string;
+  notifiedAt: Date | null;
+}
+
+/** Records bank entries of one bank as deposits, from one message or several; one outcome per
+ *  entry, in order. `calendar` dates the refunds they owe (R19). */
+export async function recordCredits(tx: Knex.Transaction, calendar: Calendar, bank: BankRow, credits: NotifiedCredit[]): Promise<RecordOutcome[]> {
+  assert(credits.length <= creditBatchEntriesMax, `at most ${creditBatchEntriesMax} credits in one batch`);
+  const outcomes: RecordOutcome[] = new Array(credits.length);
 
   // Claim: the credits row of each entry, once per bank entry whatever message it comes in.
-  const toClaim: { index: number; entry: CreditEntry; row: Omit<repo.CreditRow, 'received_at'> }[] = [];
-  for (const [index, entry] of entries.entries()) {
+  const toClaim: { index: number; entry: CreditEntry; messageId: string; notifiedAt: Date | null; row: Omit<repo.CreditRow, 'received_at'> }[] = [];
+  for (const [index, { entry, messageId, notifiedAt }] of credits.entries()) {
+    assert(notifiedAt === null || !Number.isNaN(notifiedAt.getTime()), `message ${messageId} has a valid notice time`);
     const currency = r4Currency(entry.currency);
     if (currency) {
       outcomes[index] = await holdForeignCurrency(tx, bank, messageId, entry, currency.detail);
@@ -144,7 +144,7 @@ export async function recordCredits(
     }
     assert(entry.amountFen > 0n, `credit ${entry.entryRef} is positive`);
     assert(!Number.isNaN(new Date(entry.bookedAt).getTime()), `credit ${entry.entryRef} has a booking time`);
-    toClaim.push({ index, entry, row: creditRowFor(newId('crd'), bank, messageId, entry, notifiedAt) });
+    toClaim.push({ index, entry, messageId, notifiedAt, row: creditRowFor(newId('crd'), bank, messageId, entry, notifiedAt) });
   }
   if (toClaim.length === 0) return outcomes;
   const claimRows = await run<{ claimed_ids: string[] | null } & (LockedAccount | { da_virtual_account: null })>(tx, claimAndLock, [jsonParam(toClaim.map((c, n) => ({ n, ...c.row }))), bank.id]);
@@ -153,7 +153,7 @@ export async function recordCredits(
   const claimed: typeof toClaim = [];
   for (const c of toClaim) {
     if (inserted.has(c.row.id)) claimed.push(c);
-    else outcomes[c.index] = (await sameEntryOnRecord(tx, bank, messageId, c.entry)) ? { kind: 'duplicate' } : { kind: 'exception' };
+    else outcomes[c.index] = (await sameEntryOnRecord(tx, bank, c.messageId, c.entry)) ? { kind: 'duplicate' } : { kind: 'exception' };
   }
   if (claimed.length === 0) return outcomes;
 
@@ -173,7 +173,7 @@ export async function recordCredits(
   const receiptCredits = new Map<string, ReceiptCredit>();
   const toppedUpBefore: { id: string; checks: repo.StoredCheck[] }[] = [];
   const plans: Plan[] = [];
-  for (const { index, entry, row } of claimed) {
+  for (const { index, entry, notifiedAt, row } of claimed) {
     const depositId = newId('dep');
     const base = { id: depositId, credit_id: row.id, bank_id: bank.id, virtual_account: entry.virtualAccount, amount_fen: entry.amountFen, excess_fen: 0n, failed_rules: [] as string[], valid_at: null, held_reason: null };
     const account = accounts.get(entry.virtualAccount);

@@ -38,7 +38,7 @@ export async function recordCredit(
   entry: CreditEntry,
   notifiedAt: Date | null = new Date(),
 ): Promise<RecordOutcome> {
-  const [outcome] = await recordCredits(tx, calendar, bank, messageId, [entry], notifiedAt);
+  const [outcome] = await recordCredits(tx, calendar, bank, [{ entry, messageId, notifiedAt }]);
   return outcome;
 }
 

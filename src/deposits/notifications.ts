@@ -14,14 +14,14 @@ import { createBankAdapter, protocolOfAdapter } from '../banks/adapters';
 import { BankMessageInvalid, type CreditEntry, type CreditNotification } from '../banks/types';
 import { xmlBodyBytesMax } from '../banks/xmlLimits';
 import { appendAudit } from '../audit/service';
-import { assert, BadRequest, NotFound } from '../errors';
+import { ApiError, assert, BadRequest } from '../errors';
 import type { Calendar } from '../domain/calendar';
 import type { WebhookSender } from '../http/webhookAuth';
-import { onceForEvent } from '../http/webhookReplay';
-import { findBank, type BankRow } from '../registry/repo';
+import { claimEvents, firstAnswer, recordAnswers, requestHashOf } from '../http/webhookReplay';
+import type { BankRow } from '../registry/repo';
 import { recordInterestCredit } from '../refunds/interestIncome';
 import { recordRefundReturn } from '../refunds/returns';
-import { creditBatchEntriesMax, recordCredits } from './creditBatch';
+import { creditBatchEntriesMax, recordCredits, type NotifiedCredit } from './creditBatch';
 import { enqueueNotificationJob } from './notificationQueue';
 import { insertStoredNotification } from './notificationsRepo';
 import { recordReversal } from './reversals';
@@ -94,49 +94,96 @@ export function parseBankNotification(bank: BankRow, rawBody: Buffer, contentTyp
   }
 }
 
-export async function receiveNotification(
-  tx: Knex.Transaction,
-  calendar: Calendar,
-  sender: WebhookSender,
-  rawBody: Buffer,
-  contentType: string,
-): Promise<{ status: number; body: unknown }> {
-  // R3 for a booking reported only as a date: a bank books before it notifies, so the time the
-  // notice arrived bounds the booking.
-  const notifiedAt = new Date();
-  const bank = await findBank(tx, sender.id);
-  if (!bank) throw new NotFound('bank', sender.id);
+/** A notification read and checked, to be acted on in a transaction, alone or with others of
+ *  its bank (notificationGroups.ts). */
+export interface ReceivedNotification {
+  sender: WebhookSender;
+  bank: BankRow;
+  notification: CreditNotification;
+  rawBody: Buffer;
+  contentType: string;
+  requestHash: string;
+  /** R3 for a booking reported only as a date: a bank books before it notifies, so the time
+   *  the notice arrived bounds the booking. */
+  notifiedAt: Date;
+  /** Entries not acted on, as the parser counted them less the reversals it listed. */
+  ignored: number;
+}
+
+/** Parses a signed notification of `bank` (400 bank_message_invalid when it is not one). */
+export function readNotification(sender: WebhookSender, bank: BankRow, rawBody: Buffer, contentType: string, notifiedAt: Date): ReceivedNotification {
   const notification = parseBankNotification(bank, rawBody, contentType);
-  return onceForEvent(tx, sender, notification.messageId, rawBody, async () => {
-    const reversals = notification.reversals ?? [];
-    // The parser counts the reversals it lists among the ignored too; they are acted on here.
-    const ignored = notification.ignored - reversals.length;
-    assert(ignored >= 0, `notification ${notification.messageId}: the reversals listed are among the entries not credited`);
-    const entries = notification.credits.length + reversals.length;
-    if (entries > notificationInlineEntriesMax) {
-      const receipt = await storeForProcessing(tx, { bank, messageId: notification.messageId, rawBody, contentType, entries: inBookingOrder(notification), ignored, receivedAt: notifiedAt });
-      return { status: 202, body: receipt };
+  // The parser counts the reversals it lists among the ignored too; they are acted on here.
+  const ignored = notification.ignored - (notification.reversals ?? []).length;
+  assert(ignored >= 0, `notification ${notification.messageId}: the reversals listed are among the entries not credited`);
+  return { sender, bank, notification, rawBody, contentType, requestHash: requestHashOf(rawBody), notifiedAt, ignored };
+}
+
+/** What one notification came to: its answer (the first one again for a message received
+ *  before), or the error to answer it with. */
+export type NotificationResult = { status: number; body: NotificationAnswer | NotificationReceipt | unknown; replayed: boolean } | { error: ApiError };
+
+/** Acts on notifications of one bank, each with a message id of its own, in `tx`: each message
+ *  once (a replay gets its first answer), each bank entry once whatever message it came in, the
+ *  credits of all of them recorded together (creditBatch.ts) and then their reversals. */
+export async function receiveNotifications(tx: Knex.Transaction, calendar: Calendar, received: ReceivedNotification[]): Promise<NotificationResult[]> {
+  if (received.length === 0) return [];
+  const { sender, bank } = received[0];
+  assert(received.every((r) => r.bank.id === bank.id && r.sender.id === sender.id), 'notifications acted on together are of one bank');
+  assert(new Set(received.map((r) => r.notification.messageId)).size === received.length, 'notifications acted on together have distinct message ids');
+  const claimed = await claimEvents(tx, sender, received.map((r) => ({ eventId: r.notification.messageId, requestHash: r.requestHash })));
+  const results: NotificationResult[] = new Array(received.length);
+  const inline: { index: number; work: MessageEntries }[] = [];
+  for (const [index, r] of received.entries()) {
+    const { notification } = r;
+    if (!claimed.has(notification.messageId)) {
+      results[index] = await replayOf(tx, sender, notification.messageId, r.requestHash);
+      continue;
     }
-    const counts = noCounts(ignored);
-    await actOnEntries(tx, calendar, bank, notification.messageId, inMessageOrder(notification), notifiedAt, counts);
-    const answer: NotificationAnswer = { object: 'notification_receipt', messageId: notification.messageId, ...counts };
+    const entries = notification.credits.length + (notification.reversals ?? []).length;
+    if (entries > notificationInlineEntriesMax) {
+      const receipt = await storeForProcessing(tx, { bank, messageId: notification.messageId, rawBody: r.rawBody, contentType: r.contentType, entries: inBookingOrder(notification), ignored: r.ignored, receivedAt: r.notifiedAt });
+      results[index] = { status: 202, body: receipt, replayed: false };
+      continue;
+    }
+    inline.push({ index, work: { messageId: notification.messageId, entries: inMessageOrder(notification), notifiedAt: r.notifiedAt, counts: noCounts(r.ignored) } });
+  }
+  await actOnMessages(tx, calendar, bank, inline.map((m) => m.work));
+  for (const { index, work } of inline) {
+    const answer: NotificationAnswer = { object: 'notification_receipt', messageId: work.messageId, ...work.counts };
     await appendAudit(tx, {
       actor: { type: 'bank', id: bank.id },
       action: 'bank.notification_received',
       entityType: 'bank',
       entityId: bank.id,
       data: {
-        messageId: notification.messageId,
+        messageId: answer.messageId,
         accepted: answer.accepted,
         duplicates: answer.duplicates,
         ignored: answer.ignored,
         reversals: answer.reversals,
         exceptions: answer.exceptions,
-        bodyBytes: rawBody.length,
+        bodyBytes: received[index].rawBody.length,
       },
     });
-    return { status: 200, body: answer };
+    results[index] = { status: 200, body: answer, replayed: false };
+  }
+  const answered = received.flatMap((r, index) => {
+    const result = results[index];
+    return 'error' in result || result.replayed ? [] : [{ eventId: r.notification.messageId, status: result.status, body: result.body }];
   });
+  await recordAnswers(tx, sender, answered);
+  return results;
+}
+
+/** The first answer to a message received before, or 409 when it came with another body. */
+async function replayOf(tx: Knex.Transaction, sender: WebhookSender, messageId: string, requestHash: string): Promise<NotificationResult> {
+  try {
+    return await firstAnswer(tx, { sender, eventId: messageId }, requestHash);
+  } catch (e) {
+    if (e instanceof ApiError) return { error: e };
+    throw e;
+  }
 }
 
 /** Keeps a large notification, its job in the outbox, and answers its receipt. */
@@ -178,29 +225,48 @@ export function inMessageOrder(n: CreditNotification): NotifiedEntry[] {
   return [...n.credits.map((entry) => ({ kind: 'credit' as const, entry })), ...(n.reversals ?? []).map((entry) => ({ kind: 'reversal' as const, entry }))];
 }
 
-/** Acts on `entries` in order, adding what each came to to `counts`: the credits a set at a
- *  time (creditBatch.ts), then the reversals one by one. */
-export async function actOnEntries(tx: Knex.Transaction, calendar: Calendar, bank: BankRow, messageId: string, entries: NotifiedEntry[], notifiedAt: Date, counts: NotificationCounts): Promise<void> {
-  const deposits: CreditEntry[] = [];
-  for (const e of entries) {
-    if (e.kind !== 'credit') continue;
-    const credit = e.entry;
-    const kind = creditKindOf(bank, credit);
-    if (kind === 'not_ours') {
-      counts.ignored += 1;
-      counts.ignoredReasons.notOurAccount += 1;
-    } else if (kind === 'deposit') {
-      deposits.push(credit);
-    } else {
-      const outcome = await recordReturnOrInterest(tx, bank, messageId, credit, kind);
-      if (outcome.kind === 'duplicate') counts.duplicates += 1;
-      else if (outcome.kind === 'exception') counts.exceptions += 1;
-      else counts.accepted += 1;
+/** The entries of one message to act on, and what they have come to so far. */
+export interface MessageEntries {
+  messageId: string;
+  entries: NotifiedEntry[];
+  notifiedAt: Date;
+  counts: NotificationCounts;
+}
+
+/** Acts on the entries of one message in order, adding what each came to to `counts`. */
+export function actOnEntries(tx: Knex.Transaction, calendar: Calendar, bank: BankRow, messageId: string, entries: NotifiedEntry[], notifiedAt: Date, counts: NotificationCounts): Promise<void> {
+  return actOnMessages(tx, calendar, bank, [{ messageId, entries, notifiedAt, counts }]);
+}
+
+/** Acts on the entries of messages of one bank, each adding to its own counts: returns and
+ *  interest one by one, the deposits of every message a set at a time (creditBatch.ts, each
+ *  judged as if they had come one at a time in this order), then the reversals one by one. */
+export async function actOnMessages(tx: Knex.Transaction, calendar: Calendar, bank: BankRow, messages: MessageEntries[]): Promise<void> {
+  const deposits: { credit: NotifiedCredit; counts: NotificationCounts }[] = [];
+  for (const { messageId, entries, notifiedAt, counts } of messages) {
+    for (const e of entries) {
+      if (e.kind !== 'credit') continue;
+      const credit = e.entry;
+      const kind = creditKindOf(bank, credit);
+      if (kind === 'not_ours') {
+        counts.ignored += 1;
+        counts.ignoredReasons.notOurAccount += 1;
+      } else if (kind === 'deposit') {
+        deposits.push({ credit: { entry: credit, messageId, notifiedAt }, counts });
+      } else {
+        const outcome = await recordReturnOrInterest(tx, bank, messageId, credit, kind);
+        if (outcome.kind === 'duplicate') counts.duplicates += 1;
+        else if (outcome.kind === 'exception') counts.exceptions += 1;
+        else counts.accepted += 1;
+      }
     }
   }
   // Money in another currency is held for the centre by recordCredits.
   for (let at = 0; at < deposits.length; at += creditBatchEntriesMax) {
-    for (const outcome of await recordCredits(tx, calendar, bank, messageId, deposits.slice(at, at + creditBatchEntriesMax), notifiedAt)) {
+    const batch = deposits.slice(at, at + creditBatchEntriesMax);
+    const outcomes = await recordCredits(tx, calendar, bank, batch.map((d) => d.credit));
+    for (const [i, outcome] of outcomes.entries()) {
+      const { counts } = batch[i];
       if (outcome.kind === 'duplicate') counts.duplicates += 1;
       else if (outcome.kind === 'exception') counts.exceptions += 1;
       else {
@@ -209,20 +275,22 @@ export async function actOnEntries(tx: Knex.Transaction, calendar: Calendar, ban
       }
     }
   }
-  for (const e of entries) {
-    if (e.kind !== 'reversal') continue;
-    const reversal = e.entry;
-    if (!isOurAccount(bank, reversal.virtualAccount)) {
-      counts.ignored += 1;
-      counts.ignoredReasons.notOurAccount += 1;
-      continue;
-    }
-    const outcome = await recordReversal(tx, calendar, bank, messageId, reversal);
-    if (outcome.kind === 'duplicate') counts.duplicates += 1;
-    else if (outcome.kind === 'exception') counts.exceptions += 1;
-    else {
-      counts.reversals += 1;
-      counts.exceptions += outcome.exceptionIds.length;
+  for (const { messageId, entries, counts } of messages) {
+    for (const e of entries) {
+      if (e.kind !== 'reversal') continue;
+      const reversal = e.entry;
+      if (!isOurAccount(bank, reversal.virtualAccount)) {
+        counts.ignored += 1;
+        counts.ignoredReasons.notOurAccount += 1;
+        continue;
+      }
+      const outcome = await recordReversal(tx, calendar, bank, messageId, reversal);
+      if (outcome.kind === 'duplicate') counts.duplicates += 1;
+      else if (outcome.kind === 'exception') counts.exceptions += 1;
+      else {
+        counts.reversals += 1;
+        counts.exceptions += outcome.exceptionIds.length;
+      }
     }
   }
 }

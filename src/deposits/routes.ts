@@ -7,7 +7,8 @@ import { listEnvelope } from '../http/schemas';
 import { presentRefund } from '../refunds/present';
 import { refundOut } from '../refunds/schemas';
 import { vouchersOfSubjects } from '../vouchers/subjects';
-import { notificationBodyBytesMax, notificationContentTypes, receiveNotification } from './notifications';
+import { notificationBodyBytesMax, notificationContentTypes } from './notifications';
+import { receiveNotification } from './notificationGroups';
 import { authorizeOutcomeReader, notificationOutcome } from './notificationOutcome';
 import { presentDepositAccount, presentDepositDetail, presentDepositSummary, presentForfeiture, presentWithdrawal } from './present';
 import * as s from './schemas';
@@ -50,18 +51,12 @@ export const depositRoutes: RouteDef<any, any, any>[] = [
     access: { webhook: 'bank' }, params: s.bankParams,
     bodyMode: { kind: 'raw', maxBytes: notificationBodyBytesMax, contentTypes: notificationContentTypes },
     response: s.notificationAnswerOut,
-    handler: async ({ tx, deps, sender, rawBody, req }) => {
-      const t = transactionOf(tx);
-      const r = await receiveNotification(t, deps.tables.calendar, sender!, rawBody ?? Buffer.alloc(0), req.get('content-type') ?? '');
-      const notOurs = (r.body as { ignoredReasons?: { notOurAccount?: number } }).ignoredReasons?.notOurAccount ?? 0;
-      // Counted once committed: a transaction aborted and run again would otherwise count twice.
-      if (notOurs > 0 && !('replayed' in r && r.replayed)) {
-        t.executionPromise.then(
-          () => deps.metrics.notificationEntriesIgnored.inc({ reason: 'not_our_account' }, notOurs),
-          () => undefined,
-        );
-      }
-      return { status: r.status, body: r.body, headers: 'replayed' in r && r.replayed ? { 'Idempotent-Replayed': 'true' } : {} };
+    // Committed together with others of the same bank that arrive meanwhile, each in its own
+    // right (notificationGroups.ts), not in a transaction of the request's own.
+    transactional: false,
+    handler: async ({ deps, sender, rawBody, req }) => {
+      const r = await receiveNotification(deps, sender!, rawBody ?? Buffer.alloc(0), req.get('content-type') ?? '');
+      return { status: r.status, body: r.body, headers: r.replayed ? { 'Idempotent-Replayed': 'true' } : {} };
     },
   }),
   defineRoute({

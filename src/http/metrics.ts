@@ -13,6 +13,9 @@ export interface Metrics {
   /** Requests whose transaction PostgreSQL aborted for a deadlock or a serialization failure and
    *  that ran it again (db/retry.ts). */
   transactionsRetried: client.Counter<'route'>;
+  /** Bank notifications committed in one transaction (deposits/notificationGroups.ts): how much
+   *  a rush of single credits is grouped. */
+  notificationGroupSize: client.Histogram;
 }
 
 /** One registry per app, so tests that build several apps never collide on metric names. */
@@ -45,6 +48,12 @@ export function createMetrics(): Metrics {
       name: 'bidbond_transactions_retried_total',
       help: 'Request transactions aborted by the database (deadlock, serialization failure) and run again',
       labelNames: ['route'],
+      registers: [registry],
+    }),
+    notificationGroupSize: new client.Histogram({
+      name: 'bidbond_notification_group_size',
+      help: 'Bank notifications committed together in one transaction',
+      buckets: [1, 2, 4, 8, 16],
       registers: [registry],
     }),
   };

@@ -75,6 +75,39 @@ export async function recordAnswer(tx: Knex.Transaction, key: WebhookEventKey, r
   if (rows.length !== 1) throw new Error(`assertion failed: webhook event ${key.eventId} answered without its claim`);
 }
 
+// Several events of one sender at once: claimed in one statement, in the order of their ids so
+// that two transactions claiming some of the same events wait for each other instead of
+// deadlocking; answered in one statement.
+const claimMany = statement(
+  'webhooks.claimMany',
+  `INSERT INTO webhook_events (sender_type, sender_id, event_id, request_hash)
+   SELECT $1, $2, x.event_id, x.request_hash FROM unnest($3::text[], $4::text[]) AS x(event_id, request_hash)
+   ORDER BY x.event_id
+   ON CONFLICT (sender_type, sender_id, event_id) DO NOTHING RETURNING event_id`,
+);
+
+const answerMany = statement(
+  'webhooks.answerMany',
+  `UPDATE webhook_events w SET response_status = x.status, response_body = x.body
+   FROM jsonb_to_recordset($3::jsonb) AS x(event_id text, status int, body jsonb)
+   WHERE w.sender_type = $1 AND w.sender_id = $2 AND w.event_id = x.event_id
+   RETURNING w.event_id`,
+);
+
+/** Claims distinct events of one sender for this transaction; returns the ids claimed (the
+ *  others were received before: `firstAnswer` has their answers). */
+export async function claimEvents(tx: Knex.Transaction, sender: { type: string; id: string }, events: { eventId: string; requestHash: string }[]): Promise<Set<string>> {
+  const rows = await run<{ event_id: string }>(tx, claimMany, [sender.type, sender.id, events.map((e) => e.eventId), events.map((e) => e.requestHash)]);
+  return new Set(rows.map((r) => r.event_id));
+}
+
+/** Stores the answers of events this transaction claimed. */
+export async function recordAnswers(tx: Knex.Transaction, sender: { type: string; id: string }, answers: { eventId: string; status: number; body: unknown }[]): Promise<void> {
+  if (answers.length === 0) return;
+  const rows = await run(tx, answerMany, [sender.type, sender.id, JSON.stringify(answers.map((a) => ({ event_id: a.eventId, status: a.status, body: a.body ?? null })))]);
+  if (rows.length !== answers.length) throw new Error(`assertion failed: ${answers.length} webhook events answered with their claims, ${rows.length} found`);
+}
+
 export async function onceForEvent(
   tx: Knex.Transaction,
   sender: { type: string; id: string },

@@ -1,0 +1,180 @@
+// Single-credit notices arriving together are committed in groups (deposits/notificationGroups.ts):
+// each keeps its own claim, answer, audit event and verdict, as if it had come alone.
+import request from 'supertest';
+import type { Express } from 'express';
+import type { Runtime } from '../../src/runtime';
+import { NotificationGroups, notificationGroupMembersMax, type SignedNotification } from '../../src/deposits/notificationGroups';
+import { receiveNotifications } from '../../src/deposits/notifications';
+import { bearer, keyFor, startTestRuntime, testApp } from '../support/runtime';
+import { DepositWorld, entry, everyPage, jsonNotification, randomDigits, type Bank } from './deposits.support';
+
+let rt: Runtime;
+let app: Express;
+let w: DepositWorld;
+let bank: Bank;
+
+beforeAll(async () => {
+  rt = await startTestRuntime();
+  app = testApp(rt);
+  w = new DepositWorld(rt, app, await keyFor(rt, 'centre'));
+  bank = await w.bank();
+});
+afterEach(async () => {
+  await w.expectLedgerConsistent(bank.id);
+});
+afterAll(async () => {
+  await rt.close();
+});
+
+async function bidders(n: number, depositAmount = '50000.00') {
+  const section = await w.section(bank.id, { depositAmount });
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    const bidder = await w.bidder();
+    out.push({ bidder, va: await w.virtualAccount(section.id, bidder.id), payer: { name: bidder.account.name, number: bidder.account.number } });
+  }
+  return { section, bidders: out };
+}
+
+const groupSizes = async () => {
+  const m = await rt.metrics.notificationGroupSize.get();
+  const value = (name: string) => m.values.find((v) => v.metricName === name)?.value ?? 0;
+  return { count: value('bidbond_notification_group_size_count'), sum: value('bidbond_notification_group_size_sum') };
+};
+
+const receivedEvents = async (messageIds: string[]) => {
+  const events = await everyPage<{ data: { messageId: string } }>(app, w.centre, `/v1/audit?entityType=bank&entityId=${bank.id}&action=bank.notification_received`);
+  return events.filter((e) => messageIds.includes(e.data.messageId));
+};
+
+describe('a rush of single credits', () => {
+  it('is committed in groups, each notice answered, judged (R4) and audited as if it had come alone', async () => {
+    const { bidders: all } = await bidders(12);
+    const before = await groupSizes();
+    // Two credits per bidder, 30,000 each, against a requirement of 50,000: one waits, the other
+    // makes both valid with 10,000 excess (R4), whichever is judged first.
+    const notices = all.flatMap((b) => [0, 1].map(() => ({ b, eventId: `evt-rush-${randomDigits(12)}`, e: entry(b.va, '30000.00', b.payer) })));
+    const answers = await Promise.all(notices.map((n) => w.notify(bank, jsonNotification([n.e], n.eventId))));
+    for (const [i, res] of answers.entries()) {
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ messageId: notices[i].eventId, accepted: 1, duplicates: 0, exceptions: 0 });
+      expect(res.body.depositIds).toHaveLength(1);
+    }
+    expect(new Set(answers.map((r) => r.body.depositIds[0])).size).toBe(notices.length);
+    const after = await groupSizes();
+    expect(after.sum - before.sum).toBe(notices.length);
+    // Fewer transactions than notices: some were committed together.
+    expect(after.count - before.count).toBeLessThan(notices.length);
+
+    for (const b of all) {
+      const mine = answers.filter((_, i) => notices[i].b === b).map((r) => r.body.depositIds[0]);
+      const deposits = await Promise.all(mine.map(async (id) => (await request(app).get(`/v1/deposits/${id}`).set(bearer(w.centre))).body));
+      expect(deposits.map((d) => d.status)).toEqual(['valid', 'valid']);
+      expect(deposits.map((d) => d.excess).sort()).toEqual(['0.00', '10000.00']);
+    }
+    expect(await receivedEvents(notices.map((n) => n.eventId))).toHaveLength(notices.length);
+  });
+
+  it('acts once on a message sent several times at once, each copy answered with the first answer', async () => {
+    const { bidders: [b, other] } = await bidders(2);
+    const body = jsonNotification([entry(b.va, '100.00', b.payer)]);
+    const others = [0, 1, 2].map(() => jsonNotification([entry(other.va, '100.00', other.payer)]));
+    const answers = await Promise.all([body, body, ...others, body].map((x) => w.notify(bank, x)));
+    const copies = [answers[0], answers[1], answers[5]];
+    expect(copies.map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(copies.filter((r) => r.headers['idempotent-replayed'] === 'true')).toHaveLength(2);
+    expect(copies[1].body).toEqual(copies[0].body);
+    expect(copies[2].body).toEqual(copies[0].body);
+    expect(copies[0].body.accepted).toBe(1);
+    expect(await rt.db('credits').where({ bank_id: bank.id, virtual_account: b.va })).toHaveLength(1);
+    expect(answers.slice(2, 5).every((r) => r.status === 200 && r.body.accepted === 1)).toBe(true);
+  });
+
+  it('answers 409 to a message id reused with another body, and commits the notices around it', async () => {
+    const { bidders: [b, other] } = await bidders(2);
+    const eventId = `evt-reused-${randomDigits(10)}`;
+    const first = jsonNotification([entry(b.va, '100.00', b.payer)], eventId);
+    const second = jsonNotification([entry(b.va, '200.00', b.payer)], eventId);
+    const others = [0, 1, 2, 3].map(() => jsonNotification([entry(other.va, '100.00', other.payer)]));
+    const answers = await Promise.all([first, ...others, second].map((x) => w.notify(bank, x)));
+    const statuses = [answers[0].status, answers[5].status].sort();
+    expect(statuses).toEqual([200, 409]);
+    expect([answers[0], answers[5]].find((r) => r.status === 409)!.body.error.code).toBe('event_id_reused');
+    expect(await rt.db('credits').where({ bank_id: bank.id, virtual_account: b.va })).toHaveLength(1);
+    expect(answers.slice(1, 5).map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    expect(await rt.db('credits').where({ bank_id: bank.id, virtual_account: other.va })).toHaveLength(4);
+  });
+
+  it('answers a notice that is not one with its own 400, and commits the others', async () => {
+    const { bidders: [b] } = await bidders(1);
+    const bad = JSON.stringify({ eventId: `evt-bad-${randomDigits(8)}`, entries: [{ ...entry(b.va, '1.2.3', b.payer) }] });
+    const good = [0, 1, 2].map(() => jsonNotification([entry(b.va, '100.00', b.payer)]));
+    const answers = await Promise.all([good[0], bad, good[1], good[2]].map((x) => w.notify(bank, x)));
+    expect(answers.map((r) => r.status)).toEqual([200, 400, 200, 200]);
+    expect(answers[1].body.error.code).toBe('bank_message_invalid');
+    expect(await rt.db('credits').where({ bank_id: bank.id, virtual_account: b.va })).toHaveLength(3);
+  });
+});
+
+describe('a group whose transaction fails', () => {
+  it('commits each of its notices alone, so the failure is only the failing one\'s answer', async () => {
+    const { bidders: [b] } = await bidders(1);
+    const failing = `evt-fails-${randomDigits(8)}`;
+    const seen: string[][] = [];
+    // The failing notice's work throws in whatever group it is in, as a crash of its own would.
+    const groups = new NotificationGroups({ db: rt.db, metrics: rt.metrics, outbox: rt.outbox }, async (tx, calendar, received) => {
+      const ids = received.map((r) => r.notification.messageId);
+      seen.push(ids);
+      const results = await receiveNotifications(tx, calendar, received);
+      if (ids.includes(failing)) throw new Error('the work of this notice failed');
+      return results;
+    });
+    const signed = (body: string): SignedNotification => {
+      const rawBody = Buffer.from(body);
+      return { sender: { type: 'bank', id: bank.id, fingerprint: bank.signer.fingerprint }, rawBody, contentType: 'application/json', notifiedAt: new Date() };
+    };
+    const bodies = [jsonNotification([entry(b.va, '100.00', b.payer)]), jsonNotification([entry(b.va, '100.00', b.payer)], failing), ...[0, 1, 2].map(() => jsonNotification([entry(b.va, '100.00', b.payer)]))];
+    const outcomes = await Promise.allSettled(bodies.map((x) => groups.submit(signed(x), rt.tables.calendar, rt.log)));
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
+    expect((outcomes[1] as PromiseRejectedResult).reason.message).toBe('the work of this notice failed');
+    // It was first in a group with others, then alone; the others were committed without it.
+    expect(seen.some((ids) => ids.includes(failing) && ids.length > 1)).toBe(true);
+    expect(seen.filter((ids) => ids.length === 1 && ids[0] === failing)).toHaveLength(1);
+    expect(await rt.db('credits').where({ bank_id: bank.id, virtual_account: b.va })).toHaveLength(4);
+    expect(await rt.db('webhook_events').where({ sender_id: bank.id, event_id: failing })).toHaveLength(0);
+  });
+
+  it('takes at most a bounded number of notices into one transaction', async () => {
+    const { bidders: [b] } = await bidders(1);
+    const sizes: number[] = [];
+    const groups = new NotificationGroups({ db: rt.db, metrics: rt.metrics, outbox: rt.outbox }, async (tx, calendar, received) => {
+      sizes.push(received.length);
+      return receiveNotifications(tx, calendar, received);
+    });
+    const n = notificationGroupMembersMax * 2 + 3;
+    const bodies = Array.from({ length: n }, () => Buffer.from(jsonNotification([entry(b.va, '1.00', b.payer)])));
+    const answers = await Promise.all(
+      bodies.map((rawBody) => groups.submit({ sender: { type: 'bank', id: bank.id, fingerprint: bank.signer.fingerprint }, rawBody, contentType: 'application/json', notifiedAt: new Date() }, rt.tables.calendar, rt.log)),
+    );
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    expect(sizes.reduce((x, y) => x + y, 0)).toBe(n);
+    expect(Math.max(...sizes)).toBe(notificationGroupMembersMax);
+  });
+
+  it('never puts one message twice in a group: the copy waits for the next and gets the first answer', async () => {
+    const { bidders: [b] } = await bidders(1);
+    const groupsSeen: string[][] = [];
+    const groups = new NotificationGroups({ db: rt.db, metrics: rt.metrics, outbox: rt.outbox }, async (tx, calendar, received) => {
+      groupsSeen.push(received.map((r) => r.notification.messageId));
+      return receiveNotifications(tx, calendar, received);
+    });
+    const rawBody = Buffer.from(jsonNotification([entry(b.va, '1.00', b.payer)]));
+    const other = Buffer.from(jsonNotification([entry(b.va, '2.00', b.payer)]));
+    const submit = (body: Buffer) => groups.submit({ sender: { type: 'bank', id: bank.id, fingerprint: bank.signer.fingerprint }, rawBody: body, contentType: 'application/json', notifiedAt: new Date() }, rt.tables.calendar, rt.log);
+    const answers = await Promise.all([submit(other), submit(rawBody), submit(rawBody), submit(rawBody)]);
+    expect(answers.map((a) => a.replayed)).toEqual([false, false, true, true]);
+    expect(answers[2].body).toEqual(answers[1].body);
+    expect(groupsSeen.every((ids) => new Set(ids).size === ids.length)).toBe(true);
+    expect(await rt.db('credits').where({ bank_id: bank.id, virtual_account: b.va })).toHaveLength(2);
+  });
+});
