@@ -121,7 +121,7 @@ export function readNotification(sender: WebhookSender, bank: BankRow, rawBody: 
 
 /** What one notification came to: its answer (the first one again for a message received
  *  before), or the error to answer it with. */
-export type NotificationResult = { status: number; body: NotificationAnswer | NotificationReceipt | unknown; replayed: boolean } | { error: ApiError };
+export type NotificationResult = { value: { status: number; body: NotificationAnswer | NotificationReceipt | unknown; replayed: boolean } } | { error: ApiError };
 
 /** Acts on notifications of one bank, each with a message id of its own, in `tx`: each message
  *  once (a replay gets its first answer), each bank entry once whatever message it came in, the
@@ -143,7 +143,7 @@ export async function receiveNotifications(tx: Knex.Transaction, calendar: Calen
     const entries = notification.credits.length + (notification.reversals ?? []).length;
     if (entries > notificationInlineEntriesMax) {
       const receipt = await storeForProcessing(tx, { bank, messageId: notification.messageId, rawBody: r.rawBody, contentType: r.contentType, entries: inBookingOrder(notification), ignored: r.ignored, receivedAt: r.notifiedAt });
-      results[index] = { status: 202, body: receipt, replayed: false };
+      results[index] = { value: { status: 202, body: receipt, replayed: false } };
       continue;
     }
     inline.push({ index, work: { messageId: notification.messageId, entries: inMessageOrder(notification), notifiedAt: r.notifiedAt, counts: noCounts(r.ignored) } });
@@ -166,11 +166,11 @@ export async function receiveNotifications(tx: Knex.Transaction, calendar: Calen
         bodyBytes: received[index].rawBody.length,
       },
     });
-    results[index] = { status: 200, body: answer, replayed: false };
+    results[index] = { value: { status: 200, body: answer, replayed: false } };
   }
   const answered = received.flatMap((r, index) => {
     const result = results[index];
-    return 'error' in result || result.replayed ? [] : [{ eventId: r.notification.messageId, status: result.status, body: result.body }];
+    return 'error' in result || result.value.replayed ? [] : [{ eventId: r.notification.messageId, status: result.value.status, body: result.value.body }];
   });
   await recordAnswers(tx, sender, answered);
   return results;
@@ -179,7 +179,7 @@ export async function receiveNotifications(tx: Knex.Transaction, calendar: Calen
 /** The first answer to a message received before, or 409 when it came with another body. */
 async function replayOf(tx: Knex.Transaction, sender: WebhookSender, messageId: string, requestHash: string): Promise<NotificationResult> {
   try {
-    return await firstAnswer(tx, { sender, eventId: messageId }, requestHash);
+    return { value: await firstAnswer(tx, { sender, eventId: messageId }, requestHash) };
   } catch (e) {
     if (e instanceof ApiError) return { error: e };
     throw e;

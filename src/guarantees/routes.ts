@@ -8,6 +8,7 @@ import { listEnvelope } from '../http/schemas';
 import type { WebhookSender } from '../http/webhookAuth';
 import { vouchersOfSubjects } from '../vouchers/subjects';
 import * as applications from './applications';
+import { receiveIssuanceGrouped } from './issuanceGroups';
 import { presentApplication, presentGuarantee } from './present';
 import * as read from './read';
 import * as s from './schemas';
@@ -47,9 +48,11 @@ export const guaranteeRoutes: RouteDef<any, any, any>[] = [
     method: 'post', path: '/v1/issuers/:id/guarantees', operationId: 'issueGuarantee',
     summary: 'Issuance webhook: record a guarantee (issued, or rejected with every failed rule)', tags,
     access: { webhook: 'issuer' }, params: s.issuerParams, bodyMode: webhookBody, response: s.guaranteeOut, successStatus: 201,
-    handler: async ({ tx, sender, rawBody }) => {
+    // Committed together with others arriving meanwhile, each in its own right (issuanceGroups.ts).
+    transactional: false,
+    handler: async ({ deps, sender, rawBody }) => {
       const body = parseWebhookBody(s.issuanceBody, rawBody);
-      return answer(await service.receiveIssuance(transactionOf(tx), signedBy(sender), body, rawBody!));
+      return answer(await receiveIssuanceGrouped(deps, { sender: signedBy(sender), body, rawBody: rawBody! }));
     },
   }),
   defineRoute({

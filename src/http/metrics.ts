@@ -13,9 +13,9 @@ export interface Metrics {
   /** Requests whose transaction PostgreSQL aborted for a deadlock or a serialization failure and
    *  that ran it again (db/retry.ts). */
   transactionsRetried: client.Counter<'route'>;
-  /** Bank notifications committed in one transaction (deposits/notificationGroups.ts): how much
-   *  a rush of single credits is grouped. */
-  notificationGroupSize: client.Histogram;
+  /** Units of work committed in one transaction (db/groupCommit.ts), by work: how much a rush
+   *  of bank notices or issuances is grouped. */
+  groupCommitSize: client.Histogram<'work'>;
 }
 
 /** One registry per app, so tests that build several apps never collide on metric names. */
@@ -50,9 +50,10 @@ export function createMetrics(): Metrics {
       labelNames: ['route'],
       registers: [registry],
     }),
-    notificationGroupSize: new client.Histogram({
-      name: 'bidbond_notification_group_size',
-      help: 'Bank notifications committed together in one transaction',
+    groupCommitSize: new client.Histogram({
+      name: 'bidbond_group_commit_size',
+      help: 'Units of work (bank notifications, issuances) committed together in one transaction',
+      labelNames: ['work'],
       buckets: [1, 2, 4, 8, 16],
       registers: [registry],
     }),

@@ -2,9 +2,10 @@
 // each keeps its own claim, answer, audit event and verdict, as if it had come alone.
 import request from 'supertest';
 import type { Express } from 'express';
+import type { Knex } from 'knex';
 import type { Runtime } from '../../src/runtime';
-import { NotificationGroups, notificationGroupMembersMax, type SignedNotification } from '../../src/deposits/notificationGroups';
-import { receiveNotifications } from '../../src/deposits/notifications';
+import { GroupCommitter } from '../../src/db/groupCommit';
+import { notificationGroupUnitsMax, notificationWork, type NotificationUnit } from '../../src/deposits/notificationGroups';
 import { bearer, keyFor, startTestRuntime, testApp } from '../support/runtime';
 import { DepositWorld, entry, everyPage, jsonNotification, randomDigits, type Bank } from './deposits.support';
 
@@ -37,9 +38,9 @@ async function bidders(n: number, depositAmount = '50000.00') {
 }
 
 const groupSizes = async () => {
-  const m = await rt.metrics.notificationGroupSize.get();
-  const value = (name: string) => m.values.find((v) => v.metricName === name)?.value ?? 0;
-  return { count: value('bidbond_notification_group_size_count'), sum: value('bidbond_notification_group_size_sum') };
+  const m = await rt.metrics.groupCommitSize.get();
+  const value = (name: string) => m.values.find((v) => v.metricName === name && v.labels.work === 'notifications')?.value ?? 0;
+  return { count: value('bidbond_group_commit_size_count'), sum: value('bidbond_group_commit_size_sum') };
 };
 
 const receivedEvents = async (messageIds: string[]) => {
@@ -116,25 +117,36 @@ describe('a rush of single credits', () => {
   });
 });
 
+/** A committer of notices like the process's own, whose work in the transaction is `act`. */
+function committer(act: (tx: Knex.Transaction, units: NotificationUnit[]) => Promise<void>) {
+  const work = notificationWork(rt.metrics);
+  return new GroupCommitter<NotificationUnit, { status: number; body: any; replayed: boolean }>(
+    { db: rt.db, outbox: rt.outbox, groupSize: rt.metrics.groupCommitSize, transactionsRetried: rt.metrics.transactionsRetried },
+    { ...work, act: async (tx, units) => { const outcomes = await work.act(tx, units); await act(tx, units); return outcomes; } },
+  );
+}
+
+const unit = (body: string | Buffer): NotificationUnit => ({
+  sender: { type: 'bank', id: bank.id, fingerprint: bank.signer.fingerprint },
+  rawBody: Buffer.isBuffer(body) ? body : Buffer.from(body),
+  contentType: 'application/json',
+  notifiedAt: new Date(),
+  calendar: rt.tables.calendar,
+});
+
 describe('a group whose transaction fails', () => {
   it('commits each of its notices alone, so the failure is only the failing one\'s answer', async () => {
     const { bidders: [b] } = await bidders(1);
     const failing = `evt-fails-${randomDigits(8)}`;
     const seen: string[][] = [];
     // The failing notice's work throws in whatever group it is in, as a crash of its own would.
-    const groups = new NotificationGroups({ db: rt.db, metrics: rt.metrics, outbox: rt.outbox }, async (tx, calendar, received) => {
-      const ids = received.map((r) => r.notification.messageId);
+    const groups = committer(async (_, units) => {
+      const ids = units.map((u) => u.received!.notification.messageId);
       seen.push(ids);
-      const results = await receiveNotifications(tx, calendar, received);
       if (ids.includes(failing)) throw new Error('the work of this notice failed');
-      return results;
     });
-    const signed = (body: string): SignedNotification => {
-      const rawBody = Buffer.from(body);
-      return { sender: { type: 'bank', id: bank.id, fingerprint: bank.signer.fingerprint }, rawBody, contentType: 'application/json', notifiedAt: new Date() };
-    };
     const bodies = [jsonNotification([entry(b.va, '100.00', b.payer)]), jsonNotification([entry(b.va, '100.00', b.payer)], failing), ...[0, 1, 2].map(() => jsonNotification([entry(b.va, '100.00', b.payer)]))];
-    const outcomes = await Promise.allSettled(bodies.map((x) => groups.submit(signed(x), rt.tables.calendar, rt.log)));
+    const outcomes = await Promise.allSettled(bodies.map((x) => groups.submit(unit(x), rt.log)));
     expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
     expect((outcomes[1] as PromiseRejectedResult).reason.message).toBe('the work of this notice failed');
     // It was first in a group with others, then alone; the others were committed without it.
@@ -147,30 +159,28 @@ describe('a group whose transaction fails', () => {
   it('takes at most a bounded number of notices into one transaction', async () => {
     const { bidders: [b] } = await bidders(1);
     const sizes: number[] = [];
-    const groups = new NotificationGroups({ db: rt.db, metrics: rt.metrics, outbox: rt.outbox }, async (tx, calendar, received) => {
-      sizes.push(received.length);
-      return receiveNotifications(tx, calendar, received);
+    const groups = committer(async (_, units) => {
+      sizes.push(units.length);
     });
-    const n = notificationGroupMembersMax * 2 + 3;
+    const n = notificationGroupUnitsMax * 2 + 3;
     const bodies = Array.from({ length: n }, () => Buffer.from(jsonNotification([entry(b.va, '1.00', b.payer)])));
     const answers = await Promise.all(
-      bodies.map((rawBody) => groups.submit({ sender: { type: 'bank', id: bank.id, fingerprint: bank.signer.fingerprint }, rawBody, contentType: 'application/json', notifiedAt: new Date() }, rt.tables.calendar, rt.log)),
+      bodies.map((rawBody) => groups.submit(unit(rawBody), rt.log)),
     );
     expect(answers.every((a) => a.status === 200)).toBe(true);
     expect(sizes.reduce((x, y) => x + y, 0)).toBe(n);
-    expect(Math.max(...sizes)).toBe(notificationGroupMembersMax);
+    expect(Math.max(...sizes)).toBe(notificationGroupUnitsMax);
   });
 
   it('never puts one message twice in a group: the copy waits for the next and gets the first answer', async () => {
     const { bidders: [b] } = await bidders(1);
     const groupsSeen: string[][] = [];
-    const groups = new NotificationGroups({ db: rt.db, metrics: rt.metrics, outbox: rt.outbox }, async (tx, calendar, received) => {
-      groupsSeen.push(received.map((r) => r.notification.messageId));
-      return receiveNotifications(tx, calendar, received);
+    const groups = committer(async (_, units) => {
+      groupsSeen.push(units.map((u) => u.received!.notification.messageId));
     });
     const rawBody = Buffer.from(jsonNotification([entry(b.va, '1.00', b.payer)]));
     const other = Buffer.from(jsonNotification([entry(b.va, '2.00', b.payer)]));
-    const submit = (body: Buffer) => groups.submit({ sender: { type: 'bank', id: bank.id, fingerprint: bank.signer.fingerprint }, rawBody: body, contentType: 'application/json', notifiedAt: new Date() }, rt.tables.calendar, rt.log);
+    const submit = (body: Buffer) => groups.submit(unit(body), rt.log);
     const answers = await Promise.all([submit(other), submit(rawBody), submit(rawBody), submit(rawBody)]);
     expect(answers.map((a) => a.replayed)).toEqual([false, false, true, true]);
     expect(answers[2].body).toEqual(answers[1].body);

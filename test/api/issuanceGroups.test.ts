@@ -1,0 +1,55 @@
+// Issuances arriving together are committed in groups (guarantees/issuanceGroups.ts): each is
+// claimed, judged, answered and audited as if it had come alone, and one refused leaves the
+// others recorded.
+import type { Express } from 'express';
+import type { Runtime } from '../../src/runtime';
+import { startTestRuntime, testApp } from '../support/runtime';
+import { unique, World } from './guaranteesFixtures';
+
+let rt: Runtime;
+let app: Express;
+let w: World;
+
+beforeAll(async () => {
+  rt = await startTestRuntime();
+  app = testApp(rt);
+  w = await new World(rt, app).init();
+});
+afterAll(async () => {
+  await rt.close();
+});
+
+const groupSizes = async () => {
+  const m = await rt.metrics.groupCommitSize.get();
+  const value = (name: string) => m.values.find((v) => v.metricName === name && v.labels.work === 'issuances')?.value ?? 0;
+  return { count: value('bidbond_group_commit_size_count'), sum: value('bidbond_group_commit_size_sum') };
+};
+
+describe('a rush of issuances', () => {
+  it('is committed in groups, each guarantee judged, answered and audited on its own', async () => {
+    const scenes = await Promise.all(Array.from({ length: 12 }, (_, i) => w.scene(i % 2 === 0 ? 'bank' : 'insurance')));
+    const before = await groupSizes();
+    const bodies = scenes.map((sc) => w.issuance(sc));
+    const answers = await Promise.all(scenes.map((sc, i) => w.issue(sc.issuer, bodies[i])));
+    for (const [i, a] of answers.entries()) {
+      expect(a.status).toBe(201);
+      expect(a.body).toMatchObject({ object: 'guarantee', status: 'issued', number: bodies[i].number, sectionId: scenes[i].section.id, bidderId: scenes[i].bidder.id });
+      expect(await rt.db('audit_events').where({ entity_id: a.body.id, action: 'guarantee.issued' })).toHaveLength(1);
+    }
+    const after = await groupSizes();
+    expect(after.sum - before.sum).toBe(scenes.length);
+    expect(after.count - before.count).toBeLessThan(scenes.length);
+  });
+
+  it('answers an issuance it refuses with its own error, and records the others', async () => {
+    const scenes = await Promise.all(Array.from({ length: 6 }, () => w.scene('insurance')));
+    const bodies = scenes.map((sc, i) => w.issuance(sc, i === 2 ? { sectionCode: unique('NOPE') } : {}));
+    const answers = await Promise.all(scenes.map((sc, i) => w.issue(sc.issuer, bodies[i])));
+    expect(answers.map((a) => a.status)).toEqual([201, 201, 422, 201, 201, 201]);
+    expect(answers[2].body.error).toMatchObject({ code: 'section_unknown', rule: 'R7' });
+    expect(await rt.db('webhook_events').where({ sender_type: 'issuer', sender_id: scenes[2].issuer.id, event_id: bodies[2].eventId })).toHaveLength(0);
+    for (const i of [0, 1, 3, 4, 5]) {
+      expect(await rt.db('guarantees').where({ issuer_id: scenes[i].issuer.id, number: bodies[i].number, status: 'issued' })).toHaveLength(1);
+    }
+  });
+});
