@@ -50,17 +50,23 @@ const claimAndLock = statement(
      ON CONFLICT (bank_id, entry_ref) DO NOTHING
      RETURNING id, virtual_account
    ), locked AS (
-     SELECT da.virtual_account AS da_virtual_account, da.bidder_id AS da_bidder_id, b.basic_account_number AS da_basic_number, b.basic_account_name AS da_basic_name, ${columnList<SectionRow>('s', sectionColumns)}
+     SELECT da.virtual_account AS da_virtual_account, da.bidder_id AS da_bidder_id, b.basic_account_number AS da_basic_number, b.basic_account_name AS da_basic_name, da.section_id AS da_section_id, ${columnList<SectionRow>('s', sectionColumns)}
      FROM deposit_accounts da JOIN sections s ON s.id = da.section_id JOIN bidders b ON b.id = da.bidder_id
      WHERE da.bank_id = $2 AND da.virtual_account IN (SELECT virtual_account FROM claimed)
      ORDER BY da.virtual_account
      FOR UPDATE OF da FOR SHARE OF s
    )
    -- The ids claimed ride on the first row only: on every row they would be parsed once per
-   -- account locked, a million strings for a batch of a thousand.
-   SELECT CASE WHEN coalesce(l.lock_rank, 1) = 1 THEN c.claimed_ids END AS claimed_ids, l.*
+   -- account locked, a million strings for a batch of a thousand. A section's columns ride on
+   -- the first row of its accounts only, for the same reason (a thousand bidders of one section).
+   SELECT CASE WHEN coalesce(l.lock_rank, 1) = 1 THEN c.claimed_ids END AS claimed_ids,
+     l.da_virtual_account, l.da_bidder_id, l.da_basic_number, l.da_basic_name, l.da_section_id,
+     ${Object.keys(sectionColumns).map((col) => `CASE WHEN l.section_rank = 1 THEN l.${col} END AS ${col}`).join(', ')}
    FROM (SELECT array_agg(id) AS claimed_ids FROM claimed) c
-   LEFT JOIN (SELECT row_number() OVER (ORDER BY da_virtual_account) AS lock_rank, locked.* FROM locked) l ON true
+   LEFT JOIN (
+     SELECT row_number() OVER (ORDER BY da_virtual_account) AS lock_rank, row_number() OVER (PARTITION BY da_section_id ORDER BY da_virtual_account) AS section_rank, locked.*
+     FROM locked
+   ) l ON true
    ORDER BY l.lock_rank`,
 );
 
@@ -90,12 +96,8 @@ const markToppedUpMany = statement(
    RETURNING d.id`,
 );
 
-interface LockedAccount extends SectionRow {
-  da_virtual_account: string;
-  da_bidder_id: string;
-  da_basic_number: string;
-  da_basic_name: string;
-}
+/** A sub-account locked, with its section's columns on the first row of the section only. */
+type LockedAccount = { da_virtual_account: string; da_bidder_id: string; da_basic_number: string; da_basic_name: string; da_section_id: string } & (SectionRow | { id: null });
 
 interface NewDepositRow {
   id: string;
@@ -158,16 +160,18 @@ export async function recordCredits(tx: Knex.Transaction, calendar: Calendar, ba
   if (claimed.length === 0) return outcomes;
 
   // Match and judge, in order, each credit seeing those before it.
-  const accounts = new Map(locked.map((a) => [a.da_virtual_account, a]));
+  const sections = new Map<string, SectionRow>();
+  for (const a of locked) if (a.id !== null) sections.set(a.da_section_id, a as SectionRow);
+  const accounts = new Map(locked.map((a) => [a.da_virtual_account, { ...a, section: sections.get(a.da_section_id)! }]));
   const pairKey = (sectionId: string, bidderId: string) => `${sectionId}\u0000${bidderId}`;
-  const pairs = [...new Map(locked.map((a) => [pairKey(a.id, a.da_bidder_id), a])).values()];
-  const standing = new Map<string, Standing[]>(pairs.map((a) => [pairKey(a.id, a.da_bidder_id), []]));
+  const pairs = [...new Map([...accounts.values()].map((a) => [pairKey(a.da_section_id, a.da_bidder_id), a])).values()];
+  const standing = new Map<string, Standing[]>(pairs.map((a) => [pairKey(a.da_section_id, a.da_bidder_id), []]));
   if (pairs.length > 0) {
-    const rows = await run<Standing & { section_id: string; bidder_id: string }>(tx, standingDeposits, [pairs.map((a) => a.id), pairs.map((a) => a.da_bidder_id)]);
+    const rows = await run<Standing & { section_id: string; bidder_id: string }>(tx, standingDeposits, [pairs.map((a) => a.da_section_id), pairs.map((a) => a.da_bidder_id)]);
     for (const d of rows) standing.get(pairKey(d.section_id, d.bidder_id))!.push({ id: d.id, status: d.status, amount_fen: d.amount_fen, excess_fen: d.excess_fen, checks: d.checks });
   }
   // R4: what each bidder must secure, reduced for its credit grade at the section's deadline.
-  const requirements = await requirementsFor(tx, pairs.map((a) => ({ section: a, bidderId: a.da_bidder_id })));
+  const requirements = await requirementsFor(tx, pairs.map((a) => ({ section: a.section, bidderId: a.da_bidder_id })));
   const now = new Date();
   const newDeposits = new Map<string, NewDepositRow>();
   const receiptCredits = new Map<string, ReceiptCredit>();
@@ -185,7 +189,7 @@ export async function recordCredits(tx: Knex.Transaction, calendar: Calendar, ba
       outcomes[index] = { kind: 'recorded', depositId, status: 'suspense' };
       continue;
     }
-    const section: SectionRow = account;
+    const { section } = account;
     const bidderId = account.da_bidder_id;
     const others = standing.get(pairKey(section.id, bidderId))!;
     const verdict = judgeCredit(section, { number: account.da_basic_number, name: account.da_basic_name }, { bookedAt: row.booked_at, bookingDateOnly: row.booking_date_only, notifiedAt, amountFen: entry.amountFen, debtor: entry.debtor }, others, requirements.get(requirementKey(section.id, bidderId)));

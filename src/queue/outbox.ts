@@ -27,6 +27,12 @@ export function recordedJobs(tx: object): boolean {
   return transactionsWithJobs.has(tx);
 }
 
+/** For a statement that writes its outbox rows itself (in the same statement as the rows that
+ *  call for them): the relay is woken after `tx` commits, as for enqueueJob. */
+export function notesJobs(tx: Tx): void {
+  transactionsWithJobs.add(tx);
+}
+
 export async function enqueueJob(tx: Tx, job: JobRequest): Promise<void> {
   transactionsWithJobs.add(tx);
   await tx('outbox').insert({

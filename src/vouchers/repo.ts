@@ -2,6 +2,8 @@
 // takes the unit of work.
 import type { Knex } from 'knex';
 import type { Tx } from '../db/knex';
+import { jsonParam, run, statement } from '../db/statements';
+import { notesJobs } from '../queue/outbox';
 import type { VoucherKind } from './input';
 
 export type VoucherStatus = 'pending' | 'signed' | 'failed';
@@ -43,15 +45,30 @@ export async function insertVoucher(tx: Tx, row: NewVoucher): Promise<boolean> {
   return inserted.length > 0;
 }
 
-/** insertVoucher for each row, in one statement: the ids of the rows inserted (the others were
- *  on record already). */
-export async function insertVouchers(tx: Tx, rows: NewVoucher[]): Promise<Set<string>> {
+// The vouchers of a batch and the render jobs of those inserted, in one statement (a bank file's
+// thousand deposits ask for a thousand receipts).
+const insertVouchersWithJobs = statement(
+  'vouchers.insertWithJobs',
+  `WITH x AS (
+     SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(n int, id text, kind text, subject_type text, subject_id text, section_id text, bidder_id text, data jsonb, record_sha256 text, job_id text)
+   ), v AS (
+     INSERT INTO vouchers (id, kind, subject_type, subject_id, section_id, bidder_id, data, record_sha256)
+     SELECT id, kind, subject_type, subject_id, section_id, bidder_id, data, record_sha256 FROM x ORDER BY n
+     ON CONFLICT (kind, subject_type, subject_id) DO NOTHING
+     RETURNING id
+   ), jobs AS (
+     INSERT INTO outbox (queue, job_name, job_id, payload)
+     SELECT 'vouchers', 'render', x.job_id, jsonb_build_object('voucherId', x.id) FROM x JOIN v ON v.id = x.id ORDER BY x.n
+   )
+   SELECT id FROM v`,
+);
+
+/** insertVoucher for each row with its render job (`jobIdOf`), in one statement: the ids of the
+ *  rows inserted (the others were on record already, and their jobs with them). */
+export async function insertVouchers(tx: Knex.Transaction, rows: NewVoucher[], jobIdOf: (voucherId: string) => string): Promise<Set<string>> {
   if (rows.length === 0) return new Set();
-  const inserted = (await tx('vouchers')
-    .insert(rows.map((row) => ({ ...row, data: JSON.stringify(row.data) })))
-    .onConflict(['kind', 'subject_type', 'subject_id'])
-    .ignore()
-    .returning('id')) as { id: string }[];
+  notesJobs(tx);
+  const inserted = await run<{ id: string }>(tx, insertVouchersWithJobs, [jsonParam(rows.map((row, n) => ({ n, ...row, job_id: jobIdOf(row.id) })))]);
   return new Set(inserted.map((r) => r.id));
 }
 

@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import { canonicalJson, toJsonSafe } from '../audit/canonical';
 import { newId } from '../domain/ids';
-import { enqueueJob, enqueueJobs } from '../queue/outbox';
+import { enqueueJob } from '../queue/outbox';
+import { jobIdFor } from '../queue/queues';
 import type { VoucherKind } from './input';
 import * as repo from './repo';
 
@@ -47,6 +48,9 @@ export async function requestVoucher(tx: Knex.Transaction, req: VoucherRequest):
   return id;
 }
 
+/** The id of a voucher's render job, as enqueueJob gives it. */
+const renderJobId = (voucherId: string) => jobIdFor(`render.${voucherId}`);
+
 /** requestVoucher for each request, in a fixed number of statements (a batch of events, such as
  *  a bank file's thousands of deposits): the voucher ids, in the order of the requests. */
 export async function requestVouchers(tx: Knex.Transaction, reqs: VoucherRequest[]): Promise<string[]> {
@@ -55,7 +59,7 @@ export async function requestVouchers(tx: Knex.Transaction, reqs: VoucherRequest
     const recordSha256 = createHash('sha256').update(canonicalJson({ kind: req.kind, subjectType: req.subjectType, subjectId: req.subjectId, data })).digest('hex');
     return { id: newId('vch'), kind: req.kind, subject_type: req.subjectType, subject_id: req.subjectId, section_id: req.sectionId ?? null, bidder_id: req.bidderId ?? null, data, record_sha256: recordSha256 };
   });
-  const inserted = await repo.insertVouchers(tx, rows);
+  const inserted = await repo.insertVouchers(tx, rows, renderJobId);
   const ids: string[] = [];
   for (const row of rows) {
     if (inserted.has(row.id)) ids.push(row.id);
@@ -65,6 +69,5 @@ export async function requestVouchers(tx: Knex.Transaction, reqs: VoucherRequest
       ids.push(existing);
     }
   }
-  await enqueueJobs(tx, rows.filter((r) => inserted.has(r.id)).map((r) => ({ queue: 'vouchers' as const, name: 'render', jobId: `render.${r.id}`, payload: { voucherId: r.id } })));
   return ids;
 }
