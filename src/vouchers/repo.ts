@@ -45,30 +45,38 @@ export async function insertVoucher(tx: Tx, row: NewVoucher): Promise<boolean> {
   return inserted.length > 0;
 }
 
+/** Vouchers of a batch rendered by one job at most: a bank file's ten thousand receipts are two
+ *  hundred jobs for BullMQ and the outbox to carry, not ten thousand. */
+export const voucherRenderJobVouchersMax = 50;
+
 // The vouchers of a batch and the render jobs of those inserted, in one statement (a bank file's
-// thousand deposits ask for a thousand receipts).
+// thousand deposits ask for a thousand receipts): a `renderMany` job per run of
+// `voucherRenderJobVouchersMax` inserted vouchers, in request order, under the first one's id.
 const insertVouchersWithJobs = statement(
   'vouchers.insertWithJobs',
   `WITH x AS (
-     SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(n int, id text, kind text, subject_type text, subject_id text, section_id text, bidder_id text, data jsonb, record_sha256 text, job_id text)
+     SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(n int, id text, kind text, subject_type text, subject_id text, section_id text, bidder_id text, data jsonb, record_sha256 text)
    ), v AS (
      INSERT INTO vouchers (id, kind, subject_type, subject_id, section_id, bidder_id, data, record_sha256)
      SELECT id, kind, subject_type, subject_id, section_id, bidder_id, data, record_sha256 FROM x ORDER BY n
      ON CONFLICT (kind, subject_type, subject_id) DO NOTHING
      RETURNING id
+   ), runs AS (
+     SELECT x.id, x.n, (row_number() OVER (ORDER BY x.n) - 1) / ${voucherRenderJobVouchersMax} AS run FROM x JOIN v ON v.id = x.id
    ), jobs AS (
      INSERT INTO outbox (queue, job_name, job_id, payload)
-     SELECT 'vouchers', 'render', x.job_id, jsonb_build_object('voucherId', x.id) FROM x JOIN v ON v.id = x.id ORDER BY x.n
+     SELECT 'vouchers', 'renderMany', 'renderMany.' || (array_agg(id ORDER BY n))[1], jsonb_build_object('voucherIds', string_agg(id, ',' ORDER BY n))
+     FROM runs GROUP BY run ORDER BY run
    )
    SELECT id FROM v`,
 );
 
-/** insertVoucher for each row with its render job (`jobIdOf`), in one statement: the ids of the
- *  rows inserted (the others were on record already, and their jobs with them). */
-export async function insertVouchers(tx: Knex.Transaction, rows: NewVoucher[], jobIdOf: (voucherId: string) => string): Promise<Set<string>> {
+/** insertVoucher for each row, in one statement, with their render jobs: the ids of the rows
+ *  inserted (the others were on record already, and their jobs with them). */
+export async function insertVouchers(tx: Knex.Transaction, rows: NewVoucher[]): Promise<Set<string>> {
   if (rows.length === 0) return new Set();
   notesJobs(tx);
-  const inserted = await run<{ id: string }>(tx, insertVouchersWithJobs, [jsonParam(rows.map((row, n) => ({ n, ...row, job_id: jobIdOf(row.id) })))]);
+  const inserted = await run<{ id: string }>(tx, insertVouchersWithJobs, [jsonParam(rows.map((row, n) => ({ n, ...row })))]);
   return new Set(inserted.map((r) => r.id));
 }
 

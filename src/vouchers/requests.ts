@@ -6,7 +6,6 @@ import type { Knex } from 'knex';
 import { canonicalJson, toJsonSafe } from '../audit/canonical';
 import { newId } from '../domain/ids';
 import { enqueueJob } from '../queue/outbox';
-import { jobIdFor } from '../queue/queues';
 import type { VoucherKind } from './input';
 import * as repo from './repo';
 
@@ -48,9 +47,6 @@ export async function requestVoucher(tx: Knex.Transaction, req: VoucherRequest):
   return id;
 }
 
-/** The id of a voucher's render job, as enqueueJob gives it. */
-const renderJobId = (voucherId: string) => jobIdFor(`render.${voucherId}`);
-
 /** requestVoucher for each request, in a fixed number of statements (a batch of events, such as
  *  a bank file's thousands of deposits): the voucher ids, in the order of the requests. */
 export async function requestVouchers(tx: Knex.Transaction, reqs: VoucherRequest[]): Promise<string[]> {
@@ -59,7 +55,7 @@ export async function requestVouchers(tx: Knex.Transaction, reqs: VoucherRequest
     const recordSha256 = createHash('sha256').update(canonicalJson({ kind: req.kind, subjectType: req.subjectType, subjectId: req.subjectId, data })).digest('hex');
     return { id: newId('vch'), kind: req.kind, subject_type: req.subjectType, subject_id: req.subjectId, section_id: req.sectionId ?? null, bidder_id: req.bidderId ?? null, data, record_sha256: recordSha256 };
   });
-  const inserted = await repo.insertVouchers(tx, rows, renderJobId);
+  const inserted = await repo.insertVouchers(tx, rows);
   const ids: string[] = [];
   for (const row of rows) {
     if (inserted.has(row.id)) ids.push(row.id);
