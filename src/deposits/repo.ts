@@ -3,6 +3,7 @@
 // place.
 import type { Knex } from 'knex';
 import type { Tx } from '../db/knex';
+import { run, statement } from '../db/statements';
 import type { JournalRow } from '../ledger';
 import type { SectionRow } from '../registry/repo';
 import type { DepositScope } from './rules';
@@ -210,9 +211,21 @@ export async function markForfeited(tx: Knex.Transaction, id: string, f: { reaso
   return tx('deposits').where({ id, status: 'valid' }).update({ status: 'forfeited', forfeit_reason: f.reason, forfeited_by: f.decidedBy, forfeited_at: f.now, updated_at: f.now });
 }
 
-/** The refund of what the deposit secured has settled. */
-export async function markDepositRefunded(tx: Knex.Transaction, id: string, now: Date): Promise<number> {
-  return tx('deposits').where({ id }).whereIn('status', ['valid', 'received']).update({ status: 'refunded', updated_at: now });
+const markRefundedMany = statement(
+  'deposits.markRefundedMany',
+  `WITH locked AS (
+     SELECT id FROM deposits WHERE id = ANY($1::text[]) AND status IN ('valid', 'received') ORDER BY id FOR UPDATE
+   )
+   UPDATE deposits d SET status = 'refunded', updated_at = $2 FROM locked WHERE d.id = locked.id AND d.status IN ('valid', 'received')
+   RETURNING d.id`,
+);
+
+/** The refunds of what these deposits secured have settled: valid or received → refunded, in one
+ *  statement, locked in id order as every path that locks several takes them; returns how many
+ *  moved. */
+export async function markDepositsRefunded(tx: Knex.Transaction, ids: string[], now: Date): Promise<number> {
+  if (ids.length === 0) return 0;
+  return (await run(tx, markRefundedMany, [ids, now])).length;
 }
 
 /** refunded → held: the refund's payment came back from the payee's bank (退汇), so the money is

@@ -10,10 +10,10 @@ import { assert } from '../errors';
 import { refundDuePolicy } from '../domain/dueDates';
 import { formatAmount } from '../domain/money';
 import { refundsInFlightAccountSpec, trustAccountSpec } from '../ledger';
-import { markDepositRefunded, markDepositRefundedAfterReturn, type DepositRow } from '../deposits/repo';
+import { markDepositRefundedAfterReturn, markDepositsRefunded, type DepositRow } from '../deposits/repo';
 import type { BidderRow, SectionRow } from '../registry/repo';
 import type { Runtime } from '../runtime';
-import { requestVoucher } from '../vouchers/requests';
+import { requestVouchers, type VoucherRequest } from '../vouchers/requests';
 import { postNewJournals } from './journals';
 import { markAttemptsSettled, markRefundsSettled } from './messagesRepo';
 import type * as repo from './repo';
@@ -66,14 +66,27 @@ export async function settleMany(rt: Runtime, tx: Knex.Transaction, items: Settl
   const rates = rateTables(rt.tables);
   // Deposits are updated in id order, as every other path that locks several takes them.
   const byDeposit = [...items].sort((a, b) => (a.refund.deposit_id < b.refund.deposit_id ? -1 : a.refund.deposit_id > b.refund.deposit_id ? 1 : 0));
+  // The deposits that move to refunded, a run at a time between those paid again after a return
+  // (rare, one by one), so that every lock is still taken in id order.
+  let toRefunded: string[] = [];
+  const flushRefunded = async () => {
+    await markDepositsRefunded(tx, toRefunded, now);
+    toRefunded = [];
+  };
+  const vouchers: VoucherRequest[] = [];
   for (const { attempt, refund, status } of byDeposit) {
     const bankReference = status.bankReference ?? null;
     // An excess refund returns only the part above the requirement: the deposit still secures the bid.
     // A payment sent again after a return (退汇) finds the deposit held since the return.
     const paidAgain = refund.returned_at !== null;
     if (refund.reason !== 'excess') {
-      const moved = paidAgain ? await markDepositRefundedAfterReturn(tx, refund.deposit_id, now) : 0;
-      if (moved === 0) await markDepositRefunded(tx, refund.deposit_id, now);
+      if (paidAgain) {
+        await flushRefunded();
+        const moved = await markDepositRefundedAfterReturn(tx, refund.deposit_id, now);
+        if (moved === 0) toRefunded.push(refund.deposit_id);
+      } else {
+        toRefunded.push(refund.deposit_id);
+      }
     }
     const deposit = deposits.get(refund.deposit_id)!;
     const bidder = refund.bidder_id ? bidders.get(refund.bidder_id) : undefined;
@@ -84,7 +97,7 @@ export async function settleMany(rt: Runtime, tx: Knex.Transaction, items: Settl
       { principalFen: attempt.principal_fen, interestFen: attempt.interest_fen, lateFeeFen: attempt.late_fee_fen, totalFen: attempt.amount_fen, interestFrom: attempt.interest_from, valueDate: attempt.value_date },
       refund.due_by,
     );
-    await requestVoucher(tx, {
+    vouchers.push({
       kind: 'refund_voucher',
       // One voucher per kind and subject: a payment made again after a return is a payment of its
       // own, with its own voucher (the first one's payee and date stay as they were).
@@ -118,4 +131,6 @@ export async function settleMany(rt: Runtime, tx: Knex.Transaction, items: Settl
       data: { attemptId: attempt.id, messageId: attempt.message_id, endToEndId: attempt.end_to_end_id, amount: formatAmount(attempt.amount_fen), bankReference, ...(paidAgain ? { paidAgainAfterReturn: true } : {}) },
     });
   }
+  await flushRefunded();
+  await requestVouchers(tx, vouchers);
 }
