@@ -45,9 +45,11 @@ export interface GroupCommitSpec<U, R> {
 export interface GroupCommitDeps {
   db: Knex;
   outbox: { kick(): void };
-  /** Units per committed group, by work. */
-  groupSize: Histogram<'work'>;
-  transactionsRetried: { inc(labels: { route: string }): void };
+  metrics: {
+    /** Units per committed group, by work. */
+    groupCommitSize: Histogram<'work'>;
+    transactionsRetried: { inc(labels: { route: string }): void };
+  };
 }
 
 /** Groups of one kind in their transactions at once, unless its spec says otherwise. One: while
@@ -159,7 +161,7 @@ export class GroupCommitter<U, R> {
           return o;
         },
         (err, attempt) => {
-          this.deps.transactionsRetried.inc({ route: this.spec.work });
+          this.deps.metrics.transactionsRetried.inc({ route: this.spec.work });
           group[0].log.warn({ err, attempt, units: group.length, work: this.spec.work }, 'transaction aborted by the database; running it again');
         },
       );
@@ -173,7 +175,7 @@ export class GroupCommitter<U, R> {
       return;
     }
     if (jobs) this.deps.outbox.kick();
-    this.deps.groupSize.observe({ work: this.spec.work }, group.length);
+    this.deps.metrics.groupCommitSize.observe({ work: this.spec.work }, group.length);
     for (const [i, w] of group.entries()) {
       const o = outcomes[i];
       if ('error' in o) {

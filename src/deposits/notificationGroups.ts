@@ -68,7 +68,7 @@ async function readWithBank(db: Knex, units: NotificationUnit[]): Promise<UnitOu
 export function receiveNotification(deps: AppDeps, sender: WebhookSender, rawBody: Buffer, contentType: string): Promise<ReceivedAnswer> {
   const unit: NotificationUnit = { sender, rawBody, contentType, notifiedAt: new Date(), calendar: deps.tables.calendar };
   const committer = groupCommitterOf(
-    { db: deps.db, outbox: deps.outbox, groupSize: deps.metrics.groupCommitSize, transactionsRetried: deps.metrics.transactionsRetried },
+    deps,
     'notifications',
     () => notificationWork(deps.metrics),
   );

@@ -40,7 +40,7 @@ export const issuanceWork: GroupCommitSpec<IssuanceUnit, WebhookAnswer> = {
 /** A signed issuance, answered once it is committed. */
 export function receiveIssuanceGrouped(deps: AppDeps, unit: IssuanceUnit): Promise<WebhookAnswer> {
   const committer = groupCommitterOf(
-    { db: deps.db, outbox: deps.outbox, groupSize: deps.metrics.groupCommitSize, transactionsRetried: deps.metrics.transactionsRetried },
+    deps,
     issuanceWork.work,
     () => issuanceWork,
   );

@@ -121,7 +121,7 @@ describe('a rush of single credits', () => {
 function committer(act: (tx: Knex.Transaction, units: NotificationUnit[]) => Promise<void>) {
   const work = notificationWork(rt.metrics);
   return new GroupCommitter<NotificationUnit, { status: number; body: any; replayed: boolean }>(
-    { db: rt.db, outbox: rt.outbox, groupSize: rt.metrics.groupCommitSize, transactionsRetried: rt.metrics.transactionsRetried },
+    rt,
     { ...work, act: async (tx, units) => { const outcomes = await work.act(tx, units); await act(tx, units); return outcomes; } },
   );
 }
