@@ -2,7 +2,7 @@
 import type { Knex } from 'knex';
 import { toJsonSafe } from '../audit/canonical';
 import type { Tx } from '../db/knex';
-import { run, statement } from '../db/statements';
+import { jsonParam, run, statement } from '../db/statements';
 import { claimEventCte, recordAnswerCte } from '../http/webhookReplay';
 import type { RuleCheck } from '../domain/rules';
 import type { BidderRow, IssuerRow, SectionRow } from '../registry/repo';
@@ -81,7 +81,7 @@ export const findGuaranteeByNumber = (tx: Tx, issuerId: string, number: string) 
 export const findGuaranteeByNumberForUpdate = (tx: Tx, issuerId: string, number: string) =>
   tx<GuaranteeRow>('guarantees').where({ issuer_id: issuerId, number }).forUpdate().first();
 /** Statuses in which a guarantee no longer stands for its bidder: outside the one-live index. */
-const notLiveStatuses: readonly GuaranteeStatus[] = ['rejected', 'cancelled', 'expired'];
+export const notLiveStatuses: readonly GuaranteeStatus[] = ['rejected', 'cancelled', 'expired'];
 
 export const findLiveGuarantee = (tx: Tx, sectionId: string, bidderId: string) =>
   tx<GuaranteeRow>('guarantees').where({ section_id: sectionId, bidder_id: bidderId }).whereNotIn('status', notLiveStatuses).first();
@@ -111,38 +111,38 @@ export interface IssuanceContext {
   live: { id: string; issuer_id: string } | undefined;
 }
 
-const claimIssuanceStatement = statement(
-  'guarantees.claimIssuance',
-  `WITH ${claimEventCte(1)}
-    SELECT EXISTS (SELECT 1 FROM claim) AS claimed, now() AS now,
+/** What an issuance is judged on, read beside its claim: the SQL expressions of its issuer id,
+ *  number, project and section codes and applicant USCC go in `v`. */
+function issuanceContextSql(v: { issuerId: string; number: string; projectCode: string; sectionCode: string; applicantUscc: string }): { columns: string; joins: string } {
+  return {
+    columns: `now() AS now,
       i.id AS issuer_id, i.kind AS issuer_kind, i.bank_code AS issuer_bank_code,
       s.id AS section_id, s.project_code, s.section_code, s.tenderee_id, s.deposit_amount_fen, s.bid_deadline,
       s.bid_validity_days, s.accepted_security, s.guarantee_bank_match, s.credit_reductions, t.uscc AS tenderee_uscc,
       b.id AS bidder_id, b.basic_bank_code,
-      EXISTS (SELECT 1 FROM guarantees g WHERE g.issuer_id = $5 AND g.number = $6) AS number_taken,
-      live.id AS live_id, live.issuer_id AS live_issuer_id
-    FROM (SELECT 1) AS one
-    LEFT JOIN issuers i ON i.id = $5
-    LEFT JOIN sections s ON s.project_code = $7 AND s.section_code = $8
+      EXISTS (SELECT 1 FROM guarantees g WHERE g.issuer_id = ${v.issuerId} AND g.number = ${v.number}) AS number_taken,
+      live.id AS live_id, live.issuer_id AS live_issuer_id`,
+    joins: `LEFT JOIN issuers i ON i.id = ${v.issuerId}
+    LEFT JOIN sections s ON s.project_code = ${v.projectCode} AND s.section_code = ${v.sectionCode}
     LEFT JOIN tenderees t ON t.id = s.tenderee_id
-    LEFT JOIN LATERAL (SELECT id, basic_bank_code FROM bidders WHERE uscc = $9 LIMIT 1) b ON true
+    LEFT JOIN LATERAL (SELECT id, basic_bank_code FROM bidders WHERE uscc = ${v.applicantUscc} LIMIT 1) b ON true
     LEFT JOIN LATERAL (
       SELECT g.id, g.issuer_id FROM guarantees g
       WHERE g.section_id = s.id AND g.bidder_id = b.id AND g.status NOT IN (${notLiveStatuses.map((st) => `'${st}'`).join(', ')}) LIMIT 1
     ) live ON true`,
+  };
+}
+
+const oneContext = issuanceContextSql({ issuerId: '$5', number: '$6', projectCode: '$7', sectionCode: '$8', applicantUscc: '$9' });
+const claimIssuanceStatement = statement(
+  'guarantees.claimIssuance',
+  `WITH ${claimEventCte(1)}
+    SELECT EXISTS (SELECT 1 FROM claim) AS claimed, ${oneContext.columns}
+    FROM (SELECT 1) AS one
+    ${oneContext.joins}`,
 );
 
-/** Claims the issuance's event id (`claimValues`: webhookReplay.claimEventValues) and
- *  reads its issuer, section with its tenderee, applicant, whether the number is taken and the
- *  live guarantee of the pair, in one statement. The reads share the statement's snapshot; the
- *  guarantee's unique indexes still decide any race at insert (recordGuarantee). */
-export async function claimIssuance(
-  tx: Knex.Transaction,
-  claimValues: readonly string[],
-  q: { issuerId: string; number: string; projectCode: string; sectionCode: string; applicantUscc: string },
-): Promise<IssuanceContext> {
-  const rows = await run<Record<string, any>>(tx, claimIssuanceStatement, [...claimValues, q.issuerId, q.number, q.projectCode, q.sectionCode, q.applicantUscc]);
-  const r = rows[0];
+function contextOf(r: Record<string, any>): IssuanceContext {
   return {
     claimed: r.claimed,
     now: r.now,
@@ -169,6 +169,69 @@ export async function claimIssuance(
   };
 }
 
+/** Claims the issuance's event id (`claimValues`: webhookReplay.claimEventValues) and
+ *  reads its issuer, section with its tenderee, applicant, whether the number is taken and the
+ *  live guarantee of the pair, in one statement. The reads share the statement's snapshot; the
+ *  guarantee's unique indexes still decide any race at insert (recordGuarantee). */
+export async function claimIssuance(
+  tx: Knex.Transaction,
+  claimValues: readonly string[],
+  q: { issuerId: string; number: string; projectCode: string; sectionCode: string; applicantUscc: string },
+): Promise<IssuanceContext> {
+  const rows = await run<Record<string, any>>(tx, claimIssuanceStatement, [...claimValues, q.issuerId, q.number, q.projectCode, q.sectionCode, q.applicantUscc]);
+  return contextOf(rows[0]);
+}
+
+/** One issuance of a group to claim and read (`claimIssuances`). */
+export interface IssuanceClaim {
+  claimValues: readonly string[];
+  issuerId: string;
+  number: string;
+  projectCode: string;
+  sectionCode: string;
+  applicantUscc: string;
+}
+
+const manyContexts = issuanceContextSql({ issuerId: 'x.issuer_id', number: 'x.number', projectCode: 'x.project_code', sectionCode: 'x.section_code', applicantUscc: 'x.applicant_uscc' });
+const claimIssuancesStatement = statement(
+  'guarantees.claimIssuances',
+  `WITH x AS (
+      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[]) WITH ORDINALITY
+        AS x(sender_type, sender_id, event_id, request_hash, issuer_id, number, project_code, section_code, applicant_uscc, k)
+    ), claim AS (
+      INSERT INTO webhook_events (sender_type, sender_id, event_id, request_hash)
+      SELECT sender_type, sender_id, event_id, request_hash FROM x ORDER BY sender_type, sender_id, event_id
+      ON CONFLICT (sender_type, sender_id, event_id) DO NOTHING RETURNING sender_type, sender_id, event_id
+    )
+    SELECT x.k, c.event_id IS NOT NULL AS claimed, ${manyContexts.columns}
+    FROM x
+    LEFT JOIN claim c ON c.sender_type = x.sender_type AND c.sender_id = x.sender_id AND c.event_id = x.event_id
+    ${manyContexts.joins}
+    ORDER BY x.k`,
+);
+
+/** claimIssuance for the issuances of a group (distinct event ids), in one statement: their
+ *  contexts in the order given, all read in one snapshot taken before any of them is recorded,
+ *  so a guarantee recorded earlier in the group is not in a later one's context. Events are
+ *  claimed in key order, so that two groups claiming some of the same wait instead of
+ *  deadlocking. */
+export async function claimIssuances(tx: Knex.Transaction, claims: readonly IssuanceClaim[]): Promise<IssuanceContext[]> {
+  const column = (f: (c: IssuanceClaim) => string) => claims.map(f);
+  const rows = await run<Record<string, any>>(tx, claimIssuancesStatement, [
+    column((c) => c.claimValues[0]),
+    column((c) => c.claimValues[1]),
+    column((c) => c.claimValues[2]),
+    column((c) => c.claimValues[3]),
+    column((c) => c.issuerId),
+    column((c) => c.number),
+    column((c) => c.projectCode),
+    column((c) => c.sectionCode),
+    column((c) => c.applicantUscc),
+  ]);
+  if (rows.length !== claims.length) throw new Error(`assertion failed: ${claims.length} issuances claimed, ${rows.length} read`);
+  return rows.map(contextOf);
+}
+
 const newGuaranteeColumns = [
   'id', 'issuer_id', 'number', 'kind', 'status', 'application_id', 'section_id', 'bidder_id', 'applicant_uscc', 'applicant_name',
   'beneficiary_uscc', 'beneficiary_name', 'project_code', 'section_code', 'amount_fen', 'currency', 'valid_from', 'valid_to',
@@ -193,6 +256,51 @@ export async function insertGuaranteeWith(tx: Knex.Transaction, row: NewGuarante
   const inserted = Number(rows[0].inserted);
   if (inserted !== Number(rows[0].answered)) throw new Error(`assertion failed: guarantee ${row.id} written without its answer, or the reverse`);
   return inserted === 1;
+}
+
+/** The type of each new guarantee's column, as jsonb_to_recordset reads it. */
+const newGuaranteeColumnTypes: Record<(typeof newGuaranteeColumns)[number], string> = {
+  id: 'text', issuer_id: 'text', number: 'text', kind: 'text', status: 'text', application_id: 'text', section_id: 'text', bidder_id: 'text',
+  applicant_uscc: 'text', applicant_name: 'text', beneficiary_uscc: 'text', beneficiary_name: 'text', project_code: 'text', section_code: 'text',
+  amount_fen: 'bigint', currency: 'text', valid_from: 'date', valid_to: 'date', issuing_bank_code: 'text', issued_at: 'timestamptz',
+  document_sha256: 'text', checks: 'jsonb', event_id: 'text', certificate_fingerprint: 'text',
+};
+
+const insertGuaranteesStatement = statement(
+  'guarantees.insertManyWithAnswers',
+  `WITH x AS (
+      SELECT * FROM jsonb_to_recordset($1::jsonb)
+        AS x(${newGuaranteeColumns.map((c) => `${c} ${newGuaranteeColumnTypes[c]}`).join(', ')}, answer_sender_type text, answer_sender_id text, answer_status int, answer_body jsonb)
+    ), inserted AS (
+      INSERT INTO guarantees (${newGuaranteeColumns.join(', ')})
+      SELECT ${newGuaranteeColumns.join(', ')} FROM x ORDER BY issuer_id, number
+      ON CONFLICT DO NOTHING RETURNING id
+    ), answer AS (
+      UPDATE webhook_events w SET response_status = x.answer_status, response_body = x.answer_body
+        FROM x JOIN inserted ON inserted.id = x.id
+       WHERE w.sender_type = x.answer_sender_type AND w.sender_id = x.answer_sender_id AND w.event_id = x.event_id
+      RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM inserted) AS inserted, (SELECT count(*) FROM answer) AS answered`,
+);
+
+/** insertGuaranteeWith for the guarantees of a group, in one statement, each answer stored only
+ *  with its guarantee; how many went in (the others were kept out by a unique index). */
+export async function insertGuaranteesWith(
+  tx: Knex.Transaction,
+  guarantees: readonly { row: NewGuarantee; answer: { sender: { type: string; id: string }; status: number; body: unknown } }[],
+): Promise<number> {
+  const records = guarantees.map(({ row, answer }) => ({
+    ...Object.fromEntries(newGuaranteeColumns.map((c) => [c, row[c]])),
+    answer_sender_type: answer.sender.type,
+    answer_sender_id: answer.sender.id,
+    answer_status: answer.status,
+    answer_body: answer.body ?? null,
+  }));
+  const rows = await run<{ inserted: bigint; answered: bigint }>(tx, insertGuaranteesStatement, [jsonParam(records)]);
+  const inserted = Number(rows[0].inserted);
+  if (inserted !== Number(rows[0].answered)) throw new Error(`assertion failed: ${inserted} guarantees written with ${rows[0].answered} answers`);
+  return inserted;
 }
 
 /** Who may list what (R18): everything, one bidder's own, or a tenderee's sections once opened. */

@@ -55,18 +55,85 @@ export async function sectionFacts(tx: Tx, s: SectionRow): Promise<SectionFacts>
 export async function receiveIssuance(tx: Knex.Transaction, sender: WebhookSender, body: IssuanceBody, rawBody: Buffer): Promise<WebhookAnswer> {
   const key = { sender, eventId: body.eventId };
   const requestHash = requestHashOf(rawBody);
-  const ctx = await repo.claimIssuance(tx, claimEventValues(key, requestHash), {
-    issuerId: sender.id,
-    number: body.number,
-    projectCode: body.projectCode,
-    sectionCode: body.sectionCode,
-    applicantUscc: body.applicant.uscc,
-  });
+  const ctx = await repo.claimIssuance(tx, claimEventValues(key, requestHash), issuanceLookup(sender, body));
   if (!ctx.claimed) return firstAnswer(tx, key, requestHash);
   return { ...(await issue(tx, sender, body, ctx, key)), replayed: false };
 }
 
 async function issue(tx: Knex.Transaction, sender: WebhookSender, body: IssuanceBody, ctx: repo.IssuanceContext, key: WebhookEventKey): Promise<{ status: number; body: unknown }> {
+  const judged = await judgeIssuance(tx, sender, body, ctx);
+  const { guarantee, answer } = await recordGuarantee(tx, judged.row, judged.checks, ctx, key);
+  await finishIssuance(tx, body, judged, guarantee);
+  return answer;
+}
+
+/** An issuance that arrived with others (issuanceGroups.ts). */
+export interface IssuanceInput {
+  sender: WebhookSender;
+  body: IssuanceBody;
+  rawBody: Buffer;
+}
+
+/** Issuances that arrived together, in one transaction and a few statements for all of them:
+ *  their event ids claimed and their contexts read in one, their guarantees and answers written
+ *  in another. Each is judged in arrival order as it would be alone after the ones before it: a
+ *  guarantee recorded earlier in the group takes its number and, when issued, stands for its
+ *  bidder on its section (R7). An issuance refused, or a guarantee a unique index kept out (one
+ *  committed meanwhile by another transaction), throws, so the group is committed again one by
+ *  one (receiveIssuance), where each gets its own answer. */
+export async function receiveIssuances(tx: Knex.Transaction, units: readonly IssuanceInput[]): Promise<WebhookAnswer[]> {
+  const keys = units.map((u) => ({ sender: u.sender, eventId: u.body.eventId }));
+  const hashes = units.map((u) => requestHashOf(u.rawBody));
+  const contexts = await repo.claimIssuances(
+    tx,
+    units.map((u, k) => ({ claimValues: claimEventValues(keys[k], hashes[k]), ...issuanceLookup(u.sender, u.body) })),
+  );
+  const answers: WebhookAnswer[] = [];
+  const recorded: { judged: JudgedIssuance; guarantee: repo.GuaranteeRow; body: IssuanceBody }[] = [];
+  const toInsert: Parameters<typeof repo.insertGuaranteesWith>[1][number][] = [];
+  for (const [k, u] of units.entries()) {
+    if (!contexts[k].claimed) {
+      answers.push(await firstAnswer(tx, keys[k], hashes[k]));
+      continue;
+    }
+    const ctx = afterEarlier(contexts[k], u.sender.id, u.body.number, recorded.map((r) => r.guarantee));
+    const judged = await judgeIssuance(tx, u.sender, u.body, ctx);
+    const { fresh, guarantee, answer } = newGuaranteeRecord(judged.row, [...judged.checks, checkR7OneLive(otherLive(ctx.live), judged.row.issuer_id)], ctx.now);
+    recorded.push({ judged, guarantee, body: u.body });
+    toInsert.push({ row: fresh, answer: { sender: u.sender, ...answer } });
+    answers.push({ ...answer, replayed: false });
+  }
+  if (toInsert.length > 0) {
+    const inserted = await repo.insertGuaranteesWith(tx, toInsert);
+    if (inserted !== toInsert.length) throw new Error(`${toInsert.length - inserted} of ${toInsert.length} guarantees kept out by a unique index: the group is committed again one by one`);
+  }
+  for (const r of recorded) await finishIssuance(tx, r.body, r.judged, r.guarantee);
+  return answers;
+}
+
+/** What the claim reads for an issuance. */
+function issuanceLookup(sender: WebhookSender, body: IssuanceBody) {
+  return { issuerId: sender.id, number: body.number, projectCode: body.projectCode, sectionCode: body.sectionCode, applicantUscc: body.applicant.uscc };
+}
+
+/** A context read before the group's guarantees were recorded, as it would read after those
+ *  recorded earlier in the group. */
+function afterEarlier(ctx: repo.IssuanceContext, issuerId: string, number: string, earlier: readonly repo.GuaranteeRow[]): repo.IssuanceContext {
+  const numberTaken = ctx.numberTaken || earlier.some((g) => g.issuer_id === issuerId && g.number === number);
+  const live = ctx.live ?? earlier.find((g) => g.section_id === ctx.section?.id && g.bidder_id === ctx.bidder?.id && !repo.notLiveStatuses.includes(g.status));
+  return { ...ctx, numberTaken, live: live && { id: live.id, issuer_id: live.issuer_id } };
+}
+
+interface JudgedIssuance {
+  row: Omit<repo.NewGuarantee, 'id' | 'status' | 'checks'>;
+  /** Every check but R7's one live guarantee, which is decided where the guarantee is written. */
+  checks: RuleCheck[];
+  application?: repo.ApplicationRow;
+  requirement: Awaited<ReturnType<typeof requirementFor>>;
+}
+
+/** The guarantee an issuance asks to record, and how it fares against the rules. */
+async function judgeIssuance(tx: Knex.Transaction, sender: WebhookSender, body: IssuanceBody, ctx: repo.IssuanceContext): Promise<JudgedIssuance> {
   const issuer = ctx.issuer;
   assert(issuer, `webhook sender ${sender.id} is not an issuer`);
   const { section, bidder, application } = await identifyIssuance(tx, issuer, body, ctx);
@@ -79,7 +146,7 @@ async function issue(tx: Knex.Transaction, sender: WebhookSender, body: Issuance
       { sectionId: section.id, bidderId: bidder.id, kind: body.kind },
     ));
   }
-  const { guarantee: g, answer } = await recordGuarantee(tx, {
+  const row: JudgedIssuance['row'] = {
     issuer_id: issuer.id,
     number: body.number,
     kind: body.kind,
@@ -101,8 +168,14 @@ async function issue(tx: Knex.Transaction, sender: WebhookSender, body: Issuance
     document_sha256: body.documentSha256,
     event_id: body.eventId,
     certificate_fingerprint: sender.fingerprint,
-  }, checks, ctx, key);
-  const actor = { type: 'issuer' as const, id: issuer.id };
+  };
+  return { row, checks, application, requirement };
+}
+
+/** Once the guarantee is written: its application answered, and the audit events. */
+async function finishIssuance(tx: Knex.Transaction, body: IssuanceBody, judged: JudgedIssuance, g: repo.GuaranteeRow): Promise<void> {
+  const actor = { type: 'issuer' as const, id: g.issuer_id };
+  const { application } = judged;
   if (application) {
     // The application is answered: the guarantee exists, whether it passed the rules or not.
     assert(await repo.updateApplicationFrom(tx, application.id, ['submitted', 'sent'], 'issued', { guarantee_id: g.id }), `application ${application.id} changed under its lock`);
@@ -113,9 +186,8 @@ async function issue(tx: Knex.Transaction, sender: WebhookSender, body: Issuance
     action: g.status === 'issued' ? 'guarantee.issued' : 'guarantee.rejected',
     entityType: 'guarantee',
     entityId: g.id,
-    data: { number: g.number, sectionId: g.section_id, bidderId: g.bidder_id, amountFen: g.amount_fen, failed: g.checks.filter((c) => !c.ok).map((c) => c.rule), eventId: body.eventId, creditReduction: reductionAuditData(requirement) },
+    data: { number: g.number, sectionId: g.section_id, bidderId: g.bidder_id, amountFen: g.amount_fen, failed: g.checks.filter((c) => !c.ok).map((c) => c.rule), eventId: body.eventId, creditReduction: reductionAuditData(judged.requirement) },
   });
-  return answer;
 }
 
 type IssuanceSection = NonNullable<repo.IssuanceContext['section']>;
@@ -169,6 +241,29 @@ function issuanceFacts(issuer: Pick<IssuerRow, 'bank_code'>, body: IssuanceBody)
 
 const numberTaken = (issuerId: string, number: string) => new Conflict('guarantee_number_exists', `issuer ${issuerId} already issued a guarantee numbered ${number}`, 'R7');
 
+const otherLive = (g: { id: string; issuer_id: string } | undefined) => (g ? { id: g.id, issuerId: g.issuer_id } : undefined);
+
+/** A new guarantee with all its checks, `issued` when all hold and `rejected` otherwise, as the
+ *  database will hold it once written at `now`, and the answer that presents it. */
+function newGuaranteeRecord(row: Omit<repo.NewGuarantee, 'id' | 'status' | 'checks'>, checks: RuleCheck[], now: Date) {
+  const fresh: repo.NewGuarantee = { ...row, id: newId('gty'), status: checks.every((c) => c.ok) ? 'issued' : 'rejected', checks };
+  // As the database stores it: created and updated at the transaction's time, nothing claimed
+  // or released yet.
+  const guarantee: repo.GuaranteeRow = {
+    ...fresh,
+    claim_reason: null,
+    claim_amount_fen: null,
+    claimed_by: null,
+    claimed_at: null,
+    release_reason: null,
+    released_at: null,
+    created_at: now,
+    updated_at: now,
+  };
+  // Recorded by the statement that writes it: nothing can have attested it yet.
+  return { fresh, guarantee, answer: { status: 201, body: presentGuarantee(guarantee, []) as unknown } };
+}
+
 /** Stores the guarantee with its checks and R7's one-live check, `issued` when all hold and
  *  `rejected` otherwise, with the webhook's answer in the same statement. When another guarantee
  *  for the bidder and section commits meanwhile, the partial unique index keeps this one out; it
@@ -181,33 +276,16 @@ async function recordGuarantee(
   key: WebhookEventKey,
 ): Promise<{ guarantee: repo.GuaranteeRow; answer: { status: number; body: unknown } }> {
   const attempt = async (oneLive: RuleCheck) => {
-    const all = [...checks, oneLive];
-    const fresh: repo.NewGuarantee = { ...row, id: newId('gty'), status: all.every((c) => c.ok) ? 'issued' : 'rejected', checks: all };
-    // As the database stores it: created and updated at the transaction's time, nothing claimed
-    // or released yet.
-    const guarantee: repo.GuaranteeRow = {
-      ...fresh,
-      claim_reason: null,
-      claim_amount_fen: null,
-      claimed_by: null,
-      claimed_at: null,
-      release_reason: null,
-      released_at: null,
-      created_at: ctx.now,
-      updated_at: ctx.now,
-    };
-    // Recorded by this very statement: nothing can have attested it yet.
-    const answer = { status: 201, body: presentGuarantee(guarantee, []) };
+    const { fresh, guarantee, answer } = newGuaranteeRecord(row, [...checks, oneLive], ctx.now);
     const inserted = await repo.insertGuaranteeWith(tx, fresh, recordAnswerValues(key, answer));
     return inserted ? { guarantee, answer } : undefined;
   };
-  const other = (g: { id: string; issuer_id: string } | undefined) => (g ? { id: g.id, issuerId: g.issuer_id } : undefined);
-  const first = await attempt(checkR7OneLive(other(ctx.live), row.issuer_id));
+  const first = await attempt(checkR7OneLive(otherLive(ctx.live), row.issuer_id));
   if (first) return first;
   if (await repo.findGuaranteeByNumber(tx, row.issuer_id, row.number)) throw numberTaken(row.issuer_id, row.number);
   const winner = await repo.findLiveGuarantee(tx, row.section_id, row.bidder_id);
   // The index kept this one out, so another guarantee is live even if it is not visible here.
-  const second = await attempt(checkR7OneLive(other(winner) ?? { id: 'another guarantee' }, row.issuer_id));
+  const second = await attempt(checkR7OneLive(otherLive(winner) ?? { id: 'another guarantee' }, row.issuer_id));
   if (!second) throw numberTaken(row.issuer_id, row.number);
   return second;
 }
