@@ -5,6 +5,16 @@
 // parameter), so PostgreSQL parses it once per connection, and the pool's connections keep one
 // generic plan of it (createDb sets plan_cache_mode): the parameters are opaque jsonb and arrays,
 // whose values cannot change a plan.
+//
+// That plan is made the first time a connection runs the statement and made again only when
+// autovacuum next analyses a table it reads; made on nearly empty tables (a new installation,
+// a rush after a quiet night), a join of a set with a table is planned as a hash over the whole
+// table, a cost that then grows with the table. So each statement reaches a set's rows by key,
+// one index lookup per element (`CROSS JOIN LATERAL (... LIMIT 1)`, or `OFFSET 0` where a key
+// has several rows, which keeps the planner from turning the lookups back into a join), and an
+// UPDATE of a set updates each row where its lookup found it (`ctid`), on rows this transaction
+// inserted or locked, whose place cannot change under it. test/integration/genericPlans.test.ts
+// reads every statement's plan as made on an empty database.
 import type { Knex } from 'knex';
 import type { ClientBase, QueryResultRow } from 'pg';
 import { assert } from '../errors';
@@ -16,6 +26,11 @@ export interface Statement {
 }
 
 const texts = new Map<string, string>();
+
+/** Every statement declared so far, by name (a test reads their plans). */
+export function declaredStatements(): Statement[] {
+  return [...texts].map(([name, text]) => ({ name: `bidbond.${name}`, text }));
+}
 
 export function statement(name: string, text: string): Statement {
   const before = texts.get(name);

@@ -50,11 +50,15 @@ const claimAndLock = statement(
      ON CONFLICT (bank_id, entry_ref) DO NOTHING
      RETURNING id, virtual_account
    ), locked AS (
-     SELECT da.virtual_account AS da_virtual_account, da.bidder_id AS da_bidder_id, b.basic_account_number AS da_basic_number, b.basic_account_name AS da_basic_name, da.section_id AS da_section_id, ${columnList<SectionRow>('s', sectionColumns)}
-     FROM deposit_accounts da JOIN sections s ON s.id = da.section_id JOIN bidders b ON b.id = da.bidder_id
-     WHERE da.bank_id = $2 AND da.virtual_account IN (SELECT virtual_account FROM claimed)
-     ORDER BY da.virtual_account
-     FOR UPDATE OF da FOR SHARE OF s
+     -- Each account looked up and locked by its key, in account order (the order every batch
+     -- locks in, so two batches wait for each other instead of deadlocking); db/statements.ts
+     -- says why by key and not by a join.
+     SELECT l.* FROM (SELECT DISTINCT virtual_account FROM claimed ORDER BY virtual_account) v
+     CROSS JOIN LATERAL (
+       SELECT da.virtual_account AS da_virtual_account, da.bidder_id AS da_bidder_id, b.basic_account_number AS da_basic_number, b.basic_account_name AS da_basic_name, da.section_id AS da_section_id, ${columnList<SectionRow>('s', sectionColumns)}
+       FROM deposit_accounts da JOIN sections s ON s.id = da.section_id JOIN bidders b ON b.id = da.bidder_id
+       WHERE da.bank_id = $2 AND da.virtual_account = v.virtual_account
+       FOR UPDATE OF da FOR SHARE OF s) l
    )
    -- The ids claimed ride on the first row only: on every row they would be parsed once per
    -- account locked, a million strings for a batch of a thousand. A section's columns ride on
@@ -74,9 +78,11 @@ const claimAndLock = statement(
 // locks committed.
 const standingDeposits = statement(
   'deposits.standing',
-  `SELECT d.id, d.section_id, d.bidder_id, d.status, d.amount_fen, d.excess_fen, d.checks
-   FROM deposits d JOIN unnest($1::text[], $2::text[]) AS p(section_id, bidder_id) ON d.section_id = p.section_id AND d.bidder_id = p.bidder_id
-   WHERE d.status IN ('valid', 'received')
+  // One index lookup per pair (db/statements.ts: plans that hold as the tables grow).
+  `SELECT d.* FROM unnest($1::text[], $2::text[]) AS p(section_id, bidder_id)
+   CROSS JOIN LATERAL (
+     SELECT d.id, d.section_id, d.bidder_id, d.status, d.amount_fen, d.excess_fen, d.checks
+     FROM deposits d WHERE d.section_id = p.section_id AND d.bidder_id = p.bidder_id AND d.status IN ('valid', 'received') OFFSET 0) d
    ORDER BY d.id`,
 );
 
@@ -90,9 +96,14 @@ const insertDeposits = statement(
 /** received → valid, for deposits committed before this batch that one of its credits topped up. */
 const markToppedUpMany = statement(
   'deposits.markToppedUp',
-  `UPDATE deposits d SET status = 'valid', valid_at = $2, updated_at = $2, checks = x.checks
-   FROM jsonb_to_recordset($1::jsonb) AS x(id text, checks jsonb)
-   WHERE d.id = x.id AND d.status = 'received'
+  // Each deposit locked by its key, then updated where the lock found it: a locked row stays
+  // where it is until this transaction moves it (db/statements.ts: plans that hold as the
+  // tables grow).
+  `UPDATE deposits d SET status = 'valid', valid_at = $2, updated_at = $2, checks = t.checks
+   FROM (SELECT x.checks, r.ctid AS tid
+           FROM jsonb_to_recordset($1::jsonb) AS x(id text, checks jsonb)
+           CROSS JOIN LATERAL (SELECT ctid FROM deposits WHERE id = x.id AND status = 'received' LIMIT 1 FOR UPDATE) r) t
+   WHERE d.ctid = t.tid
    RETURNING d.id`,
 );
 

@@ -63,8 +63,11 @@ export type ReceiptRow = Pick<repo.DepositRow, 'id' | 'section_id' | 'bidder_id'
 
 export const receiptRows = statement(
   'deposits.receiptRows',
-  `SELECT d.id, d.section_id, d.bidder_id, d.virtual_account, d.amount_fen, d.excess_fen, c.currency, c.debtor_name, c.debtor_account, c.debtor_bank_code, c.booked_at, c.value_date, c.entry_ref
-   FROM deposits d JOIN credits c ON c.id = d.credit_id WHERE d.id = ANY($1::text[])`,
+  // One lookup per deposit (db/statements.ts: plans that hold as the tables grow).
+  `SELECT r.* FROM unnest($1::text[]) AS k(id)
+   CROSS JOIN LATERAL (
+     SELECT d.id, d.section_id, d.bidder_id, d.virtual_account, d.amount_fen, d.excess_fen, c.currency, c.debtor_name, c.debtor_account, c.debtor_bank_code, c.booked_at, c.value_date, c.entry_ref
+     FROM deposits d JOIN credits c ON c.id = d.credit_id WHERE d.id = k.id LIMIT 1) r`,
 );
 
 export function receiptCreditOf(c: Pick<repo.CreditRow, 'currency' | 'debtor_name' | 'debtor_account' | 'debtor_bank_code' | 'booked_at' | 'value_date' | 'entry_ref'>): ReceiptCredit {

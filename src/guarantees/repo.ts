@@ -203,10 +203,13 @@ const claimIssuancesStatement = statement(
       SELECT sender_type, sender_id, event_id, request_hash FROM x ORDER BY sender_type, sender_id, event_id
       ON CONFLICT (sender_type, sender_id, event_id) DO NOTHING RETURNING sender_type, sender_id, event_id
     )
-    SELECT x.k, c.event_id IS NOT NULL AS claimed, ${manyContexts.columns}
+    SELECT x.k, c.event_id IS NOT NULL AS claimed, ctx.*
     FROM x
     LEFT JOIN claim c ON c.sender_type = x.sender_type AND c.sender_id = x.sender_id AND c.event_id = x.event_id
-    ${manyContexts.joins}
+    -- Each issuance's context read as claimIssuance reads one, by index lookups (OFFSET 0 keeps
+    -- the planner from joining the group to whole tables, which a plan made on nearly empty
+    -- tables would do for as long as the pool's connection keeps it).
+    CROSS JOIN LATERAL (SELECT ${manyContexts.columns} FROM (SELECT 1) AS one ${manyContexts.joins} OFFSET 0) ctx
     ORDER BY x.k`,
 );
 
@@ -276,9 +279,14 @@ const insertGuaranteesStatement = statement(
       SELECT ${newGuaranteeColumns.join(', ')} FROM x ORDER BY issuer_id, number
       ON CONFLICT DO NOTHING RETURNING id
     ), answer AS (
-      UPDATE webhook_events w SET response_status = x.answer_status, response_body = x.answer_body
-        FROM x JOIN inserted ON inserted.id = x.id
-       WHERE w.sender_type = x.answer_sender_type AND w.sender_id = x.answer_sender_id AND w.event_id = x.event_id
+      -- Each claimed event found by its key and updated where it lies (see webhooks.answerMany).
+      UPDATE webhook_events w SET response_status = a.answer_status, response_body = a.answer_body
+        FROM (SELECT x.answer_status, x.answer_body, e.ctid AS tid
+                FROM x JOIN inserted ON inserted.id = x.id
+                CROSS JOIN LATERAL (
+                  SELECT ctid FROM webhook_events
+                   WHERE sender_type = x.answer_sender_type AND sender_id = x.answer_sender_id AND event_id = x.event_id LIMIT 1) e) a
+       WHERE w.ctid = a.tid
       RETURNING 1
     )
     SELECT (SELECT count(*) FROM inserted) AS inserted, (SELECT count(*) FROM answer) AS answered`,

@@ -86,11 +86,19 @@ const claimMany = statement(
    ON CONFLICT (sender_type, sender_id, event_id) DO NOTHING RETURNING event_id`,
 );
 
+// Each answered row is found by its key, one index lookup per event (LATERAL ... LIMIT 1 keeps
+// the planner from turning the lookups into a join), and updated where it lies. The pool keeps
+// one generic plan per statement and connection, often made while the table was nearly empty:
+// planned as a join, the update hashed every event the sender ever sent, a cost growing with
+// the table until autovacuum's next ANALYZE. The rows are this transaction's own claims, so
+// their place cannot change under it.
 const answerMany = statement(
   'webhooks.answerMany',
-  `UPDATE webhook_events w SET response_status = x.status, response_body = x.body
-   FROM jsonb_to_recordset($3::jsonb) AS x(event_id text, status int, body jsonb)
-   WHERE w.sender_type = $1 AND w.sender_id = $2 AND w.event_id = x.event_id
+  `UPDATE webhook_events w SET response_status = a.status, response_body = a.body
+   FROM (SELECT x.status, x.body, e.ctid AS tid
+           FROM jsonb_to_recordset($3::jsonb) AS x(event_id text, status int, body jsonb)
+           CROSS JOIN LATERAL (SELECT ctid FROM webhook_events WHERE sender_type = $1 AND sender_id = $2 AND event_id = x.event_id LIMIT 1) e) a
+   WHERE w.ctid = a.tid
    RETURNING w.event_id`,
 );
 

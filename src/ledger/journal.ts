@@ -140,9 +140,10 @@ ORDER BY p.id`);
 
 const readPosted = statement('ledger.readPosted', `
 SELECT ${columnList<JournalRow>('j', journalColumns)}, p.id AS posting_id, p.account AS posting_account, p.amount_fen AS posting_amount_fen, p.posted_at AS posting_posted_at
-FROM journals j
-JOIN postings p ON p.journal_id = j.id
-WHERE (j.kind, j.ref) IN (SELECT kind, ref FROM jsonb_to_recordset($1::jsonb) AS x(kind text, ref text))
+FROM (SELECT DISTINCT kind, ref FROM jsonb_to_recordset($1::jsonb) AS x(kind text, ref text)) x
+-- One lookup per journal and its postings (db/statements.ts: plans that hold as the tables grow).
+CROSS JOIN LATERAL (SELECT * FROM journals j WHERE j.kind = x.kind AND j.ref = x.ref LIMIT 1) j
+CROSS JOIN LATERAL (SELECT * FROM postings p WHERE p.journal_id = j.id OFFSET 0) p
 ORDER BY j.id, p.id`);
 
 async function postBatch(tx: Knex.Transaction, items: BatchItem[]): Promise<PostedJournal[]> {

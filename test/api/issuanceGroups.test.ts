@@ -52,4 +52,44 @@ describe('a rush of issuances', () => {
       expect(await rt.db('guarantees').where({ issuer_id: scenes[i].issuer.id, number: bodies[i].number, status: 'issued' })).toHaveLength(1);
     }
   });
+
+  it('judges each issuance against those before it in its group (R7): one live guarantee per bidder, one guarantee per number, one answer per event', async () => {
+    const crowd = await Promise.all(Array.from({ length: 8 }, () => w.scene('bank')));
+    const [pair, numbered, repeated] = await Promise.all([w.scene('bank'), w.scene('bank'), w.scene('bank')]);
+    const twoForOneBidder = [w.issuance(pair), w.issuance(pair)];
+    const sameNumber = [w.issuance(numbered), w.issuance(numbered)];
+    sameNumber[1].number = sameNumber[0].number;
+    const once = w.issuance(repeated);
+    const before = await groupSizes();
+    const [crowdAnswers, pairAnswers, numberAnswers, onceAnswers] = await Promise.all([
+      Promise.all(crowd.map((sc) => w.issue(sc.issuer, w.issuance(sc)))),
+      Promise.all(twoForOneBidder.map((b) => w.issue(pair.issuer, b))),
+      Promise.all(sameNumber.map((b) => w.issue(numbered.issuer, b))),
+      Promise.all([w.issue(repeated.issuer, once), w.issue(repeated.issuer, once)]),
+    ]);
+    const after = await groupSizes();
+    expect(after.count - before.count).toBeLessThan(crowd.length + 6);
+    expect(crowdAnswers.map((a) => a.status)).toEqual(crowd.map(() => 201));
+
+    // Whichever came first stands for the bidder; the other is recorded, rejected under R7.
+    expect(pairAnswers.map((a) => a.status)).toEqual([201, 201]);
+    const issued = pairAnswers.find((a) => a.body.status === 'issued')!;
+    const rejected = pairAnswers.find((a) => a.body.status === 'rejected')!;
+    expect(issued && rejected).toBeTruthy();
+    expect(rejected.body.checks).toContainEqual({ rule: 'R7', ok: false, detail: `one guarantee per bidder and section: your guarantee ${issued.body.id} already secures this bidder here` });
+    expect(await rt.db('guarantees').where({ section_id: pair.section.id, bidder_id: pair.bidder.id }).orderBy('status')).toMatchObject([{ id: issued.body.id, status: 'issued' }, { id: rejected.body.id, status: 'rejected' }]);
+
+    // A number already taken is refused, and nothing is kept of that issuance.
+    expect(numberAnswers.map((a) => a.status).sort()).toEqual([201, 409]);
+    const refused = numberAnswers.findIndex((a) => a.status === 409);
+    expect(numberAnswers[refused].body.error).toMatchObject({ code: 'guarantee_number_exists' });
+    expect(await rt.db('guarantees').where({ issuer_id: numbered.issuer.id, number: sameNumber[0].number })).toMatchObject([{ id: numberAnswers[1 - refused].body.id, event_id: sameNumber[1 - refused].eventId }]);
+    expect(await rt.db('webhook_events').where({ sender_type: 'issuer', sender_id: numbered.issuer.id, event_id: sameNumber[refused].eventId })).toHaveLength(0);
+
+    // The same event twice at once: one guarantee, the same answer twice.
+    expect(onceAnswers.map((a) => a.status)).toEqual([201, 201]);
+    expect(onceAnswers[0].body).toEqual(onceAnswers[1].body);
+    expect(await rt.db('guarantees').where({ issuer_id: repeated.issuer.id, number: once.number })).toHaveLength(1);
+    expect(await rt.db('audit_events').where({ entity_id: onceAnswers[0].body.id, action: 'guarantee.issued' })).toHaveLength(1);
+  });
 });
