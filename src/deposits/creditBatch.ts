@@ -98,7 +98,8 @@ const markToppedUpMany = statement(
   'deposits.markToppedUp',
   // Each deposit locked by its key, then updated where the lock found it: a locked row stays
   // where it is until this transaction moves it (db/statements.ts: plans that hold as the
-  // tables grow).
+  // tables grow). One another transaction changed since this statement began is not updated,
+  // and the count checked by the caller sends the batch back to be run again.
   `UPDATE deposits d SET status = 'valid', valid_at = $2, updated_at = $2, checks = t.checks
    FROM (SELECT x.checks, r.ctid AS tid
            FROM jsonb_to_recordset($1::jsonb) AS x(id text, checks jsonb)
