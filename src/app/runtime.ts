@@ -1,6 +1,7 @@
 // Builds what a process needs from the configuration: database, Redis, queues, outbox relay,
 // trust roots, the signing key, the business tables and timing. Starts the embedded PostgreSQL
 // and Redis when their URLs are unset (development only).
+import type Redis from 'ioredis';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -112,6 +113,23 @@ async function withStoredYears(db: ReturnType<typeof createDb>, tables: Business
   }
 }
 
+/** How long start-up waits for the request path's Redis connection. */
+export const requestRedisReadyWaitMs = 5000;
+
+function untilReady(redis: Redis, waitMs: number): Promise<boolean> {
+  if (redis.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (ready: boolean) => {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+      resolve(ready);
+    };
+    const onReady = () => done(true);
+    const timer = setTimeout(() => done(false), waitMs);
+    redis.once('ready', onReady);
+  });
+}
+
 export async function createRuntime(
   config: Config,
   infra: { databaseUrl: string; redisUrl: string },
@@ -135,6 +153,12 @@ export async function createRuntime(
   }
   const redis = requestConnection(infra.redisUrl);
   redis.on('error', (e) => log.warn({ err: e.message }, 'redis (request path) error'));
+  // The request path's commands fail at once while its connection is not ready (they are not
+  // queued), and a rate limit that cannot reach Redis lets requests through: without this wait
+  // the first requests after a start would not be counted.
+  if (!(await untilReady(redis, requestRedisReadyWaitMs))) {
+    log.warn({ waitedMs: requestRedisReadyWaitMs }, 'redis (request path) not ready: starting anyway; rate limits let requests through until it is');
+  }
   const queueRedis = workerConnection(infra.redisUrl);
   queueRedis.on('error', (e) => log.warn({ err: e.message }, 'redis (queues) error'));
   const queues = createQueues(queueRedis, config.BIDBOND_QUEUE_PREFIX);
