@@ -145,6 +145,10 @@ export async function markMessageUnknown(tx: Knex.Transaction, id: string, f: { 
 
 /** Counts a poll of a message still in flight, once: guarded by the poll count it was read with. */
 export async function countMessagePoll(tx: Knex.Transaction, m: MessageRow, f: { nextPollAt: Date; bankStatus?: string | null; lastError: string | null; now: Date }): Promise<number> {
+  // The attempts first, in id order, then the message: the order in which a status applied at
+  // the same time locks them (lockInFlight, then finishMessageIfDone). Message first deadlocked
+  // against it.
+  await tx('refund_attempts').where({ message_id: m.id }).whereIn('status', inFlight).orderBy('id').forUpdate().select('id');
   const n = await tx('refund_messages')
     .where({ id: m.id, polls: m.polls })
     .whereIn('status', inFlightMessageStatuses as string[])

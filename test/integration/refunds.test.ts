@@ -20,6 +20,7 @@ import { startWorkers, type RunningWorkers } from '../../src/queue/worker';
 import type { HandlerTable, JobHandler } from '../../src/queue/handlers';
 import { refundJobHandlers, sweepRefunds } from '../../src/refunds/jobs';
 import { pollAttempt, submitRefund } from '../../src/refunds/executor';
+import * as mrepo from '../../src/refunds/messagesRepo';
 import { timingWith } from '../../src/timing';
 import { registerRefundMetrics } from '../../src/refunds/metrics';
 import { bearer, keyFor, startTestRuntime, testApp, testDataDir, uniqueUscc } from '../support/runtime';
@@ -349,6 +350,34 @@ describe('refunds through the sandbox bank', () => {
     expect(rows.every((r) => r.status === 'settled')).toBe(true);
     expect(await rt.db('refund_attempts').whereIn('refund_id', refundIds)).toHaveLength(refundIds.length);
     await expectPaidOnceAndLedgerAgrees(bidders);
+  });
+
+  it('a poll counted while a status is being applied to the same message waits for it instead of deadlocking', async () => {
+    const { sectionId, bidders } = await paidSection(2);
+    const refundIds = await openAwardContract(sectionId, bidders[0].id);
+    for (const id of refundIds) await submitRefund(rt, id);
+    const attempts = await rt.db('refund_attempts').whereIn('refund_id', refundIds).whereIn('status', ['sending', 'sent', 'sent_unknown']);
+    expect(attempts.length).toBe(refundIds.length);
+    const message = (await mrepo.findMessage(rt.db, attempts[0].message_id))!;
+    const ours = attempts.filter((a) => a.message_id === message.id);
+    let counted: Promise<number> | undefined;
+    // As applyStatuses does: the attempts locked first, then settled, the message finished last
+    // (then rolled back here, having shown the order). The poll counted meanwhile on another
+    // connection must queue behind it, not take the message first.
+    const rolledBack = new Error('rolled back');
+    await expect(
+      rt.db.transaction(async (tx) => {
+        await mrepo.lockInFlight(tx, ours.map((a) => a.id));
+        counted = rt.db.transaction((other) => mrepo.countMessagePoll(other, message, { nextPollAt: new Date(Date.now() + 60_000), lastError: null, now: new Date() }));
+        await new Promise((r) => setTimeout(r, 300));
+        await mrepo.markAttemptsSettled(tx, ours.map((a) => ({ id: a.id, bankStatus: 'ACSC', bankReference: null })), new Date());
+        await mrepo.finishMessageIfDone(tx, message.id, new Date());
+        expect((await tx('refund_messages').where({ id: message.id }).first()).status).toBe('finished');
+        throw rolledBack;
+      }),
+    ).rejects.toBe(rolledBack);
+    await expect(counted).resolves.toBe(1);
+    expect((await mrepo.findMessage(rt.db, message.id))!.polls).toBe(message.polls + 1);
   });
 
   it('an emptied Redis loses nothing: the sweep finds the scheduled refunds again', async () => {
