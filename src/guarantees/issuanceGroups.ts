@@ -11,9 +11,9 @@ import { receiveIssuance, receiveIssuances, type IssuanceInput, type WebhookAnsw
 
 /** Issuances committed in one transaction at most. */
 export const issuanceGroupUnitsMax = 16;
-/** Groups in their transactions at once. An issuance's statements are its own (not one set for
- *  the group, as a notice's credits are), so a group runs them one after the other on one
- *  connection: with a single group in flight PostgreSQL's other core would wait. */
+/** Groups in their transactions at once. A group costs the same few statements whatever its
+ *  size, so one in flight lets the issuances arriving meanwhile gather into the next, larger
+ *  group (measured: 48–52% of the bench's floor with one, 42–45% with three). */
 export const issuanceGroupsInFlightMax = 1;
 
 export const issuanceWork: GroupCommitSpec<IssuanceInput, WebhookAnswer> = {
