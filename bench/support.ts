@@ -1,5 +1,10 @@
-// Random but valid identifiers and percentiles shared by the benchmarks' set-ups and reports.
+// Random but valid identifiers, percentiles and pgbench's paced latency, shared by the benchmarks'
+// set-ups and reports.
+import { execFileSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { iso7064Mod1110CheckDigit } from '../src/domain/bankCode';
 
 /** n random digits, the first not zero (account numbers, prefixes). */
@@ -29,4 +34,29 @@ export async function startProfile(): Promise<() => Promise<object>> {
     session.disconnect();
     return profile;
   };
+}
+
+/** pgbench running `script` on a fixed schedule (`-R`) at the given rate and concurrency: the
+ *  p50 and p99 of each transaction's latency counted from when it was due (pgbench's time plus
+ *  its schedule lag, from its per-transaction log), as the benchmarks' paced passes count theirs.
+ *  The database's own latency at that rate, stalls included, beside the service's. */
+export function pgbenchPaced(script: string, url: string, opts: { concurrency: number; ratePerSecond: number; seconds: number }): { p50: number; p99: number } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bb-pgbench-log-'));
+  try {
+    execFileSync('pgbench', ['-n', '-c', String(opts.concurrency), '-j', '2', '-T', String(opts.seconds), '-R', String(opts.ratePerSecond), '-l', `--log-prefix=${path.join(dir, 'tx')}`, '-f', script, url], { encoding: 'utf8' });
+    // Each line: client, transaction, time (µs), script, epoch s, µs, schedule lag (µs).
+    const latencies = readdirSync(dir).flatMap((f) =>
+      readFileSync(path.join(dir, f), 'utf8')
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+        .map((line) => {
+          const fields = line.trim().split(/\s+/);
+          return (Number(fields[2]) + Number(fields[6] ?? 0)) / 1000;
+        }),
+    );
+    if (latencies.length === 0 || latencies.some((l) => !Number.isFinite(l))) throw new Error(`pgbench's log in ${dir} could not be read`);
+    return { p50: pct(latencies, 50), p99: pct(latencies, 99) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
