@@ -7,15 +7,14 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import type { Express } from 'express';
-import type { Job } from 'bullmq';
 import { parseAmount } from '../../src/domain/money';
 import { businessDate } from '../../src/domain/time';
 import type { Runtime } from '../../src/runtime';
 import { startWorkers, type RunningWorkers } from '../../src/queue/worker';
-import type { HandlerTable, JobHandler } from '../../src/queue/handlers';
-import { refundJobHandlers } from '../../src/refunds/jobs';
+import type { HandlerTable } from '../../src/queue/handlers';
 import { timingWith } from '../../src/timing';
 import { bearer, keyFor, startTestRuntime, testApp, uniqueUscc } from '../support/runtime';
+import { refundHandlersFor } from '../support/sharedQueue';
 import { bidderWithSubAccount, customerBankCode, digits, NotificationRelay, startBankWorld, waitFor, type BankWorld } from './reconciliation.support';
 
 let rt: Runtime;
@@ -29,23 +28,9 @@ const worlds: BankWorld[] = [];
 /** What each payer's basic account holds before it pays (bidderWithSubAccount). */
 const openingBalanceFen = 20_000_000n;
 
-/** The run's database is shared with other test files: these workers act only on refunds at
- *  this file's banks. */
-function onlyOurBanks(): HandlerTable {
-  const ours = async (bankId: string | undefined) => bankId !== undefined && worlds.some((w) => w.bankId === bankId);
-  const wrap = (h: JobHandler, lookup: (job: Job) => Promise<string | undefined>): JobHandler => async (r, job) => {
-    if (await ours(await lookup(job))) return h(r, job);
-    // Another file's job, taken from the run's shared queue: failed, so BullMQ hands it out
-    // again after its back-off and the worker it belongs to gets it (completed, it would be lost).
-    throw new Error('a job of another test file');
-  };
-  return {
-    refunds: { submit: wrap(refundJobHandlers.refunds!.submit, async (job) => job.data.bankId ?? (await rt.db('refunds').where({ id: job.data.refundId }).first('bank_id'))?.bank_id) },
-    'bank-status': {
-      poll: wrap(refundJobHandlers['bank-status']!.poll, async (job) => (await rt.db('refund_messages').where({ id: job.data.messageId }).first('bank_id'))?.bank_id),
-    },
-  };
-}
+/** The run's database and queue are shared with other test files: these workers act only on
+ *  refunds at this file's banks. */
+const onlyOurBanks = (): HandlerTable => refundHandlersFor(rt, (id) => worlds.some((w) => w.bankId === id));
 
 async function world(): Promise<BankWorld> {
   const w = await startBankWorld(app, centre, relay);

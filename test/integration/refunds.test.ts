@@ -10,21 +10,21 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
 import type { Express } from 'express';
-import type { Job } from 'bullmq';
 import { startSandboxBank, type SandboxBank } from '../../src/sandbox-bank';
 import { ensureDevPki } from '../../src/pki/devPki';
 import { parseAmount, formatAmount } from '../../src/domain/money';
 import { addCalendarDays, businessDate } from '../../src/domain/time';
 import type { Runtime } from '../../src/runtime';
 import { startWorkers, type RunningWorkers } from '../../src/queue/worker';
-import type { HandlerTable, JobHandler } from '../../src/queue/handlers';
-import { refundJobHandlers, sweepRefunds } from '../../src/refunds/jobs';
+import type { HandlerTable } from '../../src/queue/handlers';
+import { sweepRefunds } from '../../src/refunds/jobs';
 import { pollAttempt, submitRefund } from '../../src/refunds/executor';
 import * as mrepo from '../../src/refunds/messagesRepo';
 import { timingWith } from '../../src/timing';
 import { registerRefundMetrics } from '../../src/refunds/metrics';
 import { bearer, keyFor, startTestRuntime, testApp, testDataDir, uniqueUscc } from '../support/runtime';
 import { waitFor } from '../support/wait';
+import { refundHandlersFor } from '../support/sharedQueue';
 import { freePort } from '../../src/db/embedded';
 
 const customerBankCode = '103100000026';
@@ -68,22 +68,9 @@ async function bankApi(method: string, pathname: string, body?: unknown) {
 }
 
 
-/** The run's database is shared with other test files: this file's workers act only on
- *  refunds at this file's bank, and leave everyone else's alone. */
-function onlyOurBank(): HandlerTable {
-  const wrap = (h: JobHandler, lookup: (job: Job) => Promise<string | undefined>): JobHandler => async (r, job) => {
-    if ((await lookup(job)) === bankId) return h(r, job);
-    // Another file's job, taken from the run's shared queue: failed, so BullMQ hands it out
-    // again after its back-off and the worker it belongs to gets it (completed, it would be lost).
-    throw new Error('a job of another test file');
-  };
-  return {
-    refunds: { submit: wrap(refundJobHandlers.refunds!.submit, async (job) => job.data.bankId ?? (await rt.db('refunds').where({ id: job.data.refundId }).first('bank_id'))?.bank_id) },
-    'bank-status': {
-      poll: wrap(refundJobHandlers['bank-status']!.poll, async (job) => (await rt.db('refund_messages').where({ id: job.data.messageId }).first('bank_id'))?.bank_id),
-    },
-  };
-}
+/** The run's database and queue are shared with other test files: this file's workers act only
+ *  on refunds at this file's bank. */
+const onlyOurBank = (): HandlerTable => refundHandlersFor(rt, (id) => id === bankId);
 
 beforeAll(async () => {
   rt = await startTestRuntime({}, { timing: timingWith({ refunds: { bankTimeoutMs: 1_000, pollDelayMs: 150, pollDelayMaxMs: 1_000, noRecordGraceMs: 1_500, sendingStaleMs: 3_000, retryDelayMs: 100, retryAfterNoRecordMs: 0 } }) });
