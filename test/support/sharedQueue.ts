@@ -16,12 +16,18 @@ async function handBack(job: Job): Promise<never> {
   throw new DelayedError();
 }
 
-/** The refund handlers, acting only on jobs whose refund or message is at a bank `ours` accepts. */
-export function refundHandlersFor(rt: Runtime, ours: (bankId: string | undefined) => boolean): HandlerTable {
+/** The refund handlers, acting only on jobs whose refund or message is at a bank `ours` accepts
+ *  and handing back those of other banks. A job whose refund or message does not exist (a test of
+ *  the queue itself adds such) is nobody's: it fails, as with no wrapper, until its attempts run
+ *  out, rather than going round the workers for as long as they run. */
+export function refundHandlersFor(rt: Runtime, ours: (bankId: string) => boolean): HandlerTable {
   const wrap =
     (h: JobHandler, bankOf: (job: Job) => Promise<string | undefined>): JobHandler =>
-    async (r, job) =>
-      ours(await bankOf(job)) ? h(r, job) : handBack(job);
+    async (r, job) => {
+      const bankId = await bankOf(job);
+      if (bankId === undefined) throw new Error(`job ${job.id}: no such refund or message`);
+      return ours(bankId) ? h(r, job) : handBack(job);
+    };
   return {
     refunds: {
       submit: wrap(refundJobHandlers.refunds!.submit, async (job) => job.data.bankId ?? (await rt.db('refunds').where({ id: job.data.refundId }).first('bank_id'))?.bank_id),
