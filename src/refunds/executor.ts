@@ -37,7 +37,7 @@ import { enqueueMessagePoll, enqueueRefundSubmit } from './enqueue';
 import * as mrepo from './messagesRepo';
 import { settleMany, type Settlement } from './settle';
 import * as repo from './repo';
-import { r17AfterFailedAttempt } from './rules';
+import { r17AfterFailedAttempt, refundAttemptsMax } from './rules';
 
 export { lateFeeExpenseAccountSpec, refundsPerMessageMax } from './claim';
 
@@ -101,8 +101,18 @@ export async function submitRefund(rt: Runtime, refundId: string, now = new Date
   const refund = await repo.findRefund(rt.db, refundId);
   // Most jobs of a large schedule find their refund already in a message: one read, no claim.
   if (!refund || refund.status !== 'scheduled') return 'not_claimable';
-  const outcomes = await submitDue(rt, refund.bank_id, { first: refundId, now });
-  return outcomes.get(refundId) ?? 'not_claimable';
+  const outcome = (await submitDue(rt, refund.bank_id, { first: refundId, now })).get(refundId);
+  if (outcome) return outcome;
+  // The claim passes over rows another transaction holds (SKIP LOCKED, so that two workers never
+  // wait for each other). Held at that moment by something other than a claim (a person's retry
+  // refused, a status being applied), this job's refund is still due once the holder is done:
+  // claimed again now, not left to the minute sweep. Held by another claim, it is in that
+  // message, and this job is done.
+  if (!(await repo.claimableOnceFree(rt.db, refundId, refundAttemptsMax))) return 'not_claimable';
+  const again = (await submitDue(rt, refund.bank_id, { first: refundId, now })).get(refundId);
+  if (again) return again;
+  // Held once more: the job's back-off tries again.
+  throw new Error(`refund ${refundId} is due but was held by another transaction at two claims in a row`);
 }
 
 /** The `refunds/submit` job for a bank: one message of whatever is due there. When the message

@@ -221,6 +221,16 @@ export async function markRefundReturned(tx: Knex.Transaction, id: string, f: { 
   });
 }
 
+/** Whether a refund may be claimed now, read after whichever transaction holds its row has
+ *  ended (FOR UPDATE waits where a claim's SKIP LOCKED passes over; PostgreSQL judges the
+ *  conditions again on the row as that transaction left it). */
+export async function claimableOnceFree(db: Knex, id: string, attemptsMax: number): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const row = await tx('refunds').where({ id, status: 'scheduled' }).where('attempts_count', '<', attemptsMax).where(dueNow).forUpdate().first('id');
+    return row !== undefined;
+  });
+}
+
 /** Banks with refunds that may be sent now. */
 export async function banksWithDueRefunds(tx: Tx, limit: number): Promise<string[]> {
   return (await tx('refunds').where({ status: 'scheduled' }).where(dueNow).distinct('bank_id').orderBy('bank_id').limit(limit).pluck('bank_id')) as string[];

@@ -20,6 +20,7 @@ import type { HandlerTable } from '../../src/queue/handlers';
 import { sweepRefunds } from '../../src/refunds/jobs';
 import { pollAttempt, submitRefund } from '../../src/refunds/executor';
 import * as mrepo from '../../src/refunds/messagesRepo';
+import * as repo from '../../src/refunds/repo';
 import { timingWith } from '../../src/timing';
 import { registerRefundMetrics } from '../../src/refunds/metrics';
 import { bearer, keyFor, startTestRuntime, testApp, testDataDir, uniqueUscc } from '../support/runtime';
@@ -307,6 +308,37 @@ describe('refunds through the sandbox bank', () => {
     expect(parseAmount(paid.balance, { allowZero: true })).toBe(5000000n + interestFor30DaysFen);
     const closed = await bankApi('GET', `/sandbox/accounts/${bidders[0].number}`);
     expect(closed.entries.filter((e: { direction: string }) => e.direction === 'credit')).toHaveLength(0);
+  });
+
+  it('a submit job whose refund another transaction holds at its claim waits for that one to end and sends the refund, once', async () => {
+    const { sectionId, bidders } = await paidSection(1);
+    const [refundId] = await openAwardContract(sectionId, bidders[0].id);
+    // What a person's retry does before it is refused (the refund is not in manual handling):
+    // it holds the refund's row, and the claim's SKIP LOCKED passes over it.
+    let locked!: () => void;
+    let release!: () => void;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    const released = new Promise<void>((r) => (release = r));
+    const holder = rt.db.transaction(async (tx) => {
+      await repo.lockRefund(tx, refundId);
+      locked();
+      await released;
+    });
+    await isLocked;
+    let answered = false;
+    const submitted = submitRefund(rt, refundId).finally(() => (answered = true));
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      expect(answered).toBe(false);
+    } finally {
+      release();
+      await holder;
+    }
+    expect(await submitted).not.toBe('not_claimable');
+    const attempts = await rt.db('refund_attempts').where({ refund_id: refundId });
+    expect(attempts).toHaveLength(1);
+    await waitFor('settled', async () => (await pollAttempt(rt, attempts[0].id)) === 'settled' || (await rt.db('refunds').where({ id: refundId }).first()).status === 'settled');
+    await expectPaidOnceAndLedgerAgrees(bidders);
   });
 
   it('two workers racing for the same refunds put each in exactly one message, and submit it once', async () => {
