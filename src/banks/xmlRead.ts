@@ -135,6 +135,14 @@ export function parseXmlTree(input: string | Buffer, opts: { bytesMax?: number; 
       if (depth === 0) root = el;
     },
   });
+  // saxes reads `<?a?b ...?>` as target `a`, body `?b ...`; XML requires a space after the
+  // target (or the end), as the streaming reader does. The body alone cannot tell the two apart,
+  // the text just before the parser's position can (the whole text is written at once).
+  parser.on('processinginstruction', ({ target, body }) => {
+    if (!body.startsWith('?')) return;
+    const raw = `<?${target}${body}?>`;
+    if (text.slice(parser.position - raw.length, parser.position) === raw) failInvalid(`malformed XML: processing instruction ${target} not followed by a space`);
+  });
   parser.write(text).close();
   if (!root) throw new BankMessageInvalid('XML has no root element');
   return root;

@@ -60,7 +60,8 @@ function entriesOf(el: XmlElement, out: XmlElement[] = []): XmlElement[] {
 async function bothReadings(text: string | Buffer, sizes: number[]): Promise<{ tree: string; stream: string }> {
   let tree: string;
   try {
-    tree = show(entriesOf(parseXmlTree(text)).map((el, i) => outcome(() => readCamtEntry(el, `entry ${i + 1}`))));
+    // As bytes, as a bank's body arrives: both readers then decode by the declared encoding.
+    tree = show(entriesOf(parseXmlTree(typeof text === 'string' ? Buffer.from(text, 'utf8') : text)).map((el, i) => outcome(() => readCamtEntry(el, `entry ${i + 1}`))));
   } catch (err) {
     if (!(err instanceof BankMessageInvalid)) throw err;
     tree = 'refused';

@@ -43,6 +43,18 @@ describe('safe XML reading', () => {
     expect(() => parseCamt054('not xml at all')).toThrow(BankMessageInvalid);
   });
 
+  test('a processing instruction whose target runs into its body is refused by both readers; with a space, or in a comment, it is read', async () => {
+    const streamed = (doc: string) => streamXml(Readable.from([Buffer.from(doc)]), { collect: () => false });
+    for (const doc of ['<?x?m version="1.0"?><a/>', '<a>t<?x?m?>u</a>']) {
+      expect(() => parseXmlTree(doc)).toThrow(/processing instruction x not followed by a space/);
+      await expect(streamed(doc)).rejects.toThrow(/processing instruction x not followed by a space/);
+    }
+    for (const doc of ['<?x ?m?><a/>', '<a><?x?></a>', '<a><!--<?x?m?>--></a>', '<a><![CDATA[<?x?m?>]]></a>']) {
+      expect(parseXmlTree(doc).name).toBe('a');
+      await expect(streamed(doc)).resolves.not.toThrow();
+    }
+  });
+
   test('leaves stay strings: leading zeros, 22-digit accounts and decimals survive', () => {
     const root = parseXmlTree('<D><Id>0000123456789012345678</Id><Amt Ccy="CNY">00010.10</Amt><B>true</B></D>');
     expect(textAt(root, 'Id')).toBe('0000123456789012345678');
