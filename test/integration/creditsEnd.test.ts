@@ -11,10 +11,10 @@ import { parseAmount } from '../../src/domain/money';
 import { businessDate } from '../../src/domain/time';
 import type { Runtime } from '../../src/runtime';
 import { startWorkers, type RunningWorkers } from '../../src/queue/worker';
-import type { HandlerTable } from '../../src/queue/handlers';
+import { refundJobHandlers } from '../../src/refunds/jobs';
 import { timingWith } from '../../src/timing';
 import { bearer, keyFor, startTestRuntime, testApp, uniqueUscc } from '../support/runtime';
-import { refundHandlersFor } from '../support/sharedQueue';
+import { createIsolatedDatabase, type IsolatedDatabase } from '../support/isolatedDatabase';
 import { bidderWithSubAccount, customerBankCode, digits, NotificationRelay, startBankWorld, waitFor, type BankWorld } from './reconciliation.support';
 
 let rt: Runtime;
@@ -25,12 +25,9 @@ let centre: string;
 let bank: BankWorld;
 let workers: RunningWorkers;
 const worlds: BankWorld[] = [];
+let isolated: IsolatedDatabase;
 /** What each payer's basic account holds before it pays (bidderWithSubAccount). */
 const openingBalanceFen = 20_000_000n;
-
-/** The run's database and queue are shared with other test files: these workers act only on
- *  refunds at this file's banks. */
-const onlyOurBanks = (): HandlerTable => refundHandlersFor(rt, (id) => worlds.some((w) => w.bankId === id));
 
 async function world(): Promise<BankWorld> {
   const w = await startBankWorld(app, centre, relay);
@@ -39,7 +36,9 @@ async function world(): Promise<BankWorld> {
 }
 
 beforeAll(async () => {
-  rt = await startTestRuntime({}, { timing: timingWith({ refunds: { bankTimeoutMs: 1_000, pollDelayMs: 150, pollDelayMaxMs: 1_000, noRecordGraceMs: 1_500, sendingStaleMs: 3_000, retryDelayMs: 100, retryAfterNoRecordMs: 0 } }) });
+  // A database and queue prefix of its own: its workers act on every refund and job they find.
+  isolated = await createIsolatedDatabase('creditsend');
+  rt = await startTestRuntime({ ...isolated.env }, { timing: timingWith({ refunds: { bankTimeoutMs: 1_000, pollDelayMs: 150, pollDelayMaxMs: 1_000, noRecordGraceMs: 1_500, sendingStaleMs: 3_000, retryDelayMs: 100, retryAfterNoRecordMs: 0 } }) });
   app = testApp(rt);
   server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
@@ -47,7 +46,7 @@ beforeAll(async () => {
   await relay.start();
   centre = await keyFor(rt, 'centre');
   bank = await world();
-  workers = await startWorkers(rt, process.env.REDIS_URL!, onlyOurBanks());
+  workers = await startWorkers(rt, process.env.REDIS_URL!, refundJobHandlers);
 });
 
 afterEach(() => {
@@ -60,6 +59,7 @@ afterAll(async () => {
   await relay?.close();
   await new Promise((r) => server?.close(r));
   await rt?.close();
+  await isolated?.drop();
 });
 
 const post = (p: string, body: unknown = {}) => request(app).post(p).set(bearer(centre)).send(body as object);

@@ -16,8 +16,7 @@ import { parseAmount, formatAmount } from '../../src/domain/money';
 import { addCalendarDays, businessDate } from '../../src/domain/time';
 import type { Runtime } from '../../src/runtime';
 import { startWorkers, type RunningWorkers } from '../../src/queue/worker';
-import type { HandlerTable } from '../../src/queue/handlers';
-import { sweepRefunds } from '../../src/refunds/jobs';
+import { refundJobHandlers, sweepRefunds } from '../../src/refunds/jobs';
 import { pollAttempt, submitRefund } from '../../src/refunds/executor';
 import * as mrepo from '../../src/refunds/messagesRepo';
 import * as repo from '../../src/refunds/repo';
@@ -25,7 +24,7 @@ import { timingWith } from '../../src/timing';
 import { registerRefundMetrics } from '../../src/refunds/metrics';
 import { bearer, keyFor, startTestRuntime, testApp, testDataDir, uniqueUscc } from '../support/runtime';
 import { waitFor } from '../support/wait';
-import { refundHandlersFor } from '../support/sharedQueue';
+import { createIsolatedDatabase, type IsolatedDatabase } from '../support/isolatedDatabase';
 import { freePort } from '../../src/db/embedded';
 
 const customerBankCode = '103100000026';
@@ -43,6 +42,7 @@ let centre: string;
 let bankId: string;
 let trustNumber: string;
 let workers: RunningWorkers | undefined;
+let isolated: IsolatedDatabase;
 
 const digits = (n: number) => {
   let s = String(1 + randomInt(9));
@@ -69,12 +69,11 @@ async function bankApi(method: string, pathname: string, body?: unknown) {
 }
 
 
-/** The run's database and queue are shared with other test files: this file's workers act only
- *  on refunds at this file's bank. */
-const onlyOurBank = (): HandlerTable => refundHandlersFor(rt, (id) => id === bankId);
-
 beforeAll(async () => {
-  rt = await startTestRuntime({}, { timing: timingWith({ refunds: { bankTimeoutMs: 1_000, pollDelayMs: 150, pollDelayMaxMs: 1_000, noRecordGraceMs: 1_500, sendingStaleMs: 3_000, retryDelayMs: 100, retryAfterNoRecordMs: 0 } }) });
+  // A database and queue prefix of its own: its workers act on every refund and job they find,
+  // and a test here empties the refunds queue.
+  isolated = await createIsolatedDatabase('refunds');
+  rt = await startTestRuntime({ ...isolated.env }, { timing: timingWith({ refunds: { bankTimeoutMs: 1_000, pollDelayMs: 150, pollDelayMaxMs: 1_000, noRecordGraceMs: 1_500, sendingStaleMs: 3_000, retryDelayMs: 100, retryAfterNoRecordMs: 0 } }) });
   app = testApp(rt);
   server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
@@ -102,7 +101,7 @@ beforeAll(async () => {
   bankId = bank.body.id;
   sandbox = await startSandboxBank({
     port,
-    databaseUrl: process.env.DATABASE_URL!,
+    databaseUrl: isolated.url,
     schema: `sandbox_rf_${randomBytes(5).toString('hex')}`,
     dataDir: path.join(testDataDir(), 'sandbox'),
     signingKeyPath: pki.sandboxKey,
@@ -135,6 +134,7 @@ afterAll(async () => {
   await sandbox?.close();
   await new Promise((r) => server?.close(r));
   await rt?.close();
+  await isolated?.drop();
 });
 
 interface Bidder {
@@ -236,7 +236,7 @@ describe('refunds through the sandbox bank', () => {
     const { sectionId, bidders } = await paidSection(2);
     const refundIds = await openAwardContract(sectionId, bidders[0].id);
     expect(refundIds).toHaveLength(2);
-    workers = await startWorkers(rt, process.env.REDIS_URL!, onlyOurBank());
+    workers = await startWorkers(rt, process.env.REDIS_URL!, refundJobHandlers);
     const rows = await allFinal(sectionId);
     expect(rows.map((r) => [r.status, r.interest_fen, r.late_fee_fen])).toEqual([
       ['settled', interestFor30DaysFen, 0n],
@@ -263,7 +263,7 @@ describe('refunds through the sandbox bank', () => {
     const res = await post(`/v1/sections/${sectionId}/termination`, { reason: '项目取消' });
     expect(res.status).toBe(200);
     expect(res.body.refundIds).toHaveLength(6);
-    workers = await startWorkers(rt, process.env.REDIS_URL!, onlyOurBank());
+    workers = await startWorkers(rt, process.env.REDIS_URL!, refundJobHandlers);
     const rows = await allFinal(sectionId, 90_000);
     expect(rows.every((r) => r.status === 'settled')).toBe(true);
     await expectPaidOnceAndLedgerAgrees(bidders);
@@ -285,7 +285,7 @@ describe('refunds through the sandbox bank', () => {
     const { sectionId, bidders } = await paidSection(1);
     await bankApi('POST', `/sandbox/accounts/${bidders[0].number}/close`);
     const [refundId] = await openAwardContract(sectionId, bidders[0].id);
-    workers = await startWorkers(rt, process.env.REDIS_URL!, onlyOurBank());
+    workers = await startWorkers(rt, process.env.REDIS_URL!, refundJobHandlers);
     await allFinal(sectionId);
     const manual = await request(app).get(`/v1/refunds/${refundId}`).set(bearer(centre));
     expect(manual.body).toMatchObject({ status: 'manual', lastReasonCode: 'AC04' });
@@ -344,7 +344,7 @@ describe('refunds through the sandbox bank', () => {
   it('two workers racing for the same refunds put each in exactly one message, and submit it once', async () => {
     const { sectionId, bidders } = await paidSection(3);
     const refundIds = await openAwardContract(sectionId, bidders[0].id);
-    const rt2 = await startTestRuntime();
+    const rt2 = await startTestRuntime({ ...isolated.env });
     try {
       const outcomes = await Promise.all(refundIds.flatMap((id) => [submitRefund(rt, id), submitRefund(rt2, id), submitRefund(rt, id)]));
       // Whichever call claimed first took every refund due at the bank into its message; each
@@ -405,7 +405,7 @@ describe('refunds through the sandbox bank', () => {
     // Hand the jobs to Redis, then lose them all.
     await waitFor('outbox relayed', async () => (await rt.db('outbox').whereNull('dispatched_at').where({ queue: 'refunds' })).length === 0);
     await rt.queues.refunds.obliterate({ force: true });
-    workers = await startWorkers(rt, process.env.REDIS_URL!, onlyOurBank());
+    workers = await startWorkers(rt, process.env.REDIS_URL!, refundJobHandlers);
     // One submit job for the bank, whose message takes both refunds.
     expect(await sweepRefunds(rt)).toBeGreaterThanOrEqual(1);
     await allFinal(sectionId);
@@ -451,7 +451,7 @@ describe('refunds through the sandbox bank', () => {
     const [refundId] = award.body.refundIds;
     // Ten days past its due date before the worker gets to it.
     await rt.db('refunds').where({ id: refundId }).update({ due_by: addCalendarDays(businessDate(new Date()), -10) });
-    workers = await startWorkers(rt, process.env.REDIS_URL!, onlyOurBank());
+    workers = await startWorkers(rt, process.env.REDIS_URL!, refundJobHandlers);
     await waitFor('settled', async () => (await rt.db('refunds').where({ id: refundId }).first()).status === 'settled');
     // 5,000,000 × 3.00% × 1.2 × 10 / 360 = 5000 fen.
     expect(await rt.db('refunds').where({ id: refundId }).first()).toMatchObject({ interest_fen: interestFor30DaysFen, late_fee_fen: 5000n });
@@ -466,7 +466,7 @@ describe('refunds through the sandbox bank', () => {
     expect(res.status).toBeLessThan(300);
     const refund = await waitFor('withdrawal refund', async () => rt.db('refunds').where({ deposit_id: bidders[0].depositId, reason: 'withdrawal' }).first());
     expect(refund.due_by).toBe(addCalendarDays(businessDate(new Date()), 5));
-    workers = await startWorkers(rt, process.env.REDIS_URL!, onlyOurBank());
+    workers = await startWorkers(rt, process.env.REDIS_URL!, refundJobHandlers);
     // The submit job recorded with the withdrawal waits on the queue for these workers; the
     // sweep enqueues the refund again while it is still scheduled, and the claim lets only one
     // of the two jobs send it: the bidder is paid once.
