@@ -341,6 +341,50 @@ describe('refunds through the sandbox bank', () => {
     await expectPaidOnceAndLedgerAgrees(bidders);
   });
 
+  it('a submit job whose refund is held again the moment it is free fails, for its back-off to try again, and has sent nothing', async () => {
+    const { sectionId, bidders } = await paidSection(1);
+    const [refundId] = await openAwardContract(sectionId, bidders[0].id);
+    /** A transaction that locks the refund's row (waiting its turn) and holds it until released. */
+    const hold = () => {
+      let locked!: () => void;
+      let release!: () => void;
+      const isLocked = new Promise<void>((r) => (locked = r));
+      const released = new Promise<void>((r) => (release = r));
+      const done = rt.db.transaction(async (tx) => {
+        await repo.lockRefund(tx, refundId);
+        locked();
+        await released;
+      });
+      return { isLocked, release: async () => (release(), done) };
+    };
+    const first = hold();
+    await first.isLocked;
+    const submitted = submitRefund(rt, refundId).then(
+      (o) => ({ outcome: o }),
+      (err: Error) => ({ error: err.message }),
+    );
+    // The job's claim has passed over the row and it waits for the row's holder; a second holder
+    // queues behind it and takes the row as soon as the job's wait has ended.
+    await new Promise((r) => setTimeout(r, 300));
+    const second = hold();
+    await new Promise((r) => setTimeout(r, 300));
+    await first.release();
+    await second.isLocked;
+    try {
+      expect(await submitted).toEqual({ error: `refund ${refundId} is due but was held by another transaction at two claims in a row` });
+    } finally {
+      await second.release();
+    }
+    expect(await rt.db('refund_attempts').where({ refund_id: refundId })).toHaveLength(0);
+    expect((await request(app).get(`/v1/refunds/${refundId}`).set(bearer(centre))).body).toMatchObject({ status: 'scheduled', attempts: [] });
+    // Tried again (as the job's back-off does), it is sent once.
+    expect(await submitRefund(rt, refundId)).not.toBe('not_claimable');
+    const attempts = await rt.db('refund_attempts').where({ refund_id: refundId });
+    expect(attempts).toHaveLength(1);
+    await waitFor('settled', async () => (await pollAttempt(rt, attempts[0].id)) === 'settled' || (await rt.db('refunds').where({ id: refundId }).first()).status === 'settled');
+    await expectPaidOnceAndLedgerAgrees(bidders);
+  });
+
   it('two workers racing for the same refunds put each in exactly one message, and submit it once', async () => {
     const { sectionId, bidders } = await paidSection(3);
     const refundIds = await openAwardContract(sectionId, bidders[0].id);
