@@ -38,6 +38,18 @@ export type SignatureFailure =
   | 'timestamp_out_of_tolerance'
   | 'signature_invalid';
 
+/** The checks before the signature's own: the headers present, the timestamp in the window, the
+ *  signature well-formed. */
+function headersProblem(headers: { timestamp?: string; signature?: string }, now: Date): SignatureFailure | { timestamp: string; signature: Buffer } {
+  const { timestamp, signature } = headers;
+  if (!timestamp || !signature) return 'signature_missing';
+  if (!/^\d{1,12}$/.test(timestamp)) return 'timestamp_invalid';
+  const skewSeconds = Math.abs(Math.floor(now.getTime() / 1000) - Number(timestamp));
+  if (skewSeconds > signatureToleranceSeconds) return 'timestamp_out_of_tolerance';
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(signature) || signature.length > 2048) return 'signature_invalid';
+  return { timestamp, signature: Buffer.from(signature, 'base64') };
+}
+
 /** Checks the timestamp window and the RSA signature against the given certificate (PEM, or
  *  its public key already parsed). Returns null when both hold, or the reason they do not. */
 export function checkMessageSignature(
@@ -46,17 +58,31 @@ export function checkMessageSignature(
   certificate: string | KeyObject,
   now = new Date(),
 ): SignatureFailure | null {
-  const { timestamp, signature } = headers;
-  if (!timestamp || !signature) return 'signature_missing';
-  if (!/^\d{1,12}$/.test(timestamp)) return 'timestamp_invalid';
-  const skewSeconds = Math.abs(Math.floor(now.getTime() / 1000) - Number(timestamp));
-  if (skewSeconds > signatureToleranceSeconds) return 'timestamp_out_of_tolerance';
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(signature) || signature.length > 2048) return 'signature_invalid';
+  const checked = headersProblem(headers, now);
+  if (typeof checked === 'string') return checked;
   try {
     const key = typeof certificate === 'string' ? createPublicKey(certificate) : certificate;
-    const ok = rsaVerify('sha256', signedPayload(timestamp, body), key, Buffer.from(signature, 'base64'));
-    return ok ? null : 'signature_invalid';
+    return rsaVerify('sha256', signedPayload(checked.timestamp, body), key, checked.signature) ? null : 'signature_invalid';
   } catch {
     return 'signature_invalid';
   }
+}
+
+/** The same check with the RSA verification on libuv's thread pool: a server verifying every
+ *  signed call of a rush keeps its event loop for the requests themselves. */
+export function checkMessageSignatureAsync(
+  headers: { timestamp?: string; signature?: string },
+  body: Buffer,
+  publicKey: KeyObject,
+  now = new Date(),
+): Promise<SignatureFailure | null> {
+  const checked = headersProblem(headers, now);
+  if (typeof checked === 'string') return Promise.resolve(checked);
+  return new Promise((resolve) => {
+    try {
+      rsaVerify('sha256', signedPayload(checked.timestamp, body), publicKey, checked.signature, (err, ok) => resolve(!err && ok ? null : 'signature_invalid'));
+    } catch {
+      resolve('signature_invalid');
+    }
+  });
 }

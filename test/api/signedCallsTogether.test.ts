@@ -1,0 +1,75 @@
+// Signed calls that arrive while the service is reading a certificate wait for that read, and
+// their certificates are then read in one statement (http/webhookAuth.ts): each call is still
+// judged on its own certificate. On a database of its own, because the test holds the
+// certificates table to make the calls arrive during one read.
+import { Client } from 'pg';
+import type request from 'supertest';
+import type { Express } from 'express';
+import type { Runtime } from '../../src/runtime';
+import { startTestRuntime, testApp } from '../support/runtime';
+import { createIsolatedDatabase, type IsolatedDatabase } from '../support/isolatedDatabase';
+import { newCert, World } from './guaranteesFixtures';
+
+let isolated: IsolatedDatabase;
+let rt: Runtime;
+let app: Express;
+let w: World;
+
+beforeAll(async () => {
+  isolated = await createIsolatedDatabase('signedtogether');
+  rt = await startTestRuntime({ ...isolated.env });
+  app = testApp(rt);
+  w = await new World(rt, app).init();
+});
+afterAll(async () => {
+  await rt?.close();
+  await isolated?.drop();
+});
+
+/** Sends the request now (supertest sends one when it is first awaited). */
+const send = (r: request.Test): Promise<request.Response> => r.then((res) => res);
+
+const until = async (what: () => boolean | Promise<boolean>, ms = 10_000) => {
+  for (const end = Date.now() + ms; !(await what()); ) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+it('are each judged on their own certificate, read in one statement with the others that arrived meanwhile', async () => {
+  const scenes = await Promise.all([0, 1, 2, 3].map(() => w.scene('insurance')));
+  const stranger = newCert();
+  const other = scenes[1].issuer;
+  const reads: string[] = [];
+  const listen = (q: { sql: string }) => {
+    if (/FROM certificates WHERE fingerprint/.test(q.sql)) reads.push(q.sql);
+  };
+  // The first call's read waits behind this lock; the others arrive meanwhile.
+  const holder = new Client({ connectionString: isolated.url });
+  await holder.connect();
+  await holder.query('BEGIN');
+  await holder.query('LOCK TABLE certificates IN ACCESS EXCLUSIVE MODE');
+  rt.db.on('query', listen);
+  let answers: request.Response[];
+  try {
+    const first = send(w.issue(scenes[0].issuer, w.issuance(scenes[0])));
+    await until(() => reads.length === 1);
+    const rest = [
+      ...scenes.slice(1).map((sc) => send(w.issue(sc.issuer, w.issuance(sc)))),
+      send(w.issue({ ...scenes[0].issuer, keyPem: stranger.keyPem, fingerprint: stranger.fingerprint }, w.issuance(scenes[0]))),
+      send(w.issue({ ...scenes[2].issuer, keyPem: other.keyPem, fingerprint: other.fingerprint }, w.issuance(scenes[2]))),
+    ];
+    // Every call has reached the service before the lock is let go.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(reads).toHaveLength(1);
+    await holder.query('COMMIT');
+    answers = await Promise.all([first, ...rest]);
+  } finally {
+    rt.db.off('query', listen);
+    await holder.end();
+  }
+  expect(answers.map((a) => a.status)).toEqual([201, 201, 201, 201, 401, 401]);
+  expect(answers.slice(4).map((a) => a.body.error.code)).toEqual(['certificate_unknown', 'certificate_sender_mismatch']);
+  // The first call's read, then one for the five that waited.
+  expect(reads).toHaveLength(2);
+});
