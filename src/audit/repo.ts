@@ -34,19 +34,25 @@ export interface ChainedEventInput {
   hash_suffix: string;
 }
 
+/** The insert of pending events, in order, from the jsonb parameter $`param` (`pendingEventsParam`):
+ *  for the chain's own statement, and for a caller that writes its last rows and the
+ *  transaction's events in one statement (the answers of signed calls). */
+export function insertPendingSql(param: number): string {
+  return `INSERT INTO audit_pending (id, at, actor_type, actor_id, action, entity_type, entity_id, data, hash_prefix, hash_suffix)
+   SELECT id, at, actor_type, actor_id, action, entity_type, entity_id, data, hash_prefix, hash_suffix
+   FROM jsonb_to_recordset($${param}::jsonb) AS e(k int, id text, at timestamptz, actor_type text, actor_id text, action text, entity_type text, entity_id text, data jsonb, hash_prefix text, hash_suffix text)
+   ORDER BY k`;
+}
+
+export const pendingEventsParam = (events: ChainedEventInput[]): string => JSON.stringify(events.map((e, k) => ({ k, ...e })));
+
 /** Writes the events, in order, in one statement; they join the chain when the transaction
  *  commits (at once outside a transaction). */
-const insertPending = statement(
-  'audit.insertPending',
-  `INSERT INTO audit_pending (id, at, actor_type, actor_id, action, entity_type, entity_id, data, hash_prefix, hash_suffix)
-   SELECT id, at, actor_type, actor_id, action, entity_type, entity_id, data, hash_prefix, hash_suffix
-   FROM jsonb_to_recordset($1::jsonb) AS e(k int, id text, at timestamptz, actor_type text, actor_id text, action text, entity_type text, entity_id text, data jsonb, hash_prefix text, hash_suffix text)
-   ORDER BY k`,
-);
+const insertPending = statement('audit.insertPending', insertPendingSql(1));
 
 export async function appendToChain(tx: Tx, events: ChainedEventInput[]): Promise<void> {
   if (events.length === 0) return;
-  await run(tx, insertPending, [JSON.stringify(events.map((e, k) => ({ k, ...e })))]);
+  await run(tx, insertPending, [pendingEventsParam(events)]);
 }
 
 export async function listEvents(

@@ -1,6 +1,7 @@
 // The append-only, hash-chained event log. Every state change appends here in the same
 // transaction as the change, so the log and the data can never disagree about what happened.
 import { createHash } from 'node:crypto';
+import type { Knex } from 'knex';
 import { beforeCommit, type Tx } from '../db/knex';
 import { isTransaction } from '../db/tx';
 import { assert } from '../errors';
@@ -73,26 +74,33 @@ export async function appendAudit(tx: Tx, input: AuditInput): Promise<string> {
 const prevHashTail = '"prevHash":""}';
 
 async function extendChain(tx: Tx, events: PendingEvent[]): Promise<void> {
-  if (events.length === 0) return;
-  await repo.appendToChain(
-    tx,
-    events.map((e) => {
-      const text = canonicalJson({ ...e, prevHash: '' });
-      assert(text.endsWith(prevHashTail), 'prevHash is the last key of an audit event\'s hashed text');
-      return {
-        id: e.id,
-        at: e.at,
-        actor_type: e.actorType,
-        actor_id: e.actorId,
-        action: e.action,
-        entity_type: e.entityType,
-        entity_id: e.entityId,
-        data: e.data,
-        hash_prefix: text.slice(0, -2),
-        hash_suffix: '"}',
-      };
-    }),
-  );
+  await repo.appendToChain(tx, events.map(chainedInput));
+}
+
+function chainedInput(e: PendingEvent): repo.ChainedEventInput {
+  const text = canonicalJson({ ...e, prevHash: '' });
+  assert(text.endsWith(prevHashTail), 'prevHash is the last key of an audit event\'s hashed text');
+  return {
+    id: e.id,
+    at: e.at,
+    actor_type: e.actorType,
+    actor_id: e.actorId,
+    action: e.action,
+    entity_type: e.entityType,
+    entity_id: e.entityId,
+    data: e.data,
+    hash_prefix: text.slice(0, -2),
+    hash_suffix: '"}',
+  };
+}
+
+/** The events appended in `tx` and not yet written, handed to a caller that writes them in its
+ *  own last statement (repo.insertPendingSql) instead of the statement just before commit;
+ *  events appended after this are written before commit as usual. */
+export function takePendingAudit(tx: Knex.Transaction): repo.ChainedEventInput[] {
+  const events = pendingByTx.get(tx) ?? [];
+  pendingByTx.delete(tx);
+  return events.map(chainedInput);
 }
 
 export interface ChainCheck {

@@ -17,7 +17,7 @@ import { appendAudit } from '../audit/service';
 import { ApiError, assert, BadRequest } from '../errors';
 import type { Calendar } from '../domain/calendar';
 import type { WebhookSender } from '../http/webhookAuth';
-import { claimEvents, firstAnswer, recordAnswers, requestHashOf } from '../http/webhookReplay';
+import { claimEvents, firstAnswer, recordAnswersAndAudit, requestHashOf } from '../http/webhookReplay';
 import type { BankRow } from '../registry/repo';
 import { recordInterestCredit } from '../refunds/interestIncome';
 import { recordRefundReturn } from '../refunds/returns';
@@ -172,7 +172,7 @@ export async function receiveNotifications(tx: Knex.Transaction, calendar: Calen
     const result = results[index];
     return 'error' in result || result.value.replayed ? [] : [{ eventId: r.notification.messageId, status: result.value.status, body: result.value.body }];
   });
-  await recordAnswers(tx, sender, answered);
+  await recordAnswersAndAudit(tx, sender, answered);
   return results;
 }
 

@@ -8,6 +8,8 @@ import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import { Conflict } from '../errors';
 import { run, statement } from '../db/statements';
+import { takePendingAudit } from '../audit/service';
+import { insertPendingSql, pendingEventsParam } from '../audit/repo';
 
 export const eventIdLengthMax = 128;
 
@@ -86,22 +88,6 @@ const claimMany = statement(
    ON CONFLICT (sender_type, sender_id, event_id) DO NOTHING RETURNING event_id`,
 );
 
-// Each answered row is found by its key, one index lookup per event (LATERAL ... LIMIT 1 keeps
-// the planner from turning the lookups into a join), and updated where it lies. The pool keeps
-// one generic plan per statement and connection, often made while the table was nearly empty:
-// planned as a join, the update hashed every event the sender ever sent, a cost growing with
-// the table until autovacuum's next ANALYZE. The rows are this transaction's own claims, so
-// their place cannot change under it.
-const answerMany = statement(
-  'webhooks.answerMany',
-  `UPDATE webhook_events w SET response_status = a.status, response_body = a.body
-   FROM (SELECT x.status, x.body, e.ctid AS tid
-           FROM jsonb_to_recordset($3::jsonb) AS x(event_id text, status int, body jsonb)
-           CROSS JOIN LATERAL (SELECT ctid FROM webhook_events WHERE sender_type = $1 AND sender_id = $2 AND event_id = x.event_id LIMIT 1) e) a
-   WHERE w.ctid = a.tid
-   RETURNING w.event_id`,
-);
-
 /** Claims distinct events of one sender for this transaction; returns the ids claimed (the
  *  others were received before: `firstAnswer` has their answers). */
 export async function claimEvents(tx: Knex.Transaction, sender: { type: string; id: string }, events: { eventId: string; requestHash: string }[]): Promise<Set<string>> {
@@ -109,11 +95,40 @@ export async function claimEvents(tx: Knex.Transaction, sender: { type: string; 
   return new Set(rows.map((r) => r.event_id));
 }
 
-/** Stores the answers of events this transaction claimed. */
-export async function recordAnswers(tx: Knex.Transaction, sender: { type: string; id: string }, answers: { eventId: string; status: number; body: unknown }[]): Promise<void> {
+const answersParam = (answers: { eventId: string; status: number; body: unknown }[]) => JSON.stringify(answers.map((a) => ({ event_id: a.eventId, status: a.status, body: a.body ?? null })));
+
+// The answers, the last rows a group of signed calls writes, and the audit events its
+// transaction appended, in one statement: one round trip fewer before the commit of every group.
+// Each answered row is found by its key, one index lookup per event (LATERAL ... LIMIT 1 keeps
+// the planner from turning the lookups into a join), and updated where it lies. The pool keeps
+// one generic plan per statement and connection, often made while the table was nearly empty:
+// planned as a join, the update hashed every event the sender ever sent, a cost growing with
+// the table until autovacuum's next ANALYZE. The rows are this transaction's own claims, so
+// their place cannot change under it.
+const answerManyAudited = statement(
+  'webhooks.answerManyAudited',
+  `WITH answered AS (
+     UPDATE webhook_events w SET response_status = a.status, response_body = a.body
+     FROM (SELECT x.status, x.body, e.ctid AS tid
+             FROM jsonb_to_recordset($3::jsonb) AS x(event_id text, status int, body jsonb)
+             CROSS JOIN LATERAL (SELECT ctid FROM webhook_events WHERE sender_type = $1 AND sender_id = $2 AND event_id = x.event_id LIMIT 1) e) a
+     WHERE w.ctid = a.tid
+     RETURNING w.event_id
+   ), audited AS (
+     ${insertPendingSql(4)}
+     RETURNING 1
+   )
+   SELECT (SELECT count(*) FROM answered)::int AS answered, (SELECT count(*) FROM audited)::int AS audited`,
+);
+
+/** Stores the answers of events this transaction claimed, and writes the audit events the
+ *  transaction has appended so far with them. */
+export async function recordAnswersAndAudit(tx: Knex.Transaction, sender: { type: string; id: string }, answers: { eventId: string; status: number; body: unknown }[]): Promise<void> {
   if (answers.length === 0) return;
-  const rows = await run(tx, answerMany, [sender.type, sender.id, JSON.stringify(answers.map((a) => ({ event_id: a.eventId, status: a.status, body: a.body ?? null })))]);
-  if (rows.length !== answers.length) throw new Error(`assertion failed: ${answers.length} webhook events answered with their claims, ${rows.length} found`);
+  const events = takePendingAudit(tx);
+  const [{ answered, audited }] = await run<{ answered: number; audited: number }>(tx, answerManyAudited, [sender.type, sender.id, answersParam(answers), pendingEventsParam(events)]);
+  if (answered !== answers.length) throw new Error(`assertion failed: ${answers.length} webhook events answered with their claims, ${answered} found`);
+  if (audited !== events.length) throw new Error(`assertion failed: ${events.length} audit events written, ${audited} found`);
 }
 
 export async function onceForEvent(
