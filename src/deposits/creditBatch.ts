@@ -15,7 +15,7 @@ import { formatAmount } from '../domain/money';
 import { requirementKey, requirementsFor } from '../credit/service';
 import type { CreditEntry } from '../banks/types';
 import { sectionColumns, type BankRow, type SectionRow } from '../registry/repo';
-import { depositAccountSpec, journalsPerBatchMax, postJournals, suspenseAccountSpec, trustAccountSpec, type AccountSpec, type JournalInput } from '../ledger';
+import { depositAccountSpec, journalsPerBatchMax, postJournals, suspenseAccountSpec, trustAccountSpec, writeBatchSql, type AccountSpec, type JournalInput } from '../ledger';
 import * as repo from './repo';
 import { recordBankException } from './exceptions';
 import { announceVerdict, eventOf, receiptCreditOf, receiptRows, requestReceipts, scheduleRefundsOwed, type Receipt, type ReceiptCredit, type ReceiptRow } from './creditEffects';
@@ -86,11 +86,15 @@ const standingDeposits = statement(
    ORDER BY d.id`,
 );
 
-const insertDeposits = statement(
-  'deposits.insertDeposits',
-  `INSERT INTO deposits (id, credit_id, bank_id, section_id, bidder_id, virtual_account, amount_fen, excess_fen, status, checks, failed_rules, valid_at, held_reason)
-   SELECT id, credit_id, bank_id, section_id, bidder_id, virtual_account, amount_fen::bigint, excess_fen::bigint, status, checks, failed_rules, valid_at, held_reason
-   FROM jsonb_to_recordset($1::jsonb) AS x(id text, credit_id text, bank_id text, section_id text, bidder_id text, virtual_account text, amount_fen text, excess_fen text, status text, checks jsonb, failed_rules text[], valid_at timestamptz, held_reason text)`,
+// The deposits are written in the statement that posts their journals (ledger's writeBatchSql):
+// both are known once every credit is judged, and neither reads the other.
+const insertDepositsWithJournals = statement(
+  'deposits.insertWithJournals',
+  writeBatchSql(`new_deposits AS (
+     INSERT INTO deposits (id, credit_id, bank_id, section_id, bidder_id, virtual_account, amount_fen, excess_fen, status, checks, failed_rules, valid_at, held_reason)
+     SELECT id, credit_id, bank_id, section_id, bidder_id, virtual_account, amount_fen::bigint, excess_fen::bigint, status, checks, failed_rules, valid_at, held_reason
+     FROM jsonb_to_recordset($4::jsonb) AS x(id text, credit_id text, bank_id text, section_id text, bidder_id text, virtual_account text, amount_fen text, excess_fen text, status text, checks jsonb, failed_rules text[], valid_at timestamptz, held_reason text)
+     RETURNING 1)`),
 );
 
 /** received → valid, for deposits committed before this batch that one of its credits topped up. */
@@ -227,8 +231,7 @@ export async function recordCredits(tx: Knex.Transaction, calendar: Calendar, ba
     outcomes[index] = { kind: 'recorded', depositId, status: newDeposits.get(depositId)!.status };
   }
 
-  // Write: the deposits, the earlier deposits topped up, one journal per entry.
-  await run(tx, insertDeposits, [jsonParam([...newDeposits.values()])]);
+  // Write: the earlier deposits topped up, then the deposits with one journal per entry.
   const receipts = new Map<string, Receipt>();
   for (const d of newDeposits.values()) if (d.status === 'valid') receipts.set(d.id, { subject: d, credit: receiptCredits.get(d.id)! });
   if (toppedUpBefore.length > 0) {
@@ -241,7 +244,7 @@ export async function recordCredits(tx: Knex.Transaction, calendar: Calendar, ba
       ? trustCreditJournal(bank, p.entry, suspenseAccountSpec(bank.id), `credit ${p.entry.entryRef} to unknown account ${p.entry.virtualAccount}: suspense`)
       : trustCreditJournal(bank, p.entry, depositAccountSpec(p.depositId, bank.id, p.section.id), `credit ${p.entry.entryRef} ${formatAmount(p.entry.amountFen)} to ${p.entry.virtualAccount} (${p.section.id}/${p.bidderId})`),
   );
-  for (const posted of await postJournals(tx, journals)) {
+  for (const posted of await postJournals(tx, journals, { statement: insertDepositsWithJournals, values: [jsonParam([...newDeposits.values()])] })) {
     // The credits row is unique on the same key, so a journal on record already is a bug.
     assert(posted.created, `entry ${posted.journal.ref} posted once`);
   }

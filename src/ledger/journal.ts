@@ -6,7 +6,7 @@ import { assert } from '../errors';
 import { assertFen } from '../domain/money';
 import { newId } from '../domain/ids';
 import type { AccountSpec } from './accounts';
-import { columnList, run, statement } from '../db/statements';
+import { columnList, run, statement, type Statement } from '../db/statements';
 
 /** A journal with more legs than this is a bug (ours move money between two or three places). */
 export const journalPostingsMax = 100;
@@ -79,11 +79,19 @@ export async function postJournal(tx: Knex.Transaction, input: JournalInput, opt
  *  more only when some (kind, ref) was posted before (or twice in the batch: the first wins, as
  *  it would one after another). Every input is checked before anything is written, so one
  *  unbalanced journal refuses the whole batch. Results are in the order of the inputs. */
-export async function postJournals(tx: Knex.Transaction, inputs: JournalInput[]): Promise<PostedJournal[]> {
+export async function postJournals(tx: Knex.Transaction, inputs: JournalInput[], alongside?: Alongside): Promise<PostedJournal[]> {
   return postBatch(
     tx,
     inputs.map((input) => ({ input, reversesJournalId: null })),
+    alongside,
   );
+}
+
+/** Rows of another module written in the batch's statement: a statement made with
+ *  `writeBatchSql(cte)`, and the values of its parameters from $4 on. */
+export interface Alongside {
+  statement: Statement;
+  values: unknown[];
 }
 
 interface BatchItem {
@@ -112,8 +120,14 @@ interface ExistingRow extends JournalRow {
 const journalColumns = { id: true, kind: true, ref: true, memo: true, reverses_journal_id: true, posted_at: true } as const;
 const postingColumns = { id: true, journal_id: true, account: true, amount_fen: true, posted_at: true } as const;
 
-const writeBatch = statement('ledger.writeBatch', `
-WITH new_journals AS (
+/** The statement that writes a batch: its journals ($1), the accounts their postings need ($2)
+ *  and the postings ($3). `alongside`, CTEs of another module's rows written in the same
+ *  statement (from $4 on), saves its caller a round trip; they are inserted whatever the
+ *  journals turn out to be, and their foreign keys, like the accounts', are checked at the end
+ *  of the statement. */
+export function writeBatchSql(alongside?: string): string {
+  return `
+WITH ${alongside ? `${alongside}, ` : ''}new_journals AS (
   INSERT INTO journals (id, kind, ref, memo, reverses_journal_id)
   SELECT id, kind, ref, memo, reverses FROM jsonb_to_recordset($1::jsonb) AS x(id text, kind text, ref text, memo text, reverses text)
   ORDER BY kind, ref
@@ -136,7 +150,10 @@ WITH new_journals AS (
 )
 SELECT ${columnList<PostingRow>('p', postingColumns)}, j.kind, j.ref, j.memo, j.reverses_journal_id, j.posted_at AS journal_posted_at
 FROM new_postings p JOIN new_journals j ON j.id = p.journal_id
-ORDER BY p.id`);
+ORDER BY p.id`;
+}
+
+const writeBatch = statement('ledger.writeBatch', writeBatchSql());
 
 const readPosted = statement('ledger.readPosted', `
 SELECT ${columnList<JournalRow>('j', journalColumns)}, p.id AS posting_id, p.account AS posting_account, p.amount_fen AS posting_amount_fen, p.posted_at AS posting_posted_at
@@ -146,14 +163,17 @@ CROSS JOIN LATERAL (SELECT * FROM journals j WHERE j.kind = x.kind AND j.ref = x
 CROSS JOIN LATERAL (SELECT * FROM postings p WHERE p.journal_id = j.id OFFSET 0) p
 ORDER BY j.id, p.id`);
 
-async function postBatch(tx: Knex.Transaction, items: BatchItem[]): Promise<PostedJournal[]> {
+async function postBatch(tx: Knex.Transaction, items: BatchItem[], alongside?: Alongside): Promise<PostedJournal[]> {
   assert(items.length <= journalsPerBatchMax, `more than ${journalsPerBatchMax} journals in one batch`);
   for (const { input } of items) {
     assert(/^[a-z_]{1,40}$/.test(input.kind), `journal kind ${JSON.stringify(input.kind)}`);
     assert(input.ref.length > 0, 'journal ref must not be empty');
     assertBalanced(input.postings, `journal ${input.kind}/${input.ref}`);
   }
-  if (items.length === 0) return [];
+  if (items.length === 0) {
+    assert(!alongside, 'rows written alongside a batch of journals come with journals');
+    return [];
+  }
 
   const journals: { id: string; kind: string; ref: string; memo: string; reverses: string | null }[] = [];
   const accounts: { journal_id: string; code: string; type: string; bank_id: string | null; section_id: string | null; deposit_id: string | null }[] = [];
@@ -172,7 +192,7 @@ async function postBatch(tx: Knex.Transaction, items: BatchItem[]): Promise<Post
     }
   }
 
-  const written = await run<WrittenRow>(tx, writeBatch, [JSON.stringify(journals), JSON.stringify(accounts), JSON.stringify(postings)]);
+  const written = await run<WrittenRow>(tx, alongside?.statement ?? writeBatch, [JSON.stringify(journals), JSON.stringify(accounts), JSON.stringify(postings), ...(alongside?.values ?? [])]);
   const created = new Map<string, PostedJournal>();
   for (const r of written) {
     let posted = created.get(r.journal_id);

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Runtime } from '../../src/runtime';
 import type { Knex } from 'knex';
-import { balanceOf, ensureAccount, postJournal, postJournals, reverseJournal } from '../../src/ledger';
+import { balanceOf, ensureAccount, postJournal, postJournals, reverseJournal, writeBatchSql } from '../../src/ledger';
+import { statement } from '../../src/db/statements';
 import { startTestRuntime } from '../support/runtime';
 
 let rt: Runtime;
@@ -155,6 +156,34 @@ describe('ledger', () => {
       const { result, statements } = await counted((tx) => postJournals(tx, []));
       expect(result).toEqual([]);
       expect(statements).toBe(0);
+    });
+
+    // Another module's rows written in the batch's statement (deposits/creditBatch.ts writes its
+    // deposits so): here a row of an ordinary table, an account the journals do not name.
+    const withAccount = statement(
+      'test.ledgerWithAccount',
+      writeBatchSql(`extra AS (INSERT INTO ledger_accounts (code, type) SELECT code, 'asset' FROM jsonb_to_recordset($4::jsonb) AS x(code text) RETURNING 1)`),
+    );
+
+    it('writes rows of another module in the statement that posts the batch, and with it only', async () => {
+      const { a, l } = await accounts();
+      const t = tag();
+      const extra = `test:${t}:alongside`;
+      const { result, statements } = await counted((tx) =>
+        postJournals(tx, [{ kind: 'test', ref: t, memo: 'with rows alongside', postings: [{ account: a, amountFen: 30n }, { account: l, amountFen: -30n }] }], { statement: withAccount, values: [JSON.stringify([{ code: extra }])] }),
+      );
+      expect(statements).toBe(1);
+      expect(result[0]).toMatchObject({ created: true, journal: { ref: t } });
+      expect(await rt.db('ledger_accounts').where({ code: extra })).toHaveLength(1);
+
+      // Rolled back with its batch: a refused journal writes nothing alongside; nor does a batch
+      // of no journals, which is a caller's bug.
+      const refused = `test:${tag()}:alongside`;
+      await expect(
+        rt.db.transaction((tx) => postJournals(tx, [{ kind: 'test', ref: tag(), memo: 'bad', postings: [{ account: a, amountFen: 30n }, { account: l, amountFen: -29n }] }], { statement: withAccount, values: [JSON.stringify([{ code: refused }])] })),
+      ).rejects.toThrow(/sum to 1 fen/);
+      await expect(rt.db.transaction((tx) => postJournals(tx, [], { statement: withAccount, values: [JSON.stringify([{ code: refused }])] }))).rejects.toThrow(/come with journals/);
+      expect(await rt.db('ledger_accounts').where({ code: refused })).toHaveLength(0);
     });
 
     it('keeps the ledger whole when batches sharing accounts and refs run at once', async () => {
