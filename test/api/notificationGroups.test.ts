@@ -134,6 +134,49 @@ const unit = (body: string | Buffer): NotificationUnit => ({
   calendar: rt.tables.calendar,
 });
 
+describe('the statements of a group', () => {
+  it('are as many for many notices as for one: the rush costs the database no more round trips per group', async () => {
+    const { bidders: all } = await bidders(7);
+    const byTx = new Map<unknown, string[]>();
+    const listen = (q: { sql: string; __knexTxId?: unknown }) => {
+      if (q.__knexTxId === undefined) return;
+      if (!byTx.has(q.__knexTxId)) byTx.set(q.__knexTxId, []);
+      byTx.get(q.__knexTxId)!.push(q.sql.trim().split(/\s+/).slice(0, 3).join(' '));
+    };
+    const sizes: number[] = [];
+    const groups = committer(async (_, units) => {
+      sizes.push(units.length);
+    });
+    // Each pays its whole deposit: valid at once, with its receipt owed.
+    const body = (b: (typeof all)[number]) => jsonNotification([entry(b.va, '50000.00', b.payer)]);
+    rt.db.on('query', listen);
+    try {
+      await groups.submit(unit(body(all[0])), rt.log);
+      const answers = await Promise.all(all.slice(1).map((b) => groups.submit(unit(body(b)), rt.log)));
+      expect(answers.every((a) => a.status === 200 && a.body.accepted === 1)).toBe(true);
+    } finally {
+      rt.db.off('query', listen);
+    }
+    expect(sizes[0]).toBe(1);
+    expect(Math.max(...sizes)).toBeGreaterThan(1);
+    // The groups' transactions (the outbox's relay runs its own meanwhile).
+    const transactions = [...byTx.values()].filter((t) => t.includes('INSERT INTO webhook_events'));
+    expect(transactions).toHaveLength(sizes.length);
+    for (const t of transactions) {
+      expect(t).toEqual([
+        'BEGIN;',
+        'INSERT INTO webhook_events', // the messages claimed
+        'WITH claimed AS', // the credits, their sub-accounts and sections locked
+        'SELECT d.* FROM', // the bidders' standing deposits, read after the locks
+        'WITH new_deposits AS', // the deposits and their journals
+        'WITH x AS', // the receipts owed (the vouchers' outbox)
+        'WITH answered AS', // the answers and the audit events
+        'COMMIT;',
+      ]);
+    }
+  });
+});
+
 describe('a group whose transaction fails', () => {
   it('commits each of its notices alone, so the failure is only the failing one\'s answer', async () => {
     const { bidders: [b] } = await bidders(1);
