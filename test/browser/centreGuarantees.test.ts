@@ -98,7 +98,11 @@ describe('a guarantee in the centre console', () => {
     await page.locator('#guarantee-claim_amount').fill('20000.00');
     await page.getByTestId('guarantee-claim-submit').click();
     await expect(page.getByTestId('guarantee-claim-confirm-text').innerText()).resolves.toMatch(/¥20000\.00.*中标人拒签合同.*R12/s);
+    // The API's answer first, so that a failure here says what the API said.
+    const claimAnswer = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith(`/v1/guarantees/${guarantee.id}/claims`));
     await page.locator('#guarantee-claim-confirm').click();
+    const answered = await claimAnswer;
+    expect({ status: answered.status(), body: await answered.json() }).toMatchObject({ status: 422, body: { error: { code: 'claim_not_allowed', rule: 'R12' } } });
     await page.getByRole('alert').filter({ hasText: 'R12 · claim_not_allowed' }).waitFor();
     await page.locator('.ant-modal-wrap').waitFor({ state: 'hidden' });
     expect((await scene.get(`/v1/guarantees/${guarantee.id}`)).body.status).toBe('secured');
