@@ -38,9 +38,9 @@ export type SignatureFailure =
   | 'timestamp_out_of_tolerance'
   | 'signature_invalid';
 
-/** The checks before the signature's own: the headers present, the timestamp in the window, the
- *  signature well-formed. */
-function headersProblem(headers: { timestamp?: string; signature?: string }, now: Date): SignatureFailure | { timestamp: string; signature: Buffer } {
+/** The headers read, or why they fail before the signature's own check: present, the timestamp
+ *  in the window, the signature well-formed base64. */
+function readSignatureHeaders(headers: { timestamp?: string; signature?: string }, now: Date): SignatureFailure | { timestamp: string; signature: Buffer } {
   const { timestamp, signature } = headers;
   if (!timestamp || !signature) return 'signature_missing';
   if (!/^\d{1,12}$/.test(timestamp)) return 'timestamp_invalid';
@@ -58,7 +58,7 @@ export function checkMessageSignature(
   certificate: string | KeyObject,
   now = new Date(),
 ): SignatureFailure | null {
-  const checked = headersProblem(headers, now);
+  const checked = readSignatureHeaders(headers, now);
   if (typeof checked === 'string') return checked;
   try {
     const key = typeof certificate === 'string' ? createPublicKey(certificate) : certificate;
@@ -76,7 +76,7 @@ export function checkMessageSignatureAsync(
   publicKey: KeyObject,
   now = new Date(),
 ): Promise<SignatureFailure | null> {
-  const checked = headersProblem(headers, now);
+  const checked = readSignatureHeaders(headers, now);
   if (typeof checked === 'string') return Promise.resolve(checked);
   return new Promise((resolve) => {
     try {

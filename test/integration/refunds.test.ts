@@ -310,29 +310,34 @@ describe('refunds through the sandbox bank', () => {
     expect(closed.entries.filter((e: { direction: string }) => e.direction === 'credit')).toHaveLength(0);
   });
 
+  /** A transaction that locks a refund's row (waiting its turn) and holds it until released. */
+  function holdRefundRow(refundId: string) {
+    let locked!: () => void;
+    let release!: () => void;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    const released = new Promise<void>((r) => (release = r));
+    const done = rt.db.transaction(async (tx) => {
+      await repo.lockRefund(tx, refundId);
+      locked();
+      await released;
+    });
+    return { isLocked, release: async () => (release(), done) };
+  }
+
   it('a submit job whose refund another transaction holds at its claim waits for that one to end and sends the refund, once', async () => {
     const { sectionId, bidders } = await paidSection(1);
     const [refundId] = await openAwardContract(sectionId, bidders[0].id);
     // What a person's retry does before it is refused (the refund is not in manual handling):
     // it holds the refund's row, and the claim's SKIP LOCKED passes over it.
-    let locked!: () => void;
-    let release!: () => void;
-    const isLocked = new Promise<void>((r) => (locked = r));
-    const released = new Promise<void>((r) => (release = r));
-    const holder = rt.db.transaction(async (tx) => {
-      await repo.lockRefund(tx, refundId);
-      locked();
-      await released;
-    });
-    await isLocked;
+    const holder = holdRefundRow(refundId);
+    await holder.isLocked;
     let answered = false;
     const submitted = submitRefund(rt, refundId).finally(() => (answered = true));
     try {
       await new Promise((r) => setTimeout(r, 500));
       expect(answered).toBe(false);
     } finally {
-      release();
-      await holder;
+      await holder.release();
     }
     expect(await submitted).not.toBe('not_claimable');
     const attempts = await rt.db('refund_attempts').where({ refund_id: refundId });
@@ -344,20 +349,7 @@ describe('refunds through the sandbox bank', () => {
   it('a submit job whose refund is held again the moment it is free fails, for its back-off to try again, and has sent nothing', async () => {
     const { sectionId, bidders } = await paidSection(1);
     const [refundId] = await openAwardContract(sectionId, bidders[0].id);
-    /** A transaction that locks the refund's row (waiting its turn) and holds it until released. */
-    const hold = () => {
-      let locked!: () => void;
-      let release!: () => void;
-      const isLocked = new Promise<void>((r) => (locked = r));
-      const released = new Promise<void>((r) => (release = r));
-      const done = rt.db.transaction(async (tx) => {
-        await repo.lockRefund(tx, refundId);
-        locked();
-        await released;
-      });
-      return { isLocked, release: async () => (release(), done) };
-    };
-    const first = hold();
+    const first = holdRefundRow(refundId);
     await first.isLocked;
     const submitted = submitRefund(rt, refundId).then(
       (o) => ({ outcome: o }),
@@ -366,7 +358,7 @@ describe('refunds through the sandbox bank', () => {
     // The job's claim has passed over the row and it waits for the row's holder; a second holder
     // queues behind it and takes the row as soon as the job's wait has ended.
     await new Promise((r) => setTimeout(r, 300));
-    const second = hold();
+    const second = holdRefundRow(refundId);
     await new Promise((r) => setTimeout(r, 300));
     await first.release();
     await second.isLocked;
