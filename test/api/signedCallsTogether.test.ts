@@ -1,7 +1,8 @@
 // Signed calls that arrive while the service is reading a certificate wait for that read, and
 // their certificates are then read in one statement (http/webhookAuth.ts): each call is still
-// judged on its own certificate. On a database of its own, because the test holds the
-// certificates table to make the calls arrive during one read.
+// judged on its own certificate, and a read that fails is the failure of its own calls only. On a
+// database of its own, because the test holds the certificates table to make the calls arrive
+// during one read.
 import { Client } from 'pg';
 import type request from 'supertest';
 import type { Express } from 'express';
@@ -72,4 +73,35 @@ it('are each judged on their own certificate, read in one statement with the oth
   expect(answers.slice(4).map((a) => a.body.error.code)).toEqual(['certificate_unknown', 'certificate_sender_mismatch']);
   // The first call's read, then one for the five that waited.
   expect(reads).toHaveLength(2);
+});
+
+it('answers the calls of a read that fails with 500 and nothing recorded, and reads the calls that waited behind it next', async () => {
+  const scenes = await Promise.all([0, 1, 2].map(() => w.scene('insurance')));
+  const bodies = scenes.map((sc) => w.issuance(sc));
+  const holder = new Client({ connectionString: isolated.url });
+  await holder.connect();
+  await holder.query('BEGIN');
+  await holder.query('LOCK TABLE certificates IN ACCESS EXCLUSIVE MODE');
+  try {
+    const first = send(w.issue(scenes[0].issuer, bodies[0]));
+    // The first call's read, waiting for the lock, as PostgreSQL lists it.
+    const waitingRead = async () =>
+      (await holder.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FROM certificates WHERE fingerprint%'`)).rows as { pid: number }[];
+    await until(async () => (await waitingRead()).length === 1);
+    const rest = scenes.slice(1).map((sc, i) => send(w.issue(sc.issuer, bodies[i + 1])));
+    await new Promise((r) => setTimeout(r, 500));
+    // The read fails (here cancelled, as a database restarting or a statement timeout would end it).
+    const [{ pid }] = await waitingRead();
+    await holder.query('SELECT pg_cancel_backend($1)', [pid]);
+    const failed = await first;
+    expect([failed.status, failed.body.error.code]).toEqual([500, 'internal_error']);
+    await holder.query('COMMIT');
+    expect((await Promise.all(rest)).map((a) => a.status)).toEqual([201, 201]);
+  } finally {
+    await holder.end();
+  }
+  expect(await rt.db('guarantees').where({ number: bodies[0].number })).toHaveLength(0);
+  expect(await rt.db('guarantees').whereIn('number', [bodies[1].number, bodies[2].number])).toHaveLength(2);
+  // And the reader takes the next call as before.
+  expect((await send(w.issue(scenes[0].issuer, w.issuance(scenes[0], { number: bodies[0].number })))).status).toBe(201);
 });
