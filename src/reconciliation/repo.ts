@@ -124,8 +124,19 @@ export async function supersede(tx: Knex.Transaction, oldId: string, newId: stri
   await tx('reconciliation_lines').where({ reconciliation_id: oldId, claims: true }).update({ claims: false });
 }
 
-export async function insertReconciliation(tx: Knex.Transaction, row: Omit<ReconciliationRow, 'superseded_by' | 'superseded_at' | 'voucher_id' | 'created_at'>): Promise<void> {
+/** A reconciliation's row; its date may come later in the same transaction (see the migration
+ *  reconciliation_dated_at_commit), never after it. */
+export async function insertReconciliation(
+  tx: Knex.Transaction,
+  row: Omit<ReconciliationRow, 'statement_date' | 'superseded_by' | 'superseded_at' | 'voucher_id' | 'created_at'> & { statement_date: string | null },
+): Promise<void> {
   await tx('reconciliations').insert(row);
+}
+
+/** A statement's row, before its document is read; returns its id. */
+export async function insertStatement(tx: Knex.Transaction, bankId: string, source: string): Promise<string> {
+  const [row] = await tx('statements').insert({ bank_id: bankId, source }).returning('id');
+  return String(row.id);
 }
 
 export async function updateReconciliation(tx: Knex.Transaction, id: string, fields: Partial<ReconciliationRow>): Promise<void> {
@@ -246,9 +257,9 @@ export async function insertLineExceptions(tx: Knex.Transaction, rid: string): P
 export const lockException = (tx: Knex.Transaction, rid: string, id: string) =>
   tx('reconciliation_exceptions').where({ id, reconciliation_id: rid }).forUpdate().first() as Promise<ExceptionRow | undefined>;
 
-export async function resolveException(tx: Knex.Transaction, id: string, f: { decision: string; note: string; correctionJournalId: string | null; resolvedBy: string }): Promise<ExceptionRow> {
+export async function resolveException(tx: Knex.Transaction, rid: string, id: string, f: { decision: string; note: string; correctionJournalId: string | null; resolvedBy: string }): Promise<ExceptionRow> {
   const [row] = await tx('reconciliation_exceptions')
-    .where({ id })
+    .where({ reconciliation_id: rid, id })
     .update({ status: 'resolved', decision: f.decision, note: f.note, correction_journal_id: f.correctionJournalId, resolved_by: f.resolvedBy, resolved_at: tx.fn.now() })
     .returning('*');
   return row as ExceptionRow;

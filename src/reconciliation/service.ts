@@ -85,11 +85,15 @@ export async function reconcileStream(deps: ReconcileDeps, bank: BankRow, input:
   const notRecovered: NotRecovered = { notOurAccount: 0 };
   const outcome = await deps.db.transaction(async (tx): Promise<ReconcileOutcome> => {
     await repo.lockBankForReconciliation(tx, bank.id);
+    const id = newId('rcn');
     let ingested: IngestedStatement;
     try {
-      // A savepoint: a statement found to be one already reconciled is rolled back whole.
+      // A savepoint: a statement found to be one already reconciled is rolled back whole, with
+      // the reconciliation begun for it.
       ingested = await tx.transaction(async (sp) => {
-        const ing = await ingestStatement(sp, bank.id, input, parse, opts.source);
+        const statementId = await repo.insertStatement(sp, bank.id, opts.source);
+        await beginReconciliation(sp, bank, id, statementId, opts);
+        const ing = await ingestStatement(sp, { statementId, reconciliationId: id }, input, parse);
         checkStatementFits(bank, ing, opts.expectedDate);
         const same = await findSameStatement(sp, bank.id, ing);
         if (same) throw new SameStatement(same);
@@ -99,10 +103,22 @@ export async function reconcileStream(deps: ReconcileDeps, bank: BankRow, input:
       if (e instanceof SameStatement) return { reconciliationId: e.reconciliationId, created: false };
       throw e;
     }
-    return { reconciliationId: await reconcileIngested(tx, deps.tables, bank, ingested, opts, notRecovered), created: true };
+    return { reconciliationId: await reconcileIngested(tx, deps.tables, bank, id, ingested, opts, notRecovered), created: true };
   });
   if (notRecovered.notOurAccount > 0) deps.metrics?.notificationEntriesIgnored.inc({ reason: 'not_our_account' }, notRecovered.notOurAccount);
   return outcome;
+}
+
+/** The reconciliation's row, written before its statement is read so that the statement's
+ *  lines can reference it as they stream in; its date and the statement's figures are set once
+ *  the statement has been read (reconcileIngested), and the database refuses to commit it
+ *  without them. */
+async function beginReconciliation(tx: Knex.Transaction, bank: BankRow, id: string, statementId: string, opts: ReconcileOptions): Promise<void> {
+  await repo.insertReconciliation(tx, {
+    id, bank_id: bank.id, statement_id: BigInt(statementId), statement_date: null, result: 'differences', opening_fen: 0n, closing_bank_fen: 0n,
+    closing_ledger_fen: 0n, entry_count: 0, matched_count: 0, matched_credits_fen: 0n, matched_debits_fen: 0n, recovered_count: 0, exception_count: 0,
+    source: opts.source, created_by: opts.actor.id ?? opts.actor.type,
+  });
 }
 
 function checkStatementFits(bank: BankRow, ing: IngestedStatement, expectedDate: string | undefined): void {
@@ -123,21 +139,18 @@ async function findSameStatement(tx: Knex.Transaction, bankId: string, ing: Inge
   return row.id;
 }
 
-async function reconcileIngested(tx: Knex.Transaction, tables: ReconcileDeps['tables'], bank: BankRow, ing: IngestedStatement, opts: ReconcileOptions, notRecovered: NotRecovered): Promise<string> {
+async function reconcileIngested(tx: Knex.Transaction, tables: ReconcileDeps['tables'], bank: BankRow, id: string, ing: IngestedStatement, opts: ReconcileOptions, notRecovered: NotRecovered): Promise<string> {
   const s = ing.summary;
-  const id = newId('rcn');
   const date = s.date;
   const previous = await repo.lockCurrentReconciliation(tx, bank.id, date);
   if (previous) {
     await repo.supersede(tx, previous.id, id);
     await appendAudit(tx, { actor: opts.actor, action: 'reconciliation.superseded', entityType: 'reconciliation', entityId: previous.id, data: { supersededBy: id, statementMessageId: s.messageId } });
   }
-  await repo.insertReconciliation(tx, {
-    id, bank_id: bank.id, statement_id: BigInt(ing.id), statement_date: date, result: 'differences', opening_fen: s.openingBalanceFen, closing_bank_fen: s.closingBalanceFen,
-    closing_ledger_fen: 0n, entry_count: s.entryCount, matched_count: 0, matched_credits_fen: 0n, matched_debits_fen: 0n, recovered_count: 0, exception_count: 0,
-    source: opts.source, created_by: opts.actor.id ?? opts.actor.type,
-  });
-  const scope: MatchScope = { reconciliationId: id, statementId: ing.id, bankId: bank.id, dayStart: startOfBusinessDay(date), dayEnd: startOfBusinessDay(addCalendarDays(date, 1)) };
+  await repo.updateReconciliation(tx, id, { statement_date: date, opening_fen: s.openingBalanceFen, closing_bank_fen: s.closingBalanceFen, entry_count: s.entryCount });
+  const scope: MatchScope = {
+    reconciliationId: id, statementId: ing.id, bankId: bank.id, dayStart: startOfBusinessDay(date), dayEnd: startOfBusinessDay(addCalendarDays(date, 1)), referencesMayRepeat: ing.referencesMayRepeat,
+  };
   await matchStatement(tx, scope);
   const arithmetic = checkStatementArithmetic(s);
   const recovered = arithmetic.ok ? await recoverLostCredits(tx, tables, bank, ing, id, opts.actor, notRecovered) : 0;

@@ -146,3 +146,48 @@ describe('references checked per statement', () => {
     }).catch((e: Error) => expect(e.message).toBe('rollback'));
   });
 });
+
+// A reconciliation's row is written before its statement is read, and dated once the statement
+// has been (migration 20261207001000): never committed without its date.
+describe("a reconciliation's date, checked at commit", () => {
+  async function undatedReconciliation(tx: Knex.Transaction, suffix: string): Promise<string> {
+    const id = `rcn_undated_${suffix}_${bank.id.slice(-8)}`;
+    const [st] = await tx('statements').insert({ bank_id: bank.id, source: 'cli' }).returning('id');
+    await tx('reconciliations').insert({
+      id, bank_id: bank.id, statement_id: st.id, statement_date: null, result: 'differences', opening_fen: 0n, closing_bank_fen: 0n, closing_ledger_fen: 0n,
+      entry_count: 0, matched_count: 0, matched_credits_fen: 0n, matched_debits_fen: 0n, recovered_count: 0, exception_count: 0, source: 'cli', created_by: 'test',
+    });
+    return id;
+  }
+
+  it('refuses a reconciliation that reaches its commit without a date', async () => {
+    const err = await refusal(async (tx) => {
+      await undatedReconciliation(tx, 'a');
+      // What COMMIT would check, checked now so that the transaction can still be rolled back.
+      await tx.raw('SET CONSTRAINTS reconciliations_dated IMMEDIATE');
+    });
+    expect(err.code).toBe('23502');
+    expect(err.message).toMatch(/was not given its statement's date/);
+  });
+
+  it('refuses a COMMIT of one never dated, and keeps nothing of it', async () => {
+    const id = `rcn_undated_c_${bank.id.slice(-8)}`;
+    await expect(
+      rt.db.transaction(async (tx) => {
+        await undatedReconciliation(tx, 'c');
+      }),
+    ).rejects.toMatchObject({ code: '23502' });
+    expect(await rt.db('reconciliations').where({ id }).first()).toBeUndefined();
+  });
+
+  it('accepts one dated later in its own transaction', async () => {
+    await rt.db
+      .transaction(async (tx) => {
+        const id = await undatedReconciliation(tx, 'b');
+        await tx('reconciliations').where({ id }).update({ statement_date: '2024-05-08' });
+        await tx.raw('SET CONSTRAINTS reconciliations_dated IMMEDIATE');
+        throw new Error('rollback');
+      })
+      .catch((e: Error) => expect(e.message).toBe('rollback'));
+  });
+});
