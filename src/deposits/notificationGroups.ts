@@ -49,11 +49,12 @@ export function notificationWork(metrics: Pick<Metrics, 'notificationEntriesIgno
   };
 }
 
-/** Each notice read with its bank's adapter, the bank's row read once for the group; one that is
- *  not a notification is answered with its error. */
+/** Each notice read with its bank's adapter, against the bank's row as last read with a sender's
+ *  certificate (or read now, for a sender that came without it); one that is not a notification
+ *  is answered with its error. */
 async function readWithBank(db: Knex, units: NotificationUnit[]): Promise<UnitOutcome<NotificationUnit>[]> {
   const bankId = units[0].sender.id;
-  const bank = await findBank(db, bankId);
+  const bank = [...units].reverse().find((u) => u.sender.bank !== undefined)?.sender.bank ?? (await findBank(db, bankId));
   return units.map((u) => {
     if (!bank) return { error: new NotFound('bank', bankId) };
     try {

@@ -18,6 +18,7 @@ import type forge from 'node-forge';
 import { Unauthorized } from '../errors';
 import { run, statement } from '../db/statements';
 import { appendAudit } from '../audit/service';
+import { bankRowColumns, type BankRow } from '../registry/repo';
 import { chainsToRoot, parseCertificatePem } from '../pki/certs';
 import { certificateHeader, checkMessageSignatureAsync, signatureHeader, timestampHeader } from '../pki/messageSignature';
 import type { Metrics } from './metrics';
@@ -27,6 +28,8 @@ export interface WebhookSender {
   type: 'issuer' | 'bank';
   id: string;
   fingerprint: string;
+  /** A bank's registration, read with its certificate: what its notices are read against. */
+  bank?: BankRow;
 }
 
 const fingerprintPattern = /^[0-9a-f]{64}$/;
@@ -39,16 +42,29 @@ interface RegisteredCertificate {
   retired_at: Date | null;
   not_before: Date;
   not_after: Date;
+  bank?: BankRow;
 }
 
 // The certificates of every signed call that arrives while one such read is in flight, read
 // together in the next: in a rush each call would otherwise cost the process a round trip of
-// its own before its work even starts. One index lookup per fingerprint (db/statements.ts).
+// its own before its work even starts. One index lookup per fingerprint (db/statements.ts). A
+// bank's registration comes with its certificate, so that its notices need no read of their
+// own before they are acted on (deposits/notificationGroups.ts).
 const certificatesByFingerprint = statement(
   'webhooks.certificates',
-  `SELECT c.* FROM unnest($1::text[]) AS f(fingerprint)
-   CROSS JOIN LATERAL (SELECT fingerprint, owner_type, owner_id, pem, retired_at, not_before, not_after FROM certificates WHERE fingerprint = f.fingerprint LIMIT 1) c`,
+  `SELECT c.*, ${Object.keys(bankRowColumns).map((k) => `b.${k} AS bank_${k}`).join(', ')}
+     FROM unnest($1::text[]) AS f(fingerprint)
+    CROSS JOIN LATERAL (SELECT fingerprint, owner_type, owner_id, pem, retired_at, not_before, not_after FROM certificates WHERE fingerprint = f.fingerprint LIMIT 1) c
+     LEFT JOIN LATERAL (SELECT * FROM banks WHERE c.owner_type = 'bank' AND id = c.owner_id LIMIT 1) b ON true`,
 );
+
+/** The bank's row among a certificate's columns (each `bank_<column>`), when it has one. */
+function bankOf(row: Record<string, unknown>): BankRow | undefined {
+  if (row.bank_id == null) return undefined;
+  const bank: Record<string, unknown> = {};
+  for (const k of Object.keys(bankRowColumns)) bank[k] = row[`bank_${k}`];
+  return bank as unknown as BankRow;
+}
 
 /** Fingerprints read in one statement at most. */
 export const certificateReadsPerStatementMax = 64;
@@ -79,7 +95,7 @@ class CertificateReader {
       const batch = this.waiting.splice(0, certificateReadsPerStatementMax);
       try {
         const rows = await run<RegisteredCertificate & { fingerprint: string }>(this.db, certificatesByFingerprint, [[...new Set(batch.map((r) => r.fingerprint))]]);
-        const byFingerprint = new Map(rows.map((r) => [r.fingerprint, r]));
+        const byFingerprint = new Map(rows.map((r) => [r.fingerprint, { ...r, bank: bankOf(r as unknown as Record<string, unknown>) }]));
         for (const r of batch) r.resolve(byFingerprint.get(r.fingerprint));
       } catch (err) {
         for (const r of batch) r.reject(err);
@@ -212,5 +228,5 @@ export async function authenticateWebhook(
     };
     return fail(problem, messages[problem]);
   }
-  return { type: senderType, id: senderId, fingerprint };
+  return cert.bank ? { type: senderType, id: senderId, fingerprint, bank: cert.bank } : { type: senderType, id: senderId, fingerprint };
 }

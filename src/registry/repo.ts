@@ -101,12 +101,13 @@ export const findBidder = (tx: Tx, id: string) => tx<BidderRow>('bidders').where
 export const findBidderByUscc = (tx: Tx, uscc: string) => tx<BidderRow>('bidders').where({ uscc }).first();
 export const findTenderee = (tx: Tx, id: string) => tx<TendereeRow>('tenderees').where({ id }).first();
 export const findIssuer = (tx: Tx, id: string) => tx<IssuerRow>('issuers').where({ id }).first();
-// Read by every notification a bank sends: a prepared statement (db/statements.ts).
-const bankById = statement(
-  'registry.bankById',
-  `SELECT ${columnList<BankRow>(null, { id: true, name: true, bank_code: true, adapter: true, endpoint: true, trust_account_number: true, trust_account_name: true, virtual_account_prefix: true, created_at: true })}
-   FROM banks WHERE id = $1`,
-);
+/** The columns of a bank's row, for statements of other modules that read it along with their
+ *  own (a signed call's certificate). */
+export const bankRowColumns: { [K in keyof BankRow & string]: true } = {
+  id: true, name: true, bank_code: true, adapter: true, endpoint: true, trust_account_number: true, trust_account_name: true, virtual_account_prefix: true, created_at: true,
+};
+// Read by notifications and jobs of a bank: a prepared statement (db/statements.ts).
+const bankById = statement('registry.bankById', `SELECT ${columnList<BankRow>(null, bankRowColumns)} FROM banks WHERE id = $1`);
 export const findBank = async (tx: Tx, id: string): Promise<BankRow | undefined> => (await run<BankRow>(tx, bankById, [id]))[0];
 export const certificatesOf = (tx: Tx, ownerType: 'issuer' | 'bank', ownerId: string) =>
   tx<CertificateRow>('certificates').where({ owner_type: ownerType, owner_id: ownerId }).orderBy('added_at');

@@ -177,6 +177,29 @@ describe('the statements of a group', () => {
   });
 });
 
+describe("the bank's row", () => {
+  it('comes with the certificate of each signed notice, so a rush reads it no more; a sender without it has it read', async () => {
+    const { bidders: all } = await bidders(4);
+    const bankReads: string[] = [];
+    const listen = (q: { sql: string }) => {
+      if (/FROM banks WHERE id = \$1/.test(q.sql)) bankReads.push(q.sql);
+    };
+    rt.db.on('query', listen);
+    try {
+      const answers = await Promise.all(all.map((b) => w.notify(bank, jsonNotification([entry(b.va, '50000.00', b.payer)]))));
+      expect(answers.map((a) => a.status)).toEqual(all.map(() => 200));
+    } finally {
+      rt.db.off('query', listen);
+    }
+    expect(bankReads).toEqual([]);
+    // A sender that comes without the row (a caller of its own) still has its notices read
+    // against the bank as registered.
+    const { bidders: [b] } = await bidders(1);
+    const alone = await committer(async () => undefined).submit(unit(jsonNotification([entry(b.va, '50000.00', b.payer)])), rt.log);
+    expect(alone).toMatchObject({ status: 200, body: { accepted: 1 } });
+  });
+});
+
 describe('a group whose transaction fails', () => {
   it('commits each of its notices alone, so the failure is only the failing one\'s answer', async () => {
     const { bidders: [b] } = await bidders(1);
