@@ -59,15 +59,25 @@ async function nothingRecorded(bank: Bank): Promise<void> {
   expect(await rt.db('reconciliations').where({ bank_id: bank.id }).select('id')).toEqual([]);
 }
 
-it('stores every line in statement order, and finds a reference repeated segments apart', async () => {
+it('stores every line in statement order, finds a reference repeated segments apart, and keeps nothing of the same statement sent again', async () => {
   const bank = await new DepositWorld(rt, app, centre).bank();
   const date = '2024-08-01';
   const entries = fees(date, manyEntries);
   const repeatAt = manyEntries - 5;
   entries[repeatAt - 1] = { ...entries[repeatAt - 1], entryRef: entries[1].entryRef };
-  const res = await upload(bank, statementXml(await trustOf(bank), date, 'SEGORDER1', entries));
+  const xml = statementXml(await trustOf(bank), date, 'SEGORDER1', entries);
+  const res = await upload(bank, xml);
   expect(res.status).toBe(201);
   expect(res.body).toMatchObject({ entries: manyEntries, result: 'differences' });
+
+  // The same statement again: read and stored segment by segment before it is known to be the
+  // same, then all of it rolled back; the answer is the first reconciliation.
+  const again = await upload(bank, xml);
+  expect(again.status).toBe(200);
+  expect(again.headers['idempotent-replayed']).toBe('true');
+  expect(again.body.id).toBe(res.body.id);
+  expect(await rt.db('statements').where({ bank_id: bank.id }).select('id')).toHaveLength(1);
+  expect(await rt.db('reconciliations').where({ bank_id: bank.id }).select('id')).toEqual([{ id: res.body.id }]);
 
   const lines = await rt.db('reconciliation_lines').where({ reconciliation_id: res.body.id }).orderBy('id').select('line_no', 'entry_ref', 'bank_amount_fen', 'result', 'detail');
   expect(lines.map((l: { line_no: number }) => l.line_no)).toEqual(Array.from({ length: manyEntries }, (_, k) => k + 1));
@@ -79,6 +89,18 @@ it('stores every line in statement order, and finds a reference repeated segment
     { kind: 'duplicate', n: 1 },
     { kind: 'missing_in_ledger', n: manyEntries - 1 },
   ]);
+}, 120_000);
+
+it('reconciles a statement sent twice at once exactly once', async () => {
+  const bank = await new DepositWorld(rt, app, centre).bank();
+  const date = '2024-08-04';
+  const xml = statementXml(await trustOf(bank), date, 'SEGTWICE1', fees(date, manyEntries));
+  const [a, b] = await Promise.all([upload(bank, xml), upload(bank, xml)]);
+  expect([a.status, b.status].sort()).toEqual([200, 201]);
+  expect(a.body.id).toBe(b.body.id);
+  expect(await rt.db('reconciliations').where({ bank_id: bank.id }).select('id')).toEqual([{ id: a.body.id }]);
+  const lines = await rt.db('reconciliation_lines').where({ reconciliation_id: a.body.id }).count({ n: '*' }).first();
+  expect(Number(lines!.n)).toBe(manyEntries);
 }, 120_000);
 
 it('leaves nothing of a statement its parser refuses after segments of it were stored, and reads the next', async () => {
