@@ -43,20 +43,6 @@ export async function enqueueJob(tx: Tx, job: JobRequest): Promise<void> {
   });
 }
 
-/** enqueueJob for each request, in one statement (a batch of work asks for a job per row). */
-export async function enqueueJobs(tx: Tx, jobs: JobRequest[]): Promise<void> {
-  if (jobs.length === 0) return;
-  transactionsWithJobs.add(tx);
-  await tx('outbox').insert(
-    jobs.map((job) => ({
-      queue: job.queue,
-      job_name: job.name,
-      job_id: jobIdFor(job.jobId),
-      payload: JSON.stringify({ ...job.payload, ...(job.delayMs ? { __delayMs: job.delayMs } : {}) }),
-    })),
-  );
-}
-
 export async function relayOutboxOnce(db: Knex, queues: Queues, opts: Partial<JobsOptions> = {}): Promise<number> {
   return db.transaction(async (tx) => {
     const rows = await tx('outbox')

@@ -1,7 +1,7 @@
 // The outbox relay: jobs recorded with a transaction reach BullMQ after commit, each once, with
 // their delay, in one pass for many rows over several queues; a relay that dies after handing
 // jobs over but before marking them (the rows are handed over again) adds nothing twice.
-import { enqueueJobs, relayOutboxOnce, type JobRequest } from '../../../src/queue/outbox';
+import { enqueueJob, relayOutboxOnce, type JobRequest } from '../../../src/queue/outbox';
 import type { Runtime } from '../../../src/runtime';
 import { createIsolatedDatabase, type IsolatedDatabase } from '../../support/isolatedDatabase';
 import { startTestRuntime } from '../../support/runtime';
@@ -36,7 +36,9 @@ it('hands many jobs over several queues to BullMQ once each, delayed ones delaye
     ...Array.from({ length: 250 }, (_, i): JobRequest => ({ queue: 'vouchers', name: 'render', jobId: `t${run}.v${i}`, payload: { voucherId: `vch_${run}_${i}` } })),
     ...Array.from({ length: 20 }, (_, i): JobRequest => ({ queue: 'refunds', name: 'submit', jobId: `t${run}.r${i}`, payload: { refundId: `rfd_${run}_${i}` }, delayMs: 60_000 })),
   ];
-  await rt.db.transaction((tx) => enqueueJobs(tx, jobs));
+  await rt.db.transaction(async (tx) => {
+    for (const job of jobs) await enqueueJob(tx, job);
+  });
 
   // The runtime's own relay may take some of the rows first: either way every job arrives.
   await relayAll(jobs);
