@@ -218,22 +218,20 @@ class RowBytes {
 const segmentEntryBytes = statementCopySegmentRows * 320;
 const segmentLineBytes = statementCopySegmentRows * 64;
 
-/** A COPY of `rows` queued on `client`, settled once the rows are stored (or refused). It is
- *  marked handled at once: it is awaited in turn, and a refusal found before then must not
- *  count as unhandled. */
-function queueCopy(client: Client, sql: string, rows: Buffer): Promise<void> {
+/** A COPY of `rows` on `client`, settled once the rows are stored (or refused). */
+function copyRows(client: Client, sql: string, rows: Buffer): Promise<void> {
   const copy = client.query(copyFrom(sql));
   copy.end(rows);
-  const stored = finished(copy);
-  stored.catch(() => undefined);
-  return stored;
+  return finished(copy);
 }
 
 /** The segments of one statement on their way to the database, in order. */
 class SegmentWriter {
   private readonly entries = new RowBytes(segmentEntryBytes);
   private readonly lines = new RowBytes(segmentLineBytes);
+  /** Each segment's COPYs, settled once stored; the newest last. */
   private readonly inFlight: Promise<void>[] = [];
+  private last: Promise<void> = Promise.resolve();
 
   constructor(private readonly client: Client) {}
 
@@ -247,7 +245,7 @@ class SegmentWriter {
    *  are. */
   async handOver(): Promise<void> {
     this.queue();
-    while (this.inFlight.length > statementSegmentsInFlightMax * 2) await this.inFlight.shift();
+    while (this.inFlight.length > statementSegmentsInFlightMax) await this.inFlight.shift();
   }
 
   /** Hands over what is left and waits until every segment is stored; the first refusal,
@@ -265,7 +263,15 @@ class SegmentWriter {
 
   private queue(): void {
     if (this.entries.empty) return;
-    this.inFlight.push(queueCopy(this.client, entriesCopySql, this.entries.take()), queueCopy(this.client, linesCopySql, this.lines.take()));
+    const entries = this.entries.take();
+    const lines = this.lines.take();
+    // A pg client runs one query at a time: each COPY starts when the one before it has ended
+    // (while the parser reads on), and none starts after one has failed. Marked handled at
+    // once: it is awaited in turn, and a failure found before then is not unhandled.
+    const stored = this.last.then(() => copyRows(this.client, entriesCopySql, entries)).then(() => copyRows(this.client, linesCopySql, lines));
+    stored.catch(() => undefined);
+    this.last = stored;
+    this.inFlight.push(stored);
   }
 }
 
