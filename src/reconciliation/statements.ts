@@ -58,18 +58,12 @@ const entryColumns = [
 
 const copyEscapes = /[\\\n\r\t]/;
 
-/** A value in COPY's text format: NULL as \N, and the backslash and the row and column
- *  delimiters escaped. */
-function copyValue(v: string | null): string {
-  if (v === null) return '\\N';
-  return copyEscapes.test(v) ? v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t') : v;
-}
-
-/** A text column's value as COPY reads it: cut, escaped, NULL when absent. */
+/** A text column's value as COPY reads it: cut, NULL (\N) when absent, and the backslash and
+ *  the row and column delimiters escaped. */
 function copyText(v: string | undefined): string {
   if (v === undefined) return '\\N';
   const value = cut(v)!;
-  return copyEscapes.test(value) ? copyValue(value) : value;
+  return copyEscapes.test(value) ? value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t') : value;
 }
 
 /** One statement_entries row in COPY text format, columns in entryColumns order; `entryRef`
@@ -231,7 +225,6 @@ class SegmentWriter {
   private readonly lines = new RowBytes(segmentLineBytes);
   /** Each segment's COPYs, settled once stored; the newest last. */
   private readonly inFlight: Promise<void>[] = [];
-  private last: Promise<void> = Promise.resolve();
 
   constructor(private readonly client: Client) {}
 
@@ -268,9 +261,9 @@ class SegmentWriter {
     // A pg client runs one query at a time: each COPY starts when the one before it has ended
     // (while the parser reads on), and none starts after one has failed. Marked handled at
     // once: it is awaited in turn, and a failure found before then is not unhandled.
-    const stored = this.last.then(() => copyRows(this.client, entriesCopySql, entries)).then(() => copyRows(this.client, linesCopySql, lines));
+    const before = this.inFlight[this.inFlight.length - 1] ?? Promise.resolve();
+    const stored = before.then(() => copyRows(this.client, entriesCopySql, entries)).then(() => copyRows(this.client, linesCopySql, lines));
     stored.catch(() => undefined);
-    this.last = stored;
     this.inFlight.push(stored);
   }
 }
