@@ -2,6 +2,8 @@
 // is not counted as the service's and does not share its event loop (a bank or an issuer is
 // another machine). The bench process keeps the service; the child only sends and times.
 import { spawn } from 'node:child_process';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 export interface SignedRequest {
   body: Buffer;
@@ -35,6 +37,10 @@ const loadScript = `
 const http = require('node:http');
 process.once('message', (job) => {
 const { endpoint, requests, shape, expect } = job;
+process.send({ ready: true });
+process.once('message', () => run(endpoint, requests, shape, expect));
+});
+function run(endpoint, requests, shape, expect) {
 const url = new URL(endpoint);
 const agent = new http.Agent({ keepAlive: true, maxSockets: shape.concurrency ?? shape.inFlightMax });
 const latencies = [];
@@ -88,19 +94,40 @@ const started = performance.now();
   () => process.send({ latencies, behindSchedule, seconds: (performance.now() - started) / 1000 }),
   (e) => process.send({ error: String((e && e.stack) || e) }),
 );
-});
+}
 `;
+
+/** A full collection of the bench process's heap, which is also the service's: what the bench
+ *  itself allocated to prepare a pass (thousands of signed requests, their copy for the child)
+ *  would otherwise be collected in the first moments of the pass, as a pause no request of a
+ *  running service meets. */
+function collectBenchGarbage(): void {
+  if (typeof globalThis.gc !== 'function') {
+    setFlagsFromString('--expose-gc');
+    globalThis.gc = runInNewContext('gc') as typeof globalThis.gc;
+  }
+  globalThis.gc!();
+}
 
 /** Posts `requests` to `endpoint` from a child process in the given shape. */
 export async function load(endpoint: string, requests: SignedRequest[], shape: LoadShape, expect: Expected): Promise<LoadResult> {
   const child = spawn(process.execPath, ['-e', loadScript], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
   try {
-    const out = await new Promise<Partial<LoadResult> & { error?: string }>((resolve, reject) => {
-      child.once('message', resolve as (m: unknown) => void);
+    const exited = new Promise<never>((_, reject) => {
       child.once('error', reject);
       child.once('exit', (code) => reject(new Error(`load generator exited with ${code}`)));
-      child.send({ endpoint, requests: requests.map((r) => ({ body: new Uint8Array(r.body), headers: r.headers })), shape, expect });
     });
+    exited.catch(() => undefined);
+    const reply = () => Promise.race([new Promise<Partial<LoadResult> & { error?: string; ready?: true }>((resolve) => child.once('message', resolve as (m: unknown) => void)), exited]);
+    // The requests go to the child before the clock starts; the clock starts once they are there
+    // and the bench's own garbage is collected.
+    const ready = reply();
+    child.send({ endpoint, requests: requests.map((r) => ({ body: new Uint8Array(r.body), headers: r.headers })), shape, expect });
+    await ready;
+    collectBenchGarbage();
+    const result = reply();
+    child.send('go');
+    const out = await result;
     if (out.error) throw new Error(out.error);
     return { latencies: out.latencies!, behindSchedule: out.behindSchedule!, seconds: out.seconds! };
   } finally {
