@@ -231,9 +231,10 @@ export async function insertStatementExceptions(tx: Knex.Transaction, rid: strin
 const fmtSql = (col: string) => `to_char((${col})::numeric / 100, 'FM999999999999990.00')`;
 
 /** One exception per line that is not a plain match; a recovered credit is recorded as
- *  missing_in_ledger and resolved at once by its recovery, so nothing is silently absorbed. */
-export async function insertLineExceptions(tx: Knex.Transaction, rid: string): Promise<void> {
-  await tx.raw(
+ *  missing_in_ledger and resolved at once by its recovery, so nothing is silently absorbed.
+ *  Resolves with how many were written. */
+export async function insertLineExceptions(tx: Knex.Transaction, rid: string): Promise<number> {
+  const inserted = await tx.raw(
     `INSERT INTO reconciliation_exceptions (reconciliation_id, line_id, kind, entry_ref, amount_fen, detail, status, decision, note, resolved_by, resolved_at)
      SELECT l.reconciliation_id, l.id, CASE WHEN l.result = 'recovered' THEN 'missing_in_ledger' ELSE l.result END, coalesce(l.entry_ref, ''),
             abs(coalesce(l.bank_amount_fen, l.ledger_amount_fen)),
@@ -252,6 +253,7 @@ export async function insertLineExceptions(tx: Knex.Transaction, rid: string): P
       ORDER BY l.line_no, l.id`,
     [rid],
   );
+  return (inserted as { rowCount: number }).rowCount;
 }
 
 export const lockException = (tx: Knex.Transaction, rid: string, id: string) =>

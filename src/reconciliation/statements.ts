@@ -306,7 +306,8 @@ export async function ingestStatement(tx: Knex.Transaction, target: IngestTarget
   const writer = new SegmentWriter(await connectionOf(tx));
   let summary: StatementSummary;
   try {
-    summary = await parse(input.pipe(bounded), async (e) => {
+    // Synchronous but at the end of a segment: the parser awaits only what it is handed.
+    summary = await parse(input.pipe(bounded), (e) => {
       lineNo += 1;
       const bookedAtIso = isoOf(e.bookedAt);
       const ref = copyText(e.entryRef);
@@ -316,7 +317,7 @@ export async function ingestStatement(tx: Knex.Transaction, target: IngestTarget
       if (lineNo % statementCopySegmentRows === 0) {
         hash.update(digest.view());
         digest.clear();
-        await writer.handOver();
+        return writer.handOver();
       }
     });
     hash.update(digest.view());

@@ -8,6 +8,7 @@ import type { Express } from 'express';
 import type { Knex } from 'knex';
 import { camt053Chunks } from '../../src/banks/iso20022/camt053';
 import type { StatementEntry } from '../../src/banks/types';
+import { postJournal, suspenseAccountSpec, trustAccountSpec } from '../../src/ledger';
 import type { Runtime } from '../../src/runtime';
 import { DepositWorld, type Bank } from '../api/deposits.support';
 import { bearer, keyFor, startTestRuntime, testApp } from '../support/runtime';
@@ -136,6 +137,34 @@ describe('references checked per statement', () => {
     expect(res.status).toBe(200);
     expect(Number((await rt.db('reconciliation_lines').where({ reconciliation_id: rid }).count({ n: '*' }).first())!.n)).toBe(3);
     expect(Number((await rt.db('reconciliation_exceptions').where({ reconciliation_id: rid }).whereNotNull('line_id').count({ n: '*' }).first())!.n)).toBe(3);
+  });
+
+  it("refuses an exception's correction journal that does not exist, when it is written or set later", async () => {
+    const row = { reconciliation_id: rid, kind: 'missing_in_bank', entry_ref: 'X', amount_fen: 1n, detail: 'x' };
+    const written = await refusal((tx) => tx('reconciliation_exceptions').insert({ ...row, correction_journal_id: 'jnl_missing' }));
+    expect(written.code).toBe('23503');
+    expect(written.constraint).toBe('reconciliation_exceptions_correction_journal_id_foreign');
+    expect(written.message).toContain('reconciliation_exceptions_correction_journal_id_foreign');
+    const set = await refusal((tx) => tx('reconciliation_exceptions').where({ reconciliation_id: rid, line_id: lineIds[0] }).update({ correction_journal_id: 'jnl_missing' }));
+    expect(set.code).toBe('23503');
+    expect(set.constraint).toBe('reconciliation_exceptions_correction_journal_id_foreign');
+    const exceptions = await rt.db('reconciliation_exceptions').where({ reconciliation_id: rid }).whereNotNull('correction_journal_id');
+    expect(exceptions).toEqual([]);
+  });
+
+  it("accepts a correction journal that exists, and an exception of the statement's own that has no line", async () => {
+    await rt.db.transaction(async (tx) => {
+      // A correction posted through the ledger in the same transaction as the resolution that
+      // names it, as resolving an exception does.
+      const { journal } = await postJournal(tx, {
+        kind: 'bank_adjustment', ref: `${bank.id}:REFS-CORR`, memo: 'correction',
+        postings: [{ account: trustAccountSpec(bank.id), amountFen: 1n }, { account: suspenseAccountSpec(bank.id), amountFen: -1n }],
+      });
+      const journalId = journal.id;
+      await tx('reconciliation_exceptions').where({ reconciliation_id: rid, line_id: lineIds[1] }).update({ correction_journal_id: journalId });
+      await tx('reconciliation_exceptions').insert({ reconciliation_id: rid, kind: 'balance_mismatch', entry_ref: 'REFS', amount_fen: 1n, detail: 'x' });
+      throw new Error('rollback');
+    }).catch((e: Error) => expect(e.message).toBe('rollback'));
   });
 
   it('lets the rows be updated otherwise (a line matched, an exception resolved)', async () => {

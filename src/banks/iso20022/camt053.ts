@@ -158,11 +158,15 @@ export async function parseCamt053Stream(
 
   // Each entry goes straight from the parser's events into a flat record (camtEntry.ts):
   // no tree is built for the 100,000 entries of a busy day, only for the few header elements.
-  const onEntryRecord = async (record: CamtEntryRecord) => {
+  // Synchronous while the consumer is (a promise only when it returns one): see streamXml.
+  const onEntryRecord = (record: CamtEntryRecord): void | Promise<void> => {
     ntryIndex += 1;
     const where = `camt.053 entry ${ntryIndex}`;
     const bookings = bookingsOf(record, where, references);
-    for (let i = 0; i < bookings.length; i++) {
+    return deliver(bookings, 0, where);
+  };
+  const deliver = (bookings: ReturnType<typeof bookingsOf>, from: number, where: string): void | Promise<void> => {
+    for (let i = from; i < bookings.length; i++) {
       const b = bookings[i];
       // Pending and informational lines do not move the balance; nor does a line of zero.
       if ((b.status !== '' && b.status !== 'BOOK') || b.amountFen === 0n) continue;
@@ -195,7 +199,8 @@ export async function parseCamt053Stream(
       if (b.returnInfo) entry.returnInfo = b.returnInfo;
       if (b.direction === 'credit') creditTotalFen += b.amountFen;
       else debitTotalFen += b.amountFen;
-      await onEntry(entry);
+      const taken = onEntry(entry);
+      if (taken !== undefined) return taken.then(() => deliver(bookings, i + 1, where));
     }
   };
   const entryReader = new CamtEntryReader(onEntryRecord);
