@@ -156,6 +156,39 @@ describe('camt.053 streaming', () => {
     expect(refs[299]).toBe('BK0000000300');
   });
 
+  test('a consumer slow only now and then (a segment handed over) is awaited there, and called at once elsewhere', async () => {
+    const doc = [...camt053Chunks(header, Array.from({ length: 300 }, (_, i) => statementEntry(i + 1)))].join('');
+    const refs: string[] = [];
+    let waiting = false;
+    let calledWhileWaiting = 0;
+    await parseCamt053Stream(Readable.from([doc]), (e) => {
+      if (waiting) calledWhileWaiting += 1;
+      refs.push(e.entryRef);
+      if (refs.length % 50 !== 0) return;
+      waiting = true;
+      return new Promise<void>((r) =>
+        setTimeout(() => {
+          waiting = false;
+          r();
+        }, 5),
+      );
+    });
+    expect(calledWhileWaiting).toBe(0);
+    expect(refs).toEqual(Array.from({ length: 300 }, (_, i) => statementEntry(i + 1).entryRef));
+  });
+
+  test('a consumer that throws stops the statement there', async () => {
+    const doc = [...camt053Chunks(header, Array.from({ length: 30 }, (_, i) => statementEntry(i + 1)))].join('');
+    let seen = 0;
+    await expect(
+      parseCamt053Stream(Readable.from([doc]), () => {
+        seen += 1;
+        if (seen === 7) throw new Error('the database refused entry 7');
+      }),
+    ).rejects.toThrow('the database refused entry 7');
+    expect(seen).toBe(7);
+  });
+
   test('what we build reads back: entry fields and a debit balance', async () => {
     const e1 = statementEntry(1, { endToEndId: 'RFD-BID-1' });
     const e2 = statementEntry(3, { reversal: true, originalEntryRef: 'BK0000000001' });
