@@ -10,8 +10,8 @@ module.exports = {
   testTimeout: 60000,
   maxWorkers: 2,
   // A worker that has run half the suite holds a heap of 0.5–1 GB (each test file's modules,
-  // runtime and fixtures); at the end of the run it then took longer than jest's half second to
-  // exit and was killed ("failed to exit gracefully"), although no test file left a handle open.
-  // Restarted past this size between two files, it never grows that far.
+  // runtime and fixtures). At the end of every full run one such worker was killed for not
+  // exiting within jest's half second ("failed to exit gracefully"), although no test file left
+  // a handle or timer behind; restarted between two files once past this size, none has been.
   workerIdleMemoryLimit: '600MB',
 };
