@@ -3,8 +3,8 @@
 // reconciliation_lines (every line starts unmatched), sent on the transaction's connection one
 // after the other while the parser reads the next segment. PostgreSQL stores a day's 100,000
 // lines while the document is still being read, and at most `statementSegmentsInFlightMax`
-// segments are held in memory at once. The document is bounded in bytes (the parser bounds entries, nesting and
-// text, and refuses DOCTYPE and entities, i.e. billion-laughs and XXE).
+// segments are held in memory at once. The document is bounded in bytes (the parser bounds
+// entries, nesting and text, and refuses DOCTYPE and entities, i.e. billion-laughs and XXE).
 import { createHash } from 'node:crypto';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { finished } from 'node:stream/promises';
