@@ -1,22 +1,34 @@
 // A signed call's check, on the event loop and on the thread pool: the same verdict for every
-// way a call can be signed or not.
+// way a call can be signed or not, for a payload checked on the loop and one large enough to go
+// to the pool.
 import { createPublicKey } from 'node:crypto';
 import { issueCertificate } from '../../../src/pki/certs';
-import { checkMessageSignature, checkMessageSignatureAsync, signMessage, signatureToleranceSeconds, type SignatureFailure } from '../../../src/pki/messageSignature';
+import { checkMessageSignature, checkMessageSignatureAsync, signMessage, signatureCheckOnLoopBytesMax, signatureToleranceSeconds, type SignatureFailure } from '../../../src/pki/messageSignature';
 
 // The chain is checked elsewhere (webhookAuth.ts); a key's own certificate is enough here.
 const signer = issueCertificate({ commonName: 'a bank' });
 const stranger = issueCertificate({ commonName: 'someone else' });
 const publicKey = createPublicKey(signer.certPem);
 
-const body = Buffer.from('{"eventId":"e1","entries":[]}');
 const now = new Date();
-const signed = signMessage(body, { keyPem: signer.keyPem, fingerprint: signer.fingerprint }, now);
-const headers = { timestamp: signed['Bidbond-Timestamp'], signature: signed['Bidbond-Signature'] };
 
-const cases: { name: string; headers: { timestamp?: string; signature?: string }; body: Buffer; at?: Date; expected: SignatureFailure | null }[] = [
+function casesFor(size: string, body: Buffer, changed: Buffer): Case[] {
+  const signed = signMessage(body, { keyPem: signer.keyPem, fingerprint: signer.fingerprint }, now);
+  const headers = { timestamp: signed['Bidbond-Timestamp'], signature: signed['Bidbond-Signature'] };
+  return cases(body, changed, headers).map((c) => ({ ...c, name: `${size}: ${c.name}` }));
+}
+
+interface Case {
+  name: string;
+  headers: { timestamp?: string; signature?: string };
+  body: Buffer;
+  at?: Date;
+  expected: SignatureFailure | null;
+}
+
+const cases = (body: Buffer, changed: Buffer, headers: { timestamp: string; signature: string }): Case[] => [
   { name: 'a call signed over its body', headers, body, expected: null },
-  { name: 'a changed body', headers, body: Buffer.from('{"eventId":"e2","entries":[]}'), expected: 'signature_invalid' },
+  { name: 'a changed body', headers, body: changed, expected: 'signature_invalid' },
   { name: 'another key', headers: { ...headers, signature: signMessage(body, { keyPem: stranger.keyPem, fingerprint: stranger.fingerprint }, now)['Bidbond-Signature'] }, body, expected: 'signature_invalid' },
   { name: 'no signature', headers: { timestamp: headers.timestamp }, body, expected: 'signature_missing' },
   { name: 'a timestamp that is not unix seconds', headers: { ...headers, timestamp: '2026-12-04' }, body, expected: 'timestamp_invalid' },
@@ -25,8 +37,16 @@ const cases: { name: string; headers: { timestamp?: string; signature?: string }
   { name: 'a signature of the wrong length', headers: { ...headers, signature: 'AAAA' }, body, expected: 'signature_invalid' },
 ];
 
-describe.each(cases)('$name', ({ headers: h, body: b, at, expected }) => {
-  it(`is ${expected ?? 'accepted'} on the event loop and on the thread pool alike`, async () => {
+const small = Buffer.from('{"eventId":"e1","entries":[]}');
+// Past the bound, so checked on the pool; its change is near the end, so all of it is hashed.
+const large = Buffer.concat([Buffer.from('{"eventId":"e1","pad":"'), Buffer.alloc(signatureCheckOnLoopBytesMax, 'x'), Buffer.from('"}')]);
+const largeChanged = Buffer.from(large);
+largeChanged[largeChanged.length - 3] = 'y'.charCodeAt(0);
+
+const all = [...casesFor('a small payload', small, Buffer.from('{"eventId":"e2","entries":[]}')), ...casesFor('a payload past the loop bound', large, largeChanged)];
+
+describe.each(all)('$name', ({ headers: h, body: b, at, expected }) => {
+  it(`is ${expected ?? 'accepted'} by the check and by its asynchronous form alike`, async () => {
     expect(checkMessageSignature(h, b, publicKey, at ?? now)).toBe(expected);
     expect(await checkMessageSignatureAsync(h, b, publicKey, at ?? now)).toBe(expected);
   });
