@@ -1,6 +1,7 @@
 // Queries on guarantees, applications and issuer messages; each takes the unit of work.
 import type { Knex } from 'knex';
 import { toJsonSafe } from '../audit/canonical';
+import { insertPendingSql, pendingEventsParam, type ChainedEventInput } from '../audit/repo';
 import type { Tx } from '../db/knex';
 import { jsonParam, run, statement } from '../db/statements';
 import { claimEventCte, recordAnswerCte } from '../http/webhookReplay';
@@ -288,15 +289,22 @@ const insertGuaranteesStatement = statement(
                    WHERE sender_type = x.answer_sender_type AND sender_id = x.answer_sender_id AND event_id = x.event_id LIMIT 1) e) a
        WHERE w.ctid = a.tid
       RETURNING 1
+    ), audited AS (
+      ${insertPendingSql(2)}
+      RETURNING 1
     )
-    SELECT (SELECT count(*) FROM inserted) AS inserted, (SELECT count(*) FROM answer) AS answered`,
+    SELECT (SELECT count(*) FROM inserted) AS inserted, (SELECT count(*) FROM answer) AS answered, (SELECT count(*) FROM audited) AS audited`,
 );
 
 /** insertGuaranteeWith for the guarantees of a group, in one statement, each answer stored only
- *  with its guarantee; how many went in (the others were kept out by a unique index). */
+ *  with its guarantee, and with them the audit events the transaction has appended so far
+ *  (`events`: audit service's takePendingAudit), so that the group's last statement before its
+ *  commit is this one. How many guarantees went in (the others were kept out by a unique index:
+ *  the caller then rolls the whole group back, events included). */
 export async function insertGuaranteesWith(
   tx: Knex.Transaction,
   guarantees: readonly { row: NewGuarantee; answer: { sender: { type: string; id: string }; status: number; body: unknown } }[],
+  events: readonly ChainedEventInput[] = [],
 ): Promise<number> {
   const records = guarantees.map(({ row, answer }) => ({
     ...Object.fromEntries(newGuaranteeColumns.map((c) => [c, row[c]])),
@@ -305,9 +313,10 @@ export async function insertGuaranteesWith(
     answer_status: answer.status,
     answer_body: answer.body ?? null,
   }));
-  const rows = await run<{ inserted: bigint; answered: bigint }>(tx, insertGuaranteesStatement, [jsonParam(records)]);
+  const rows = await run<{ inserted: bigint; answered: bigint; audited: bigint }>(tx, insertGuaranteesStatement, [jsonParam(records), pendingEventsParam([...events])]);
   const inserted = Number(rows[0].inserted);
   if (inserted !== Number(rows[0].answered)) throw new Error(`assertion failed: ${inserted} guarantees written with ${rows[0].answered} answers`);
+  if (Number(rows[0].audited) !== events.length) throw new Error(`assertion failed: ${events.length} audit events written, ${rows[0].audited} found`);
   return inserted;
 }
 

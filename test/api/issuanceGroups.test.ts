@@ -1,9 +1,10 @@
 // Issuances arriving together are committed in groups (guarantees/issuanceGroups.ts): each is
 // claimed, judged, answered and audited as if it had come alone, and one refused leaves the
 // others recorded.
+import request from 'supertest';
 import type { Express } from 'express';
 import type { Runtime } from '../../src/runtime';
-import { startTestRuntime, testApp } from '../support/runtime';
+import { bearer, startTestRuntime, testApp } from '../support/runtime';
 import { unique, World } from './guaranteesFixtures';
 
 let rt: Runtime;
@@ -91,5 +92,48 @@ describe('a rush of issuances', () => {
     expect(onceAnswers[0].body).toEqual(onceAnswers[1].body);
     expect(await rt.db('guarantees').where({ issuer_id: repeated.issuer.id, number: once.number })).toHaveLength(1);
     expect(await rt.db('audit_events').where({ entity_id: onceAnswers[0].body.id, action: 'guarantee.issued' })).toHaveLength(1);
+  });
+
+  it('audits each guarantee of a group once, in arrival order, and answers an application before its guarantee is audited', async () => {
+    // An issuer that takes applications; no worker runs here, so the application stays submitted.
+    const applied = await w.scene('insurance', {}, { callbackUrl: 'https://issuer.example.test/applications' });
+    const [pair, ...plain] = await Promise.all(Array.from({ length: 5 }, () => w.scene('insurance')));
+    const application = await request(app).post('/v1/guarantee-applications').set(bearer(w.centre)).send({ sectionId: applied.section.id, issuerId: applied.issuer.id, kind: 'insurance', bidderId: applied.bidder.id });
+    expect(application.body).toMatchObject({ status: 'submitted' });
+    const pairBodies = [w.issuance(pair), w.issuance(pair)];
+    const appliedBody = w.issuance(applied, { applicationId: application.body.id });
+    const plainBodies = plain.map((sc) => w.issuance(sc));
+    const before = await groupSizes();
+    // Two rushes: one of guarantees alone, one with an application among them.
+    const alone = await Promise.all([...pairBodies.map((b) => w.issue(pair.issuer, b)), ...plain.slice(0, 2).map((sc, i) => w.issue(sc.issuer, plainBodies[i]))]);
+    const withApplication = await Promise.all([w.issue(applied.issuer, appliedBody), ...plain.slice(2).map((sc, i) => w.issue(sc.issuer, plainBodies[i + 2]))]);
+    const after = await groupSizes();
+    expect(after.count - before.count).toBeLessThan(alone.length + withApplication.length);
+    for (const a of [...alone, ...withApplication]) expect(a.status).toBe(201);
+
+    const eventsOf = (guaranteeId: string) => rt.db('audit_events').where({ entity_type: 'guarantee', entity_id: guaranteeId }).orderBy('seq');
+    for (const [i, a] of [...alone, ...withApplication].entries()) {
+      const events = await eventsOf(a.body.id);
+      expect(events).toHaveLength(1);
+      const body = [...pairBodies, ...plainBodies.slice(0, 2), appliedBody, ...plainBodies.slice(2)][i];
+      expect(events[0]).toMatchObject({ action: `guarantee.${a.body.status}`, actor_type: 'issuer', data: { number: body.number, eventId: body.eventId } });
+    }
+
+    // The pair's first stands for the bidder; the second, rejected under R7, is audited after it.
+    const issued = alone.slice(0, 2).find((a) => a.body.status === 'issued')!;
+    const rejected = alone.slice(0, 2).find((a) => a.body.status === 'rejected')!;
+    const [issuedEvent] = await eventsOf(issued.body.id);
+    const [rejectedEvent] = await eventsOf(rejected.body.id);
+    expect(rejectedEvent.data.failed).toEqual(['R7']);
+    expect(BigInt(rejectedEvent.seq)).toBeGreaterThan(BigInt(issuedEvent.seq));
+
+    // The application answered, and its event just before its guarantee's.
+    const appliedAnswer = withApplication[0];
+    expect(appliedAnswer.body).toMatchObject({ status: 'issued', applicationId: application.body.id });
+    expect(await rt.db('guarantee_applications').where({ id: application.body.id }).first()).toMatchObject({ status: 'issued', guarantee_id: appliedAnswer.body.id });
+    const answered = await rt.db('audit_events').where({ entity_type: 'guarantee_application', entity_id: application.body.id, action: 'guarantee_application.issued' });
+    expect(answered).toHaveLength(1);
+    const [appliedEvent] = await eventsOf(appliedAnswer.body.id);
+    expect(BigInt(appliedEvent.seq)).toBeGreaterThan(BigInt(answered[0].seq));
   });
 });
