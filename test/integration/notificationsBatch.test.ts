@@ -9,7 +9,7 @@ import { buildCamt054 } from '../../src/banks/iso20022/camt054';
 import type { CreditEntry } from '../../src/banks/types';
 import { notificationInlineEntriesMax } from '../../src/deposits/notifications';
 import { processStoredNotification } from '../../src/deposits/notificationJobs';
-import { signMessage } from '../../src/pki/messageSignature';
+import { signMessage, signatureCheckOnLoopBytesMax } from '../../src/pki/messageSignature';
 import type { Runtime } from '../../src/runtime';
 import { DepositWorld, randomDigits, type Bank } from '../api/deposits.support';
 import { createIsolatedDatabase, type IsolatedDatabase } from '../support/isolatedDatabase';
@@ -86,6 +86,34 @@ const depositsOfMessage = (bank: Bank, messageId: string) =>
   rt.db('deposits').join('credits', 'credits.id', 'deposits.credit_id').where({ 'credits.bank_id': bank.id, 'credits.message_id': messageId }).select('deposits.*', 'credits.entry_ref');
 
 describe('a notification too large to answer at once', () => {
+  it('is refused whole when a byte of it changed after it was signed, though its signature is checked off the event loop', async () => {
+    const bank = await w.bank();
+    const { bidders } = await sectionWithBidders(bank, 1);
+    const booked = new Date(Date.now() - 3600e3);
+    let credits = [credit(bidders[0].virtual, 5_000_000n, bidders[0].account, booked), ...strangers(notificationInlineEntriesMax)];
+    let file = camt(bank, await trustAccountOf(bank), credits);
+    while (file.body.length <= signatureCheckOnLoopBytesMax) {
+      credits = [...credits, ...strangers(10)];
+      file = camt(bank, await trustAccountOf(bank), credits, file.messageId);
+    }
+    const { messageId, body } = file;
+    const signed = signMessage(body, { keyPem: bank.signer.keyPem, fingerprint: bank.signer.fingerprint });
+    // The first credit's amount, ¥50,000.00, made ¥90,000.00.
+    const changed = Buffer.from(body.toString('utf8').replace('>50000.00<', '>90000.00<'), 'utf8');
+    expect(changed.equals(body)).toBe(false);
+    const post = (raw: Buffer) => request(app).post(`/v1/banks/${bank.id}/notifications`).set(signed).set('Content-Type', 'application/xml').send(raw);
+
+    const refused = await post(changed);
+    expect(refused.status).toBe(401);
+    expect(refused.body.error).toMatchObject({ code: 'signature_invalid' });
+    expect((await outcome(bank, messageId, bearer(w.centre))).status).toBe(404);
+    expect(await rt.db('credits').where({ bank_id: bank.id, message_id: messageId })).toHaveLength(0);
+
+    const accepted = await post(body);
+    expect(accepted.status).toBe(202);
+    expect(accepted.body).toEqual({ object: 'notification_receipt', messageId, status: 'processing', entries: credits.length });
+  });
+
   it('is acknowledged with its receipt, answered the same receipt again, worked through in batches, and its outcome read by the bank, the centre and the auditor only', async () => {
     const bank = await w.bank();
     const { section, bidders } = await sectionWithBidders(bank, 3);
