@@ -44,7 +44,7 @@ export function insertPendingSql(param: number): string {
    ORDER BY k`;
 }
 
-export const pendingEventsParam = (events: ChainedEventInput[]): string => JSON.stringify(events.map((e, k) => ({ k, ...e })));
+export const pendingEventsParam = (events: readonly ChainedEventInput[]): string => JSON.stringify(events.map((e, k) => ({ k, ...e })));
 
 /** Writes the events, in order, in one statement; they join the chain when the transaction
  *  commits (at once outside a transaction). */

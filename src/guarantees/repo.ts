@@ -313,7 +313,7 @@ export async function insertGuaranteesWith(
     answer_status: answer.status,
     answer_body: answer.body ?? null,
   }));
-  const rows = await run<{ inserted: bigint; answered: bigint; audited: bigint }>(tx, insertGuaranteesStatement, [jsonParam(records), pendingEventsParam([...events])]);
+  const rows = await run<{ inserted: bigint; answered: bigint; audited: bigint }>(tx, insertGuaranteesStatement, [jsonParam(records), pendingEventsParam(events)]);
   const inserted = Number(rows[0].inserted);
   if (inserted !== Number(rows[0].answered)) throw new Error(`assertion failed: ${inserted} guarantees written with ${rows[0].answered} answers`);
   if (Number(rows[0].audited) !== events.length) throw new Error(`assertion failed: ${events.length} audit events written, ${rows[0].audited} found`);

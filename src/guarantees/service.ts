@@ -76,11 +76,12 @@ export interface IssuanceInput {
 
 /** Issuances that arrived together, in one transaction and a few statements for all of them:
  *  their event ids claimed and their contexts read in one, their guarantees, answers and (unless
- *  one answers an application) audit events written in another. Each is judged in arrival order as it would be alone after the ones before it: a
- *  guarantee recorded earlier in the group takes its number and, when issued, stands for its
- *  bidder on its section (R7). An issuance refused, or a guarantee a unique index kept out (one
- *  committed meanwhile by another transaction), throws, so the group is committed again one by
- *  one (receiveIssuance), where each gets its own answer. */
+ *  one answers an application) audit events written in another. Each is judged in arrival order
+ *  as it would be alone after the ones before it: a guarantee recorded earlier in the group takes
+ *  its number and, when issued, stands for its bidder on its section (R7). An issuance refused,
+ *  or a guarantee a unique index kept out (one committed meanwhile by another transaction),
+ *  throws, so the group is committed again one by one (receiveIssuance), where each gets its own
+ *  answer. */
 export async function receiveIssuances(tx: Knex.Transaction, units: readonly IssuanceInput[]): Promise<WebhookAnswer[]> {
   const keys = units.map((u) => ({ sender: u.sender, eventId: u.body.eventId }));
   const hashes = units.map((u) => requestHashOf(u.rawBody));
