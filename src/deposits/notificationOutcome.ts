@@ -8,7 +8,7 @@ import { NotFound, Unauthorized } from '../errors';
 import { authenticate } from '../http/auth';
 import type { AppDeps } from '../http/deps';
 import { enforceRateLimit } from '../http/rateLimit';
-import { authenticateWebhook } from '../http/webhookAuth';
+import { authenticateWebhook, webhookAuthDeps } from '../http/webhookAuth';
 import type { NotificationAnswer } from './notifications';
 import * as repo from './notificationsRepo';
 
@@ -43,7 +43,7 @@ export async function authorizeOutcomeReader(req: Request, deps: AppDeps, bankId
     const sender = await authenticateWebhook(
       req,
       Buffer.alloc(0),
-      { db: deps.db, redis: deps.redis, metrics: deps.metrics, trustRoots: deps.trustRoots, keyPrefix: deps.config.BIDBOND_QUEUE_PREFIX },
+      webhookAuthDeps(deps),
       'bank',
       bankId,
     ).catch((e: unknown) => {

@@ -16,7 +16,7 @@ import { xmlBodyBytesMax } from '../banks/xmlLimits';
 import { appendAudit } from '../audit/service';
 import { ApiError, assert, BadRequest } from '../errors';
 import type { Calendar } from '../domain/calendar';
-import type { WebhookSender } from '../http/webhookAuth';
+import { CertificateRetiredAtClaim, type WebhookSender } from '../http/webhookAuth';
 import { claimEvents, firstAnswer, recordAnswersAndAudit, requestHashOf } from '../http/webhookReplay';
 import type { BankRow } from '../registry/repo';
 import { recordInterestCredit } from '../refunds/interestIncome';
@@ -131,11 +131,19 @@ export async function receiveNotifications(tx: Knex.Transaction, calendar: Calen
   const { sender, bank } = received[0];
   assert(received.every((r) => r.bank.id === bank.id && r.sender.id === sender.id), 'notifications acted on together are of one bank');
   assert(new Set(received.map((r) => r.notification.messageId)).size === received.length, 'notifications acted on together have distinct message ids');
-  const claimed = await claimEvents(tx, sender, received.map((r) => ({ eventId: r.notification.messageId, requestHash: r.requestHash })));
+  const { claimed, certificateRetired } = await claimEvents(
+    tx,
+    sender,
+    received.map((r) => ({ eventId: r.notification.messageId, requestHash: r.requestHash, fingerprint: r.sender.fingerprint })),
+  );
   const results: NotificationResult[] = new Array(received.length);
   const inline: { index: number; work: MessageEntries }[] = [];
   for (const [index, r] of received.entries()) {
     const { notification } = r;
+    if (certificateRetired.has(notification.messageId)) {
+      results[index] = { error: new CertificateRetiredAtClaim() };
+      continue;
+    }
     if (!claimed.has(notification.messageId)) {
       results[index] = await replayOf(tx, sender, notification.messageId, r.requestHash);
       continue;

@@ -48,7 +48,8 @@ export const depositRoutes: RouteDef<any, any, any>[] = [
   defineRoute({
     method: 'post', path: '/v1/banks/:id/notifications', operationId: 'receiveBankNotification',
     summary: 'Incoming credits from a deposit bank (camt.054, cn-h2h notice or JSON), signed by the bank', tags,
-    access: { webhook: 'bank' }, params: s.bankParams,
+    // The group's claim checks that each notice's certificate is still unretired.
+    access: { webhook: 'bank', rememberedRegistration: true }, params: s.bankParams,
     bodyMode: { kind: 'raw', maxBytes: notificationBodyBytesMax, contentTypes: notificationContentTypes },
     response: s.notificationAnswerOut,
     // Committed together with others of the same bank that arrive meanwhile, each in its own

@@ -14,7 +14,7 @@ import { enforceRateLimit } from './rateLimit';
 import { requestFingerprint, runIdempotent, validateIdempotencyKey } from './idempotency';
 import { buildOpenApi } from './openapi';
 import { parseJsonBody, type HandlerResult, type RouteContext, type RouteDef } from './route';
-import { authenticateWebhook } from './webhookAuth';
+import { authenticateWebhook, CertificateRetiredAtClaim, webhookAuthDeps } from './webhookAuth';
 import { mountConsole } from './console';
 import { translateDbError } from '../db/errors';
 import { transactionRetried } from '../db/retry';
@@ -252,13 +252,9 @@ function mountRoute(app: express.Express, deps: AppDeps, route: RouteDef<any, an
       if (caller.role === 'none' || !route.access.roles.includes(caller.role)) throw new NotFound('route', `${req.method} ${req.path}`);
       await enforceRateLimit(deps.redis, deps.config.BIDBOND_QUEUE_PREFIX, caller.keyId, deps.config.BIDBOND_RATE_LIMIT_PER_MINUTE);
     } else if ('webhook' in route.access) {
-      sender = await authenticateWebhook(
-        req,
-        rawBody ?? Buffer.alloc(0),
-        { db: deps.db, redis: deps.redis, metrics: deps.metrics, trustRoots: deps.trustRoots, keyPrefix: deps.config.BIDBOND_QUEUE_PREFIX },
-        route.access.webhook,
-        String(req.params.id),
-      );
+      sender = await authenticateWebhook(req, rawBody ?? Buffer.alloc(0), webhookAuthDeps(deps), route.access.webhook, String(req.params.id), undefined, {
+        registrationRemembered: route.access.rememberedRegistration === true,
+      });
     }
 
     // What they sent. No text column can hold U+0000: a path naming one names no record, and a
@@ -325,7 +321,14 @@ function mountRoute(app: express.Express, deps: AppDeps, route: RouteDef<any, an
       });
       if (jobsRecorded) deps.outbox.kick();
     } else {
-      result = await run(deps.db);
+      result = await run(deps.db).catch(async (err: unknown) => {
+        // Authenticated again from the database, the call is refused as any call with a retired
+        // certificate is (counted, audited), and the certificate is forgotten.
+        if (err instanceof CertificateRetiredAtClaim && 'webhook' in route.access) {
+          await authenticateWebhook(req, rawBody ?? Buffer.alloc(0), webhookAuthDeps(deps), route.access.webhook, String(req.params.id));
+        }
+        throw err;
+      });
     }
 
     if (!result.sent) {

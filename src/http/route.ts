@@ -12,7 +12,12 @@ import type { WebhookSender } from './webhookAuth';
 export type Access =
   | { roles: readonly Role[] }
   | { public: true }
-  | { webhook: 'issuer' | 'bank' };
+  | {
+      webhook: 'issuer' | 'bank';
+      /** The handler's transaction checks that the certificate is still unretired when it
+       *  claims the call's event, so its registration may come from memory (webhookAuth.ts). */
+      rememberedRegistration?: true;
+    };
 
 export interface RouteContext<B = unknown, Q = unknown, P = unknown> {
   req: Request;

@@ -79,20 +79,48 @@ export async function recordAnswer(tx: Knex.Transaction, key: WebhookEventKey, r
 
 // Several events of one sender at once: claimed in one statement, in the order of their ids so
 // that two transactions claiming some of the same events wait for each other instead of
-// deadlocking; answered in one statement.
+// deadlocking; answered in one statement. An event is claimed only while the certificate it was
+// signed with is registered to its sender and unretired, one index lookup each: the call's
+// registration may have come from memory (webhookAuth.ts), and a retirement committed before
+// the claim refuses the calls it has not yet acted on.
 const claimMany = statement(
   'webhooks.claimMany',
-  `INSERT INTO webhook_events (sender_type, sender_id, event_id, request_hash)
-   SELECT $1, $2, x.event_id, x.request_hash FROM unnest($3::text[], $4::text[]) AS x(event_id, request_hash)
-   ORDER BY x.event_id
-   ON CONFLICT (sender_type, sender_id, event_id) DO NOTHING RETURNING event_id`,
+  `WITH signed AS (
+     SELECT x.event_id, x.request_hash,
+            EXISTS (SELECT 1 FROM certificates c WHERE c.fingerprint = x.fingerprint AND c.owner_type = $1 AND c.owner_id = $2 AND c.retired_at IS NULL) AS signed_current
+       FROM unnest($3::text[], $4::text[], $5::text[]) AS x(event_id, request_hash, fingerprint)
+   ), claimed AS (
+     INSERT INTO webhook_events (sender_type, sender_id, event_id, request_hash)
+     SELECT $1, $2, event_id, request_hash FROM signed WHERE signed_current
+     ORDER BY event_id
+     ON CONFLICT (sender_type, sender_id, event_id) DO NOTHING RETURNING event_id
+   )
+   SELECT event_id, true AS claimed FROM claimed
+   UNION ALL
+   SELECT event_id, false AS claimed FROM signed WHERE NOT signed_current`,
 );
 
-/** Claims distinct events of one sender for this transaction; returns the ids claimed (the
- *  others were received before: `firstAnswer` has their answers). */
-export async function claimEvents(tx: Knex.Transaction, sender: { type: string; id: string }, events: { eventId: string; requestHash: string }[]): Promise<Set<string>> {
-  const rows = await run<{ event_id: string }>(tx, claimMany, [sender.type, sender.id, events.map((e) => e.eventId), events.map((e) => e.requestHash)]);
-  return new Set(rows.map((r) => r.event_id));
+export interface ClaimedEvents {
+  /** Claimed for this transaction. */
+  claimed: Set<string>;
+  /** Not claimed: the certificate they were signed with is no longer current. */
+  certificateRetired: Set<string>;
+}
+
+/** Claims distinct events of one sender for this transaction, each signed with the certificate
+ *  of the given fingerprint. An event in neither set was received before: `firstAnswer` has its
+ *  answer. */
+export async function claimEvents(tx: Knex.Transaction, sender: { type: string; id: string }, events: { eventId: string; requestHash: string; fingerprint: string }[]): Promise<ClaimedEvents> {
+  const rows = await run<{ event_id: string; claimed: boolean }>(tx, claimMany, [
+    sender.type,
+    sender.id,
+    events.map((e) => e.eventId),
+    events.map((e) => e.requestHash),
+    events.map((e) => e.fingerprint),
+  ]);
+  const out: ClaimedEvents = { claimed: new Set(), certificateRetired: new Set() };
+  for (const r of rows) (r.claimed ? out.claimed : out.certificateRetired).add(r.event_id);
+  return out;
 }
 
 const answersParam = (answers: { eventId: string; status: number; body: unknown }[]) => JSON.stringify(answers.map((a) => ({ event_id: a.eventId, status: a.status, body: a.body ?? null })));

@@ -1,12 +1,17 @@
 // Single-credit notices arriving together are committed in groups (deposits/notificationGroups.ts):
 // each keeps its own claim, answer, audit event and verdict, as if it had come alone.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import request from 'supertest';
 import type { Express } from 'express';
 import type { Knex } from 'knex';
 import type { Runtime } from '../../src/runtime';
 import { GroupCommitter } from '../../src/db/groupCommit';
 import { notificationGroupUnitsMax, notificationWork, type NotificationUnit } from '../../src/deposits/notificationGroups';
-import { bearer, keyFor, startTestRuntime, testApp } from '../support/runtime';
+import { CertificateRetiredAtClaim } from '../../src/http/webhookAuth';
+import { issueCertificate } from '../../src/pki/certs';
+import { ensureDevPki } from '../../src/pki/devPki';
+import { bearer, keyFor, startTestRuntime, testApp, testDataDir } from '../support/runtime';
 import { DepositWorld, entry, everyPage, jsonNotification, randomDigits, type Bank } from './deposits.support';
 
 let rt: Runtime;
@@ -160,12 +165,12 @@ describe('the statements of a group', () => {
     expect(sizes[0]).toBe(1);
     expect(Math.max(...sizes)).toBeGreaterThan(1);
     // The groups' transactions (the outbox's relay runs its own meanwhile).
-    const transactions = [...byTx.values()].filter((t) => t.includes('INSERT INTO webhook_events'));
+    const transactions = [...byTx.values()].filter((t) => t.includes('WITH signed AS'));
     expect(transactions).toHaveLength(sizes.length);
     for (const t of transactions) {
       expect(t).toEqual([
         'BEGIN;',
-        'INSERT INTO webhook_events', // the messages claimed
+        'WITH signed AS', // the messages claimed, each while its certificate is unretired
         'WITH claimed AS', // the credits, their sub-accounts and sections locked
         'SELECT d.* FROM', // the bidders' standing deposits, read after the locks
         'WITH new_deposits AS', // the deposits and their journals
@@ -252,5 +257,76 @@ describe('a group whose transaction fails', () => {
     expect(answers[2].body).toEqual(answers[1].body);
     expect(groupsSeen.every((ids) => new Set(ids).size === ids.length)).toBe(true);
     expect(await rt.db('credits').where({ bank_id: bank.id, virtual_account: b.va })).toHaveLength(2);
+  });
+});
+
+describe('a certificate retired after its registration was remembered', () => {
+  // The notices' route takes a certificate's registration from the process's memory once read;
+  // the claim of each notice's message id is what finds the certificate retired.
+  async function bankWithTwoCertificates() {
+    const own = await w.bank();
+    const pki = ensureDevPki(path.join(testDataDir(), 'pki'));
+    const next = issueCertificate({ commonName: `deposit bank next ${randomDigits(6)}`, ca: { keyPem: readFileSync(pki.rootKey, 'utf8'), certPem: readFileSync(pki.rootCert, 'utf8') } });
+    const added = await request(app).post(`/v1/banks/${own.id}/certificates`).set(bearer(w.centre)).send({ certificatePem: next.certPem });
+    expect(added.status).toBe(201);
+    const section = await w.section(own.id);
+    const bidder = await w.bidder();
+    const va = await w.virtualAccount(section.id, bidder.id);
+    const payer = { name: bidder.account.name, number: bidder.account.number };
+    return { own, withNext: { ...own, signer: next }, va, payer };
+  }
+  const retire = async (bankId: string, fingerprint: string) =>
+    expect((await request(app).delete(`/v1/banks/${bankId}/certificates/${fingerprint}`).set(bearer(w.centre))).status).toBe(204);
+  const retiredRefusals = async () => (await rt.metrics.webhookRejected.get()).values.find((v) => v.labels.reason === 'certificate_retired')?.value ?? 0;
+  const creditsOf = async (bankId: string, va: string) => (await rt.db('credits').where({ bank_id: bankId, virtual_account: va })).map((c) => String(c.amount_fen)).sort();
+
+  it('refuses a notice signed with it (401, counted, nothing kept), and the same message signed with the current one is acted on', async () => {
+    const { own, withNext, va, payer } = await bankWithTwoCertificates();
+    expect((await w.notify(own, jsonNotification([entry(va, '100.00', payer)]))).status).toBe(200);
+    await retire(own.id, own.signer.fingerprint);
+
+    const refusedBefore = await retiredRefusals();
+    const message = jsonNotification([entry(va, '200.00', payer)], `evt-retired-${randomDigits(10)}`);
+    const refused = await w.notify(own, message);
+    expect(refused.status).toBe(401);
+    expect(refused.body.error.code).toBe('certificate_retired');
+    expect(await retiredRefusals()).toBe(refusedBefore + 1);
+    expect(await creditsOf(own.id, va)).toEqual(['10000']);
+
+    // Its message id was not spent by the refusal.
+    const again = await w.notify(withNext, message);
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ accepted: 1, duplicates: 0 });
+    expect(again.headers['idempotent-replayed']).toBeUndefined();
+    expect(await creditsOf(own.id, va)).toEqual(['10000', '20000']);
+  });
+
+  it('refuses, in a group, only the notice signed with it', async () => {
+    const { own, withNext, va, payer } = await bankWithTwoCertificates();
+    expect((await w.notify(own, jsonNotification([entry(va, '100.00', payer)]))).status).toBe(200);
+    await retire(own.id, own.signer.fingerprint);
+
+    const sizes: number[] = [];
+    const groups = committer(async (_, units) => {
+      sizes.push(units.length);
+    });
+    const signedBy = (b: Bank, amount: string): NotificationUnit => ({
+      sender: { type: 'bank', id: b.id, fingerprint: b.signer.fingerprint, registrationRemembered: true },
+      rawBody: Buffer.from(jsonNotification([entry(va, amount, payer)])),
+      contentType: 'application/json',
+      notifiedAt: new Date(),
+      calendar: rt.tables.calendar,
+    });
+    // The first is committed at once; the other three gather meanwhile into one group.
+    const outcomes = await Promise.allSettled([
+      groups.submit(signedBy(withNext, '1.00'), rt.log),
+      groups.submit(signedBy(withNext, '2.00'), rt.log),
+      groups.submit(signedBy(own, '3.00'), rt.log),
+      groups.submit(signedBy(withNext, '4.00'), rt.log),
+    ]);
+    expect(sizes).toEqual([1, 3]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect((outcomes[2] as PromiseRejectedResult).reason).toBeInstanceOf(CertificateRetiredAtClaim);
+    expect(await creditsOf(own.id, va)).toEqual(['100', '10000', '200', '400']);
   });
 });
