@@ -4,7 +4,7 @@ import { toJsonSafe } from '../audit/canonical';
 import { insertPendingSql, pendingEventsParam, type ChainedEventInput } from '../audit/repo';
 import type { Tx } from '../db/knex';
 import { jsonParam, run, statement } from '../db/statements';
-import { claimEventCte, recordAnswerCte } from '../http/webhookReplay';
+import { claimEventCte, recordAnswerCte, signedCurrentSql } from '../http/webhookReplay';
 import type { RuleCheck } from '../domain/rules';
 import type { BidderRow, IssuerRow, SectionRow } from '../registry/repo';
 import type { GuaranteeKind, GuaranteeStatus } from './rules';
@@ -100,8 +100,11 @@ export async function insertGuarantee(tx: Tx, row: NewGuarantee): Promise<boolea
 
 /** Everything an issuance is judged on, read in the statement that claims its event id. */
 export interface IssuanceContext {
-  /** False when the event was received before: nothing else here is to be used. */
+  /** False when the event was received before, or its certificate is no longer current:
+   *  nothing else here is to be used. */
   claimed: boolean;
+  /** The certificate the call was signed with is registered to its issuer and unretired. */
+  signedCurrent: boolean;
   /** The transaction's time: what the database stamps the guarantee's created_at with. */
   now: Date;
   issuer: Pick<IssuerRow, 'id' | 'kind' | 'bank_code'> | undefined;
@@ -137,8 +140,8 @@ function issuanceContextSql(v: { issuerId: string; number: string; projectCode: 
 const oneContext = issuanceContextSql({ issuerId: '$5', number: '$6', projectCode: '$7', sectionCode: '$8', applicantUscc: '$9' });
 const claimIssuanceStatement = statement(
   'guarantees.claimIssuance',
-  `WITH ${claimEventCte(1)}
-    SELECT EXISTS (SELECT 1 FROM claim) AS claimed, ${oneContext.columns}
+  `WITH ${claimEventCte(1, 10)}
+    SELECT EXISTS (SELECT 1 FROM claim) AS claimed, ${signedCurrentSql('$1::text', '$2::text', '$10::text')} AS signed_current, ${oneContext.columns}
     FROM (SELECT 1) AS one
     ${oneContext.joins}`,
 );
@@ -146,6 +149,7 @@ const claimIssuanceStatement = statement(
 function contextOf(r: Record<string, any>): IssuanceContext {
   return {
     claimed: r.claimed,
+    signedCurrent: r.signed_current,
     now: r.now,
     issuer: r.issuer_id === null ? undefined : { id: r.issuer_id, kind: r.issuer_kind, bank_code: r.issuer_bank_code },
     section:
@@ -177,9 +181,9 @@ function contextOf(r: Record<string, any>): IssuanceContext {
 export async function claimIssuance(
   tx: Knex.Transaction,
   claimValues: readonly string[],
-  q: { issuerId: string; number: string; projectCode: string; sectionCode: string; applicantUscc: string },
+  q: { issuerId: string; number: string; projectCode: string; sectionCode: string; applicantUscc: string; signedWith: string },
 ): Promise<IssuanceContext> {
-  const rows = await run<Record<string, any>>(tx, claimIssuanceStatement, [...claimValues, q.issuerId, q.number, q.projectCode, q.sectionCode, q.applicantUscc]);
+  const rows = await run<Record<string, any>>(tx, claimIssuanceStatement, [...claimValues, q.issuerId, q.number, q.projectCode, q.sectionCode, q.applicantUscc, q.signedWith]);
   return contextOf(rows[0]);
 }
 
@@ -191,20 +195,23 @@ export interface IssuanceClaim {
   projectCode: string;
   sectionCode: string;
   applicantUscc: string;
+  /** The fingerprint of the certificate the issuance was signed with. */
+  signedWith: string;
 }
 
 const manyContexts = issuanceContextSql({ issuerId: 'x.issuer_id', number: 'x.number', projectCode: 'x.project_code', sectionCode: 'x.section_code', applicantUscc: 'x.applicant_uscc' });
 const claimIssuancesStatement = statement(
   'guarantees.claimIssuances',
   `WITH x AS (
-      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[]) WITH ORDINALITY
-        AS x(sender_type, sender_id, event_id, request_hash, issuer_id, number, project_code, section_code, applicant_uscc, k)
+      SELECT x.*, ${signedCurrentSql('x.sender_type', 'x.sender_id', 'x.signed_with')} AS signed_current
+        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[]) WITH ORDINALITY
+          AS x(sender_type, sender_id, event_id, request_hash, issuer_id, number, project_code, section_code, applicant_uscc, signed_with, k)
     ), claim AS (
       INSERT INTO webhook_events (sender_type, sender_id, event_id, request_hash)
-      SELECT sender_type, sender_id, event_id, request_hash FROM x ORDER BY sender_type, sender_id, event_id
+      SELECT sender_type, sender_id, event_id, request_hash FROM x WHERE signed_current ORDER BY sender_type, sender_id, event_id
       ON CONFLICT (sender_type, sender_id, event_id) DO NOTHING RETURNING sender_type, sender_id, event_id
     )
-    SELECT x.k, c.event_id IS NOT NULL AS claimed, ctx.*
+    SELECT x.k, c.event_id IS NOT NULL AS claimed, x.signed_current, ctx.*
     FROM x
     LEFT JOIN claim c ON c.sender_type = x.sender_type AND c.sender_id = x.sender_id AND c.event_id = x.event_id
     -- Each issuance's context read as claimIssuance reads one, by index lookups (OFFSET 0 keeps
@@ -231,6 +238,7 @@ export async function claimIssuances(tx: Knex.Transaction, claims: readonly Issu
     column((c) => c.projectCode),
     column((c) => c.sectionCode),
     column((c) => c.applicantUscc),
+    column((c) => c.signedWith),
   ]);
   if (rows.length !== claims.length) throw new Error(`assertion failed: ${claims.length} issuances claimed, ${rows.length} read`);
   return rows.map(contextOf);

@@ -47,7 +47,8 @@ export const guaranteeRoutes: RouteDef<any, any, any>[] = [
   defineRoute({
     method: 'post', path: '/v1/issuers/:id/guarantees', operationId: 'issueGuarantee',
     summary: 'Issuance webhook: record a guarantee (issued, or rejected with every failed rule)', tags,
-    access: { webhook: 'issuer' }, params: s.issuerParams, bodyMode: webhookBody, response: s.guaranteeOut, successStatus: 201,
+    // The claim of each issuance checks that its certificate is still unretired.
+    access: { webhook: 'issuer', rememberedRegistration: true }, params: s.issuerParams, bodyMode: webhookBody, response: s.guaranteeOut, successStatus: 201,
     // Committed together with others arriving meanwhile, each in its own right (issuanceGroups.ts).
     transactional: false,
     handler: async ({ deps, sender, rawBody }) => {

@@ -14,7 +14,7 @@ import { reductionAuditData } from '../domain/creditReduction';
 import { requirementFor } from '../credit/service';
 import { businessDate } from '../domain/time';
 import type { Caller } from '../http/auth';
-import type { WebhookSender } from '../http/webhookAuth';
+import { CertificateRetiredAtClaim, type WebhookSender } from '../http/webhookAuth';
 import { claimEventValues, firstAnswer, onceForEvent, recordAnswerValues, requestHashOf, type WebhookEventKey } from '../http/webhookReplay';
 import { findIssuer, findSection, findTenderee, issuersQuery, type IssuerRow, type SectionRow } from '../registry/repo';
 import { actorOf } from '../registry/service';
@@ -56,6 +56,7 @@ export async function receiveIssuance(tx: Knex.Transaction, sender: WebhookSende
   const key = { sender, eventId: body.eventId };
   const requestHash = requestHashOf(rawBody);
   const ctx = await repo.claimIssuance(tx, claimEventValues(key, requestHash), issuanceLookup(sender, body));
+  if (!ctx.signedCurrent) throw new CertificateRetiredAtClaim();
   if (!ctx.claimed) return firstAnswer(tx, key, requestHash);
   return { ...(await issue(tx, sender, body, ctx, key)), replayed: false };
 }
@@ -79,9 +80,9 @@ export interface IssuanceInput {
  *  one answers an application) audit events written in another. Each is judged in arrival order
  *  as it would be alone after the ones before it: a guarantee recorded earlier in the group takes
  *  its number and, when issued, stands for its bidder on its section (R7). An issuance refused,
- *  or a guarantee a unique index kept out (one committed meanwhile by another transaction),
- *  throws, so the group is committed again one by one (receiveIssuance), where each gets its own
- *  answer. */
+ *  a guarantee a unique index kept out (one committed meanwhile by another transaction), or a
+ *  certificate retired since its call was authenticated throws, so the group is committed again
+ *  one by one (receiveIssuance), where each gets its own answer. */
 export async function receiveIssuances(tx: Knex.Transaction, units: readonly IssuanceInput[]): Promise<WebhookAnswer[]> {
   const keys = units.map((u) => ({ sender: u.sender, eventId: u.body.eventId }));
   const hashes = units.map((u) => requestHashOf(u.rawBody));
@@ -92,6 +93,8 @@ export async function receiveIssuances(tx: Knex.Transaction, units: readonly Iss
   const answers: WebhookAnswer[] = [];
   const recorded: { judged: JudgedIssuance; guarantee: repo.GuaranteeRow; body: IssuanceBody }[] = [];
   const toInsert: Parameters<typeof repo.insertGuaranteesWith>[1][number][] = [];
+  // A certificate retired since its call was authenticated is that call's refusal alone.
+  if (contexts.some((c) => !c.signedCurrent)) throw new CertificateRetiredAtClaim();
   for (const [k, u] of units.entries()) {
     if (!contexts[k].claimed) {
       answers.push(await firstAnswer(tx, keys[k], hashes[k]));
@@ -118,7 +121,7 @@ export async function receiveIssuances(tx: Knex.Transaction, units: readonly Iss
 
 /** What the claim reads for an issuance. */
 function issuanceLookup(sender: WebhookSender, body: IssuanceBody) {
-  return { issuerId: sender.id, number: body.number, projectCode: body.projectCode, sectionCode: body.sectionCode, applicantUscc: body.applicant.uscc };
+  return { issuerId: sender.id, number: body.number, projectCode: body.projectCode, sectionCode: body.sectionCode, applicantUscc: body.applicant.uscc, signedWith: sender.fingerprint };
 }
 
 /** A context read before the group's guarantees were recorded, as it would read after those

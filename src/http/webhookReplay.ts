@@ -22,12 +22,23 @@ export type ReplayAnswer = { status: number; body: unknown; replayed: true };
 
 export const requestHashOf = (rawBody: Buffer) => createHash('sha256').update(rawBody).digest('hex');
 
+/** Whether the certificate whose fingerprint is the SQL expression `fingerprint` is registered
+ *  to the sender (`type`, `id`, SQL too) and unretired: one index lookup per row (OFFSET 0 keeps
+ *  the planner from hashing the whole table instead). A call's registration may have come from
+ *  memory (webhookAuth.ts); its claim is where a retirement committed since is found, and
+ *  refuses the call. */
+export function signedCurrentSql(type: string, id: string, fingerprint: string): string {
+  return `EXISTS (SELECT 1 FROM certificates c WHERE c.fingerprint = ${fingerprint} AND c.owner_type = ${type} AND c.owner_id = ${id} AND c.retired_at IS NULL OFFSET 0)`;
+}
+
 /** The CTE that claims an event, for a caller that reads what it needs to act in the same
  *  statement (named `claim`; the claim holds when it returns a row). Its four parameters start at
- *  $`at` and take `claimEventValues`. */
-export function claimEventCte(at: number): string {
+ *  $`at` and take `claimEventValues`; with `signedWithAt`, the parameter there is the fingerprint
+ *  of the call's certificate, and the event is claimed only while `signedCurrentSql` holds. */
+export function claimEventCte(at: number, signedWithAt?: number): string {
+  const signedCurrent = signedWithAt === undefined ? '' : `WHERE ${signedCurrentSql(`$${at}::text`, `$${at + 1}::text`, `$${signedWithAt}::text`)}`;
   return `claim AS (
-      INSERT INTO webhook_events (sender_type, sender_id, event_id, request_hash) VALUES ($${at}, $${at + 1}, $${at + 2}, $${at + 3})
+      INSERT INTO webhook_events (sender_type, sender_id, event_id, request_hash) SELECT $${at}::text, $${at + 1}::text, $${at + 2}::text, $${at + 3}::text ${signedCurrent}
       ON CONFLICT (sender_type, sender_id, event_id) DO NOTHING RETURNING 1 AS claimed)`;
 }
 
@@ -79,15 +90,13 @@ export async function recordAnswer(tx: Knex.Transaction, key: WebhookEventKey, r
 
 // Several events of one sender at once: claimed in one statement, in the order of their ids so
 // that two transactions claiming some of the same events wait for each other instead of
-// deadlocking; answered in one statement. An event is claimed only while the certificate it was
-// signed with is registered to its sender and unretired, one index lookup each: the call's
-// registration may have come from memory (webhookAuth.ts), and a retirement committed before
-// the claim refuses the calls it has not yet acted on.
+// deadlocking; answered in one statement. Each only while its certificate is current
+// (`signedCurrentSql`).
 const claimMany = statement(
   'webhooks.claimMany',
   `WITH signed AS (
      SELECT x.event_id, x.request_hash,
-            EXISTS (SELECT 1 FROM certificates c WHERE c.fingerprint = x.fingerprint AND c.owner_type = $1 AND c.owner_id = $2 AND c.retired_at IS NULL) AS signed_current
+            ${signedCurrentSql('$1', '$2', 'x.fingerprint')} AS signed_current
        FROM unnest($3::text[], $4::text[], $5::text[]) AS x(event_id, request_hash, fingerprint)
    ), claimed AS (
      INSERT INTO webhook_events (sender_type, sender_id, event_id, request_hash)

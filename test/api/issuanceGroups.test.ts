@@ -5,7 +5,7 @@ import request from 'supertest';
 import type { Express } from 'express';
 import type { Runtime } from '../../src/runtime';
 import { bearer, startTestRuntime, testApp } from '../support/runtime';
-import { unique, World } from './guaranteesFixtures';
+import { newCert, unique, World } from './guaranteesFixtures';
 
 let rt: Runtime;
 let app: Express;
@@ -135,5 +135,42 @@ describe('a rush of issuances', () => {
     expect(answered).toHaveLength(1);
     const [appliedEvent] = await eventsOf(appliedAnswer.body.id);
     expect(BigInt(appliedEvent.seq)).toBeGreaterThan(BigInt(answered[0].seq));
+  });
+});
+
+describe('a certificate retired after its registration was remembered', () => {
+  it('refuses only the issuances signed with it (401, counted, nothing kept), whatever they were grouped with', async () => {
+    const sc = await w.scene('bank');
+    const next = newCert();
+    expect((await request(app).post(`/v1/issuers/${sc.issuer.id}/certificates`).set(bearer(w.centre)).send({ certificatePem: next.certPem })).status).toBe(201);
+    const withNext = { ...sc.issuer, keyPem: next.keyPem, fingerprint: next.fingerprint };
+    // Accepted, so the process now remembers the certificate's registration.
+    expect((await w.issue(sc.issuer, w.issuance(sc))).status).toBe(201);
+    expect((await request(app).delete(`/v1/issuers/${sc.issuer.id}/certificates/${sc.issuer.fingerprint}`).set(bearer(w.centre))).status).toBe(204);
+
+    const refusals = async () => (await rt.metrics.webhookRejected.get()).values.find((v) => v.labels.reason === 'certificate_retired')?.value ?? 0;
+    const refusedBefore = await refusals();
+    const others = await Promise.all([w.scene('insurance'), w.scene('insurance')]);
+    const [b1, b2] = [await w.bidder(), await w.bidder()];
+    const retiredOne = w.issuance({ ...sc, bidder: b1 });
+    const currentOne = w.issuance({ ...sc, bidder: b2 });
+    const otherBodies = others.map((o) => w.issuance(o));
+    const answers = await Promise.all([
+      w.issue(others[0].issuer, otherBodies[0]),
+      w.issue(sc.issuer, retiredOne),
+      w.issue(withNext, currentOne),
+      w.issue(others[1].issuer, otherBodies[1]),
+    ]);
+    expect(answers.map((a) => a.status)).toEqual([201, 401, 201, 201]);
+    expect(answers[1].body.error.code).toBe('certificate_retired');
+    expect(await refusals()).toBe(refusedBefore + 1);
+    expect(await rt.db('guarantees').where({ issuer_id: sc.issuer.id, number: retiredOne.number })).toHaveLength(0);
+    expect(await rt.db('webhook_events').where({ sender_type: 'issuer', sender_id: sc.issuer.id, event_id: retiredOne.eventId })).toHaveLength(0);
+    expect(await rt.db('guarantees').where({ issuer_id: sc.issuer.id, number: currentOne.number, status: 'issued' })).toHaveLength(1);
+
+    // Its event id was not spent: the same issuance signed with the current certificate is recorded.
+    const again = await w.issue(withNext, retiredOne);
+    expect(again.status).toBe(201);
+    expect(again.headers['idempotent-replayed']).toBeUndefined();
   });
 });
