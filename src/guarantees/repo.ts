@@ -140,8 +140,8 @@ function issuanceContextSql(v: { issuerId: string; number: string; projectCode: 
 const oneContext = issuanceContextSql({ issuerId: '$5', number: '$6', projectCode: '$7', sectionCode: '$8', applicantUscc: '$9' });
 const claimIssuanceStatement = statement(
   'guarantees.claimIssuance',
-  `WITH ${claimEventCte(1, 10)}
-    SELECT EXISTS (SELECT 1 FROM claim) AS claimed, ${signedCurrentSql('$1::text', '$2::text', '$10::text')} AS signed_current, ${oneContext.columns}
+  `WITH signed AS (SELECT 1 WHERE ${signedCurrentSql('$1::text', '$2::text', '$10::text')}), ${claimEventCte(1, 'signed')}
+    SELECT EXISTS (SELECT 1 FROM claim) AS claimed, EXISTS (SELECT 1 FROM signed) AS signed_current, ${oneContext.columns}
     FROM (SELECT 1) AS one
     ${oneContext.joins}`,
 );

@@ -90,11 +90,11 @@ export async function receiveIssuances(tx: Knex.Transaction, units: readonly Iss
     tx,
     units.map((u, k) => ({ claimValues: claimEventValues(keys[k], hashes[k]), ...issuanceLookup(u.sender, u.body) })),
   );
+  // A certificate retired since its call was authenticated is that call's refusal alone.
+  if (contexts.some((c) => !c.signedCurrent)) throw new CertificateRetiredAtClaim();
   const answers: WebhookAnswer[] = [];
   const recorded: { judged: JudgedIssuance; guarantee: repo.GuaranteeRow; body: IssuanceBody }[] = [];
   const toInsert: Parameters<typeof repo.insertGuaranteesWith>[1][number][] = [];
-  // A certificate retired since its call was authenticated is that call's refusal alone.
-  if (contexts.some((c) => !c.signedCurrent)) throw new CertificateRetiredAtClaim();
   for (const [k, u] of units.entries()) {
     if (!contexts[k].claimed) {
       answers.push(await firstAnswer(tx, keys[k], hashes[k]));

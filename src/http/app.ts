@@ -253,9 +253,18 @@ function mountRoute(app: express.Express, deps: AppDeps, route: RouteDef<any, an
       await enforceRateLimit(deps.redis, deps.config.BIDBOND_QUEUE_PREFIX, caller.keyId, deps.config.BIDBOND_RATE_LIMIT_PER_MINUTE);
     } else if ('webhook' in route.access) {
       sender = await authenticateWebhook(req, rawBody ?? Buffer.alloc(0), webhookAuthDeps(deps), route.access.webhook, String(req.params.id), undefined, {
-        registrationRemembered: route.access.rememberedRegistration === true,
+        rememberedRegistration: route.access.rememberedRegistration === true,
       });
     }
+    // A certificate taken from memory and found retired when the call's event was claimed: the
+    // call is authenticated again from the database, which refuses it as any call with a retired
+    // certificate is (counted, audited) and forgets the certificate.
+    const refusedIfRetired = async (err: unknown): Promise<never> => {
+      if (err instanceof CertificateRetiredAtClaim && 'webhook' in route.access) {
+        await authenticateWebhook(req, rawBody ?? Buffer.alloc(0), webhookAuthDeps(deps), route.access.webhook, String(req.params.id));
+      }
+      throw err;
+    };
 
     // What they sent. No text column can hold U+0000: a path naming one names no record, and a
     // query carrying one is refused before any query is built from it.
@@ -318,17 +327,10 @@ function mountRoute(app: express.Express, deps: AppDeps, route: RouteDef<any, an
       }, (err, attempt) => {
         deps.metrics.transactionsRetried.inc({ route: route.path });
         req.log.warn({ err, attempt }, 'transaction aborted by the database; running it again');
-      });
+      }).catch(refusedIfRetired);
       if (jobsRecorded) deps.outbox.kick();
     } else {
-      result = await run(deps.db).catch(async (err: unknown) => {
-        // Authenticated again from the database, the call is refused as any call with a retired
-        // certificate is (counted, audited), and the certificate is forgotten.
-        if (err instanceof CertificateRetiredAtClaim && 'webhook' in route.access) {
-          await authenticateWebhook(req, rawBody ?? Buffer.alloc(0), webhookAuthDeps(deps), route.access.webhook, String(req.params.id));
-        }
-        throw err;
-      });
+      result = await run(deps.db).catch(refusedIfRetired);
     }
 
     if (!result.sent) {

@@ -31,9 +31,6 @@ export interface WebhookSender {
   fingerprint: string;
   /** A bank's registration, read with its certificate: what its notices are read against. */
   bank?: BankRow;
-  /** The certificate's registration came from this process's memory: the transaction acting on
-   *  the call must find the certificate still unretired (`claimEvents` does). */
-  registrationRemembered?: true;
 }
 
 const fingerprintPattern = /^[0-9a-f]{64}$/;
@@ -222,7 +219,7 @@ export async function authenticateWebhook(
   senderType: 'issuer' | 'bank',
   senderId: string,
   now = new Date(),
-  options: { registrationRemembered?: boolean } = {},
+  options: { rememberedRegistration?: boolean } = {},
 ): Promise<WebhookSender> {
   const { db, trustRoots } = deps;
   const fingerprint = req.get(certificateHeader) ?? '';
@@ -247,8 +244,7 @@ export async function authenticateWebhook(
     return fail('signature_missing', 'Bidbond-Timestamp, Bidbond-Certificate and Bidbond-Signature are required');
   }
   if (!fingerprintPattern.test(fingerprint)) return fail('certificate_unknown', 'Bidbond-Certificate must be a lowercase hex SHA-256');
-  const remembered = options.registrationRemembered ? registrationsByDb.get(db)?.get(fingerprint) : undefined;
-  const cert = remembered ?? (await registeredCertificate(db, fingerprint));
+  const cert = (options.rememberedRegistration ? registrationsByDb.get(db)?.get(fingerprint) : undefined) ?? (await registeredCertificate(db, fingerprint));
   if (!cert) return fail('certificate_unknown', 'no registered certificate has this fingerprint');
   if (cert.owner_type !== senderType || cert.owner_id !== senderId) {
     return fail('certificate_sender_mismatch', `the certificate is not registered to this ${senderType}`);
@@ -272,11 +268,5 @@ export async function authenticateWebhook(
     };
     return fail(problem, messages[problem]);
   }
-  return {
-    type: senderType,
-    id: senderId,
-    fingerprint,
-    ...(cert.bank ? { bank: cert.bank } : {}),
-    ...(remembered ? { registrationRemembered: true as const } : {}),
-  };
+  return cert.bank ? { type: senderType, id: senderId, fingerprint, bank: cert.bank } : { type: senderType, id: senderId, fingerprint };
 }

@@ -33,12 +33,12 @@ export function signedCurrentSql(type: string, id: string, fingerprint: string):
 
 /** The CTE that claims an event, for a caller that reads what it needs to act in the same
  *  statement (named `claim`; the claim holds when it returns a row). Its four parameters start at
- *  $`at` and take `claimEventValues`; with `signedWithAt`, the parameter there is the fingerprint
- *  of the call's certificate, and the event is claimed only while `signedCurrentSql` holds. */
-export function claimEventCte(at: number, signedWithAt?: number): string {
-  const signedCurrent = signedWithAt === undefined ? '' : `WHERE ${signedCurrentSql(`$${at}::text`, `$${at + 1}::text`, `$${signedWithAt}::text`)}`;
+ *  $`at` and take `claimEventValues`; with `onlyIfRowsIn`, the event is claimed only when that CTE
+ *  of the same statement returned a row (as recordAnswerCte). */
+export function claimEventCte(at: number, onlyIfRowsIn?: string): string {
   return `claim AS (
-      INSERT INTO webhook_events (sender_type, sender_id, event_id, request_hash) SELECT $${at}::text, $${at + 1}::text, $${at + 2}::text, $${at + 3}::text ${signedCurrent}
+      INSERT INTO webhook_events (sender_type, sender_id, event_id, request_hash) SELECT $${at}::text, $${at + 1}::text, $${at + 2}::text, $${at + 3}::text
+      ${onlyIfRowsIn ? `WHERE ${rowsInSql(onlyIfRowsIn)}` : ''}
       ON CONFLICT (sender_type, sender_id, event_id) DO NOTHING RETURNING 1 AS claimed)`;
 }
 
@@ -67,10 +67,15 @@ export async function firstAnswer(tx: Knex.Transaction, key: WebhookEventKey, re
  *  with its effect (named `answer`); with `onlyIfRowsIn`, only when that CTE of the same
  *  statement returned a row. Its five parameters start at $`at` and take `recordAnswerValues`. */
 export function recordAnswerCte(at: number, onlyIfRowsIn?: string): string {
-  if (onlyIfRowsIn !== undefined && !/^[a-z_]+$/.test(onlyIfRowsIn)) throw new Error(`assertion failed: CTE name ${onlyIfRowsIn}`);
   return `answer AS (
       UPDATE webhook_events SET response_status = $${at}, response_body = $${at + 1}::jsonb
-      WHERE sender_type = $${at + 2} AND sender_id = $${at + 3} AND event_id = $${at + 4}${onlyIfRowsIn ? ` AND EXISTS (SELECT 1 FROM ${onlyIfRowsIn})` : ''} RETURNING 1 AS answered)`;
+      WHERE sender_type = $${at + 2} AND sender_id = $${at + 3} AND event_id = $${at + 4}${onlyIfRowsIn ? ` AND ${rowsInSql(onlyIfRowsIn)}` : ''} RETURNING 1 AS answered)`;
+}
+
+/** Whether the CTE `name` of the same statement returned a row. */
+function rowsInSql(name: string): string {
+  if (!/^[a-z_]+$/.test(name)) throw new Error(`assertion failed: CTE name ${name}`);
+  return `EXISTS (SELECT 1 FROM ${name})`;
 }
 
 export const recordAnswerValues = (key: WebhookEventKey, result: { status: number; body: unknown }): (string | number)[] => [

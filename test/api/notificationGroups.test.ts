@@ -203,6 +203,26 @@ describe("the bank's row", () => {
     const alone = await committer(async () => undefined).submit(unit(jsonNotification([entry(b.va, '50000.00', b.payer)])), rt.log);
     expect(alone).toMatchObject({ status: 200, body: { accepted: 1 } });
   });
+
+  it("is read with its certificate once per process: a bank's later notices read neither", async () => {
+    const own = await w.bank();
+    const section = await w.section(own.id);
+    const payers = await Promise.all([0, 1, 2].map(async () => {
+      const bidder = await w.bidder();
+      return { va: await w.virtualAccount(section.id, bidder.id), payer: { name: bidder.account.name, number: bidder.account.number } };
+    }));
+    const certificateReads: string[] = [];
+    const listen = (q: { sql: string; bindings?: unknown[] }) => {
+      if (/AS f\(fingerprint\)/.test(q.sql) && JSON.stringify(q.bindings ?? []).includes(own.signer.fingerprint)) certificateReads.push(q.sql);
+    };
+    rt.db.on('query', listen);
+    try {
+      for (const p of payers) expect((await w.notify(own, jsonNotification([entry(p.va, '100.00', p.payer)]))).status).toBe(200);
+    } finally {
+      rt.db.off('query', listen);
+    }
+    expect(certificateReads).toHaveLength(1);
+  });
 });
 
 describe('a group whose transaction fails', () => {
@@ -311,7 +331,7 @@ describe('a certificate retired after its registration was remembered', () => {
       sizes.push(units.length);
     });
     const signedBy = (b: Bank, amount: string): NotificationUnit => ({
-      sender: { type: 'bank', id: b.id, fingerprint: b.signer.fingerprint, registrationRemembered: true },
+      sender: { type: 'bank', id: b.id, fingerprint: b.signer.fingerprint },
       rawBody: Buffer.from(jsonNotification([entry(va, amount, payer)])),
       contentType: 'application/json',
       notifiedAt: new Date(),
