@@ -8,6 +8,14 @@ import type { Knex } from 'knex';
 /** Attempts of one unit of work, the first included. */
 export const transactionAttemptsMax = 3;
 
+/** Upper bound of the random pause before attempt n+1, times n. The partner of a deadlock is
+ *  woken by the abort but may not have run yet; a retry sent at once can take the row the partner
+ *  is about to update (the aborted writer's mark no longer blocks anyone) and deadlock with it a
+ *  second time. A few milliseconds let the partner go first. */
+export const transactionRetryPauseMsMax = 10;
+
+const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 const retryableCodes = new Set(['40P01', '40001']);
 
 export function isRetryableAbort(err: unknown): boolean {
@@ -27,6 +35,7 @@ export async function transactionRetried<T>(
     } catch (err) {
       if (!isRetryableAbort(err) || attempt >= transactionAttemptsMax) throw err;
       onRetry(err, attempt);
+      await pause(Math.random() * transactionRetryPauseMsMax * attempt);
     }
   }
 }

@@ -46,9 +46,13 @@ describe('transactions aborted by the database', () => {
         (err) => retried.push(`${who}:${(err as { code: string }).code}`),
       );
     await Promise.all([lockInOrder('a', 1, 2), lockInOrder('b', 2, 1)]);
-    expect(retried).toHaveLength(1);
-    expect(retried[0]).toMatch(/^[ab]:40P01$/);
-    expect(attempts.a + attempts.b).toBe(3);
+    // Usually one abort. A second is possible and still correct: the aborted side's retry can take
+    // its first row before the woken partner updates it, and the two deadlock again; the pause
+    // before a retry makes that rare, and the attempt bound keeps it finite.
+    expect(retried.length).toBeGreaterThanOrEqual(1);
+    expect(retried.length).toBeLessThanOrEqual(2);
+    for (const r of retried) expect(r).toMatch(/^[ab]:40P01$/);
+    expect(attempts.a + attempts.b).toBe(2 + retried.length);
     // Each row was incremented once per completed transaction, never by the aborted attempt.
     expect((await rt.db(table).orderBy('id')).map((r) => r.n)).toEqual([2, 2]);
   });
