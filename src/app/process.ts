@@ -13,7 +13,8 @@ import { createLogger, type Runtime } from '../runtime';
 import type { Timing } from '../timing';
 import { buildApi } from './api';
 import { domainModules } from './modules';
-import { createRuntime, resolveInfrastructure, runtimeFile, type Infrastructure } from './runtime';
+import { resolveInfrastructure, runtimeFile, type Infrastructure } from './infrastructure';
+import { createRuntime } from './runtime';
 import { startEmbeddedSandbox } from './sandbox';
 import { buildWorker } from './worker';
 

@@ -2,8 +2,8 @@
 // calendar is known, and loading the next year's schedule when the State Council publishes it.
 import { readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { connectInfrastructure } from '../app/runtime';
-import { calendarCoverage, loadCalendarYears, refreshedTables, type CalendarCoverage } from '../calendar/service';
+import { connectInfrastructure } from '../app/infrastructure';
+import type { CalendarCoverage } from '../calendar/service';
 import type { Config } from '../config';
 import { createDb } from '../db/knex';
 import { migrateLatest } from '../db/migrate';
@@ -12,6 +12,10 @@ import { loadBusinessTables } from '../tables';
 
 /** A year's schedule is a few kilobytes; a file far larger is not one. */
 export const calendarFileBytesMax = 1024 * 1024;
+
+/** The calendar's service (and the refunds whose due dates a loaded year moves) is loaded when a
+ *  calendar command runs, not whenever the program starts (see main.ts). */
+const calendar = () => require('../calendar/service') as typeof import('../calendar/service');
 
 function printCoverage(c: CalendarCoverage): void {
   const out = process.stdout;
@@ -39,7 +43,7 @@ export function addCalendarCommand(program: Command, config: () => Config): void
     .description('the years covered and how many days ahead')
     .action(async () => {
       const cfg = config();
-      await withDatabase(cfg, async (db) => printCoverage(await calendarCoverage(db, await refreshedTables(db, loadBusinessTables(cfg)))));
+      await withDatabase(cfg, async (db) => printCoverage(await calendar().calendarCoverage(db, await calendar().refreshedTables(db, loadBusinessTables(cfg)))));
     });
   cmd
     .command('load <file>')
@@ -54,12 +58,12 @@ export function addCalendarCommand(program: Command, config: () => Config): void
       }
       const cfg = config();
       await withDatabase(cfg, async (db) => {
-        const base = await refreshedTables(db, loadBusinessTables(cfg));
+        const base = await calendar().refreshedTables(db, loadBusinessTables(cfg));
         try {
-          const { tables, years, recomputedDueDates } = await db.transaction((tx) => loadCalendarYears(tx, base, { json, source: file, actor: { type: 'operator', id: process.env.USER ?? 'cli' } }));
+          const { tables, years, recomputedDueDates } = await db.transaction((tx) => calendar().loadCalendarYears(tx, base, { json, source: file, actor: { type: 'operator', id: process.env.USER ?? 'cli' } }));
           process.stdout.write(`loaded ${years.join(', ')}\n`);
           if (recomputedDueDates > 0) process.stdout.write(`recomputed ${recomputedDueDates} provisional refund due date(s)\n`);
-          printCoverage(await calendarCoverage(db, tables));
+          printCoverage(await calendar().calendarCoverage(db, tables));
         } catch (e) {
           if (e instanceof ApiError) throw new Error(`${e.code}: ${e.message}`);
           throw e;

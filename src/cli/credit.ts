@@ -3,7 +3,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Knex } from 'knex';
-import { connectInfrastructure } from '../app/runtime';
+import { connectInfrastructure } from '../app/infrastructure';
 import type { Config } from '../config';
 import { importGrades, creditImportBytesMax } from '../credit/service';
 import { createDb } from '../db/knex';

@@ -3,11 +3,9 @@
 // in this process), runs the demo, stops everything and exits with the demo's verdict.
 import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig } from '../config';
-import { startService } from '../app/process';
-import { runningStart } from '../app/runtime';
+import { runningStart } from '../app/infrastructure';
 import { createLogger } from '../runtime';
-import { demoBiddersDefault, demoBiddersMax, demoBiddersMin } from '../demo/cast';
-import { demoSeedDefault, runDemoAgainst } from '../demo/run';
+import { demoBiddersDefault, demoBiddersMax, demoBiddersMin, demoSeedDefault } from '../demo/cast';
 
 /** The service's own log while the demo runs, unless LOG_LEVEL says otherwise: the demo's
  *  lines are what the person is reading. */
@@ -29,6 +27,9 @@ export async function runDemoCommand(o: { bidders: number; out?: string; seed: n
   if (running) throw new Error(`a bidbond start (pid ${running.pid}) is running on ${config.dataDir}: stop it, or run the demo inside it with \`bidbond start --demo\``);
   const log = createLogger(config);
   process.stdout.write(`starting the service (data in ${config.dataDir}${config.DATABASE_URL ? '' : ', embedded PostgreSQL'}${config.REDIS_URL ? '' : ', redis-server'}) …\n`);
+  // The service and the demo are loaded when this command runs, not whenever the program starts.
+  const { startService } = require('../app/process') as typeof import('../app/process');
+  const { runDemoAgainst } = require('../demo/run') as typeof import('../demo/run');
   const service = await startService(config, { api: true, worker: true, sandbox: true }, { log });
   try {
     const summary = await runDemoAgainst({ rt: service.rt, apiUrl: service.apiUrl, sandbox: service.sandbox, bidders: o.bidders, seed: o.seed, outDir: o.out });

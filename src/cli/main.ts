@@ -9,12 +9,11 @@ import { createDb } from '../db/knex';
 import { migrateLatest } from '../db/migrate';
 import { createApiKey, revokeApiKey, roles, type Role } from '../http/auth';
 import { RedisNotFound } from '../queue/embeddedRedis';
-import { startService, type ServiceParts } from '../app/process';
-import { connectInfrastructure } from '../app/runtime';
+import type { ServiceParts } from '../app/process';
+import { connectInfrastructure } from '../app/infrastructure';
 import { createLogger } from '../runtime';
 import { extraCommands } from './commands';
 import { addOpenApiCommand } from './openapi';
-import { runDemoAgainst } from '../demo';
 
 export function fail(message: string): never {
   process.stderr.write(`bidbond: ${message}\n`);
@@ -55,6 +54,7 @@ async function serve(parts: ServiceParts, opts: { demo: boolean }): Promise<void
   };
   // A signal during the start is acted on once the start is done, so that what has started
   // is stopped in order.
+  const { startService } = require('../app/process') as typeof import('../app/process');
   const service = await startService(config, parts, { log, report });
   const ready = (async () => {
     if (!stopping && !config.isProduction && parts.api && !config.DATABASE_URL) await ensureNewcomerKey(service.rt.db, config, log);
@@ -69,6 +69,7 @@ async function serve(parts: ServiceParts, opts: { demo: boolean }): Promise<void
   if (opts.demo && !stopping) {
     // The demo's verdict is reported; the service keeps serving either way. A demo cut short by a
     // stop has no verdict.
+    const { runDemoAgainst } = require('../demo') as typeof import('../demo');
     const summary = await runDemoAgainst({ rt: service.rt, apiUrl: service.apiUrl, sandbox: service.sandbox }).catch((e: Error) => {
       if (!stopping) report(`the demo failed: ${e.message}`);
     });

@@ -4,9 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { allRoutes } from '../app/api';
 import type { Config } from '../config';
-import { buildOpenApi } from '../http/openapi';
 
 export function addOpenApiCommand(program: Command, config: () => Config): void {
   program
@@ -14,6 +12,9 @@ export function addOpenApiCommand(program: Command, config: () => Config): void 
     .description('print the OpenAPI document (or write it to --out FILE)')
     .option('--out <file>', 'write the document to this file instead of standard output')
     .action((opts: { out?: string }) => {
+      // Every route's schemas are loaded when this command runs, not whenever the program starts.
+      const { allRoutes } = require('../app/api') as typeof import('../app/api');
+      const { buildOpenApi } = require('../http/openapi') as typeof import('../http/openapi');
       const text = `${JSON.stringify(buildOpenApi(allRoutes(), config()), null, 2)}\n`;
       if (!opts.out) {
         process.stdout.write(text);

@@ -3,15 +3,10 @@
 import { createReadStream, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Config } from '../config';
-import { parseCamt053Stream } from '../banks/iso20022/camt053';
 import { isBusinessDate } from '../domain/time';
 import { ApiError } from '../errors';
-import { findBank } from '../registry/repo';
-import { connectInfrastructure, createRuntime } from '../app/runtime';
+import { connectInfrastructure } from '../app/infrastructure';
 import { createLogger } from '../runtime';
-import { reconcileFromBank, reconcileStream } from '../reconciliation/service';
-import { presentSummary } from '../reconciliation/present';
-import { statementBytesMax } from '../reconciliation/statements';
 
 /** Exceptions printed on the terminal; the rest are in the report and its CSV. */
 export const cliExceptionsShownMax = 50;
@@ -26,6 +21,14 @@ export function addReconcileCommand(program: Command, config: () => Config): voi
     .action(async (o: { bank: string; file?: string; date?: string }) => {
       if (!!o.file === !!o.date) throw new Error('give exactly one of --file <path> or --date <YYYY-MM-DD>');
       if (o.date && !isBusinessDate(o.date)) throw new Error(`--date ${o.date} is not a date (YYYY-MM-DD)`);
+      // The runtime and the statement's reader are loaded when this command runs, not whenever
+      // the program starts (see main.ts).
+      const { statementBytesMax } = require('../reconciliation/statements') as typeof import('../reconciliation/statements');
+      const { createRuntime } = require('../app/runtime') as typeof import('../app/runtime');
+      const { reconcileFromBank, reconcileStream } = require('../reconciliation/service') as typeof import('../reconciliation/service');
+      const { parseCamt053Stream } = require('../banks/iso20022/camt053') as typeof import('../banks/iso20022/camt053');
+      const { findBank } = require('../registry/repo') as typeof import('../registry/repo');
+      const { presentSummary } = require('../reconciliation/present') as typeof import('../reconciliation/present');
       if (o.file && statSync(o.file).size > statementBytesMax) throw new Error(`${o.file} is larger than ${statementBytesMax} bytes`);
       const cfg = config();
       const infra = await connectInfrastructure(cfg);

@@ -2,8 +2,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { Config } from '../config';
-import { devPkiPaths, ensureDevPki } from '../pki/devPki';
-import { runSandboxBankProcess } from '../sandbox-bank/main';
 
 export function addSandboxCommand(program: Command, config: () => Config): void {
   program
@@ -11,6 +9,8 @@ export function addSandboxCommand(program: Command, config: () => Config): void 
     .description('the sandbox bank simulator as its own process (SANDBOX_* environment; see README)')
     .action(async () => {
       const c = config();
+      // The simulator and the PKI are loaded when this command runs, not whenever the program starts.
+      const { devPkiPaths, ensureDevPki } = require('../pki/devPki') as typeof import('../pki/devPki');
       const env = { ...process.env };
       // Without its own key the sandbox signs with the development PKI of this data directory,
       // so that the service (whose trust root is the same development root) accepts it.
@@ -20,6 +20,7 @@ export function addSandboxCommand(program: Command, config: () => Config): void 
         env.SANDBOX_SIGNING_KEY = pki.sandboxKey;
         env.SANDBOX_SIGNING_CERT = pki.sandboxCert;
       }
+      const { runSandboxBankProcess } = require('../sandbox-bank/main') as typeof import('../sandbox-bank/main');
       await runSandboxBankProcess(env);
     });
 }

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { Knex } from 'knex';
-import { connectInfrastructure } from '../app/runtime';
+import { connectInfrastructure } from '../app/infrastructure';
 import type { Actor } from '../audit/service';
 import type { Config } from '../config';
 import { createDb } from '../db/knex';

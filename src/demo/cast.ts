@@ -10,6 +10,8 @@ import { usccCheckChar, usccCharset } from '../domain/uscc';
 export const demoBiddersMin = 12;
 export const demoBiddersMax = 2_000;
 export const demoBiddersDefault = 200;
+/** The seed of who does what and of the bank's faults when none is given: one run is every run. */
+export const demoSeedDefault = 20261127;
 /** About a quarter of bidders secure their bid with a guarantee (R8: as good as cash). */
 export const guaranteeShare = 0.25;
 

@@ -7,7 +7,7 @@ import type { Knex } from 'knex';
 import { ensureDevPki } from '../pki/devPki';
 import { timingWith, type Timing } from '../timing';
 import type { Runtime } from '../runtime';
-import { demoBiddersDefault, planCast } from './cast';
+import { demoBiddersDefault, demoSeedDefault, planCast } from './cast';
 import { listAll } from './http';
 import { checkInvariants } from './invariants';
 import { awardAndContract, closeOneAccount, demoFaults, reconcileToday, refundDetails, returnSuspenseCredit, switchFaults, verifyGuarantees, waitForRefund, waitForRefunds } from './lifecycle';
@@ -16,8 +16,6 @@ import { createProgress } from './progress';
 import { buildSummary, renderSummary, type DemoSummary } from './report';
 import { createSection, deadlineLeadFor, listPagesMax, openBids, passDeadline, registerBidders, secureBids, setUpCentre, type DemoEnv, type World } from './scenario';
 import { collectVouchers } from './vouchers';
-
-export const demoSeedDefault = 20261127;
 
 /** The worker's refund timing while the demo runs: the production defaults wait minutes
  *  between polls and retries (a real bank's pace); the sandbox answers in milliseconds. */

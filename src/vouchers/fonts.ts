@@ -35,9 +35,14 @@ interface FontkitFont {
   glyphForCodePoint(codePoint: number): { id: number };
   directory: { tables: Record<string, { offset: number; length: number } | undefined> };
 }
-// fontkit's package.json routes `require` under node to its CJS build.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const fontkit = require('fontkit') as { create(buffer: Uint8Array): FontkitFont };
+/** fontkit, required when the first font is read: with its brotli dictionary and Unicode tables
+ *  it is a quarter of a second of start-up that a process which never renders a voucher (the
+ *  API, every operator command) should not pay. Its package.json routes `require` under node to
+ *  its CJS build. */
+function fontkit(): { create(buffer: Uint8Array): FontkitFont } {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('fontkit');
+}
 
 /** Characters whose glyph and advance are remembered per font: every character vouchers print
  *  is among the first few thousand seen, and a hostile name cannot grow the cache without bound. */
@@ -69,7 +74,7 @@ export class FontProgram {
   readonly compositeGlyphs: ReadonlySet<number>;
 
   constructor(readonly bytes: Buffer) {
-    this.font = fontkit.create(bytes);
+    this.font = fontkit().create(bytes);
     for (const [tag, entry] of Object.entries(this.font.directory.tables)) {
       if (entry) this.table.set(tag, bytes.subarray(entry.offset, entry.offset + entry.length));
     }
