@@ -35,6 +35,13 @@ function exitOnSignal(signal: StopSignal): never {
 let onStopSignal: (signal: StopSignal) => void = exitOnSignal;
 for (const signal of stopSignals) process.on(signal, () => onStopSignal(signal));
 
+// A reader that stops early (`bidbond openapi | head`) closes the pipe: the output is no longer
+// wanted, which is not a failure of the command.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 async function serve(parts: ServiceParts, opts: { demo: boolean }): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config);

@@ -1,5 +1,5 @@
 // The operator's command as an operator runs it: a separate process with the environment.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import os from 'node:os';
 import { mkdtempSync } from 'node:fs';
@@ -67,5 +67,20 @@ describe('bidbond command', () => {
     expect(r.stderr).toMatch(/apt-get install redis-server/);
     expect(r.stderr).toMatch(/REDIS_URL/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('openapi prints the document the api serves; a reader that stops early is no error', async () => {
+    const printed = bidbond(['openapi']);
+    expect([printed.status, printed.stderr]).toEqual([0, '']);
+    const served = await request(app).get('/v1/openapi.json');
+    expect(JSON.parse(printed.stdout)).toEqual(served.body);
+
+    // The reader takes the first bytes and closes the pipe, as `| head -c 64` does.
+    const child = spawn(process.execPath, [bin, 'openapi'], { env: { ...process.env, BIDBOND_DATA_DIR: testDataDir(), LOG_LEVEL: 'silent' } });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect([code, stderr]).toEqual([0, '']);
   });
 });
