@@ -83,4 +83,21 @@ describe('bidbond command', () => {
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect([code, stderr]).toEqual([0, '']);
   });
+
+  it('loads the service only for the commands that run it: help and users start without it, openapi with it', () => {
+    const loadedBy = (args: string[]) => {
+      const env: Record<string, string> = {};
+      for (const [k, v] of Object.entries({ ...process.env, BIDBOND_DATA_DIR: testDataDir(), LOG_LEVEL: 'silent' })) if (v !== undefined) env[k] = v;
+      const r = spawnSync(process.execPath, ['-r', path.resolve(__dirname, '../support/reportLoadedModules.js'), bin, ...args], { env, encoding: 'utf8', timeout: 60_000 });
+      const line = r.stderr.split('\n').find((l) => l.startsWith('loaded: '));
+      return JSON.parse(line!.slice('loaded: '.length)) as string[];
+    };
+    const service = ['/src/app/api.ts', '/src/app/process.ts', '/node_modules/bullmq/', '/node_modules/fontkit/', '/node_modules/pdf-lib/'];
+    const heavy = (files: string[]) => service.filter((s) => files.some((f) => f.includes(s)));
+    expect(heavy(loadedBy(['--help']))).toEqual([]);
+    expect(heavy(loadedBy(['users', '--help']))).toEqual([]);
+    expect(heavy(loadedBy(['calendar', '--help']))).toEqual([]);
+    // The report does see the service where a command needs it.
+    expect(heavy(loadedBy(['openapi']))).toEqual(expect.arrayContaining(['/src/app/api.ts']));
+  });
 });
