@@ -24,18 +24,23 @@ export function isRetryableAbort(err: unknown): boolean {
 
 /** `work` in a transaction of `db`, run again from the start when the transaction was aborted
  *  for a deadlock or a serialization failure; `onRetry` hears of each such abort. */
-export async function transactionRetried<T>(
+export function transactionRetried<T>(
   db: Knex,
   work: (tx: Knex.Transaction) => Promise<T>,
   onRetry: (err: unknown, attempt: number) => void = () => {},
 ): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
+  return retriedAfterAbort(() => db.transaction(work), onRetry);
+}
+
+/** `attempt`, which runs its own transaction, run again as transactionRetried runs its work. */
+export async function retriedAfterAbort<T>(attempt: () => Promise<T>, onRetry: (err: unknown, attempt: number) => void = () => {}): Promise<T> {
+  for (let n = 1; ; n++) {
     try {
-      return await db.transaction(work);
+      return await attempt();
     } catch (err) {
-      if (!isRetryableAbort(err) || attempt >= transactionAttemptsMax) throw err;
-      onRetry(err, attempt);
-      await pause(Math.random() * transactionRetryPauseMsMax * attempt);
+      if (!isRetryableAbort(err) || n >= transactionAttemptsMax) throw err;
+      onRetry(err, n);
+      await pause(Math.random() * transactionRetryPauseMsMax * n);
     }
   }
 }

@@ -146,8 +146,10 @@ export interface NotifiedCredit {
 }
 
 /** Records bank entries of one bank as deposits, from one message or several; one outcome per
- *  entry, in order. `calendar` dates the refunds they owe (R19). */
-export async function recordCredits(tx: Knex.Transaction, calendar: Calendar, bank: BankRow, credits: NotifiedCredit[]): Promise<RecordOutcome[]> {
+ *  entry, in order. `calendar` dates the refunds they owe (R19). `onClaimed` is called once the
+ *  credits are claimed and their sub-accounts locked (or when there is nothing to claim): from
+ *  then on another transaction's credits to the same sub-accounts wait for this one's commit. */
+export async function recordCredits(tx: Knex.Transaction, calendar: Calendar, bank: BankRow, credits: NotifiedCredit[], onClaimed: () => void = () => {}): Promise<RecordOutcome[]> {
   assert(credits.length <= creditBatchEntriesMax, `at most ${creditBatchEntriesMax} credits in one batch`);
   const outcomes: RecordOutcome[] = new Array(credits.length);
 
@@ -164,8 +166,12 @@ export async function recordCredits(tx: Knex.Transaction, calendar: Calendar, ba
     assert(!Number.isNaN(new Date(entry.bookedAt).getTime()), `credit ${entry.entryRef} has a booking time`);
     toClaim.push({ index, entry, messageId, notifiedAt, row: creditRowFor(newId('crd'), bank, messageId, entry, notifiedAt) });
   }
-  if (toClaim.length === 0) return outcomes;
+  if (toClaim.length === 0) {
+    onClaimed();
+    return outcomes;
+  }
   const claimRows = await run<{ claimed_ids: string[] | null } & (LockedAccount | { da_virtual_account: null })>(tx, claimAndLock, [jsonParam(toClaim.map((c, n) => ({ n, ...c.row }))), bank.id]);
+  onClaimed();
   const inserted = new Set(claimRows[0].claimed_ids ?? []);
   const locked = claimRows.filter((r): r is { claimed_ids: string[] | null } & LockedAccount => r.da_virtual_account !== null);
   const claimed: typeof toClaim = [];

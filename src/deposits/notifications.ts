@@ -241,15 +241,18 @@ export interface MessageEntries {
   counts: NotificationCounts;
 }
 
-/** Acts on the entries of one message in order, adding what each came to to `counts`. */
-export function actOnEntries(tx: Knex.Transaction, calendar: Calendar, bank: BankRow, messageId: string, entries: NotifiedEntry[], notifiedAt: Date, counts: NotificationCounts): Promise<void> {
-  return actOnMessages(tx, calendar, bank, [{ messageId, entries, notifiedAt, counts }]);
+/** Acts on the entries of one message in order, adding what each came to to `counts`;
+ *  `onClaimed` as in actOnMessages. */
+export function actOnEntries(tx: Knex.Transaction, calendar: Calendar, bank: BankRow, messageId: string, entries: NotifiedEntry[], notifiedAt: Date, counts: NotificationCounts, onClaimed?: () => void): Promise<void> {
+  return actOnMessages(tx, calendar, bank, [{ messageId, entries, notifiedAt, counts }], onClaimed);
 }
 
 /** Acts on the entries of messages of one bank, each adding to its own counts: returns and
  *  interest one by one, the deposits of every message a set at a time (creditBatch.ts, each
- *  judged as if they had come one at a time in this order), then the reversals one by one. */
-export async function actOnMessages(tx: Knex.Transaction, calendar: Calendar, bank: BankRow, messages: MessageEntries[]): Promise<void> {
+ *  judged as if they had come one at a time in this order), then the reversals one by one.
+ *  `onClaimed` is called once the first set of deposits is claimed and its sub-accounts locked,
+ *  or, with no deposits, before the reversals. */
+export async function actOnMessages(tx: Knex.Transaction, calendar: Calendar, bank: BankRow, messages: MessageEntries[], onClaimed: () => void = () => {}): Promise<void> {
   const deposits: { credit: NotifiedCredit; counts: NotificationCounts }[] = [];
   for (const { messageId, entries, notifiedAt, counts } of messages) {
     for (const e of entries) {
@@ -272,7 +275,7 @@ export async function actOnMessages(tx: Knex.Transaction, calendar: Calendar, ba
   // Money in another currency is held for the centre by recordCredits.
   for (let at = 0; at < deposits.length; at += creditBatchEntriesMax) {
     const batch = deposits.slice(at, at + creditBatchEntriesMax);
-    const outcomes = await recordCredits(tx, calendar, bank, batch.map((d) => d.credit));
+    const outcomes = await recordCredits(tx, calendar, bank, batch.map((d) => d.credit), at === 0 ? onClaimed : undefined);
     for (const [i, outcome] of outcomes.entries()) {
       const { counts } = batch[i];
       if (outcome.kind === 'duplicate') counts.duplicates += 1;
@@ -283,6 +286,7 @@ export async function actOnMessages(tx: Knex.Transaction, calendar: Calendar, ba
       }
     }
   }
+  if (deposits.length === 0) onClaimed();
   for (const { messageId, entries, counts } of messages) {
     for (const e of entries) {
       if (e.kind !== 'reversal') continue;

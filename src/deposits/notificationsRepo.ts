@@ -38,7 +38,7 @@ export async function insertStoredNotification(
 
 /** The entries to act on and where they stand (not the raw body, kept as evidence). */
 export const findStoredEntries = (tx: Tx, bankId: string, messageId: string) =>
-  tx('bank_notifications').where({ bank_id: bankId, message_id: messageId }).first('entries', 'entries_total', 'status') as Promise<Pick<StoredNotificationRow, 'entries' | 'entries_total' | 'status'> | undefined>;
+  tx('bank_notifications').where({ bank_id: bankId, message_id: messageId }).first('entries', 'entries_total', 'status', 'received_at') as Promise<Pick<StoredNotificationRow, 'entries' | 'entries_total' | 'status' | 'received_at'> | undefined>;
 
 export const findStoredSummary = (tx: Tx, bankId: string, messageId: string) =>
   tx('bank_notifications').where({ bank_id: bankId, message_id: messageId }).first(summaryColumns) as Promise<StoredNotificationSummary | undefined>;

@@ -211,6 +211,103 @@ describe('a notification too large to answer at once', () => {
     await w.expectLedgerConsistent(bank.id);
   });
 
+  describe('R4 a batch of plain credits started while the one before it is still open', () => {
+    /** A's file: C's top-up of a deposit C made alone (the first batch locks that deposit once it
+     *  has claimed its credits), A's first part, then A's top-up and B's deposit in the second
+     *  batch. While the test holds C's earlier deposit, the first batch cannot commit. */
+    async function rush() {
+      const bank = await w.bank();
+      const { bidders } = await sectionWithBidders(bank, 3);
+      const [a, b, c] = bidders;
+      const booked = new Date(Date.now() - 3600e3);
+      const later = (s: number) => new Date(booked.getTime() + s * 1000);
+      const earlier = credit(c.virtual, 2_000_000n, c.account, booked);
+      const alone = await w.notify(bank, Buffer.from(buildCamt054({ messageId: `M${randomDigits(12)}`, createdAt: new Date(), account: await trustAccountOf(bank), credits: [earlier] }), 'utf8'), 'application/xml');
+      expect([alone.status, alone.body.accepted]).toEqual([200, 1]);
+      const [cEarlier] = alone.body.depositIds as string[];
+      const entries = { cTopUp: credit(c.virtual, 3_000_000n, c.account, later(1)), aFirst: credit(a.virtual, 2_000_000n, a.account, later(2)), aTopUp: credit(a.virtual, 3_000_000n, a.account, later(3)), bOnce: credit(b.virtual, 5_000_000n, b.account, later(4)) };
+      const { messageId, body } = camt(bank, await trustAccountOf(bank), [...Object.values(entries), ...strangers(notificationInlineEntriesMax)]);
+      expect((await w.notify(bank, body, 'application/xml')).status).toBe(202);
+      return { bank, messageId, entries, cEarlier };
+    }
+
+    /** Holds `depositId` locked until `release` is called, as a long section event would. */
+    async function holdDeposit(depositId: string) {
+      const trx = await rt.db.transaction();
+      await trx('deposits').where({ id: depositId }).forUpdate().first('id');
+      const { pid } = (await trx.raw('SELECT pg_backend_pid() AS pid')).rows[0] as { pid: number };
+      return { pid, release: () => trx.commit() };
+    }
+
+    /** Resolves once two transactions have sent their claim of credits. */
+    function twoClaims(): Promise<void> {
+      const txs = new Set<unknown>();
+      return new Promise((resolve) => {
+        const seen = (q: { sql: string; __knexTxId?: unknown }) => {
+          if (!q.sql.includes('WITH claimed AS')) return;
+          txs.add(q.__knexTxId);
+          if (txs.size < 2) return;
+          rt.db.off('query', seen);
+          resolve();
+        };
+        rt.db.on('query', seen);
+      });
+    }
+
+    it('claims its credits before the first commits, and a top-up in it waits for that commit and is judged after it', async () => {
+      const { bank, messageId, entries, cEarlier } = await rush();
+      const held = await holdDeposit(cEarlier);
+      const claims = twoClaims();
+      const processing = processStoredNotification(rt, bank.id, messageId, { batchEntries: 2 });
+      // The second batch claims while the first is held: they overlap.
+      await claims;
+      const [first] = (await rt.db.raw('SELECT pid FROM pg_stat_activity WHERE ? = ANY(pg_blocking_pids(pid))', [held.pid])).rows as { pid: number }[];
+      expect(first).toBeDefined();
+      await held.release();
+      expect((await processing).status).toBe('done');
+
+      const byRef = new Map((await depositsOfMessage(bank, messageId)).map((d) => [d.entry_ref, d]));
+      const aFirst = byRef.get(entries.aFirst.entryRef)!;
+      const aTopUp = byRef.get(entries.aTopUp.entryRef)!;
+      // Judged alone, A's top-up would wait as received; it saw the first part, booked in the
+      // batch still open when it was claimed.
+      expect([aFirst.status, aTopUp.status]).toEqual(['valid', 'valid']);
+      expect(aFirst.checks.find((c: { rule: string }) => c.rule === 'R4').detail).toContain(`topped up by ${aTopUp.id}`);
+      expect(byRef.get(entries.cTopUp.entryRef)!.status).toBe('valid');
+      expect((await rt.db('deposits').where({ id: cEarlier }).first()).status).toBe('valid');
+      expect(byRef.get(entries.bOnce.entryRef)!.status).toBe('valid');
+      expect((await outcome(bank, messageId, bearer(w.centre))).body).toMatchObject({ status: 'done', accepted: 4, duplicates: 0, ignored: notificationInlineEntriesMax });
+      await w.expectLedgerConsistent(bank.id);
+    });
+
+    it('rolls back with the batch before it when that one dies before its commit, and a rerun books every entry once', async () => {
+      const { bank, messageId, entries, cEarlier } = await rush();
+      const held = await holdDeposit(cEarlier);
+      const claims = twoClaims();
+      const processing = processStoredNotification(rt, bank.id, messageId, { batchEntries: 2 });
+      const failed = processing.then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      await claims;
+      // The first batch's connection dies while it waits for the test's lock: a crash between
+      // its claim and its commit.
+      const [first] = (await rt.db.raw('SELECT pid FROM pg_stat_activity WHERE ? = ANY(pg_blocking_pids(pid))', [held.pid])).rows as { pid: number }[];
+      await rt.db.raw('SELECT pg_terminate_backend(?)', [first.pid]);
+      expect(await failed).toBeInstanceOf(Error);
+      await held.release();
+      expect(await depositsOfMessage(bank, messageId)).toHaveLength(0);
+      expect((await outcome(bank, messageId, bearer(w.centre))).body).toMatchObject({ status: 'processing', entriesDone: 0 });
+
+      expect((await processStoredNotification(rt, bank.id, messageId, { batchEntries: 2 })).status).toBe('done');
+      const deposits = await depositsOfMessage(bank, messageId);
+      expect(deposits.map((d) => d.entry_ref).sort()).toEqual(Object.values(entries).map((e) => e.entryRef).sort());
+      expect(deposits.every((d) => d.status === 'valid')).toBe(true);
+      expect((await outcome(bank, messageId, bearer(w.centre))).body).toMatchObject({ status: 'done', accepted: 4, duplicates: 0 });
+      await w.expectLedgerConsistent(bank.id);
+    });
+  });
+
   it('judges entries in booking order and each by its booking time (R3), with the deadline between them and the file processed after it', async () => {
     const bank = await w.bank();
     const deadline = new Date(Date.now() + 4000);
