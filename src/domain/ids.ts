@@ -47,7 +47,9 @@ export function createIdGenerator(
       lastRandom = random80();
     }
     lastTime = time;
-    return `${prefix}_${encode(BigInt(time), timeChars)}${encode(lastRandom, randomChars)}`;
+    // The random part as two 40-bit numbers: encoded with number arithmetic, several times
+    // faster than bigint's, which showed in the profile of a batch of thousands of credits.
+    return `${prefix}_${encode(time, timeChars)}${encode(Number(lastRandom >> 40n), randomChars / 2)}${encode(Number(lastRandom & low40), randomChars / 2)}`;
   };
 }
 
@@ -55,14 +57,17 @@ function defaultRandom80(): bigint {
   return BigInt(`0x${randomBytes(10).toString('hex')}`);
 }
 
-function encode(value: bigint, chars: number): string {
+const low40 = (1n << 40n) - 1n;
+
+/** `value` (an integer below 2^53) in `chars` base32 characters, most significant first. */
+function encode(value: number, chars: number): string {
   let out = '';
   let v = value;
   for (let i = 0; i < chars; i++) {
-    out = alphabet[Number(v & 31n)] + out;
-    v >>= 5n;
+    out = alphabet[v % 32] + out;
+    v = Math.floor(v / 32);
   }
-  if (v !== 0n) throw new Error('assertion: value does not fit the id field');
+  if (v !== 0) throw new Error('assertion: value does not fit the id field');
   return out;
 }
 

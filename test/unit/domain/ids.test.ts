@@ -28,6 +28,15 @@ describe('ids', () => {
     expect(new Set([a, b, c, d]).size).toBe(4);
     expect(idTime(d).getTime()).toBe(1_750_000_000_001);
   });
+  it('encode 48 bits of time and 80 of randomness as one 128-bit number in Crockford base32', () => {
+    const alphabet = '0123456789abcdefghjkmnpqrstvwxyz';
+    const base32 = (v: bigint) => Array.from({ length: 26 }, (_, i) => alphabet[Number((v >> BigInt(5 * (25 - i))) & 31n)]).join('');
+    const time = 1_750_000_000_123;
+    for (const random of [0n, 1n, (1n << 40n) - 1n, 1n << 40n, 0x1234_5678_9abc_def0_1234n, (1n << 80n) - 1n]) {
+      const gen = createIdGenerator({ now: () => time, random80: () => random });
+      expect(gen('dep')).toBe(`dep_${base32((BigInt(time) << 80n) | random)}`);
+    }
+  });
   it('sort in creation order and never repeat', () => {
     const ids = Array.from({ length: 5000 }, () => newId('jnl'));
     expect(new Set(ids).size).toBe(ids.length);
