@@ -24,6 +24,7 @@ import { certificateHeader, checkMessageSignatureAsync, signatureHeader, timesta
 import type { AppDeps } from './deps';
 import type { Metrics } from './metrics';
 import { RefusalBudget, senderAddressKey, type RefusalSummary } from './refusalBudget';
+import { BoundedMap } from '../domain/boundedMap';
 
 export interface WebhookSender {
   type: 'issuer' | 'bank';
@@ -126,16 +127,15 @@ async function registeredCertificate(db: Knex, fingerprint: string): Promise<Reg
 // (`CertificateRetiredAtClaim`), which forgets it.
 /** Registrations remembered per process and database handle at most. */
 export const rememberedRegistrationsMax = 1000;
-const registrationsByDb = new WeakMap<Knex, Map<string, RegisteredCertificate>>();
+const registrationsByDb = new WeakMap<Knex, BoundedMap<string, RegisteredCertificate>>();
 
 function rememberRegistration(db: Knex, fingerprint: string, cert: RegisteredCertificate | undefined): void {
   let remembered = registrationsByDb.get(db);
-  if (!remembered) registrationsByDb.set(db, (remembered = new Map()));
+  if (!remembered) registrationsByDb.set(db, (remembered = new BoundedMap(rememberedRegistrationsMax)));
   if (!cert || cert.retired_at) {
     remembered.delete(fingerprint);
     return;
   }
-  if (remembered.size >= rememberedRegistrationsMax) remembered.clear();
   remembered.set(fingerprint, cert);
 }
 
@@ -158,16 +158,15 @@ interface CheckedCertificate {
   until: number;
 }
 // Per set of roots, so a process that serves several configurations never mixes their answers.
-const chainChecksByRoots = new WeakMap<object, Map<string, CheckedCertificate>>();
+const chainChecksByRoots = new WeakMap<object, BoundedMap<string, CheckedCertificate>>();
 
 function checkedCertificate(fingerprint: string, pem: string, trustRoots: forge.pki.Certificate[], now: Date): CheckedCertificate {
   let chainChecks = chainChecksByRoots.get(trustRoots);
-  if (!chainChecks) chainChecksByRoots.set(trustRoots, (chainChecks = new Map()));
+  if (!chainChecks) chainChecksByRoots.set(trustRoots, (chainChecks = new BoundedMap(chainCheckCacheEntriesMax)));
   const cached = chainChecks.get(fingerprint);
   if (cached && cached.until > now.getTime()) return cached;
   const { cert } = parseCertificatePem(pem);
   const checked = { trusted: chainsToRoot(cert, trustRoots, [], now), publicKey: createPublicKey(pem), until: now.getTime() + chainCheckCacheSeconds * 1000 };
-  if (chainChecks.size >= chainCheckCacheEntriesMax) chainChecks.clear();
   chainChecks.set(fingerprint, checked);
   return checked;
 }

@@ -14,6 +14,7 @@ import { createHash, createPrivateKey, KeyObject, sign as rsaSign } from 'node:c
 import forge from 'node-forge';
 import { renderSealedVoucher, signatureBytesMax, type Seal, type SealedVoucher, type VoucherInput } from './render';
 import type { Signer } from './signer';
+import { BoundedMap } from '../domain/boundedMap';
 
 export { signatureBytesMax };
 
@@ -94,8 +95,8 @@ interface PreparedSigner {
 
 // Parsing PEMs and the key costs more than the signature itself; a process signs with one or two
 // keys, so the cache is tiny (and bounded, in case a caller loads signers in a loop).
-const preparedSigners = new Map<string, PreparedSigner>();
 const preparedSignersMax = 16;
+const preparedSigners = new BoundedMap<string, PreparedSigner>(preparedSignersMax);
 
 function prepare(signer: Signer): PreparedSigner {
   const cacheKey = signer.fingerprint + signer.keyPem;
@@ -108,7 +109,6 @@ function prepare(signer: Signer): PreparedSigner {
   const fields = tbs.value as forge.asn1.Asn1[];
   const offset = fields[0].tagClass === asn1.Class.CONTEXT_SPECIFIC ? 1 : 0;
   const prepared: PreparedSigner = { key: createPrivateKey(signer.keyPem), certificates, serial: fields[offset], issuer: fields[offset + 2] };
-  if (preparedSigners.size >= preparedSignersMax) preparedSigners.clear();
   preparedSigners.set(cacheKey, prepared);
   return prepared;
 }
