@@ -37,8 +37,10 @@ export const notificationBatchEntries = 1000;
 export const notificationStaleSeconds = 120;
 export const notificationSweepBatchMax = 100;
 /** How long a batch started beside another waits for any one lock before it gives up, and the
- *  notification goes on one batch at a time from what committed. Far above a batch's own time;
- *  it bounds a wait on the earlier batch that this design does not expect. */
+ *  notification goes on one batch at a time from what committed. Far above a batch's own time.
+ *  A later batch waits for the earlier one's commit in this process, where PostgreSQL cannot see
+ *  it; should the earlier one ever wait for the later one (directly, or through another
+ *  transaction waiting for it), no deadlock would be detected, and this bound ends the wait. */
 export const overlappedBatchLockWaitMs = 30_000;
 /** Batches of one notification open at once, each a connection of the pool. */
 export const overlappedBatchesOpenMax = 2;
