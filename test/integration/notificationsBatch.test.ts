@@ -212,6 +212,7 @@ describe('a notification too large to answer at once', () => {
   });
 
   describe('R4 a batch of plain credits started while the one before it is still open', () => {
+    const blockedWaitMsMax = 10_000;
     /** A's file: C's top-up of a deposit C made alone (the first batch locks that deposit once it
      *  has claimed its credits), A's first part, then A's top-up and B's deposit in the second
      *  batch. While the test holds C's earlier deposit, the first batch cannot commit. */
@@ -228,7 +229,7 @@ describe('a notification too large to answer at once', () => {
       const entries = { cTopUp: credit(c.virtual, 3_000_000n, c.account, later(1)), aFirst: credit(a.virtual, 2_000_000n, a.account, later(2)), aTopUp: credit(a.virtual, 3_000_000n, a.account, later(3)), bOnce: credit(b.virtual, 5_000_000n, b.account, later(4)) };
       const { messageId, body } = camt(bank, await trustAccountOf(bank), [...Object.values(entries), ...strangers(notificationInlineEntriesMax)]);
       expect((await w.notify(bank, body, 'application/xml')).status).toBe(202);
-      return { bank, messageId, entries, cEarlier };
+      return { bank, messageId, entries, cEarlier, c };
     }
 
     /** Holds `depositId` locked until `release` is called, as a long section event would. */
@@ -236,7 +237,19 @@ describe('a notification too large to answer at once', () => {
       const trx = await rt.db.transaction();
       await trx('deposits').where({ id: depositId }).forUpdate().first('id');
       const { pid } = (await trx.raw('SELECT pg_backend_pid() AS pid')).rows[0] as { pid: number };
-      return { pid, release: () => trx.commit() };
+      return { pid, trx, release: () => trx.commit() };
+    }
+
+    /** The session that waits for `pid`'s lock, once one does (the first batch reaches the lock
+     *  a few statements after its claim). */
+    async function waitingFor(pid: number): Promise<number> {
+      const until = Date.now() + blockedWaitMsMax;
+      for (;;) {
+        const [row] = (await rt.db.raw('SELECT pid FROM pg_stat_activity WHERE ? = ANY(pg_blocking_pids(pid))', [pid])).rows as { pid: number }[];
+        if (row) return row.pid;
+        if (Date.now() > until) throw new Error(`no session waits for ${pid} after ${blockedWaitMsMax} ms`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
     }
 
     /** Resolves once two transactions have sent their claim of credits. */
@@ -259,11 +272,13 @@ describe('a notification too large to answer at once', () => {
       const held = await holdDeposit(cEarlier);
       const claims = twoClaims();
       const processing = processStoredNotification(rt, bank.id, messageId, { batchEntries: 2 });
-      // The second batch claims while the first is held: they overlap.
-      await claims;
-      const [first] = (await rt.db.raw('SELECT pid FROM pg_stat_activity WHERE ? = ANY(pg_blocking_pids(pid))', [held.pid])).rows as { pid: number }[];
-      expect(first).toBeDefined();
-      await held.release();
+      try {
+        // The second batch claims while the first is held: they overlap.
+        await claims;
+        await waitingFor(held.pid);
+      } finally {
+        await held.release();
+      }
       expect((await processing).status).toBe('done');
 
       const byRef = new Map((await depositsOfMessage(bank, messageId)).map((d) => [d.entry_ref, d]));
@@ -280,6 +295,36 @@ describe('a notification too large to answer at once', () => {
       await w.expectLedgerConsistent(bank.id);
     });
 
+    it('goes on one batch at a time when the first is aborted for a deadlock, and books every entry once', async () => {
+      const { bank, messageId, entries, cEarlier, c } = await rush();
+      const held = await holdDeposit(cEarlier);
+      const claims = twoClaims();
+      const warned = jest.spyOn(rt.log, 'warn');
+      try {
+        const processing = processStoredNotification(rt, bank.id, messageId, { batchEntries: 2 });
+        await claims;
+        // The first batch waits for the test's lock on C's earlier deposit; the test then waits
+        // for C's sub-account, which that batch holds. PostgreSQL looks for a deadlock in a
+        // session that has waited deadlock_timeout (1 s) and aborts that session's transaction:
+        // the first batch's, which began waiting first (the test's own look comes later). The
+        // second batch, started beside it, rolls back with it.
+        await held.trx.raw(`SET LOCAL deadlock_timeout = '5s'`);
+        await waitingFor(held.pid);
+        await held.trx('deposit_accounts').where({ virtual_account: c.virtual }).forUpdate().first('virtual_account');
+        await held.release();
+        expect((await processing).status).toBe('done');
+        expect(warned.mock.calls.map((call) => call[1])).toContain('notification batches overlapped gave way; going on one at a time');
+      } finally {
+        warned.mockRestore();
+        if (!held.trx.isCompleted()) await held.release();
+      }
+      const deposits = await depositsOfMessage(bank, messageId);
+      expect(deposits.map((d) => d.entry_ref).sort()).toEqual(Object.values(entries).map((e) => e.entryRef).sort());
+      expect(deposits.every((d) => d.status === 'valid')).toBe(true);
+      expect((await outcome(bank, messageId, bearer(w.centre))).body).toMatchObject({ status: 'done', accepted: 4, duplicates: 0 });
+      await w.expectLedgerConsistent(bank.id);
+    });
+
     it('rolls back with the batch before it when that one dies before its commit, and a rerun books every entry once', async () => {
       const { bank, messageId, entries, cEarlier } = await rush();
       const held = await holdDeposit(cEarlier);
@@ -289,13 +334,15 @@ describe('a notification too large to answer at once', () => {
         () => undefined,
         (err: unknown) => err,
       );
-      await claims;
-      // The first batch's connection dies while it waits for the test's lock: a crash between
-      // its claim and its commit.
-      const [first] = (await rt.db.raw('SELECT pid FROM pg_stat_activity WHERE ? = ANY(pg_blocking_pids(pid))', [held.pid])).rows as { pid: number }[];
-      await rt.db.raw('SELECT pg_terminate_backend(?)', [first.pid]);
-      expect(await failed).toBeInstanceOf(Error);
-      await held.release();
+      try {
+        await claims;
+        // The first batch's connection dies while it waits for the test's lock: a crash between
+        // its claim and its commit.
+        await rt.db.raw('SELECT pg_terminate_backend(?)', [await waitingFor(held.pid)]);
+        expect(await failed).toBeInstanceOf(Error);
+      } finally {
+        await held.release();
+      }
       expect(await depositsOfMessage(bank, messageId)).toHaveLength(0);
       expect((await outcome(bank, messageId, bearer(w.centre))).body).toMatchObject({ status: 'processing', entriesDone: 0 });
 
