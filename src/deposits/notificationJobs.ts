@@ -59,7 +59,6 @@ interface Work {
   bank: BankRow;
   messageId: string;
   entries: NotifiedEntry[];
-  entriesTotal: number;
   batchEntries: number;
   receivedAt: Date;
 }
@@ -79,7 +78,7 @@ export async function processStoredNotification(rt: Runtime, bankId: string, mes
   assert(bank, `bank ${bankId} of a kept notification exists`);
   const entries = readEntries(stored.entries);
   assert(entries.length === stored.entries_total, `notification ${messageId} keeps its ${stored.entries_total} entries`);
-  const work: Work = { rt, bank, messageId, entries, entriesTotal: stored.entries_total, batchEntries, receivedAt: stored.received_at };
+  const work: Work = { rt, bank, messageId, entries, batchEntries, receivedAt: stored.received_at };
   // Overlapping batches may only ever wait for the one before them. An entry repeated in the
   // file would be claimed by both, and a ledger account both create would be inserted by both;
   // the first case is left to one batch at a time, the second made not to arise.
@@ -120,7 +119,7 @@ async function overlappedBatches(work: Work, batchesMax: number): Promise<{ stat
   if (summary.status === 'done') return { status: 'done', batches: 0 };
   const started: { claimed: Promise<void>; settled: Promise<{ ok: true; status: Status } | { ok: false; err: unknown }> }[] = [];
   let failed = false;
-  for (let from = summary.next_entry; from < work.entriesTotal && started.length < batchesMax; from += work.batchEntries) {
+  for (let from = summary.next_entry; from < work.entries.length && started.length < batchesMax; from += work.batchEntries) {
     const prev = started.at(-1);
     const oldest = started.at(-overlappedBatchesOpenMax);
     if (prev) await (plainCredits(work, from) ? prev.claimed : prev.settled);
@@ -180,7 +179,7 @@ async function runBatch(work: Work, plan: { from: number | null; after: Promise<
     if (plan.after !== null && !(await plan.after)) throw new ProgressMoved(`the batch before entry ${from} of ${messageId} did not commit`);
     notOurAccount = counts.ignoredReasons.notOurAccount;
     const to = from + slice.length;
-    const done = to === work.entriesTotal;
+    const done = to === work.entries.length;
     const moved = await repo.advanceStoredNotification(tx, { bankId: bank.id, messageId }, { from, to, counts, done });
     if (moved !== 1) {
       assert(plan.from !== null, `notification ${messageId} moved from entry ${from} once`);

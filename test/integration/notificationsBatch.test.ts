@@ -252,6 +252,15 @@ describe('a notification too large to answer at once', () => {
       }
     }
 
+    /** The rush's four credits each booked once, all valid, and the outcome says so. */
+    async function expectEachBookedOnce(bank: Bank, messageId: string, entries: CreditEntry[]) {
+      const deposits = await depositsOfMessage(bank, messageId);
+      expect(deposits.map((d) => d.entry_ref).sort()).toEqual(entries.map((e) => e.entryRef).sort());
+      expect(deposits.every((d) => d.status === 'valid')).toBe(true);
+      expect((await outcome(bank, messageId, bearer(w.centre))).body).toMatchObject({ status: 'done', accepted: entries.length, duplicates: 0 });
+      await w.expectLedgerConsistent(bank.id);
+    }
+
     /** Resolves once two transactions have sent their claim of credits. */
     function twoClaims(): Promise<void> {
       const txs = new Set<unknown>();
@@ -318,11 +327,7 @@ describe('a notification too large to answer at once', () => {
         warned.mockRestore();
         if (!held.trx.isCompleted()) await held.release();
       }
-      const deposits = await depositsOfMessage(bank, messageId);
-      expect(deposits.map((d) => d.entry_ref).sort()).toEqual(Object.values(entries).map((e) => e.entryRef).sort());
-      expect(deposits.every((d) => d.status === 'valid')).toBe(true);
-      expect((await outcome(bank, messageId, bearer(w.centre))).body).toMatchObject({ status: 'done', accepted: 4, duplicates: 0 });
-      await w.expectLedgerConsistent(bank.id);
+      await expectEachBookedOnce(bank, messageId, Object.values(entries));
     });
 
     it('rolls back with the batch before it when that one dies before its commit, and a rerun books every entry once', async () => {
@@ -347,11 +352,7 @@ describe('a notification too large to answer at once', () => {
       expect((await outcome(bank, messageId, bearer(w.centre))).body).toMatchObject({ status: 'processing', entriesDone: 0 });
 
       expect((await processStoredNotification(rt, bank.id, messageId, { batchEntries: 2 })).status).toBe('done');
-      const deposits = await depositsOfMessage(bank, messageId);
-      expect(deposits.map((d) => d.entry_ref).sort()).toEqual(Object.values(entries).map((e) => e.entryRef).sort());
-      expect(deposits.every((d) => d.status === 'valid')).toBe(true);
-      expect((await outcome(bank, messageId, bearer(w.centre))).body).toMatchObject({ status: 'done', accepted: 4, duplicates: 0 });
-      await w.expectLedgerConsistent(bank.id);
+      await expectEachBookedOnce(bank, messageId, Object.values(entries));
     });
   });
 
@@ -401,6 +402,13 @@ describe('a notification too large to answer at once', () => {
     expect(d.status).toBe('valid');
     expect(d.checks.find((c: { rule: string }) => c.rule === 'R3')).toMatchObject({ ok: true });
     expect((await rt.db('credits').where({ id: d.credit_id }).first()).notified_at.getTime()).toBe(stored.received_at.getTime());
+  });
+
+  it('keeps the file and its entries compressed with lz4 where the server has it', async () => {
+    const { rows } = await rt.db.raw(`SELECT 'lz4' = ANY(enumvals) AS lz4 FROM pg_settings WHERE name = 'default_toast_compression'`);
+    const columns = await rt.db.raw(`SELECT attname, attcompression FROM pg_attribute WHERE attrelid = 'bank_notifications'::regclass AND attname IN ('body', 'entries') ORDER BY attname`);
+    const expected = rows[0].lz4 === true ? 'l' : '';
+    expect(columns.rows).toEqual([{ attname: 'body', attcompression: expected }, { attname: 'entries', attcompression: expected }]);
   });
 
   it('answers a small notification at once, and its outcome reads done', async () => {
