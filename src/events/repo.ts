@@ -262,7 +262,7 @@ export interface ClaimedDelivery extends DeliveryRow {
  *  another sweep holds are skipped, so two workers never send the same attempt. */
 export async function claimDueDeliveries(tx: Tx, limit: number): Promise<ClaimedDelivery[]> {
   const { rows } = await tx.raw(
-    `WITH due AS (
+    `WITH due AS MATERIALIZED (
        SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id AND w.status = 'enabled'
         WHERE d.status = 'pending' AND d.next_attempt_at <= now()
         ORDER BY d.next_attempt_at

@@ -39,19 +39,27 @@ function chunks<T>(items: T[], size = rowsPerStatementMax): T[][] {
 
 export const findMessage = (tx: Tx, id: string) => tx<MessageRow>('refund_messages').where({ id }).first() as Promise<MessageRow | undefined>;
 
+// The rows a claim locks are picked once, in a materialized CTE, and exactly those are updated.
+// Written as `WHERE id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)` the planner may run the
+// subquery again for every row of the outer scan (a nested-loop semi join); a run after another
+// worker committed its claim passes over the rows that worker took and locks the next ones, which
+// the outer scan has already gone by. Those stay locked to the end of the transaction without
+// being claimed, every other worker skips them, and they wait for the next claim.
+
 /** Up to `limit` refunds of a bank that may go now, scheduled → submitted, each attempt counted;
  *  `first` (when due) is among them. SKIP LOCKED: two workers claiming at once take disjoint
  *  sets, and the outer guard makes a refund claimed once whatever the interleaving. */
 export async function claimDueRefunds(tx: Knex.Transaction, bankId: string, f: { limit: number; attemptsMax: number; first?: string; now: Date }): Promise<RefundRow[]> {
   const { rows } = await tx.raw(
-    `UPDATE refunds SET status = 'submitted', attempts_count = attempts_count + 1, updated_at = ?
-      WHERE status = 'scheduled' AND id IN (
-        SELECT id FROM refunds
-         WHERE bank_id = ? AND status = 'scheduled' AND attempts_count < ? AND (not_before IS NULL OR not_before <= now())
-         ORDER BY (id = ?) DESC, due_by, id
-         LIMIT ? FOR UPDATE SKIP LOCKED)
-      RETURNING *`,
-    [f.now, bankId, f.attemptsMax, f.first ?? '', f.limit],
+    `WITH picked AS MATERIALIZED (
+       SELECT id FROM refunds
+        WHERE bank_id = ? AND status = 'scheduled' AND attempts_count < ? AND (not_before IS NULL OR not_before <= now())
+        ORDER BY (id = ?) DESC, due_by, id
+        LIMIT ? FOR UPDATE SKIP LOCKED)
+     UPDATE refunds r SET status = 'submitted', attempts_count = r.attempts_count + 1, updated_at = ?
+       FROM picked WHERE r.id = picked.id AND r.status = 'scheduled'
+     RETURNING r.*`,
+    [bankId, f.attemptsMax, f.first ?? '', f.limit, f.now],
   );
   return rows as RefundRow[];
 }
@@ -59,10 +67,11 @@ export async function claimDueRefunds(tx: Knex.Transaction, bankId: string, f: {
 /** Scheduled refunds of a bank whose attempts are spent go to a person. */
 export async function parkExhaustedAt(tx: Knex.Transaction, bankId: string, f: { attemptsMax: number; manualReason: string; limit: number; now: Date }): Promise<number> {
   const { rowCount } = await tx.raw(
-    `UPDATE refunds SET status = 'manual', manual_code = 'attempts_exhausted', manual_reason = ?, updated_at = ?
-      WHERE status = 'scheduled' AND id IN (
-        SELECT id FROM refunds WHERE bank_id = ? AND status = 'scheduled' AND attempts_count >= ? LIMIT ? FOR UPDATE SKIP LOCKED)`,
-    [f.manualReason, f.now, bankId, f.attemptsMax, f.limit],
+    `WITH picked AS MATERIALIZED (
+       SELECT id FROM refunds WHERE bank_id = ? AND status = 'scheduled' AND attempts_count >= ? LIMIT ? FOR UPDATE SKIP LOCKED)
+     UPDATE refunds r SET status = 'manual', manual_code = 'attempts_exhausted', manual_reason = ?, updated_at = ?
+       FROM picked WHERE r.id = picked.id AND r.status = 'scheduled'`,
+    [bankId, f.attemptsMax, f.limit, f.manualReason, f.now],
   );
   return rowCount ?? 0;
 }

@@ -159,11 +159,13 @@ export class Notifier extends PollingLoop {
     const outbox = table(this.ctx, 'notification_outbox');
     const leaseMs = this.ctx.config.notify.requestTimeoutMs + notifyLeaseMarginMs;
     const { rows } = await this.ctx.db.raw(
-      `UPDATE ?? AS o SET next_attempt_at = now() + make_interval(secs => ?::double precision / 1000)
-       WHERE o.id IN (SELECT id FROM ?? WHERE status = 'pending' AND next_attempt_at <= now()
+      // Picked once (refunds/messagesRepo.ts says why not `IN (SELECT … SKIP LOCKED)`).
+      `WITH picked AS MATERIALIZED (SELECT id FROM ?? WHERE status = 'pending' AND next_attempt_at <= now()
                       ORDER BY next_attempt_at, id LIMIT ? FOR UPDATE SKIP LOCKED)
+       UPDATE ?? AS o SET next_attempt_at = now() + make_interval(secs => ?::double precision / 1000)
+       FROM picked WHERE o.id = picked.id
        RETURNING o.*`,
-      [outbox, leaseMs, outbox, notifyBatchMax],
+      [outbox, notifyBatchMax, outbox, leaseMs],
     );
     return rows as OutboxRow[];
   }
