@@ -153,8 +153,14 @@ export async function chooseOption(page: Page, selectId: string, option: string)
 /** Submits a decision form and confirms it in its dialog, as a person would; waits until the
  *  dialog has closed (the API has answered). On failure the page is kept as a screenshot. */
 export async function submitAndConfirm(page: Page, form: string): Promise<void> {
+  await page.getByTestId(`${form}-submit`).click();
+  await confirmDialog(page, form);
+}
+
+/** Confirms the open dialog of a decision form and waits until it has closed (the API has
+ *  answered, whatever it said). On failure the page is kept as a screenshot. */
+export async function confirmDialog(page: Page, form: string): Promise<void> {
   try {
-    await page.getByTestId(`${form}-submit`).click();
     const ok = page.locator(`#${form}-confirm`);
     await ok.waitFor();
     // A click that lands while the dialog is still zooming in can be lost on a loaded machine; a

@@ -5,7 +5,7 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { createUser } from '../../src/users/service';
 import { randomDigits } from '../api/deposits.support';
-import { chooseOption, fitsWidth, lookAt, submitAndConfirm } from './centre.support';
+import { chooseOption, confirmDialog, fitsWidth, lookAt, submitAndConfirm } from './centre.support';
 import { PartiesScene, settled, type Bidder } from './parties.support';
 import { newPerson, signIn, startBrowserStack, type BrowserStack } from './support';
 
@@ -100,7 +100,7 @@ describe('a guarantee in the centre console', () => {
     await expect(page.getByTestId('guarantee-claim-confirm-text').innerText()).resolves.toMatch(/¥20000\.00.*中标人拒签合同.*R12/s);
     // The API's answer first, so that a failure here says what the API said.
     const claimAnswer = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith(`/v1/guarantees/${guarantee.id}/claims`));
-    await page.locator('#guarantee-claim-confirm').click();
+    await confirmDialog(page, 'guarantee-claim');
     const answered = await claimAnswer;
     expect({ status: answered.status(), body: await answered.json() }).toMatchObject({ status: 422, body: { error: { code: 'claim_not_allowed', rule: 'R12' } } });
     await page.getByRole('alert').filter({ hasText: 'R12 · claim_not_allowed' }).waitFor();
