@@ -3,7 +3,7 @@
 // and refunds, and nothing of another bidder's.
 import type { BrowserContext, Page } from 'playwright-core';
 import { PartiesScene, pageText, settled, pdfsigReport, person, type Bidder, type Person } from './parties.support';
-import { accessibilityViolations, newPerson, screenshot, signIn, startBrowserStack, type BrowserStack } from './support';
+import { accessibilityViolations, confirmOverlay, newPerson, screenshot, signIn, startBrowserStack, type BrowserStack } from './support';
 
 jest.setTimeout(60_000);
 
@@ -138,7 +138,7 @@ describe('a bidder in the console', () => {
     // The bidder's written notice of withdrawal before the deadline (R9), given on its section's page.
     await aPage.goto(`/console/sections/${scene.section.id}`);
     await aPage.getByRole('button', { name: '撤回投标' }).click();
-    await aPage.locator('.ant-popconfirm').getByRole('button', { name: /撤\s?回/ }).click();
+    await confirmOverlay(aPage, aPage.locator('.ant-popconfirm').getByRole('button', { name: /撤\s?回/ }), 'bidder-withdraw');
     const notice = aPage.getByTestId('withdrawn');
     await notice.waitFor();
     const refundLink = notice.locator('a[href^="/console/refunds/"]').first();

@@ -11,7 +11,7 @@ import { createUser } from '../../src/users/service';
 import { DepositWorld, entry, jsonNotification, randomDigits, type Bank } from '../api/deposits.support';
 import { createIsolatedDatabase, type IsolatedDatabase } from '../support/isolatedDatabase';
 import { bearer, keyFor, testApp } from '../support/runtime';
-import { accessibilityViolations, screenshot, startBrowserStack, type BrowserStack } from './support';
+import { accessibilityViolations, confirmOverlay, screenshot, startBrowserStack, type BrowserStack } from './support';
 
 export const password = 'centre pages password 2026';
 
@@ -158,28 +158,7 @@ export async function submitAndConfirm(page: Page, form: string): Promise<void> 
 }
 
 /** Confirms the open dialog of a decision form and waits until it has closed (the API has
- *  answered, whatever it said). On failure the page is kept as a screenshot. */
-export async function confirmDialog(page: Page, form: string): Promise<void> {
-  try {
-    const ok = page.locator(`#${form}-confirm`);
-    await ok.waitFor();
-    // A click that lands while the dialog is still zooming in can be lost on a loaded machine; a
-    // second one is harmless (the button ignores clicks while the request is in flight).
-    for (let tries = 0; ; tries++) {
-      await ok.click();
-      try {
-        await ok.waitFor({ state: 'hidden', timeout: 5_000 });
-        return;
-      } catch (e) {
-        if ((await ok.getAttribute('class').catch(() => ''))?.includes('ant-btn-loading')) {
-          await ok.waitFor({ state: 'hidden' });
-          return;
-        }
-        if (tries >= 2) throw e;
-      }
-    }
-  } catch (e) {
-    await screenshot(page, `failed-${form}`).catch(() => undefined);
-    throw e;
-  }
+ *  answered, whatever it said). */
+export function confirmDialog(page: Page, form: string): Promise<void> {
+  return confirmOverlay(page, page.locator(`#${form}-confirm`), form);
 }

@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import type { Runtime } from '../../src/runtime';
 import { startTestRuntime, testApp } from '../support/runtime';
 
@@ -76,6 +76,38 @@ export async function signIn(page: Page, login: string, password: string): Promi
   await page.locator('input[autocomplete="current-password"]').fill(password);
   await page.locator('button[type="submit"]').click();
   await page.getByTestId('signed-in-as').waitFor();
+}
+
+/** Clicks tried on a confirming button before its overlay is taken to be stuck. */
+export const confirmClicksMax = 3;
+/** How long the overlay has to close (or its button to show a request in flight) after a click. */
+export const confirmClickWaitMs = 5_000;
+
+/** Clicks the confirming button of a dialog or popconfirm and waits until the overlay has closed
+ *  (the request it sent has been answered, whatever the answer). A click landing while the overlay
+ *  still zooms in can be lost on a loaded machine, so it is repeated; a second one is harmless,
+ *  as the button ignores clicks while its request is in flight. On failure the page is kept as a
+ *  screenshot named `failed-<name>`. */
+export async function confirmOverlay(page: Page, ok: Locator, name: string): Promise<void> {
+  try {
+    await ok.waitFor();
+    for (let tries = 1; ; tries++) {
+      await ok.click();
+      try {
+        await ok.waitFor({ state: 'hidden', timeout: confirmClickWaitMs });
+        return;
+      } catch (e) {
+        if ((await ok.getAttribute('class').catch(() => ''))?.includes('ant-btn-loading')) {
+          await ok.waitFor({ state: 'hidden' });
+          return;
+        }
+        if (tries >= confirmClicksMax) throw e;
+      }
+    }
+  } catch (e) {
+    await screenshot(page, `failed-${name}`).catch(() => undefined);
+    throw e;
+  }
 }
 
 export async function screenshot(page: Page, name: string): Promise<string> {
