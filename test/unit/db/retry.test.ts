@@ -1,0 +1,121 @@
+// A transaction aborted for a deadlock or a serialization failure is run again after a short
+// random pause that grows with each attempt, so that the partner it lost to goes first.
+import { isRetryableAbort, retriedAfterAbort, transactionAttemptsMax, transactionRetryPauseMsMax } from '../../../src/db/retry';
+
+const abort = (code: string) => Object.assign(new Error(`aborted ${code}`), { code });
+
+afterEach(() => {
+  jest.useRealTimers();
+  jest.restoreAllMocks();
+});
+
+describe('retriedAfterAbort', () => {
+  it('runs an attempt aborted for a serialization failure again and returns what the next one returns', async () => {
+    const heard: number[] = [];
+    let attempts = 0;
+    const value = await retriedAfterAbort(
+      async () => {
+        attempts += 1;
+        if (attempts === 1) throw abort('40001');
+        return 'done';
+      },
+      (_err, n) => heard.push(n),
+    );
+    expect({ value, attempts, heard }).toEqual({ value: 'done', attempts: 2, heard: [1] });
+  });
+
+  it('pauses before attempt n+1 for the drawn share of transactionRetryPauseMsMax times n, and not before the first', async () => {
+    jest.useFakeTimers();
+    jest.spyOn(Math, 'random').mockReturnValue(0.5);
+    const startedAt: number[] = [];
+    const result = retriedAfterAbort(async () => {
+      startedAt.push(Date.now());
+      if (startedAt.length < transactionAttemptsMax) throw abort('40P01');
+      return startedAt.length;
+    });
+    await jest.advanceTimersByTimeAsync(0);
+    expect(startedAt).toHaveLength(1);
+    const firstPause = 0.5 * transactionRetryPauseMsMax;
+    await jest.advanceTimersByTimeAsync(firstPause - 1);
+    expect(startedAt).toHaveLength(1);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(startedAt).toHaveLength(2);
+    // The pause before attempt 3 is twice as long.
+    await jest.advanceTimersByTimeAsync(2 * firstPause - 1);
+    expect(startedAt).toHaveLength(2);
+    await jest.advanceTimersByTimeAsync(1);
+    await expect(result).resolves.toBe(transactionAttemptsMax);
+    expect([startedAt[1] - startedAt[0], startedAt[2] - startedAt[1]]).toEqual([firstPause, 2 * firstPause]);
+  });
+
+  it('never pauses longer than transactionRetryPauseMsMax times n', async () => {
+    jest.useFakeTimers();
+    // The longest pause a draw can give.
+    jest.spyOn(Math, 'random').mockReturnValue(0.999_999);
+    const startedAt: number[] = [];
+    const result = retriedAfterAbort(async () => {
+      startedAt.push(Date.now());
+      if (startedAt.length < transactionAttemptsMax) throw abort('40001');
+      return startedAt.length;
+    });
+    await jest.advanceTimersByTimeAsync(transactionRetryPauseMsMax);
+    expect(startedAt).toHaveLength(2);
+    await jest.advanceTimersByTimeAsync(2 * transactionRetryPauseMsMax);
+    await expect(result).resolves.toBe(transactionAttemptsMax);
+  });
+
+  it('with a pause of zero drawn, runs the next attempt at once', async () => {
+    jest.useFakeTimers();
+    jest.spyOn(Math, 'random').mockReturnValue(0);
+    let attempts = 0;
+    const result = retriedAfterAbort(async () => {
+      attempts += 1;
+      if (attempts === 1) throw abort('40P01');
+      return attempts;
+    });
+    await jest.advanceTimersByTimeAsync(0);
+    await expect(result).resolves.toBe(2);
+  });
+
+  it('hands the last abort to the caller after transactionAttemptsMax attempts', async () => {
+    jest.spyOn(Math, 'random').mockReturnValue(0);
+    let attempts = 0;
+    const heard: number[] = [];
+    await expect(
+      retriedAfterAbort(
+        async () => {
+          attempts += 1;
+          throw abort('40P01');
+        },
+        (_err, n) => heard.push(n),
+      ),
+    ).rejects.toMatchObject({ code: '40P01', message: 'aborted 40P01' });
+    expect({ attempts, heard }).toEqual({ attempts: transactionAttemptsMax, heard: Array.from({ length: transactionAttemptsMax - 1 }, (_, i) => i + 1) });
+  });
+
+  it.each([
+    ['a unique violation', abort('23505')],
+    ['a lock timeout', abort('55P03')],
+    ['an error with no code', new Error('boom')],
+    ['a thrown string', 'boom'],
+  ])('runs an attempt that failed with %s once and rethrows it', async (_what, failure) => {
+    let attempts = 0;
+    const heard: number[] = [];
+    await expect(
+      retriedAfterAbort(
+        async () => {
+          attempts += 1;
+          throw failure;
+        },
+        (_err, n) => heard.push(n),
+      ),
+    ).rejects.toBe(failure);
+    expect({ attempts, heard }).toEqual({ attempts: 1, heard: [] });
+  });
+});
+
+describe('isRetryableAbort', () => {
+  it('is true for a deadlock (40P01) and a serialization failure (40001) only', () => {
+    expect([abort('40P01'), abort('40001'), abort('40002'), abort('23505'), undefined, null, 'x'].map(isRetryableAbort)).toEqual([true, true, false, false, false, false, false]);
+  });
+});
