@@ -165,8 +165,13 @@ describe.each([
     const worker = startWorkerProcess();
     const first = await waitFor('the first attempt sending', async () => rt.db('refund_attempts').where({ refund_id: refundId, status: 'sending' }).first(), 30_000);
     expect(first.end_to_end_id).toBe(refund.end_to_end_id);
-    // The bank has recorded it (it answers late by design): give the request time to land.
-    await new Promise((r) => setTimeout(r, 500));
+    // The worker is caught only once the bank holds the instruction (its answer comes late by
+    // design): the bank's own record of the message says so.
+    const held = await waitFor('the bank holding the first instruction', async () => {
+      const res = await fetch(`${sandbox.url}/sandbox/payments/${encodeURIComponent(first.message_id)}`);
+      return res.status === 200 && ((await res.json()) as { instructions: { endToEndId: string }[] });
+    }, 30_000);
+    expect(held.instructions.map((i) => i.endToEndId)).toEqual([first.end_to_end_id]);
     worker.kill(signal);
     await bankApi('POST', '/sandbox/faults', { seed: 3, lateArrivalRate: 1, lateArrivalMs });
 
