@@ -9,6 +9,20 @@ afterEach(() => {
   jest.restoreAllMocks();
 });
 
+/** Every attempt but the last aborted with `code`, on fake timers with every pause drawn as
+ *  `draw`: when each attempt started, and what the last one returned (the attempt count). */
+function abortedUntilLast(draw: number, code: string) {
+  jest.useFakeTimers();
+  jest.spyOn(Math, 'random').mockReturnValue(draw);
+  const startedAt: number[] = [];
+  const result = retriedAfterAbort(async () => {
+    startedAt.push(Date.now());
+    if (startedAt.length < transactionAttemptsMax) throw abort(code);
+    return startedAt.length;
+  });
+  return { startedAt, result };
+}
+
 describe('retriedAfterAbort', () => {
   it('runs an attempt aborted for a serialization failure again and returns what the next one returns', async () => {
     const heard: number[] = [];
@@ -25,14 +39,7 @@ describe('retriedAfterAbort', () => {
   });
 
   it('pauses before attempt n+1 for the drawn share of transactionRetryPauseMsMax times n, and not before the first', async () => {
-    jest.useFakeTimers();
-    jest.spyOn(Math, 'random').mockReturnValue(0.5);
-    const startedAt: number[] = [];
-    const result = retriedAfterAbort(async () => {
-      startedAt.push(Date.now());
-      if (startedAt.length < transactionAttemptsMax) throw abort('40P01');
-      return startedAt.length;
-    });
+    const { startedAt, result } = abortedUntilLast(0.5, '40P01');
     await jest.advanceTimersByTimeAsync(0);
     expect(startedAt).toHaveLength(1);
     const firstPause = 0.5 * transactionRetryPauseMsMax;
@@ -49,32 +56,19 @@ describe('retriedAfterAbort', () => {
   });
 
   it('never pauses longer than transactionRetryPauseMsMax times n', async () => {
-    jest.useFakeTimers();
     // The longest pause a draw can give.
-    jest.spyOn(Math, 'random').mockReturnValue(0.999_999);
-    const startedAt: number[] = [];
-    const result = retriedAfterAbort(async () => {
-      startedAt.push(Date.now());
-      if (startedAt.length < transactionAttemptsMax) throw abort('40001');
-      return startedAt.length;
-    });
+    const { startedAt, result } = abortedUntilLast(0.999_999, '40001');
     await jest.advanceTimersByTimeAsync(transactionRetryPauseMsMax);
     expect(startedAt).toHaveLength(2);
     await jest.advanceTimersByTimeAsync(2 * transactionRetryPauseMsMax);
     await expect(result).resolves.toBe(transactionAttemptsMax);
   });
 
-  it('with a pause of zero drawn, runs the next attempt at once', async () => {
-    jest.useFakeTimers();
-    jest.spyOn(Math, 'random').mockReturnValue(0);
-    let attempts = 0;
-    const result = retriedAfterAbort(async () => {
-      attempts += 1;
-      if (attempts === 1) throw abort('40P01');
-      return attempts;
-    });
-    await jest.advanceTimersByTimeAsync(0);
-    await expect(result).resolves.toBe(2);
+  it('with a pause of zero drawn, runs each next attempt at once', async () => {
+    const { startedAt, result } = abortedUntilLast(0, '40P01');
+    await jest.runAllTimersAsync();
+    await expect(result).resolves.toBe(transactionAttemptsMax);
+    expect(new Set(startedAt).size).toBe(1);
   });
 
   it('hands the last abort to the caller after transactionAttemptsMax attempts', async () => {
