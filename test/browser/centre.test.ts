@@ -4,7 +4,7 @@
 // the session's CSRF token is refused.
 import request from 'supertest';
 import { bearer } from '../support/runtime';
-import { newPerson, signIn } from './support';
+import { absent, newPerson, signIn } from './support';
 import { chooseOption, CentreWorld, fitsWidth, lookAt, password, submitAndConfirm } from './centre.support';
 
 jest.setTimeout(120_000);
@@ -47,7 +47,8 @@ describe('the trading centre', () => {
     const deadlineCard = page.locator('[data-testid="dash-deadlines"][data-loaded="true"]');
     await deadlineCard.waitFor();
     const closesToday = beijingDay(new Date(section.bidDeadline)) === today;
-    await expect(deadlineCard.locator(`a[href="/console/sections/${section.id}"]`).count()).resolves.toBe(closesToday ? 1 : 0);
+    const sectionLink = deadlineCard.locator(`a[href="/console/sections/${section.id}"]`);
+    await (closesToday ? sectionLink.waitFor() : absent(sectionLink));
     await expect(page.getByTestId('dash-calendar').textContent()).resolves.toMatch(/覆盖至/);
     await lookAt(page, 'centre-dashboard');
 

@@ -78,6 +78,20 @@ export async function signIn(page: Page, login: string, password: string): Promi
   await page.getByTestId('signed-in-as').waitFor();
 }
 
+/** How long `absent` lets a matching element take to go (an overlay closing, a list re-rendering). */
+export const absentWaitMs = 5_000;
+
+/** Asserts that nothing on the rendered page matches `locator` (call it once the part of the
+ *  page it looks in has loaded). */
+export async function absent(locator: Locator): Promise<void> {
+  await locator.waitFor({ state: 'detached', timeout: absentWaitMs });
+}
+
+/** The targets of the links `links` matches, in page order. */
+export function linkTargets(links: Locator): Promise<(string | null)[]> {
+  return links.evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+}
+
 /** Clicks tried on a confirming button before its overlay is taken to be stuck. */
 export const confirmClicksMax = 3;
 /** How long the overlay has to close (or its button to show a request in flight) after a click. */
