@@ -22,6 +22,12 @@ export function isRetryableAbort(err: unknown): boolean {
   return retryableCodes.has((err as { code?: unknown })?.code as string);
 }
 
+/** A statement that waited longer than the transaction's `lock_timeout` (55P03): not retried
+ *  here, as the same wait would likely end the same way; the caller decides what to do instead. */
+export function isLockTimeout(err: unknown): boolean {
+  return (err as { code?: unknown })?.code === '55P03';
+}
+
 /** `work` in a transaction of `db`, run again from the start when the transaction was aborted
  *  for a deadlock or a serialization failure; `onRetry` hears of each such abort. */
 export function transactionRetried<T>(

@@ -19,7 +19,7 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import type { Knex } from 'knex';
 import { appendAudit } from '../audit/service';
 import { assert } from '../errors';
-import { isRetryableAbort, retriedAfterAbort } from '../db/retry';
+import { isLockTimeout, isRetryableAbort, retriedAfterAbort } from '../db/retry';
 import { ensureAccount, suspenseAccountSpec, trustAccountSpec } from '../ledger';
 import type { HandlerTable, Sweeper } from '../queue/handlers';
 import { recordedJobs } from '../queue/outbox';
@@ -146,7 +146,7 @@ async function overlappedBatches(work: Work, batchesMax: number): Promise<{ stat
   const firstFailure = outcomes.find((o) => !o.ok);
   if (!firstFailure || firstFailure.ok) return { status, batches: committed.length };
   const { err } = firstFailure;
-  if (err instanceof ProgressMoved || isRetryableAbort(err) || (err as { code?: unknown })?.code === '55P03') return { status, batches: committed.length, gaveUp: err };
+  if (err instanceof ProgressMoved || isRetryableAbort(err) || isLockTimeout(err)) return { status, batches: committed.length, gaveUp: err };
   throw err;
 }
 

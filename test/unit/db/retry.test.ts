@@ -1,6 +1,6 @@
 // A transaction aborted for a deadlock or a serialization failure is run again after a short
 // random pause that grows with each attempt, so that the partner it lost to goes first.
-import { isRetryableAbort, retriedAfterAbort, transactionAttemptsMax, transactionRetryPauseMsMax } from '../../../src/db/retry';
+import { isLockTimeout, isRetryableAbort, retriedAfterAbort, transactionAttemptsMax, transactionRetryPauseMsMax } from '../../../src/db/retry';
 
 const abort = (code: string) => Object.assign(new Error(`aborted ${code}`), { code });
 
@@ -112,5 +112,11 @@ describe('retriedAfterAbort', () => {
 describe('isRetryableAbort', () => {
   it('is true for a deadlock (40P01) and a serialization failure (40001) only', () => {
     expect([abort('40P01'), abort('40001'), abort('40002'), abort('23505'), undefined, null, 'x'].map(isRetryableAbort)).toEqual([true, true, false, false, false, false, false]);
+  });
+});
+
+describe('isLockTimeout', () => {
+  it('is true for a lock wait past lock_timeout (55P03) only', () => {
+    expect([abort('55P03'), abort('40P01'), abort('57014'), undefined, 'x'].map(isLockTimeout)).toEqual([true, false, false, false, false]);
   });
 });
