@@ -136,6 +136,13 @@ async function exitOf(started: Started) {
   }
 }
 
+/** A stop ends in exit code 0; on any other end, what the service printed to stderr (where a
+ *  failed start or stop says why) comes with the failure. */
+function expectCleanExit(started: Started, exit: { code: number | null; signal: NodeJS.Signals | null }): void {
+  const clean = exit.code === 0 && exit.signal === null;
+  expect({ ...exit, ...(clean ? {} : { stderr: started.stderr() }) }).toEqual({ code: 0, signal: null });
+}
+
 /** pino's levels: 40 warn, 50 error. */
 function expectQuietOrderlyStop(started: Started, outputBeforeStop: number, logLevelBelow: number): void {
   const stderrLines = started.stderr().split('\n').filter(Boolean);
@@ -203,7 +210,7 @@ describe('bidbond start on the embedded default, when it is stopped', () => {
     ctrlC(started);
     const { code, signal } = await exitOf(started);
 
-    expect({ code, signal }).toEqual({ code: 0, signal: null });
+    expectCleanExit(started, { code, signal });
     // Stopping a running service logs nothing at warn or above.
     expectQuietOrderlyStop(started, outputBeforeStop, 40);
     expectNothingLeft(postgresPid, redisPid);
@@ -221,7 +228,7 @@ describe('bidbond start on the embedded default, when it is stopped', () => {
     const { code, signal } = await exitOf(started);
     if (redisPid.value !== undefined) seen.redis.push(redisPid.value);
 
-    expect({ code, signal }).toEqual({ code: 0, signal: null });
+    expectCleanExit(started, { code, signal });
     // The rest of the start still logs its warnings (a calendar running out); nothing fails.
     expectQuietOrderlyStop(started, outputBeforeStop, 50);
     expectNothingLeft(postgresPid, redisPid.value);
