@@ -121,6 +121,18 @@ export function spawnOwned(
   };
 }
 
+/** Signals a terminal sends to its whole foreground process group (Ctrl-C, Ctrl-\\, a closed
+ *  terminal). */
+const terminalSignals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGQUIT', 'SIGHUP'];
+
+/** Whether `p` was ended by a terminal's signal meant for this process. Between fork and setsid a
+ *  child is still in our process group, so a Ctrl-C landing in that moment reaches it too (held,
+ *  and delivered before it runs its command); a server that ends so before it was ever ready did
+ *  not fail, and is started again. */
+export function endedByOurTerminalSignal(p: OwnedProcess): boolean {
+  return !p.running() && p.child.signalCode !== null && terminalSignals.includes(p.child.signalCode);
+}
+
 const databaseName = 'bidbond';
 const superuser = 'postgres';
 export const postgresStartTimeoutMs = 60_000;

@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Redis from 'ioredis';
-import { findOnPath, freePort, spawnOwned } from '../db/embedded';
+import { endedByOurTerminalSignal, findOnPath, freePort, spawnOwned } from '../db/embedded';
 
 export class RedisNotFound extends Error {
   constructor() {
@@ -22,6 +22,9 @@ export interface EmbeddedRedis {
 }
 
 export const redisStartTimeoutMs = 10_000;
+/** Spawns of redis-server in one start, the first included: one more when the first was ended by
+ *  a terminal's signal meant for this process (embedded.ts, endedByOurTerminalSignal). */
+export const redisSpawnsMax = 2;
 /** Nothing is saved on shutdown (`--save ''`), so a SIGTERM ends it at once; the bound is for a
  *  server that hangs. */
 export const redisStopGraceMs = 10_000;
@@ -34,7 +37,9 @@ export async function startEmbeddedRedis(dataDir: string): Promise<EmbeddedRedis
   const port = await freePort();
   // The pid file says which process serves this data directory, for an operator (or a test).
   const args = ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--pidfile', path.join(dir, 'redis-server.pid'), '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction', '--protected-mode', 'yes'];
-  const server = spawnOwned(bin, args, { spawn: { stdio: 'ignore' }, stopSignal: 'SIGTERM', forceSignal: 'SIGKILL', stopGraceMs: redisStopGraceMs });
+  const spawnServer = () => spawnOwned(bin, args, { spawn: { stdio: 'ignore' }, stopSignal: 'SIGTERM', forceSignal: 'SIGKILL', stopGraceMs: redisStopGraceMs });
+  let server = spawnServer();
+  let spawns = 1;
   const url = `redis://127.0.0.1:${port}`;
   const deadline = Date.now() + redisStartTimeoutMs;
   for (;;) {
@@ -47,9 +52,14 @@ export async function startEmbeddedRedis(dataDir: string): Promise<EmbeddedRedis
       break;
     } catch {
       probe.disconnect();
+      if (endedByOurTerminalSignal(server) && spawns < redisSpawnsMax) {
+        server = spawnServer();
+        spawns += 1;
+        continue;
+      }
       if (Date.now() > deadline || !server.running()) {
         await server.stop();
-        const why = server.spawnError()?.message;
+        const why = server.spawnError()?.message ?? (server.child.signalCode ? `ended by ${server.child.signalCode}` : undefined);
         throw new Error(`redis-server did not start on port ${port}${why ? ` (${why})` : ''}`);
       }
       await new Promise((r) => setTimeout(r, 100));
