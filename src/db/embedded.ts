@@ -121,9 +121,13 @@ export function spawnOwned(
   };
 }
 
-/** Signals a terminal sends to its whole foreground process group (Ctrl-C, Ctrl-\\, a closed
+/** Signals a terminal sends to its whole foreground process group (Ctrl-C, Ctrl-\, a closed
  *  terminal). */
 const terminalSignals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGQUIT', 'SIGHUP'];
+
+/** Spawns of an embedded server in one start, the first included: one more when the first was
+ *  ended by a terminal's signal meant for this process (endedByOurTerminalSignal). */
+export const ownedServerSpawnsMax = 2;
 
 /** Whether `p` was ended by a terminal's signal meant for this process. Between fork and setsid a
  *  child is still in our process group, so a Ctrl-C landing in that moment reaches it too (held,
@@ -284,15 +288,22 @@ export async function startEmbeddedPostgres(dataDir: string, log: (msg: string) 
       log(`initialising embedded PostgreSQL in ${dir}`);
       await initialise(bins, dir, password, user, logFd, logFile);
     }
-    server = spawnOwned(bins.postgres, ['-D', dir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1'], {
-      spawn: { stdio: ['ignore', logFd, logFd], ...user },
-      // SIGINT is PostgreSQL's fast shutdown: clients are disconnected, a checkpoint is written;
-      // SIGQUIT is the immediate one, which also ends the server's own children.
-      stopSignal: 'SIGINT',
-      forceSignal: 'SIGQUIT',
-      stopGraceMs: postgresStopGraceMs,
-    });
-    await awaitReady(server, port, password, logFile);
+    for (let spawns = 1; ; spawns++) {
+      server = spawnOwned(bins.postgres, ['-D', dir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1'], {
+        spawn: { stdio: ['ignore', logFd, logFd], ...user },
+        // SIGINT is PostgreSQL's fast shutdown: clients are disconnected, a checkpoint is written;
+        // SIGQUIT is the immediate one, which also ends the server's own children.
+        stopSignal: 'SIGINT',
+        forceSignal: 'SIGQUIT',
+        stopGraceMs: postgresStopGraceMs,
+      });
+      try {
+        await awaitReady(server, port, password, logFile);
+        break;
+      } catch (e) {
+        if (!(endedByOurTerminalSignal(server) && spawns < ownedServerSpawnsMax)) throw e;
+      }
+    }
   } catch (e) {
     await server?.stop();
     throw e;

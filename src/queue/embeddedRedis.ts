@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Redis from 'ioredis';
-import { endedByOurTerminalSignal, findOnPath, freePort, spawnOwned } from '../db/embedded';
+import { endedByOurTerminalSignal, findOnPath, freePort, ownedServerSpawnsMax, spawnOwned } from '../db/embedded';
 
 export class RedisNotFound extends Error {
   constructor() {
@@ -22,9 +22,6 @@ export interface EmbeddedRedis {
 }
 
 export const redisStartTimeoutMs = 10_000;
-/** Spawns of redis-server in one start, the first included: one more when the first was ended by
- *  a terminal's signal meant for this process (embedded.ts, endedByOurTerminalSignal). */
-export const redisSpawnsMax = 2;
 /** Nothing is saved on shutdown (`--save ''`), so a SIGTERM ends it at once; the bound is for a
  *  server that hangs. */
 export const redisStopGraceMs = 10_000;
@@ -52,7 +49,7 @@ export async function startEmbeddedRedis(dataDir: string): Promise<EmbeddedRedis
       break;
     } catch {
       probe.disconnect();
-      if (endedByOurTerminalSignal(server) && spawns < redisSpawnsMax) {
+      if (endedByOurTerminalSignal(server) && spawns < ownedServerSpawnsMax) {
         server = spawnServer();
         spawns += 1;
         continue;
