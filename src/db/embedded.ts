@@ -137,6 +137,23 @@ export function endedByOurTerminalSignal(p: OwnedProcess): boolean {
   return !p.running() && p.child.signalCode !== null && terminalSignals.includes(p.child.signalCode);
 }
 
+/** A server spawned by `spawnServer` once `ready` says it serves, spawned once more (up to
+ *  `ownedServerSpawnsMax`) when a terminal's signal meant for this process ended it first. When
+ *  it does not start, what was spawned last is stopped and `ready`'s error thrown. */
+export async function startOwnedServer(spawnServer: () => OwnedProcess, ready: (server: OwnedProcess) => Promise<void>): Promise<OwnedProcess> {
+  for (let spawns = 1; ; spawns++) {
+    const server = spawnServer();
+    try {
+      await ready(server);
+      return server;
+    } catch (e) {
+      if (endedByOurTerminalSignal(server) && spawns < ownedServerSpawnsMax) continue;
+      await server.stop();
+      throw e;
+    }
+  }
+}
+
 const databaseName = 'bidbond';
 const superuser = 'postgres';
 export const postgresStartTimeoutMs = 60_000;
@@ -282,37 +299,29 @@ export async function startEmbeddedPostgres(dataDir: string, log: (msg: string) 
     ensureTraversableByOthers(dataDir, log);
   }
   const logFd = openSync(logFile, 'w', 0o600);
-  let server: OwnedProcess | undefined;
+  let server: OwnedProcess;
   try {
     if (!existsSync(path.join(dir, 'PG_VERSION'))) {
       log(`initialising embedded PostgreSQL in ${dir}`);
       await initialise(bins, dir, password, user, logFd, logFile);
     }
-    for (let spawns = 1; ; spawns++) {
-      server = spawnOwned(bins.postgres, ['-D', dir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1'], {
-        spawn: { stdio: ['ignore', logFd, logFd], ...user },
-        // SIGINT is PostgreSQL's fast shutdown: clients are disconnected, a checkpoint is written;
-        // SIGQUIT is the immediate one, which also ends the server's own children.
-        stopSignal: 'SIGINT',
-        forceSignal: 'SIGQUIT',
-        stopGraceMs: postgresStopGraceMs,
-      });
-      try {
-        await awaitReady(server, port, password, logFile);
-        break;
-      } catch (e) {
-        if (!(endedByOurTerminalSignal(server) && spawns < ownedServerSpawnsMax)) throw e;
-      }
-    }
-  } catch (e) {
-    await server?.stop();
-    throw e;
+    server = await startOwnedServer(
+      () =>
+        spawnOwned(bins.postgres, ['-D', dir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1'], {
+          spawn: { stdio: ['ignore', logFd, logFd], ...user },
+          // SIGINT is PostgreSQL's fast shutdown: clients are disconnected, a checkpoint is
+          // written; SIGQUIT is the immediate one, which also ends the server's own children.
+          stopSignal: 'SIGINT',
+          forceSignal: 'SIGQUIT',
+          stopGraceMs: postgresStopGraceMs,
+        }),
+      (s) => awaitReady(s, port, password, logFile),
+    );
   } finally {
     closeSync(logFd);
   }
-  const running = server;
   return {
     url: `postgres://${superuser}:${encodeURIComponent(password)}@127.0.0.1:${port}/${databaseName}`,
-    stop: () => running.stop(),
+    stop: () => server.stop(),
   };
 }

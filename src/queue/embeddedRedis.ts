@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Redis from 'ioredis';
-import { endedByOurTerminalSignal, findOnPath, freePort, ownedServerSpawnsMax, spawnOwned } from '../db/embedded';
+import { findOnPath, freePort, spawnOwned, startOwnedServer, type OwnedProcess } from '../db/embedded';
 
 export class RedisNotFound extends Error {
   constructor() {
@@ -34,10 +34,17 @@ export async function startEmbeddedRedis(dataDir: string): Promise<EmbeddedRedis
   const port = await freePort();
   // The pid file says which process serves this data directory, for an operator (or a test).
   const args = ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--pidfile', path.join(dir, 'redis-server.pid'), '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction', '--protected-mode', 'yes'];
-  const spawnServer = () => spawnOwned(bin, args, { spawn: { stdio: 'ignore' }, stopSignal: 'SIGTERM', forceSignal: 'SIGKILL', stopGraceMs: redisStopGraceMs });
-  let server = spawnServer();
-  let spawns = 1;
   const url = `redis://127.0.0.1:${port}`;
+  const server = await startOwnedServer(
+    () => spawnOwned(bin, args, { spawn: { stdio: 'ignore' }, stopSignal: 'SIGTERM', forceSignal: 'SIGKILL', stopGraceMs: redisStopGraceMs }),
+    (s) => awaitReady(s, url, port),
+  );
+  return { url, stop: () => server.stop() };
+}
+
+/** Resolves once `server` answers a PING at `url`; throws, saying why where it can, once it has
+ *  ended or `redisStartTimeoutMs` has passed. */
+async function awaitReady(server: OwnedProcess, url: string, port: number): Promise<void> {
   const deadline = Date.now() + redisStartTimeoutMs;
   for (;;) {
     const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
@@ -45,22 +52,15 @@ export async function startEmbeddedRedis(dataDir: string): Promise<EmbeddedRedis
     try {
       await probe.connect();
       await probe.ping();
-      probe.disconnect();
-      break;
+      return;
     } catch {
-      probe.disconnect();
-      if (endedByOurTerminalSignal(server) && spawns < ownedServerSpawnsMax) {
-        server = spawnServer();
-        spawns += 1;
-        continue;
-      }
       if (Date.now() > deadline || !server.running()) {
-        await server.stop();
         const why = server.spawnError()?.message ?? (server.child.signalCode ? `ended by ${server.child.signalCode}` : undefined);
         throw new Error(`redis-server did not start on port ${port}${why ? ` (${why})` : ''}`);
       }
-      await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      probe.disconnect();
     }
+    await new Promise((r) => setTimeout(r, 100));
   }
-  return { url, stop: () => server.stop() };
 }
