@@ -4,7 +4,7 @@
 // the session's CSRF token is refused.
 import request from 'supertest';
 import { bearer } from '../support/runtime';
-import { absent, newPerson, signIn } from './support';
+import { absent, newPerson, one, signIn } from './support';
 import { chooseOption, CentreWorld, fitsWidth, lookAt, password, submitAndConfirm } from './centre.support';
 
 jest.setTimeout(120_000);
@@ -81,7 +81,8 @@ describe('the trading centre', () => {
     // The refund: every attempt with the bank's answer, then the decision, confirmed.
     await page.goto(`/console/refunds/${refundId}`);
     await page.getByRole('cell', { name: 'AC04', exact: true }).waitFor();
-    await expect(page.getByRole('cell', { name: 'RJCT', exact: true }).count()).resolves.toBe(1);
+    // One attempt, rejected.
+    await one(page.getByRole('cell', { name: 'RJCT', exact: true }));
     await lookAt(page, 'centre-refund-manual');
     // A decision needs its reason: the form says so and nothing is sent.
     await page.getByTestId('refund-decision-submit').click();
@@ -93,7 +94,7 @@ describe('the trading centre', () => {
     await page.getByTestId('refund-decisions').getByText(decision).waitFor();
     const decided = (await w.api().get(`/v1/refunds/${refundId}`)).body;
     expect(decided).toMatchObject({ status: 'scheduled', decisions: [{ decision, account: null }] });
-    await expect(page.locator('#refund-decision').count()).resolves.toBe(0);
+    await absent(page.locator('#refund-decision'));
     await lookAt(page, 'centre-refund-decided');
 
     // The deposit's own page: its checks and the refund.
@@ -204,7 +205,7 @@ describe('the trading centre', () => {
     await page.getByRole('tab', { name: '开标名册' }).click();
     const roster = page.getByTestId(`roster-${section.id}`);
     await roster.getByText(bidder.account.name).waitFor();
-    await expect(roster.getByText('已担保').count()).resolves.toBe(1);
+    await one(roster.getByText('已担保'));
     await page.getByText('开标保证金名册').first().waitFor();
     await lookAt(page, 'centre-section-roster');
 
@@ -251,8 +252,8 @@ describe('the trading centre', () => {
     await lookAt(page, 'auditor-dashboard');
 
     const noActions = async () => {
-      await expect(page.locator('form[id$="-decision"], form[id^="section-"], form[id^="resolve-"], form#suspense-return, form#bank-exception-resolution').count()).resolves.toBe(0);
-      await expect(page.locator('[data-testid$="-submit"]').count()).resolves.toBe(0);
+      await absent(page.locator('form[id$="-decision"], form[id^="section-"], form[id^="resolve-"], form#suspense-return, form#bank-exception-resolution'));
+      await absent(page.locator('[data-testid$="-submit"]'));
     };
 
     await page.goto(`/console/refunds/${shared.refundId}`);
@@ -271,17 +272,17 @@ describe('the trading centre', () => {
 
     await page.goto(`/console/sections/${section.id}`);
     await page.getByRole('tab', { name: '开标名册' }).waitFor();
-    await expect(page.getByRole('tab', { name: '操作' }).count()).resolves.toBe(0);
+    await absent(page.getByRole('tab', { name: '操作' }));
     await noActions();
     await lookAt(page, 'auditor-section');
 
     await page.goto(`/console/reconciliations`);
     await page.locator(`a[href="/console/reconciliations/${shared.reconciliationId}"]`).first().waitFor();
-    await expect(page.getByRole('button', { name: '上传并对账' }).count()).resolves.toBe(0);
+    await absent(page.getByRole('button', { name: '上传并对账' }));
     await lookAt(page, 'auditor-reconciliations');
     await page.goto(`/console/reconciliations/${shared.reconciliationId}`);
     await page.getByTestId('rcn-open').waitFor();
-    await expect(page.getByRole('button', { name: '处理' }).count()).resolves.toBe(0);
+    await absent(page.getByRole('button', { name: '处理' }));
     await noActions();
     await lookAt(page, 'auditor-reconciliation');
 

@@ -7,7 +7,7 @@ import { createUser } from '../../src/users/service';
 import { randomDigits } from '../api/deposits.support';
 import { chooseOption, confirmDialog, fitsWidth, lookAt, submitAndConfirm } from './centre.support';
 import { PartiesScene, settled, type Bidder } from './parties.support';
-import { absent, linkTargets, newPerson, signIn, startBrowserStack, type BrowserStack } from './support';
+import { absent, linkTargets, newPerson, one, signIn, startBrowserStack, type BrowserStack } from './support';
 
 jest.setTimeout(60_000);
 
@@ -62,7 +62,7 @@ describe('a guarantee in the centre console', () => {
     await row.waitFor();
     // The list is filtered to this test's section: its one secured guarantee, on one row.
     const list = page.getByRole('region', { name: '保函列表' });
-    await expect(list.getByRole('row').filter({ has: page.locator(`a[href="/console/guarantees/${guarantee.id}"]`) }).count()).resolves.toBe(1);
+    await one(list.getByRole('row').filter({ has: page.locator(`a[href="/console/guarantees/${guarantee.id}"]`) }));
     await expect(linkTargets(list.locator('a[href^="/console/guarantees/gty_"]'))).resolves.toEqual([`/console/guarantees/${guarantee.id}`]);
     await settled(page);
     await lookAt(page, 'centre-guarantees');

@@ -87,6 +87,12 @@ export async function absent(locator: Locator): Promise<void> {
   await locator.waitFor({ state: 'detached', timeout: absentWaitMs });
 }
 
+/** Asserts that exactly one element on the rendered page matches `locator`, waiting for it to
+ *  appear: a locator's wait is strict, so a second match fails it. */
+export async function one(locator: Locator): Promise<void> {
+  await locator.waitFor();
+}
+
 /** The targets of the links `links` matches, in page order. */
 export function linkTargets(links: Locator): Promise<(string | null)[]> {
   return links.evaluateAll((as) => as.map((a) => a.getAttribute('href')));

@@ -25,7 +25,7 @@ import { World } from '../api/guaranteesFixtures';
 import { createIsolatedDatabase, type IsolatedDatabase } from '../support/isolatedDatabase';
 import { bearer, keyFor, testApp } from '../support/runtime';
 import { waitFor } from '../support/wait';
-import { accessibilityViolations, newPerson, screenshot, startBrowserStack, type BrowserStack } from './support';
+import { absent, accessibilityViolations, newPerson, one, screenshot, startBrowserStack, type BrowserStack } from './support';
 
 let isolated: IsolatedDatabase;
 let stack: BrowserStack;
@@ -145,7 +145,7 @@ async function expectNoSidewaysScroll(page: Page): Promise<void> {
 
 async function expectAccessible(page: Page): Promise<void> {
   expect(await accessibilityViolations(page)).toEqual([]);
-  await expect(page.locator('h1').count()).resolves.toBe(1);
+  await one(page.locator('h1'));
 }
 
 /** The language switch, waited on until its sliding marker has settled (for the screenshots). */
@@ -196,7 +196,7 @@ describe('/verify: checking a voucher PDF without signing in', () => {
     const changed = await verdictOf(page, 'bad');
     expect(changed).toContain('已被改动');
     expect(changed).toContain('Changed after signing');
-    await expect(page.getByTestId('voucher-summary').count()).resolves.toBe(0);
+    await absent(page.getByTestId('voucher-summary'));
     await screenshot(page, 'verify-upload-changed-phone');
     await expectAccessible(page);
 
@@ -231,7 +231,7 @@ describe('/verify: checking a voucher PDF without signing in', () => {
     writeFileSync(huge, Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(voucherPdfBytesMax)]));
     await choose(page, huge);
     await page.getByRole('alert').filter({ hasText: 'too large' }).waitFor();
-    await expect(page.getByTestId('voucher-verdict').count()).resolves.toBe(0);
+    await absent(page.getByTestId('voucher-verdict'));
     expect(posts).toEqual([]);
     await screenshot(page, 'verify-upload-too-large-phone-en');
     await context.close();
@@ -279,7 +279,7 @@ describe('/verify/<id>: what a voucher QR code opens', () => {
     await page.getByRole('link', { name: '打开该凭证的核验页' }).click();
     await page.waitForURL(`**/verify/${otherReceipt.id}`);
     await page.getByTestId('voucher-summary').filter({ hasText: otherReceipt.pdfSha256 }).waitFor();
-    await expect(page.getByTestId('voucher-verdict').count()).resolves.toBe(0);
+    await absent(page.getByTestId('voucher-verdict'));
     await context.close();
   });
 
@@ -370,7 +370,7 @@ describe('/verify/guarantee: a guarantee document checked by its fingerprint, co
     await page.getByRole('button', { name: /验\s*证/ }).click();
     await page.locator('[data-testid="guarantee-verdict"][data-look="unknown"]').waitFor();
     await expect(page.getByTestId('guarantee-verdict').textContent()).resolves.toMatch(/未找到一致的保函[\s\S]*No matching guarantee/);
-    await expect(page.getByTestId('guarantee-facts').count()).resolves.toBe(0);
+    await absent(page.getByTestId('guarantee-facts'));
     await screenshot(page, 'verify-guarantee-not-found-phone');
     await expectAccessible(page);
 
