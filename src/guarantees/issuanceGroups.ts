@@ -11,15 +11,9 @@ import { receiveIssuance, receiveIssuances, type IssuanceInput, type WebhookAnsw
 
 /** Issuances committed in one transaction at most. */
 export const issuanceGroupUnitsMax = 16;
-/** Groups in their transactions at once. A group costs the same few statements whatever its
- *  size, so one in flight lets the issuances arriving meanwhile gather into the next, larger
- *  group (measured: 48–52% of the bench's floor with one, 42–45% with three). */
-export const issuanceGroupsInFlightMax = 1;
-
 export const issuanceWork: GroupCommitSpec<IssuanceInput, WebhookAnswer> = {
   work: 'issuances',
   unitsMax: issuanceGroupUnitsMax,
-  inFlightMax: issuanceGroupsInFlightMax,
   // Issuers' guarantees may share a transaction: each is claimed and judged on its own.
   groupKey: () => 'issuances',
   unitKey: (u) => `${u.sender.id}\u0000${u.body.eventId}`,
