@@ -31,9 +31,6 @@ export interface GroupCommitSpec<U, R> {
   unitsMax: number;
   /** Groups in their transactions at once (`groupsInFlightMax` unless said). */
   inFlightMax?: number;
-  /** Units that must be waiting for a group to start while another is in its transaction
-   *  (`overlapGroupUnitsMin` unless said); with none in flight, one unit starts a group. */
-  overlapUnitsMin?: number;
   /** Units with the same group key may share a transaction. */
   groupKey(unit: U): string;
   /** Readies a group's units before its transaction, once per unit (an error is that unit's
@@ -111,14 +108,13 @@ export class GroupCommitter<U, R> {
   }
 
   /** Whether the next group may start now: at once when none is in its transaction, beside one
-   *  only when it would be at least `overlapUnitsMin` units. */
+   *  only when it would be at least `overlapGroupUnitsMin` units. */
   private mayStartGroup(): boolean {
     if (this.inFlight === 0) return true;
     if (this.inFlight >= (this.spec.inFlightMax ?? groupsInFlightMax)) return false;
-    const unitsMin = this.spec.overlapUnitsMin ?? overlapGroupUnitsMin;
     const key = this.spec.groupKey(this.waiting[0].unit);
     let units = 0;
-    for (const w of this.waiting) if (this.spec.groupKey(w.unit) === key && ++units >= unitsMin) return true;
+    for (const w of this.waiting) if (this.spec.groupKey(w.unit) === key && ++units >= overlapGroupUnitsMin) return true;
     return false;
   }
 

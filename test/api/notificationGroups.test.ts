@@ -225,6 +225,50 @@ describe("the bank's row", () => {
   });
 });
 
+describe('two groups in their transactions at once', () => {
+  it("credit one sub-account in turn: the second waits for the first's lock and judges its credits after the first's (R4)", async () => {
+    const { bidders: [b] } = await bidders(1);
+    const work = notificationWork(rt.metrics);
+    const entered: string[][] = [];
+    const acted: string[][] = [];
+    let releaseFirst!: () => void;
+    const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
+    // The first group holds its transaction open, its sub-account locked, until released.
+    const groups = new GroupCommitter<NotificationUnit, { status: number; body: any; replayed: boolean }>(rt, {
+      ...work,
+      act: async (tx, units) => {
+        const ids = units.map((u) => u.received!.notification.messageId);
+        entered.push(ids);
+        const outcomes = await work.act(tx, units);
+        acted.push(ids);
+        if (acted.length === 1) await firstHeld;
+        return outcomes;
+      },
+    });
+    const until = async (cond: () => boolean) => {
+      for (let i = 0; i < 300 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(cond()).toBe(true);
+    };
+    const submit = (amount: string) => groups.submit(unit(jsonNotification([entry(b.va, amount, b.payer)])), rt.log);
+    // 30,000 against a requirement of 50,000: received, waiting for more.
+    const first = submit('30000.00');
+    await until(() => acted.length === 1);
+    const rest = [0, 1, 2, 3].map(() => submit('5000.00'));
+    // The second group starts while the first is still open, and waits on the sub-account.
+    await until(() => entered.length === 2);
+    expect(entered[1]).toHaveLength(4);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(acted).toHaveLength(1);
+    releaseFirst();
+    const answers = await Promise.all([first, ...rest]);
+    expect(answers.map((a) => [a.status, a.body.accepted])).toEqual(Array(5).fill([200, 1]));
+    // Judged after the first group's credit, the fourth 5,000 completes 50,000: all five valid.
+    const deposits = await Promise.all(answers.map(async (a) => (await request(app).get(`/v1/deposits/${a.body.depositIds[0]}`).set(bearer(w.centre))).body));
+    expect(deposits.map((d) => d.status)).toEqual(Array(5).fill('valid'));
+    expect(deposits.map((d) => d.excess)).toEqual(Array(5).fill('0.00'));
+  });
+});
+
 describe('a group whose transaction fails', () => {
   it('commits each of its notices alone, so the failure is only the failing one\'s answer', async () => {
     const { bidders: [b] } = await bidders(1);
