@@ -11,22 +11,14 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Client } from 'pg';
-import { loadConfig } from '../src/config';
-import { createApiKey } from '../src/http/auth';
-import { buildApi } from '../src/app/api';
-import { createRuntime } from '../src/app/runtime';
-import { migrateLatest } from '../src/db/migrate';
-import { createDb } from '../src/db/knex';
 import { addCalendarDays, toBusinessDate } from '../src/domain/time';
 import { usccCharset, usccCheckChar } from '../src/domain/uscc';
 import { issueCertificate } from '../src/pki/certs';
 import { ensureDevPki } from '../src/pki/devPki';
 import { signMessage } from '../src/pki/messageSignature';
-import { createLogger } from '../src/runtime';
+import { startBenchApi } from './api';
 import { reportRows } from './table';
 import { digits, cnaps, pct, pgbenchPaced, startProfile } from './support';
 import { load, type SignedRequest as Signed } from './load';
@@ -47,7 +39,6 @@ const halfRateInFlightMax = 64;
 const pgbenchSeconds = 5;
 const p99GoalMs = 50;
 const floorShareGoal = 0.5;
-const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 const uscc = () => {
   let b = '91110000';
@@ -57,35 +48,10 @@ const uscc = () => {
 
 
 async function main(): Promise<void> {
-  const dbName = `bidbond_bench_${Date.now().toString(36)}`;
-  const admin = new Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${dbName}`;
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bb-bench-'));
-  const config = loadConfig({ ...process.env, DATABASE_URL: url.toString(), REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', BIDBOND_DATA_DIR: dataDir, BIDBOND_QUEUE_PREFIX: `bench${Date.now()}`, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', BIDBOND_RATE_LIMIT_PER_MINUTE: '1000000' });
-  const migrateDb = createDb(url.toString());
-  await migrateLatest(migrateDb);
-  await migrateDb.destroy();
-  // Logs go where a production process sends them, at the level it runs at; not to this terminal.
-  const logFile = path.join(dataDir, 'api.log');
-  const log = createLogger(config);
-  const { default: pino } = await import('pino');
-  const fileLog = pino({ level: config.LOG_LEVEL }, pino.destination({ dest: logFile, sync: false }));
-  const rt = await createRuntime(config, { databaseUrl: url.toString(), redisUrl: config.REDIS_URL! }, { log: process.env.BENCH_LOG_TO_STDOUT ? log : fileLog });
-  const server = buildApi(rt).listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const api = await startBenchApi();
+  const { rt, dataDir, base, call } = api;
+  const url = api.databaseUrl;
   try {
-    const { key } = await createApiKey(rt.db, { role: 'centre' });
-    const call = async (method: string, p: string, body?: unknown) => {
-      const res = await fetch(base + p, { method, headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-      const json = await res.json();
-      if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(json)}`);
-      return json as Record<string, any>;
-    };
-
     // The world: one bank issuer, a tenderee, bidders banking with the issuer's bank (R6), and
     // enough sections that both passes issue every guarantee to a new (section, bidder) pair.
     const pki = ensureDevPki(path.join(dataDir, 'pki'));
@@ -138,7 +104,7 @@ async function main(): Promise<void> {
     // and the issuer; insert the guarantee under its two unique keys (number per issuer, one
     // live per bidder and section); the audit chain's lock and one audit row; in one transaction.
     const scratch = mkdtempSync(path.join(os.tmpdir(), 'bb-pgbench-'));
-    execFileSync('psql', [url.toString(), '-q', '-c', `
+    execFileSync('psql', [url, '-q', '-c', `
       CREATE TABLE ref_webhook_events (sender text, event_id text, request_hash text, response_status int, response_body jsonb, PRIMARY KEY (sender, event_id));
       CREATE TABLE ref_guarantees (id text primary key, issuer_id text, number text, section_id text, bidder_id text, status text, amount_fen bigint, valid_from date, valid_to date, issued_at timestamptz, checks jsonb, document_sha256 text, created_at timestamptz default now(), UNIQUE (issuer_id, number));
       CREATE UNIQUE INDEX ref_guarantees_one_live ON ref_guarantees (section_id, bidder_id) WHERE status <> 'rejected';
@@ -157,7 +123,7 @@ COMMIT;
 `);
     // pgbench's default protocol parses and plans each statement; `prepared` is for the record.
     const pgbench = (protocol: 'simple' | 'prepared' = 'simple') => {
-      const out = execFileSync('pgbench', ['-n', '-M', protocol, '-c', String(concurrency), '-j', '2', '-T', String(pgbenchSeconds), '-f', script, url.toString()], { encoding: 'utf8' });
+      const out = execFileSync('pgbench', ['-n', '-M', protocol, '-c', String(concurrency), '-j', '2', '-T', String(pgbenchSeconds), '-f', script, url], { encoding: 'utf8' });
       return Number(/tps = ([\d.]+)/.exec(out)?.[1] ?? 'NaN');
     };
 
@@ -192,7 +158,7 @@ COMMIT;
     const second = sign(issuances, issuances);
     const { latencies: halfLatencies, seconds: halfSeconds, behindSchedule } = await load(endpoint, second, { ratePerSecond: halfRate, inFlightMax: halfRateInFlightMax }, answeredIssued);
     // The database's own latency at that rate: the same script on the same schedule, for as long.
-    const floorHalf = pgbenchPaced(script, url.toString(), { concurrency, ratePerSecond: halfRate, seconds: Math.max(1, Math.round(halfSeconds)) });
+    const floorHalf = pgbenchPaced(script, url, { concurrency, ratePerSecond: halfRate, seconds: Math.max(1, Math.round(halfSeconds)) });
     const issued = Number((await rt.db('guarantees').where({ status: 'issued' }).count({ n: '*' }))[0].n);
     if (issued !== issuances * 2 + warmupIssuances) throw new Error(`expected ${issuances * 2 + warmupIssuances} issued guarantees, found ${issued}`);
 
@@ -215,11 +181,7 @@ COMMIT;
       },
     ]);
   } finally {
-    server.close();
-    await rt.close();
-    fileLog.flush();
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await admin.end();
+    await api.close();
   }
 }
 

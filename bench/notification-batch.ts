@@ -13,32 +13,22 @@
 //   npx tsx bench/notification-batch.ts [credits=10000]
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Client } from 'pg';
-import { loadConfig } from '../src/config';
-import { createApiKey } from '../src/http/auth';
-import { buildApi } from '../src/app/api';
-import { createRuntime } from '../src/app/runtime';
 import { buildWorker } from '../src/app/worker';
 import { buildCamt054 } from '../src/banks/iso20022/camt054';
 import type { CreditEntry } from '../src/banks/types';
 import { deposits } from '../src/deposits';
-import { migrateLatest } from '../src/db/migrate';
-import { createDb } from '../src/db/knex';
 import { newId } from '../src/domain/ids';
 import { usccCharset, usccCheckChar } from '../src/domain/uscc';
 import { issueCertificate } from '../src/pki/certs';
 import { ensureDevPki } from '../src/pki/devPki';
 import { signMessage } from '../src/pki/messageSignature';
-import { createLogger } from '../src/runtime';
+import { startBenchApi } from './api';
 import { reportRows } from './table';
 import { digits, cnaps, startProfile } from './support';
 
 const creditCount = Number(process.argv[2] ?? 10_000);
-const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const answeredGoalSeconds = 1;
 const validGoalSeconds = 5;
 /** How long to wait for the deposits before calling the run failed. */
@@ -53,33 +43,11 @@ const uscc = (i: number) => {
 
 async function main(): Promise<void> {
   if (!(Number.isInteger(creditCount) && creditCount >= 1)) throw new Error('credits: a positive integer');
-  const dbName = `bidbond_bench_${Date.now().toString(36)}`;
-  const admin = new Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${dbName}`;
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bb-bench-'));
-  const config = loadConfig({ ...process.env, DATABASE_URL: url.toString(), REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', BIDBOND_DATA_DIR: dataDir, BIDBOND_QUEUE_PREFIX: `bench${Date.now()}`, LOG_LEVEL: 'silent', BIDBOND_RATE_LIMIT_PER_MINUTE: '1000000' });
-  const migrateDb = createDb(url.toString());
-  await migrateLatest(migrateDb);
-  await migrateDb.destroy();
-  const rt = await createRuntime(config, { databaseUrl: url.toString(), redisUrl: config.REDIS_URL! }, { log: createLogger(config) });
-  const server = buildApi(rt).listen(0, '127.0.0.1');
-  // Past the bulk set-up's idle time: a connection the server closed while idle would be reused
-  // by the client and reset.
-  server.keepAliveTimeout = 120_000;
-  await new Promise((r) => server.once('listening', r));
-  const worker = await buildWorker(rt, config.REDIS_URL!, [deposits]);
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const api = await startBenchApi({ logLevel: 'silent' });
+  const { rt, dataDir, base, call } = api;
+  const url = api.databaseUrl;
+  const worker = await buildWorker(rt, api.config.REDIS_URL!, [deposits]);
   try {
-    const { key } = await createApiKey(rt.db, { role: 'centre' });
-    const call = async (method: string, p: string, body?: unknown) => {
-      const res = await fetch(base + p, { method, headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-      const json = await res.json();
-      if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(json)}`);
-      return json as Record<string, any>;
-    };
     const pki = ensureDevPki(path.join(dataDir, 'pki'));
     const bankCert = issueCertificate({ commonName: 'bench bank', ca: { keyPem: readFileSync(pki.rootKey, 'utf8'), certPem: readFileSync(pki.rootCert, 'utf8') } });
     const trustAccount = `9${digits(18)}`;
@@ -154,7 +122,7 @@ async function main(): Promise<void> {
       INSERT INTO ref_audit (id, data, prev_hash, hash) SELECT 'evt' || g, '{"action":"deposit.valid"}', md5(g::text), md5((g + 1)::text) FROM generate_series(1, ${creditCount}) g;
       COMMIT;`;
     const refStarted = performance.now();
-    execFileSync('psql', [url.toString(), '-q', '-v', 'ON_ERROR_STOP=1', '-c', refSql]);
+    execFileSync('psql', [url, '-q', '-v', 'ON_ERROR_STOP=1', '-c', refSql]);
     const refSeconds = (performance.now() - refStarted) / 1000;
 
     console.log(`camt.054 of ${creditCount} credits (${(body.length / 1e6).toFixed(1)} MB), one per bidder of one section:`);
@@ -172,13 +140,9 @@ async function main(): Promise<void> {
       },
     ]);
   } finally {
-    server.close();
     await worker.close();
-    await rt.close();
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await admin.end();
-  }
-}
+    await api.close();
+  }}
 
 main().catch((e) => {
   console.error(e);

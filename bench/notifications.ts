@@ -14,21 +14,13 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Client } from 'pg';
-import { loadConfig } from '../src/config';
-import { createApiKey } from '../src/http/auth';
-import { buildApi } from '../src/app/api';
-import { createRuntime } from '../src/app/runtime';
-import { migrateLatest } from '../src/db/migrate';
-import { createDb } from '../src/db/knex';
 import { usccCharset, usccCheckChar } from '../src/domain/uscc';
 import { issueCertificate } from '../src/pki/certs';
 import { ensureDevPki } from '../src/pki/devPki';
 import { signMessage } from '../src/pki/messageSignature';
-import { createLogger } from '../src/runtime';
+import { startBenchApi } from './api';
 import { reportRows } from './table';
 import { digits, cnaps, pct, pgbenchPaced, startProfile } from './support';
 import { load } from './load';
@@ -38,7 +30,6 @@ const concurrency = Number(process.argv[3] ?? 8);
 const bidderCount = 200;
 /** Notifications sent before the measured passes, to a process just started. */
 const warmupNotifications = 1000;
-const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 const uscc = () => {
   let b = '91110000';
@@ -53,35 +44,10 @@ const pacedNotificationsMax = 1500;
 const pacedInFlightMax = 32;
 
 async function main(): Promise<void> {
-  const dbName = `bidbond_bench_${Date.now().toString(36)}`;
-  const admin = new Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${dbName}`;
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bb-bench-'));
-  const config = loadConfig({ ...process.env, DATABASE_URL: url.toString(), REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', BIDBOND_DATA_DIR: dataDir, BIDBOND_QUEUE_PREFIX: `bench${Date.now()}`, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', BIDBOND_RATE_LIMIT_PER_MINUTE: '1000000' });
-  const migrateDb = createDb(url.toString());
-  await migrateLatest(migrateDb);
-  await migrateDb.destroy();
-  // Logs go where a production process sends them, at the level it runs at; not to this terminal.
-  const { default: pino } = await import('pino');
-  const fileLog = pino({ level: config.LOG_LEVEL }, pino.destination({ dest: path.join(dataDir, 'api.log'), sync: false }));
-  const rt = await createRuntime(config, { databaseUrl: url.toString(), redisUrl: config.REDIS_URL! }, { log: process.env.BENCH_LOG_TO_STDOUT ? createLogger(config) : fileLog });
-  const server = buildApi(rt).listen(0, '127.0.0.1');
-  // Past the pgbench pass's idle time: a connection the server closed while idle would be
-  // reused by the client and reset.
-  server.keepAliveTimeout = 120_000;
-  await new Promise((r) => server.once('listening', r));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const api = await startBenchApi();
+  const { rt, dataDir, base, call } = api;
+  const url = api.databaseUrl;
   try {
-    const { key } = await createApiKey(rt.db, { role: 'centre' });
-    const call = async (method: string, p: string, body?: unknown) => {
-      const res = await fetch(base + p, { method, headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-      const json = await res.json();
-      if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(json)}`);
-      return json as Record<string, any>;
-    };
     const pki = ensureDevPki(path.join(dataDir, 'pki'));
     const bankCert = issueCertificate({ commonName: 'bench bank', ca: { keyPem: readFileSync(pki.rootKey, 'utf8'), certPem: readFileSync(pki.rootCert, 'utf8') } });
     const bank = await call('POST', '/v1/banks', {
@@ -157,7 +123,7 @@ async function main(): Promise<void> {
       INSERT INTO ref_banks VALUES ('b', '{}') ON CONFLICT DO NOTHING;
       INSERT INTO ref_ledger_accounts VALUES ('trust') ON CONFLICT DO NOTHING;
       INSERT INTO ref_accounts SELECT g, 's', 'b' || g FROM generate_series(1, ${bidderCount}) g ON CONFLICT DO NOTHING;`;
-    execFileSync('psql', [url.toString(), '-q', '-c', setup]);
+    execFileSync('psql', [url, '-q', '-c', setup]);
     const script = path.join(scratch, 'credit.sql');
     writeFileSync(script, `\\set acct random(1, ${bidderCount})
 \\set event random(1, 1000000000)
@@ -179,7 +145,7 @@ COMMIT;
     // The floor in pgbench's default protocol (each statement parsed and planned), and, for the
     // record, with its statements prepared as the service prepares its own.
     const pgbench = (protocol: 'simple' | 'prepared', seconds: number) =>
-      Number(/tps = ([\d.]+)/.exec(execFileSync('pgbench', ['-n', '-M', protocol, '-c', String(concurrency), '-j', '2', '-T', String(seconds), '-f', script, url.toString()], { encoding: 'utf8' }))?.[1] ?? 'NaN');
+      Number(/tps = ([\d.]+)/.exec(execFileSync('pgbench', ['-n', '-M', protocol, '-c', String(concurrency), '-j', '2', '-T', String(seconds), '-f', script, url], { encoding: 'utf8' }))?.[1] ?? 'NaN');
     const tps = pgbench('simple', 10);
     const tpsPrepared = pgbench('prepared', 5);
 
@@ -191,7 +157,7 @@ COMMIT;
     const paced = signedNotifications(Math.min(pacedNotificationsMax, Math.round(pacedRate * 10)));
     const { latencies: pacedLatencies, seconds: pacedSeconds } = await load(endpoint, paced, { ratePerSecond: pacedRate, inFlightMax: pacedInFlightMax }, answered);
     // The database's own latency at that rate: the same script on the same schedule, for as long.
-    const floorPaced = pgbenchPaced(script, url.toString(), { concurrency, ratePerSecond: pacedRate, seconds: Math.max(1, Math.round(pacedSeconds)) });
+    const floorPaced = pgbenchPaced(script, url, { concurrency, ratePerSecond: pacedRate, seconds: Math.max(1, Math.round(pacedSeconds)) });
 
     const share = rate / tps;
     const pacedP99 = pct(pacedLatencies, 99);
@@ -210,11 +176,7 @@ COMMIT;
       },
     ]);
   } finally {
-    server.close();
-    await rt.close();
-    fileLog.flush();
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await admin.end();
+    await api.close();
   }
 }
 

@@ -13,31 +13,21 @@
 //
 //   npx tsx bench/opening.ts [bidders=5000]
 import { randomBytes, randomInt } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Client } from 'pg';
-import { loadConfig } from '../src/config';
-import { createApiKey } from '../src/http/auth';
-import { buildApi } from '../src/app/api';
 import { buildWorker } from '../src/app/worker';
-import { createRuntime } from '../src/app/runtime';
 import { buildCamt054 } from '../src/banks/iso20022/camt054';
-import { migrateLatest } from '../src/db/migrate';
-import { createDb } from '../src/db/knex';
 import { addCalendarDays, businessDate, toBusinessDate } from '../src/domain/time';
 import { usccCharset, usccCheckChar } from '../src/domain/uscc';
 import { issueCertificate } from '../src/pki/certs';
 import { ensureDevPki } from '../src/pki/devPki';
 import { signMessage } from '../src/pki/messageSignature';
-import { createLogger } from '../src/runtime';
 import { vouchers } from '../src/vouchers';
+import { startBenchApi } from './api';
 import { reportRows } from './table';
 import { digits, cnaps } from './support';
 
 const bidderCount = Number(process.argv[2] ?? 5000);
-const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 /** Requests in flight while setting up: enough to keep the api busy on a small machine. */
 const setupConcurrency = 8;
 /** Credits per bank notification while setting up: small enough to be acted on within the
@@ -98,33 +88,16 @@ interface Bidder {
 }
 
 async function main(): Promise<void> {
-  const dbName = `bidbond_bench_${Date.now().toString(36)}`;
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bb-bench-'));
-  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-  const url = new URL(adminUrl);
-  url.pathname = `/${dbName}`;
-  const config = loadConfig({ ...process.env, DATABASE_URL: url.toString(), REDIS_URL: redisUrl, BIDBOND_DATA_DIR: dataDir, BIDBOND_QUEUE_PREFIX: `bench${Date.now()}`, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent', BIDBOND_RATE_LIMIT_PER_MINUTE: '1000000' });
-  const admin = new Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  const migrateDb = createDb(url.toString());
-  await migrateLatest(migrateDb);
-  await migrateDb.destroy();
-  const rt = await createRuntime(config, { databaseUrl: url.toString(), redisUrl }, { log: createLogger(config) });
-  const server = buildApi(rt).listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const api = await startBenchApi({ logLevel: process.env.BENCH_LOG_LEVEL ?? 'silent' });
+  const { rt, dataDir, base, call } = api;
   let worker: Awaited<ReturnType<typeof buildWorker>> | undefined;
   try {
-    const { key } = await createApiKey(rt.db, { role: 'centre' });
     const send = async (method: string, p: string, body: string | undefined, headers: Record<string, string>) => {
       const res = await fetch(base + p, { method, headers, body });
       const json = await res.json();
       if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(json).slice(0, 500)}`);
       return json as Record<string, any>;
     };
-    const call = (method: string, p: string, body?: unknown) =>
-      send(method, p, body === undefined ? undefined : JSON.stringify(body), { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' });
     const signed = (p: string, raw: Buffer, signer: { keyPem: string; fingerprint: string }, contentType = 'application/json') =>
       send('POST', p, raw.toString('utf8'), { 'Content-Type': contentType, ...signMessage(raw, signer) });
 
@@ -240,7 +213,7 @@ async function main(): Promise<void> {
     }
 
     const t1 = process.hrtime.bigint();
-    worker = await buildWorker(rt, redisUrl, [{ ...vouchers, sweepers: [] }]);
+    worker = await buildWorker(rt, api.config.REDIS_URL!, [{ ...vouchers, sweepers: [] }]);
     let pdfSeconds = NaN;
     for (;;) {
       const v = await rt.db('vouchers').where({ id: roster.voucherId }).first();
@@ -282,10 +255,7 @@ async function main(): Promise<void> {
     }]);
   } finally {
     await worker?.close();
-    server.close();
-    await rt.close();
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await admin.end();
+    await api.close();
   }
 }
 

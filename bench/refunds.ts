@@ -10,18 +10,10 @@
 //
 //   npx tsx bench/refunds.ts [refunds=10000]
 import { randomBytes, randomInt } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client } from 'pg';
-import { loadConfig } from '../src/config';
-import { createApiKey } from '../src/http/auth';
-import { buildApi } from '../src/app/api';
-import { createRuntime } from '../src/app/runtime';
 import { buildWorker } from '../src/app/worker';
-import { migrateLatest } from '../src/db/migrate';
-import { createDb } from '../src/db/knex';
 import { usccCharset, usccCheckChar } from '../src/domain/uscc';
 import { parseCertificatePem } from '../src/pki/certs';
 import { ensureDevPki } from '../src/pki/devPki';
@@ -31,7 +23,7 @@ import { openDepositAccount } from '../src/deposits/service';
 import { refundsPerMessageMax } from '../src/refunds/claim';
 import { startSandboxBank } from '../src/sandbox-bank';
 import { freePort } from '../src/db/embedded';
-import { createLogger } from '../src/runtime';
+import { startBenchApi } from './api';
 import { reportRows } from './table';
 import { digits } from './support';
 
@@ -42,8 +34,6 @@ const goalRefunds = 10_000;
 const setupBatch = 500;
 /** Credits per signed notification during set-up. */
 const creditsPerNotification = 200;
-const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const trustBankCode = '102100099996';
 /** The bidders bank elsewhere: the sandbox pays them through the clearing system. */
 const payerBankCode = '103100000026';
@@ -58,36 +48,16 @@ const uscc = () => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {
-  const dbName = `bidbond_bench_refunds_${Date.now().toString(36)}`;
-  const admin = new Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${dbName}`;
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bb-bench-refunds-'));
-  const config = loadConfig({
-    ...process.env, DATABASE_URL: url.toString(), REDIS_URL: redisUrl, BIDBOND_DATA_DIR: dataDir, BIDBOND_QUEUE_PREFIX: `benchrf${Date.now()}`,
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent', BIDBOND_RATE_LIMIT_PER_MINUTE: '1000000',
+  const api = await startBenchApi({
+    logLevel: process.env.LOG_LEVEL ?? 'silent',
     // Status inquiries every second instead of every 5 s at first: the sandbox settles in 0.2 s.
-    BIDBOND_REFUND_POLL_DELAY_MS: '1000', BIDBOND_REFUND_POLL_DELAY_MAX_MS: '2000',
+    env: { BIDBOND_REFUND_POLL_DELAY_MS: '1000', BIDBOND_REFUND_POLL_DELAY_MAX_MS: '2000' },
   });
-  const migrateDb = createDb(url.toString());
-  await migrateLatest(migrateDb);
-  await migrateDb.destroy();
-  const rt = await createRuntime(config, { databaseUrl: url.toString(), redisUrl }, { log: createLogger(config) });
-  const server = buildApi(rt).listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const worker = await buildWorker(rt, redisUrl);
+  const { rt, dataDir, base, call } = api;
+  const url = api.databaseUrl;
+  const worker = await buildWorker(rt, api.config.REDIS_URL!);
   let sandbox: Awaited<ReturnType<typeof startSandboxBank>> | undefined;
   try {
-    const { key } = await createApiKey(rt.db, { role: 'centre' });
-    const call = async (method: string, p: string, body?: unknown, root = base) => {
-      const res = await fetch(root + p, { method, headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-      const json = await res.json();
-      if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(json)}`);
-      return json as Record<string, any>;
-    };
     const pki = ensureDevPki(path.join(dataDir, 'pki'));
     const certPem = readFileSync(pki.sandboxCert, 'utf8');
     const bankSigner = { keyPem: readFileSync(pki.sandboxKey, 'utf8'), fingerprint: parseCertificatePem(certPem).info.fingerprint };
@@ -99,7 +69,7 @@ async function main(): Promise<void> {
       trustAccount: { number: trustNumber, name: '保证金专户' }, virtualAccountPrefix: vaPrefix,
     });
     sandbox = await startSandboxBank({
-      port, host: '127.0.0.1', databaseUrl: url.toString(), schema: 'sandbox_bench', dataDir: path.join(dataDir, 'sandbox'),
+      port, host: '127.0.0.1', databaseUrl: url, schema: 'sandbox_bench', dataDir: path.join(dataDir, 'sandbox'),
       signingKeyPath: pki.sandboxKey, signingCertPath: pki.sandboxCert, protocol: 'iso20022',
       trustAccount: { number: trustNumber, name: '保证金专户', bankCode: trustBankCode }, virtualPrefix: vaPrefix,
       notifyUrl: `${base}/v1/banks/${bank.id}/notifications`,
@@ -204,12 +174,8 @@ async function main(): Promise<void> {
   } finally {
     await worker.close();
     await sandbox?.close();
-    await new Promise((r) => server.close(r));
-    await rt.close();
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
-    await admin.end();
-  }
-}
+    await api.close();
+  }}
 
 main().then(
   () => process.exit(0),

@@ -3,7 +3,7 @@
 //
 //   npm run bench [-- --scale 2]     sizes multiplied by the scale (how the cost grows)
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { benchRowsFileEnv, formatTable, type BenchRow } from './table';
@@ -23,7 +23,8 @@ function main(): void {
   const scaleArg = process.argv.indexOf('--scale');
   const scale = scaleArg >= 0 ? Number(process.argv[scaleArg + 1]) : 1;
   if (!(scale > 0)) throw new Error('--scale takes a positive number');
-  const rowsFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'bb-bench-rows-')), 'rows.jsonl');
+  const rowsDir = mkdtempSync(path.join(os.tmpdir(), 'bb-bench-rows-'));
+  const rowsFile = path.join(rowsDir, 'rows.jsonl');
   const failed: string[] = [];
   for (const w of workloads) {
     const file = path.join(__dirname, w.file);
@@ -33,6 +34,7 @@ function main(): void {
     if (run.status !== 0) failed.push(w.file);
   }
   const rows: BenchRow[] = existsSync(rowsFile) ? readFileSync(rowsFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+  rmSync(rowsDir, { recursive: true, force: true });
   console.log(`\nAll workloads (scale ${scale}):\n${formatTable(rows)}`);
   if (failed.length) {
     console.log(`benchmarks that did not finish: ${failed.join(', ')}`);
