@@ -23,6 +23,14 @@ export const xmlPendingCharsMax = xmlTextCharsMax + xmlStreamSliceBytes;
 
 type Attrs = Record<string, string>;
 
+/** The prototype of the attributes a tag carries: empty and above nothing, so that an attribute
+ *  named `__proto__` or `constructor` is just an attribute. Objects made from it stay in V8's
+ *  fast mode with one shape per set of names; `Object.create(null)` makes dictionary-mode objects,
+ *  and storing into a new one misses the store's inline cache every time, which keeps V8 from
+ *  ever optimising the tag reader during the first document a process reads (a statement of
+ *  100,000 entries read at two thirds of the speed of the next). */
+const attrsPrototype: object = Object.freeze(Object.create(null));
+
 /** What the scanner reports: raw qualified names, attributes by raw name (no prototype), text
  *  with its references resolved and its line ends normalised, CDATA as text. */
 export interface XmlScanEvents {
@@ -376,8 +384,7 @@ export class XmlScanner {
       if (quote !== 0x22 && quote !== 0x27) fail(`value of attribute ${attrName} is not quoted`);
       const close = s.indexOf(quote === 0x22 ? '"' : "'", q + 1);
       if (close === -1) return -1;
-      // No prototype: an attribute named `__proto__` or `constructor` is just an attribute.
-      attrs ??= Object.create(null) as Attrs;
+      attrs ??= Object.create(attrsPrototype) as Attrs;
       if (attrs[attrName] !== undefined) fail(`attribute ${attrName} repeated in <${qname}>`);
       attrs[attrName] = attributeValue(s.slice(q + 1, close));
       q = close + 1;

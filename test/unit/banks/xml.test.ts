@@ -153,4 +153,22 @@ describe('streaming', () => {
     // Readable.from may prefetch one chunk, never the rest of the document.
     expect(maxPulledWhileBusy).toBeLessThanOrEqual(2);
   });
+
+  test('attributes named __proto__ and constructor are attributes like any other: read as given, never repeated by inheritance', async () => {
+    const doc = '<R><E __proto__="p" constructor="c" toString="t" Ccy="CNY"/><E constructor="d"/><E a="1" a="2"/></R>';
+    const seen: Record<string, string>[] = [];
+    const read = streamXml(doc, {
+      collect: (path, loc) => {
+        if (path[path.length - 1] === 'E') seen.push({ ...loc.attrs[loc.attrs.length - 1] });
+        return false;
+      },
+    });
+    await expect(read).rejects.toThrow(/attribute a repeated/);
+    expect(seen).toHaveLength(2);
+    expect(Object.entries(seen[0])).toEqual([['__proto__', 'p'], ['constructor', 'c'], ['toString', 't'], ['Ccy', 'CNY']]);
+    expect(Object.entries(seen[1])).toEqual([['constructor', 'd']]);
+    // Nothing reached the objects every other value shares.
+    expect(({} as Record<string, unknown>).p).toBeUndefined();
+    expect(Object.prototype.hasOwnProperty.call(Object.prototype, 'Ccy')).toBe(false);
+  });
 });
