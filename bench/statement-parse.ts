@@ -112,7 +112,7 @@ function xmllint(file: string): { wallS: number; cpuS: number } {
 
 /** The process's resident set sampled every `rssSampleMs` until stopped: its peak while the
  *  service handles one upload (the process's lifetime peak would count the bench's own set-up). */
-const rssSampleMs = 10;
+const rssSampleMs = 100;
 function rssPeak(): { stop(): void; peakMiB(): number } {
   let peak = process.memoryUsage.rss();
   const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), rssSampleMs);
