@@ -73,6 +73,19 @@ interface TreeBuilder {
   elements: number;
 }
 
+/** The prototype of every element's attributes: empty and above nothing, so that an attribute
+ *  named `__proto__` or `constructor` is just an attribute. Objects made from it stay in V8's
+ *  fast mode with one shape per set of names; `Object.create(null)` makes dictionary-mode objects,
+ *  and storing into a new one misses the store's inline cache every time, which kept V8 from
+ *  optimising the streaming tag reader during the first document a process read (a statement of
+ *  100,000 entries at two thirds of the speed of the next). */
+const attributesPrototype: object = Object.freeze(Object.create(null));
+
+/** A new, empty record of attributes by name (see attributesPrototype). */
+export function attributeRecord(): Record<string, string> {
+  return Object.create(attributesPrototype) as Record<string, string>;
+}
+
 function attachHandlers(
   parser: SaxesParser,
   state: TreeBuilder,
@@ -82,8 +95,7 @@ function attachHandlers(
     state.elements += 1;
     if (state.elements > opts.elementsMax) failInvalid(`XML has more than ${opts.elementsMax} elements`);
     if (state.stack.length >= xmlDepthMax) failInvalid(`XML nests deeper than ${xmlDepthMax}`);
-    // No prototype: an attribute named `__proto__` or `constructor` is just an attribute.
-    const attrs: Record<string, string> = Object.create(null);
+    const attrs = attributeRecord();
     // ISO 20022 attributes (Ccy) are unqualified: a prefixed one of the same local name stands in
     // only where the real one is missing, never over it (`Ccy="USD" x:Ccy="CNY"` is USD).
     const raw = Object.entries(node.attributes as Record<string, string>);

@@ -154,7 +154,7 @@ describe('streaming', () => {
     expect(maxPulledWhileBusy).toBeLessThanOrEqual(2);
   });
 
-  test('attributes named __proto__ and constructor are attributes like any other: read as given, never repeated by inheritance', async () => {
+  test('attributes named __proto__ and constructor are attributes like any other, in both readers: read as given, never repeated by inheritance', async () => {
     const doc = '<R><E __proto__="p" constructor="c" toString="t" Ccy="CNY"/><E constructor="d"/><E a="1" a="2"/></R>';
     const seen: Record<string, string>[] = [];
     const read = streamXml(doc, {
@@ -167,6 +167,10 @@ describe('streaming', () => {
     expect(seen).toHaveLength(2);
     expect(Object.entries(seen[0])).toEqual([['__proto__', 'p'], ['constructor', 'c'], ['toString', 't'], ['Ccy', 'CNY']]);
     expect(Object.entries(seen[1])).toEqual([['constructor', 'd']]);
+    // The whole-document reader keeps them the same way.
+    const tree = parseXmlTree('<R><E __proto__="p" constructor="c" toString="t" Ccy="CNY"/></R>');
+    expect(Object.entries(tree.children[0].attrs)).toEqual([['__proto__', 'p'], ['constructor', 'c'], ['toString', 't'], ['Ccy', 'CNY']]);
+    expect(() => parseXmlTree('<R><E a="1" a="2"/></R>')).toThrow(BankMessageInvalid);
     // Nothing reached the objects every other value shares.
     expect(({} as Record<string, unknown>).p).toBeUndefined();
     expect(Object.prototype.hasOwnProperty.call(Object.prototype, 'Ccy')).toBe(false);
