@@ -1,9 +1,8 @@
 // The service as a bench runs it: a scratch database `bidbond_bench_*` made and migrated on the
 // server at DATABASE_URL, the runtime on it and Redis, the api listening on a free port of
-// 127.0.0.1, and a centre's API key. `close` stops them all, drops the database and removes the
-// data directory.
-import { mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
+// 127.0.0.1, a centre's API key and the development PKI that signs the bench's banks and issuers.
+// `close` stops them all, drops the database and removes the data directory.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,10 +13,13 @@ import { createRuntime } from '../src/app/runtime';
 import { migrateLatest } from '../src/db/migrate';
 import { createDb } from '../src/db/knex';
 import { createApiKey } from '../src/http/auth';
+import { issueCertificate, type IssuedKeyPair } from '../src/pki/certs';
+import { ensureDevPki, type DevPkiPaths } from '../src/pki/devPki';
 import { createLogger } from '../src/runtime';
+import { cnaps, digits } from './support';
 
-export const benchAdminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-export const benchRedisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const benchAdminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const benchRedisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export interface BenchApiOptions {
   /** The process's log level; logs go to `api.log` in the data directory, as a production
@@ -33,11 +35,16 @@ export interface BenchApi {
   dataDir: string;
   config: Config;
   rt: Awaited<ReturnType<typeof createRuntime>>;
-  server: Server;
   /** `http://127.0.0.1:port`. */
   base: string;
   /** A centre's bearer key. */
   key: string;
+  /** The development PKI in the data directory (its sandbox bank's key and certificate). */
+  pki: DevPkiPaths;
+  /** A key and a certificate signed by the development root, for a bank or an issuer. */
+  issue(commonName: string): IssuedKeyPair;
+  /** An ISO 20022 bank registered through the api, with the key its notifications are signed with. */
+  createBank(): Promise<{ bank: Record<string, any>; cert: IssuedKeyPair; trustAccount: string; prefix: string }>;
   /** A JSON call as the centre (to the api, or to `root`); a failed one throws with its answer. */
   call(method: string, p: string, body?: unknown, root?: string): Promise<Record<string, any>>;
   close(): Promise<void>;
@@ -69,13 +76,26 @@ export async function startBenchApi(opts: BenchApiOptions = {}): Promise<BenchAp
   await new Promise((r) => server.once('listening', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const { key } = await createApiKey(rt.db, { role: 'centre' });
+  const pki = ensureDevPki(path.join(dataDir, 'pki'));
+  const ca = { keyPem: readFileSync(pki.rootKey, 'utf8'), certPem: readFileSync(pki.rootCert, 'utf8') };
+  const call: BenchApi['call'] = async (method, p, body, root = base) => {
+    const res = await fetch(root + p, { method, headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const json = await res.json();
+    if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(json).slice(0, 500)}`);
+    return json as Record<string, any>;
+  };
+  const issue = (commonName: string) => issueCertificate({ commonName, ca });
   return {
-    databaseUrl, dataDir, config, rt, server, base, key,
-    async call(method, p, body, root = base) {
-      const res = await fetch(root + p, { method, headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-      const json = await res.json();
-      if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(json).slice(0, 500)}`);
-      return json as Record<string, any>;
+    databaseUrl, dataDir, config, rt, base, key, pki, call, issue,
+    async createBank() {
+      const cert = issue('bench bank');
+      const trustAccount = `9${digits(18)}`;
+      const prefix = digits(8);
+      const bank = await call('POST', '/v1/banks', {
+        name: 'bench bank', bankCode: cnaps('104'), adapter: 'iso20022', endpoint: 'http://127.0.0.1:9/', certificatePem: cert.certPem,
+        trustAccount: { number: trustAccount, name: '保证金专户' }, virtualAccountPrefix: prefix,
+      });
+      return { bank, cert, trustAccount, prefix };
     },
     async close() {
       await new Promise((r) => server.close(r));

@@ -10,13 +10,11 @@
 //   npx tsx bench/issuance.ts [issuances=2000] [concurrency=8]
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { addCalendarDays, toBusinessDate } from '../src/domain/time';
 import { usccCharset, usccCheckChar } from '../src/domain/uscc';
-import { issueCertificate } from '../src/pki/certs';
-import { ensureDevPki } from '../src/pki/devPki';
 import { signMessage } from '../src/pki/messageSignature';
 import { startBenchApi } from './api';
 import { reportRows } from './table';
@@ -49,13 +47,12 @@ const uscc = () => {
 
 async function main(): Promise<void> {
   const api = await startBenchApi();
-  const { rt, dataDir, base, call } = api;
+  const { rt, base, call } = api;
   const url = api.databaseUrl;
   try {
     // The world: one bank issuer, a tenderee, bidders banking with the issuer's bank (R6), and
     // enough sections that both passes issue every guarantee to a new (section, bidder) pair.
-    const pki = ensureDevPki(path.join(dataDir, 'pki'));
-    const issuerCert = issueCertificate({ commonName: 'bench issuer', ca: { keyPem: readFileSync(pki.rootKey, 'utf8'), certPem: readFileSync(pki.rootCert, 'utf8') } });
+    const issuerCert = api.issue('bench issuer');
     const issuerBankCode = cnaps('102');
     const issuer = await call('POST', '/v1/issuers', { name: '某银行', kind: 'bank', bankCode: issuerBankCode, certificatePem: issuerCert.certPem });
     const tendereeUscc = uscc();

@@ -13,16 +13,13 @@
 //   npx tsx bench/notification-batch.ts [credits=10000]
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { buildWorker } from '../src/app/worker';
 import { buildCamt054 } from '../src/banks/iso20022/camt054';
 import type { CreditEntry } from '../src/banks/types';
 import { deposits } from '../src/deposits';
 import { newId } from '../src/domain/ids';
 import { usccCharset, usccCheckChar } from '../src/domain/uscc';
-import { issueCertificate } from '../src/pki/certs';
-import { ensureDevPki } from '../src/pki/devPki';
 import { signMessage } from '../src/pki/messageSignature';
 import { startBenchApi } from './api';
 import { reportRows } from './table';
@@ -44,18 +41,11 @@ const uscc = (i: number) => {
 async function main(): Promise<void> {
   if (!(Number.isInteger(creditCount) && creditCount >= 1)) throw new Error('credits: a positive integer');
   const api = await startBenchApi({ logLevel: 'silent' });
-  const { rt, dataDir, base, call } = api;
+  const { rt, base, call } = api;
   const url = api.databaseUrl;
   const worker = await buildWorker(rt, api.config.REDIS_URL!, [deposits]);
   try {
-    const pki = ensureDevPki(path.join(dataDir, 'pki'));
-    const bankCert = issueCertificate({ commonName: 'bench bank', ca: { keyPem: readFileSync(pki.rootKey, 'utf8'), certPem: readFileSync(pki.rootCert, 'utf8') } });
-    const trustAccount = `9${digits(18)}`;
-    const prefix = digits(8);
-    const bank = await call('POST', '/v1/banks', {
-      name: 'bench bank', bankCode: cnaps('104'), adapter: 'iso20022', endpoint: 'http://127.0.0.1:9/', certificatePem: bankCert.certPem,
-      trustAccount: { number: trustAccount, name: '保证金专户' }, virtualAccountPrefix: prefix,
-    });
+    const { bank, cert: bankCert, trustAccount, prefix } = await api.createBank();
     const tenderee = await call('POST', '/v1/tenderees', { name: '招标人', uscc: uscc(0) });
     const section = await call('POST', '/v1/sections', {
       projectCode: `P${digits(6)}`, sectionCode: 'S1', name: 'bench section', tendereeId: tenderee.id, regime: 'tendering_law',

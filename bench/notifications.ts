@@ -13,12 +13,10 @@
 //   npx tsx bench/notifications.ts [notifications=2000] [concurrency=8]
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { usccCharset, usccCheckChar } from '../src/domain/uscc';
-import { issueCertificate } from '../src/pki/certs';
-import { ensureDevPki } from '../src/pki/devPki';
 import { signMessage } from '../src/pki/messageSignature';
 import { startBenchApi } from './api';
 import { reportRows } from './table';
@@ -45,15 +43,10 @@ const pacedInFlightMax = 32;
 
 async function main(): Promise<void> {
   const api = await startBenchApi();
-  const { rt, dataDir, base, call } = api;
+  const { rt, base, call } = api;
   const url = api.databaseUrl;
   try {
-    const pki = ensureDevPki(path.join(dataDir, 'pki'));
-    const bankCert = issueCertificate({ commonName: 'bench bank', ca: { keyPem: readFileSync(pki.rootKey, 'utf8'), certPem: readFileSync(pki.rootCert, 'utf8') } });
-    const bank = await call('POST', '/v1/banks', {
-      name: 'bench bank', bankCode: cnaps('104'), adapter: 'iso20022', endpoint: 'http://127.0.0.1:9/', certificatePem: bankCert.certPem,
-      trustAccount: { number: `9${digits(18)}`, name: '保证金专户' }, virtualAccountPrefix: digits(8),
-    });
+    const { bank, cert: bankCert } = await api.createBank();
     const tenderee = await call('POST', '/v1/tenderees', { name: '招标人', uscc: uscc() });
     const section = await call('POST', '/v1/sections', {
       projectCode: `P${digits(6)}`, sectionCode: 'S1', name: 'bench section', tendereeId: tenderee.id, regime: 'tendering_law',

@@ -13,14 +13,10 @@
 //
 //   npx tsx bench/opening.ts [bidders=5000]
 import { randomBytes, randomInt } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { buildWorker } from '../src/app/worker';
 import { buildCamt054 } from '../src/banks/iso20022/camt054';
 import { addCalendarDays, businessDate, toBusinessDate } from '../src/domain/time';
 import { usccCharset, usccCheckChar } from '../src/domain/uscc';
-import { issueCertificate } from '../src/pki/certs';
-import { ensureDevPki } from '../src/pki/devPki';
 import { signMessage } from '../src/pki/messageSignature';
 import { vouchers } from '../src/vouchers';
 import { startBenchApi } from './api';
@@ -89,7 +85,7 @@ interface Bidder {
 
 async function main(): Promise<void> {
   const api = await startBenchApi({ logLevel: process.env.BENCH_LOG_LEVEL ?? 'silent' });
-  const { rt, dataDir, base, call } = api;
+  const { rt, base, call } = api;
   let worker: Awaited<ReturnType<typeof buildWorker>> | undefined;
   try {
     const send = async (method: string, p: string, body: string | undefined, headers: Record<string, string>) => {
@@ -102,15 +98,8 @@ async function main(): Promise<void> {
       send('POST', p, raw.toString('utf8'), { 'Content-Type': contentType, ...signMessage(raw, signer) });
 
     const setupStarted = process.hrtime.bigint();
-    const pki = ensureDevPki(path.join(dataDir, 'pki'));
-    const ca = { keyPem: readFileSync(pki.rootKey, 'utf8'), certPem: readFileSync(pki.rootCert, 'utf8') };
-    const bankCert = issueCertificate({ commonName: 'bench bank', ca });
-    const trustAccount = `9${digits(18)}`;
-    const bank = await call('POST', '/v1/banks', {
-      name: 'bench bank', bankCode: cnaps('104'), adapter: 'iso20022', endpoint: 'http://127.0.0.1:9/', certificatePem: bankCert.certPem,
-      trustAccount: { number: trustAccount, name: '保证金专户' }, virtualAccountPrefix: digits(8),
-    });
-    const issuerCert = issueCertificate({ commonName: 'bench guarantor', ca });
+    const { bank, cert: bankCert, trustAccount } = await api.createBank();
+    const issuerCert = api.issue('bench guarantor');
     const issuer = await call('POST', '/v1/issuers', { name: '某融资担保有限公司', kind: 'guarantor', certificatePem: issuerCert.certPem });
     const tenderee = { name: '某市住建局', uscc: uscc() };
     const tendereeId = (await call('POST', '/v1/tenderees', tenderee)).id as string;

@@ -16,7 +16,6 @@ import path from 'node:path';
 import { buildWorker } from '../src/app/worker';
 import { usccCharset, usccCheckChar } from '../src/domain/uscc';
 import { parseCertificatePem } from '../src/pki/certs';
-import { ensureDevPki } from '../src/pki/devPki';
 import { signMessage } from '../src/pki/messageSignature';
 import { createBidder } from '../src/registry/service';
 import { openDepositAccount } from '../src/deposits/service';
@@ -53,12 +52,11 @@ async function main(): Promise<void> {
     // Status inquiries every second instead of every 5 s at first: the sandbox settles in 0.2 s.
     env: { BIDBOND_REFUND_POLL_DELAY_MS: '1000', BIDBOND_REFUND_POLL_DELAY_MAX_MS: '2000' },
   });
-  const { rt, dataDir, base, call } = api;
+  const { rt, dataDir, base, call, pki } = api;
   const url = api.databaseUrl;
   const worker = await buildWorker(rt, api.config.REDIS_URL!);
   let sandbox: Awaited<ReturnType<typeof startSandboxBank>> | undefined;
   try {
-    const pki = ensureDevPki(path.join(dataDir, 'pki'));
     const certPem = readFileSync(pki.sandboxCert, 'utf8');
     const bankSigner = { keyPem: readFileSync(pki.sandboxKey, 'utf8'), fingerprint: parseCertificatePem(certPem).info.fingerprint };
     const port = await freePort();

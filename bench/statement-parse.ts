@@ -20,11 +20,9 @@ import { finished } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { camt053Chunks, parseCamt053Stream } from '../src/banks/iso20022/camt053';
 import type { StatementEntry } from '../src/banks/types';
-import { issueCertificate } from '../src/pki/certs';
-import { ensureDevPki } from '../src/pki/devPki';
 import { bankIdHeader } from '../src/reconciliation/schemas';
 import { startBenchApi } from './api';
-import { cnaps, digits, startProfile } from './support';
+import { startProfile } from './support';
 import { reportRows } from './table';
 
 const entriesN = Number(process.argv[2] ?? 100_000);
@@ -58,8 +56,8 @@ function writeStatementApart(file: string, day: string, account: string): void {
   if (run.status !== 0) throw new Error(`writing ${file} failed (${run.status ?? run.signal})`);
 }
 
-/** The day's camt.053 for `account`, written to `file`; its size in bytes. */
-async function writeStatement(file: string, day: string, account: string): Promise<number> {
+/** The day's camt.053 for `account`, written to `file`. */
+async function writeStatement(file: string, day: string, account: string): Promise<void> {
   let debits = 0n;
   for (const e of entries(day)) debits += e.amountFen;
   // Opening chosen so the statement adds up; the ledger knows none of it, so every line goes
@@ -67,7 +65,6 @@ async function writeStatement(file: string, day: string, account: string): Promi
   // per line).
   const header = { messageId: `BENCH${randomBytes(4).toString('hex')}`, statementId: `BENCH${day}`, sequenceNumber: '1', account, currency: 'CNY', date: day, openingBalanceFen: debits, closingBalanceFen: 0n, createdAt: new Date() };
   await finished(Readable.from(camt053Chunks(header, entries(day))).pipe(createWriteStream(file)));
-  return statSync(file).size;
 }
 
 // The sender: node:http streaming the file with its length, timed from the request's start to
@@ -93,7 +90,14 @@ function upload(url: string, key: string, bankId: string, file: string): Promise
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`the sender exited with ${code}`))));
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`the sender exited with ${code}`));
+      try {
+        resolve(JSON.parse(out));
+      } catch {
+        reject(new Error(`the sender printed no result: ${out.slice(0, 200)}`));
+      }
+    });
   });
 }
 
@@ -140,13 +144,7 @@ async function main(): Promise<void> {
   const api = await startBenchApi({ logLevel: 'silent' });
   const { rt, dataDir } = api;
   try {
-    const pki = ensureDevPki(path.join(dataDir, 'pki'));
-    const bankCert = issueCertificate({ commonName: 'bench bank', ca: { keyPem: readFileSync(pki.rootKey, 'utf8'), certPem: readFileSync(pki.rootCert, 'utf8') } });
-    const trust = `9${digits(18)}`;
-    const created = await api.call('POST', '/v1/banks', {
-      name: 'bench bank', bankCode: cnaps('104'), adapter: 'iso20022', endpoint: 'http://127.0.0.1:9/', certificatePem: bankCert.certPem,
-      trustAccount: { number: trust, name: '保证金专户' }, virtualAccountPrefix: digits(8),
-    });
+    const { bank: created, trustAccount: trust } = await api.createBank();
     const bank = await rt.db('banks').where({ id: created.id }).first();
     const file = path.join(dataDir, 'camt053.xml');
     const secondFile = path.join(dataDir, 'camt053-second.xml');
@@ -218,7 +216,7 @@ async function main(): Promise<void> {
   }
 }
 
-(writeArgs ? writeStatement(writeArgs[0], writeArgs[1], writeArgs[2]).then(() => undefined) : main()).catch((e) => {
+(writeArgs ? writeStatement(writeArgs[0], writeArgs[1], writeArgs[2]) : main()).catch((e) => {
   process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
   process.exit(1);
 });
