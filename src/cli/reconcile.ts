@@ -54,7 +54,7 @@ export function addReconcileCommand(program: Command, config: () => Config): voi
         out.write(`${outcome.created ? 'reconciled' : 'already reconciled (same statement)'}: ${s.id}  ${s.statementDate}  ${s.status}\n`);
         out.write(`  entries ${s.entries}, matched ${s.matched.count} (credits ${s.matched.credits}, debits ${s.matched.debits}, recovered ${s.matched.recovered})\n`);
         out.write(`  closing balance: bank ${s.balances.closingBank}, ledger ${s.balances.closingLedger}, difference ${s.balances.difference} CNY\n`);
-        const ex = await rt.db('reconciliation_exceptions').where({ reconciliation_id: s.id }).orderBy('id').limit(cliExceptionsShownMax + 1);
+        const ex = await rt.db('reconciliation_exception_rows').where({ reconciliation_id: s.id }).orderBy('id').limit(cliExceptionsShownMax + 1);
         out.write(`  exceptions ${s.exceptionCount}${ex.length ? ':' : ''}\n`);
         for (const x of ex.slice(0, cliExceptionsShownMax)) out.write(`    #${x.id} ${x.kind} ${x.entry_ref} ${x.status}: ${x.detail}\n`);
         if (ex.length > cliExceptionsShownMax) out.write(`    … see GET /v1/reconciliations/${s.id}\n`);

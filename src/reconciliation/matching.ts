@@ -6,11 +6,11 @@
 // another current reconciliation makes the line a `duplicate`: never two entries to one
 // movement (enforced again by a unique index on claimed journals).
 //
-// Every line is written as `missing_in_ledger` while the statement streams in (statements.ts);
-// a reference the statement repeats makes its later lines `duplicate`, and a line leaves these
-// states only when a step finds its movement: a line nothing matches is never written twice,
-// which on a day of 100,000 unknown lines is the difference between one pass over the table
-// and two.
+// Every line is written as `missing_in_ledger`, an open exception, while the statement streams
+// in (statements.ts); a reference the statement repeats makes its later lines `duplicate`, and a
+// line leaves these states only when a step finds its movement: a line nothing matches is never
+// written twice, which on a day of 100,000 unknown lines is the difference between one pass over
+// the table and two. A line that is not a plain match stays an exception, on the line itself.
 import type { Knex } from 'knex';
 import { trustAccount } from '../ledger';
 
@@ -184,7 +184,8 @@ export async function matchStatement(tx: Knex.Transaction, s: MatchScope): Promi
   );
   await tx.raw(
     `UPDATE reconciliation_lines SET claims = true,
-            result = CASE WHEN ledger_amount_fen = bank_amount_fen THEN 'matched' ELSE 'amount_mismatch' END
+            result = CASE WHEN ledger_amount_fen = bank_amount_fen THEN 'matched' ELSE 'amount_mismatch' END,
+            exception_status = CASE WHEN ledger_amount_fen = bank_amount_fen THEN NULL ELSE 'open' END
       WHERE reconciliation_id = ? AND result = 'missing_in_ledger' AND journal_id IS NOT NULL`,
     [rid],
   );
@@ -194,9 +195,9 @@ export async function matchStatement(tx: Knex.Transaction, s: MatchScope): Promi
  *  that no line of this reconciliation matched and no other current reconciliation claims. */
 export async function recordMissingInBank(tx: Knex.Transaction, s: MatchScope): Promise<void> {
   await tx.raw(
-    `INSERT INTO reconciliation_lines (reconciliation_id, entry_ref, journal_id, ledger_amount_fen, result, detail)
+    `INSERT INTO reconciliation_lines (reconciliation_id, entry_ref, journal_id, ledger_amount_fen, result, detail, exception_status)
      SELECT ?, coalesce(a.bank_reference, a.end_to_end_id, CASE WHEN j.kind IN ('credit', 'bank_adjustment') THEN substr(j.ref, ?) END, j.ref),
-            j.id, sum(p.amount_fen), 'missing_in_bank', j.kind || ' ' || j.ref || ': ' || j.memo
+            j.id, sum(p.amount_fen), 'missing_in_bank', j.kind || ' ' || j.ref || ': ' || j.memo, 'open'
        FROM postings p
        JOIN journals j ON j.id = p.journal_id
        LEFT JOIN refund_attempts a ON j.kind = 'refund_settle' AND a.id = j.ref

@@ -155,13 +155,9 @@ async function reconcileIngested(tx: Knex.Transaction, tables: ReconcileDeps['ta
   const arithmetic = checkStatementArithmetic(s);
   const recovered = arithmetic.ok ? await recoverLostCredits(tx, tables, bank, ing, id, opts.actor, notRecovered) : 0;
   await recordMissingInBank(tx, scope);
-  const lineExceptions = await repo.insertLineExceptions(tx, id);
   const { closingLedgerFen, findings } = await statementFindings(tx, bank, ing, id, arithmetic.ok ? undefined : arithmetic.finding);
   await repo.insertStatementExceptions(tx, id, findings);
-  // Every exception of a reconciliation is written here, in its own transaction: counted as
-  // written rather than read back.
-  const exceptionCount = lineExceptions + findings.length;
-  return recordResult(tx, bank, ing, id, { previousId: previous?.id ?? null, recovered, closingLedgerFen, exceptionCount, opts });
+  return recordResult(tx, bank, ing, id, { previousId: previous?.id ?? null, recovered, closingLedgerFen, statementExceptions: findings.length, opts });
 }
 
 /** The statement-level exceptions: its arithmetic, its sequence, and its closing balance against
@@ -192,11 +188,13 @@ async function recordResult(
   bank: BankRow,
   ing: IngestedStatement,
   id: string,
-  r: { previousId: string | null; recovered: number; closingLedgerFen: bigint; exceptionCount: number; opts: ReconcileOptions },
+  r: { previousId: string | null; recovered: number; closingLedgerFen: bigint; statementExceptions: number; opts: ReconcileOptions },
 ): Promise<string> {
   const s = ing.summary;
-  const totals = await repo.matchedTotals(tx, id);
-  const { exceptionCount } = r;
+  const totals = await repo.lineTotals(tx, id);
+  // Every exception of a reconciliation is written in its transaction: the lines that are not
+  // a plain match, and the statement's findings counted as they were written.
+  const exceptionCount = totals.exceptions + r.statementExceptions;
   const result = exceptionCount === 0 ? 'balanced' : 'differences';
   await repo.updateReconciliation(tx, id, {
     result, closing_ledger_fen: r.closingLedgerFen, matched_count: totals.n, matched_credits_fen: totals.credits, matched_debits_fen: totals.debits, recovered_count: r.recovered, exception_count: exceptionCount,

@@ -108,12 +108,12 @@ function bookedAtIsoReader(): (bookedAt: string) => string {
 }
 
 const entriesCopySql = `COPY statement_entries (${entryColumns.join(', ')}) FROM STDIN`;
-const linesCopySql = 'COPY reconciliation_lines (reconciliation_id, line_no, entry_ref, bank_amount_fen, result) FROM STDIN';
+const linesCopySql = 'COPY reconciliation_lines (reconciliation_id, line_no, entry_ref, bank_amount_fen, result, exception_status) FROM STDIN';
 
 /** One reconciliation_lines row in COPY text format: the statement's line, signed as the trust
- *  account moves, unmatched until matching.ts finds its movement. */
+ *  account moves, unmatched (an open exception) until matching.ts finds its movement. */
 function reconciliationLine(reconciliationId: string, lineNo: number, entryRef: string, e: StatementEntry): string {
-  return `${reconciliationId}\t${lineNo}\t${entryRef}\t${e.direction === 'credit' ? '' : '-'}${e.amountFen}\tmissing_in_ledger\n`;
+  return `${reconciliationId}\t${lineNo}\t${entryRef}\t${e.direction === 'credit' ? '' : '-'}${e.amountFen}\tmissing_in_ledger\topen\n`;
 }
 
 /** Bank references a statement may repeat, found as it streams. Each reference is kept as two

@@ -126,7 +126,12 @@ describe('references checked per statement', () => {
       (tx: Knex.Transaction) => tx('reconciliation_lines').where({ id: lineIds[0] }).update({ id: tx.raw('id + 1000000000') }),
       (tx: Knex.Transaction) => tx('statement_entries').where({ statement_id: statementId, line_no: 1 }).update({ statement_id: tx.raw('statement_id + 1') }),
       (tx: Knex.Transaction) => tx('reconciliation_lines').where({ id: lineIds[0] }).update({ reconciliation_id: 'rcn_missing' }),
-      (tx: Knex.Transaction) => tx('reconciliation_exceptions').where({ reconciliation_id: rid }).update({ line_id: lineIds[1] }),
+      async (tx: Knex.Transaction) => {
+        // An exception on a line kept in reconciliation_exceptions, as written before exceptions
+        // were kept on their lines.
+        const [x] = await tx('reconciliation_exceptions').insert({ reconciliation_id: rid, line_id: lineIds[0], kind: 'missing_in_bank', entry_ref: 'X', amount_fen: 1n, detail: 'x' }).returning('id');
+        await tx('reconciliation_exceptions').where({ reconciliation_id: rid, id: x.id }).update({ line_id: lineIds[1] });
+      },
     ]) {
       const err = await refusal(work);
       expect(err.code).toBe('23503');
@@ -136,7 +141,7 @@ describe('references checked per statement', () => {
     const res = await request(app).get(`/v1/reconciliations/${rid}`).set(bearer(centre));
     expect(res.status).toBe(200);
     expect(Number((await rt.db('reconciliation_lines').where({ reconciliation_id: rid }).count({ n: '*' }).first())!.n)).toBe(3);
-    expect(Number((await rt.db('reconciliation_exceptions').where({ reconciliation_id: rid }).whereNotNull('line_id').count({ n: '*' }).first())!.n)).toBe(3);
+    expect(Number((await rt.db('reconciliation_exception_rows').where({ reconciliation_id: rid }).whereNotNull('line_id').count({ n: '*' }).first())!.n)).toBe(3);
   });
 
   it("refuses an exception's correction journal that does not exist, when it is written or set later", async () => {
@@ -145,10 +150,11 @@ describe('references checked per statement', () => {
     expect(written.code).toBe('23503');
     expect(written.constraint).toBe('reconciliation_exceptions_correction_journal_id_foreign');
     expect(written.message).toContain('reconciliation_exceptions_correction_journal_id_foreign');
-    const set = await refusal((tx) => tx('reconciliation_exceptions').where({ reconciliation_id: rid, line_id: lineIds[0] }).update({ correction_journal_id: 'jnl_missing' }));
+    const set = await refusal((tx) => tx('reconciliation_lines').where({ reconciliation_id: rid, id: lineIds[0] }).update({ correction_journal_id: 'jnl_missing' }));
     expect(set.code).toBe('23503');
-    expect(set.constraint).toBe('reconciliation_exceptions_correction_journal_id_foreign');
-    const exceptions = await rt.db('reconciliation_exceptions').where({ reconciliation_id: rid }).whereNotNull('correction_journal_id');
+    expect(set.constraint).toBe('reconciliation_lines_correction_journal_id_foreign');
+    expect(set.message).toContain('reconciliation_lines_correction_journal_id_foreign');
+    const exceptions = await rt.db('reconciliation_exception_rows').where({ reconciliation_id: rid }).whereNotNull('correction_journal_id');
     expect(exceptions).toEqual([]);
   });
 
@@ -161,7 +167,7 @@ describe('references checked per statement', () => {
         postings: [{ account: trustAccountSpec(bank.id), amountFen: 1n }, { account: suspenseAccountSpec(bank.id), amountFen: -1n }],
       });
       const journalId = journal.id;
-      await tx('reconciliation_exceptions').where({ reconciliation_id: rid, line_id: lineIds[1] }).update({ correction_journal_id: journalId });
+      await tx('reconciliation_lines').where({ reconciliation_id: rid, id: lineIds[1] }).update({ correction_journal_id: journalId });
       await tx('reconciliation_exceptions').insert({ reconciliation_id: rid, kind: 'balance_mismatch', entry_ref: 'REFS', amount_fen: 1n, detail: 'x' });
       throw new Error('rollback');
     }).catch((e: Error) => expect(e.message).toBe('rollback'));
@@ -170,7 +176,7 @@ describe('references checked per statement', () => {
   it('lets the rows be updated otherwise (a line matched, an exception resolved)', async () => {
     await rt.db.transaction(async (tx) => {
       await tx('reconciliation_lines').where({ id: lineIds[0] }).update({ detail: 'looked at' });
-      await tx('reconciliation_exceptions').where({ reconciliation_id: rid, line_id: lineIds[0] }).update({ note: 'seen' });
+      await tx('reconciliation_lines').where({ id: lineIds[0] }).update({ note: 'seen' });
       throw new Error('rollback');
     }).catch((e: Error) => expect(e.message).toBe('rollback'));
   });

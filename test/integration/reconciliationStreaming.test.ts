@@ -84,7 +84,7 @@ it('stores every line in statement order, finds a reference repeated segments ap
   expect(lines.every((l: { bank_amount_fen: bigint }) => l.bank_amount_fen === -feeFen)).toBe(true);
   const repeated = lines.filter((l: { result: string }) => l.result === 'duplicate');
   expect(repeated).toEqual([{ line_no: repeatAt, entry_ref: entries[1].entryRef, bank_amount_fen: -feeFen, result: 'duplicate', detail: 'bank reference repeated in this statement (first at line 2)' }]);
-  const kinds = await rt.db('reconciliation_exceptions').where({ reconciliation_id: res.body.id }).groupBy('kind').orderBy('kind').select('kind', rt.db.raw('count(*)::int AS n'));
+  const kinds = await rt.db('reconciliation_exception_rows').where({ reconciliation_id: res.body.id }).groupBy('kind').orderBy('kind').select('kind', rt.db.raw('count(*)::int AS n'));
   expect(kinds).toEqual([
     { kind: 'duplicate', n: 1 },
     { kind: 'missing_in_ledger', n: manyEntries - 1 },
