@@ -243,22 +243,24 @@ export async function insertStatementExceptions(tx: Knex.Transaction, rid: strin
 export const findException = (tx: Tx, rid: string, id: string) =>
   tx(exceptionRows).where({ id, reconciliation_id: rid }).first() as Promise<ExceptionRow | undefined>;
 
+/** An exception as locked for its resolution: where it is kept as well. */
+export type LockedException = ExceptionRow & { keptOnLine: boolean };
+
 /** An exception, its row locked for the rest of the transaction: the line it is kept on, or its
  *  row of reconciliation_exceptions. */
-export async function lockException(tx: Knex.Transaction, rid: string, id: string): Promise<ExceptionRow | undefined> {
-  const onLine = await tx('reconciliation_lines').where({ id, reconciliation_id: rid }).whereNotNull('exception_status').forUpdate().first('id');
-  if (!onLine) {
-    const own = await tx('reconciliation_exceptions').where({ id, reconciliation_id: rid }).forUpdate().first('id');
-    if (!own) return undefined;
-  }
-  return findException(tx, rid, id);
+export async function lockException(tx: Knex.Transaction, rid: string, id: string): Promise<LockedException | undefined> {
+  const keptOnLine = (await tx('reconciliation_lines').where({ id, reconciliation_id: rid }).whereNotNull('exception_status').forUpdate().first('id')) !== undefined;
+  if (!keptOnLine && !(await tx('reconciliation_exceptions').where({ id, reconciliation_id: rid }).forUpdate().first('id'))) return undefined;
+  const row = await findException(tx, rid, id);
+  return row && { ...row, keptOnLine };
 }
 
-export async function resolveException(tx: Knex.Transaction, rid: string, id: string, f: { decision: string; note: string; correctionJournalId: string | null; resolvedBy: string }): Promise<ExceptionRow> {
+export async function resolveException(tx: Knex.Transaction, ex: LockedException, f: { decision: string; note: string; correctionJournalId: string | null; resolvedBy: string }): Promise<ExceptionRow> {
   const resolution = { decision: f.decision, note: f.note, correction_journal_id: f.correctionJournalId, resolved_by: f.resolvedBy, resolved_at: tx.fn.now() };
-  const onLine = await tx('reconciliation_lines').where({ id, reconciliation_id: rid }).whereNotNull('exception_status').update({ exception_status: 'resolved', ...resolution });
-  if (onLine === 0) await tx('reconciliation_exceptions').where({ reconciliation_id: rid, id }).update({ status: 'resolved', ...resolution });
-  return (await findException(tx, rid, id))!;
+  const where = { id: String(ex.id), reconciliation_id: ex.reconciliation_id };
+  if (ex.keptOnLine) await tx('reconciliation_lines').where(where).update({ exception_status: 'resolved', ...resolution });
+  else await tx('reconciliation_exceptions').where(where).update({ status: 'resolved', ...resolution });
+  return (await findException(tx, ex.reconciliation_id, String(ex.id)))!;
 }
 
 /** The first `limit` exceptions, and the count and total of the rest (for the voucher). */

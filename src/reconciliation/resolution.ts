@@ -65,7 +65,7 @@ export async function resolveException(tx: Knex.Transaction, caller: Caller, rec
       data: { reconciliationId, exceptionId: String(exceptionId), kind: ex.kind, entryRef: ex.entry_ref, trustMovement: formatAmount(deltaFen), counterAccount: 'suspense' },
     });
   }
-  const row = await repo.resolveException(tx, reconciliationId, exceptionId, { decision: input.decision, note: input.note, correctionJournalId, resolvedBy: caller.keyId });
+  const row = await repo.resolveException(tx, ex, { decision: input.decision, note: input.note, correctionJournalId, resolvedBy: caller.keyId });
   await appendAudit(tx, {
     actor, action: 'reconciliation.exception_resolved', entityType: 'reconciliation', entityId: reconciliationId,
     data: { reconciliationId, exceptionId: String(exceptionId), kind: ex.kind, entryRef: ex.entry_ref, decision: input.decision, note: input.note, correctionJournalId },

@@ -150,6 +150,9 @@ describe('references checked per statement', () => {
     expect(written.code).toBe('23503');
     expect(written.constraint).toBe('reconciliation_exceptions_correction_journal_id_foreign');
     expect(written.message).toContain('reconciliation_exceptions_correction_journal_id_foreign');
+    const lineWritten = await refusal((tx) => tx('reconciliation_lines').insert({ reconciliation_id: rid, result: 'missing_in_bank', exception_status: 'open', correction_journal_id: 'jnl_missing' }));
+    expect(lineWritten.code).toBe('23503');
+    expect(lineWritten.constraint).toBe('reconciliation_lines_correction_journal_id_foreign');
     const set = await refusal((tx) => tx('reconciliation_lines').where({ reconciliation_id: rid, id: lineIds[0] }).update({ correction_journal_id: 'jnl_missing' }));
     expect(set.code).toBe('23503');
     expect(set.constraint).toBe('reconciliation_lines_correction_journal_id_foreign');
