@@ -15,11 +15,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { addCalendarDays, toBusinessDate } from '../src/domain/time';
 import { usccCharset, usccCheckChar } from '../src/domain/uscc';
-import { signMessage } from '../src/pki/messageSignature';
 import { startBenchApi } from './api';
 import { reportRows } from './table';
 import { digits, cnaps, pct, pgbenchPaced, startProfile } from './support';
-import { load, type SignedRequest as Signed } from './load';
+import { load, type RequestBatch } from './load';
 
 const issuances = Number(process.argv[2] ?? 2000);
 const concurrency = Number(process.argv[3] ?? 8);
@@ -87,12 +86,9 @@ async function main(): Promise<void> {
         issuedAt: new Date(Date.now() - 60_000).toISOString(), documentSha256: randomBytes(32).toString('hex'),
       }));
     };
-    // Signed before the clock starts (within the ±300 s window): the issuer's signing is not ours.
-    const sign = (from: number, n: number): Signed[] =>
-      Array.from({ length: n }, (_, k) => {
-        const b = body(from + k);
-        return { body: b, headers: signMessage(b, { keyPem: issuerCert.keyPem, fingerprint: issuerCert.fingerprint }) };
-      });
+    // Signed by the sender's process before the clock starts: the issuer's signing is not ours.
+    const signer = { keyPem: issuerCert.keyPem, fingerprint: issuerCert.fingerprint };
+    const batch = (from: number, n: number): RequestBatch => ({ bodies: () => Array.from({ length: n }, (_, k) => body(from + k)), signer });
     const endpoint = `${base}/v1/issuers/${issuer.id}/guarantees`;
     const answeredIssued = { status: 201, field: { name: 'status', value: 'issued' } };
 
@@ -124,10 +120,9 @@ COMMIT;
       return Number(/tps = ([\d.]+)/.exec(out)?.[1] ?? 'NaN');
     };
 
-    const first = sign(0, issuances);
     // Not counted: a fresh process's first calls compile the code they run and prepare each
     // pooled connection's statements; a service in a deadline rush has been up for hours.
-    const warmup = await load(endpoint, sign(issuances * 2, warmupIssuances), { concurrency }, answeredIssued);
+    const warmup = await load(endpoint, batch(issuances * 2, warmupIssuances), { concurrency }, answeredIssued);
     console.log(`  warm-up     ${warmupIssuances} issuances at ${(warmupIssuances / warmup.seconds).toFixed(0)}/s in the fresh process, not counted`);
     const tpsBefore = pgbench();
 
@@ -140,7 +135,7 @@ COMMIT;
     // this pass alone (the world's setup, signing and pgbench left out).
     const profile = process.env.BENCH_CPU_PROFILE ? await startProfile() : undefined;
     const cpuBefore = process.cpuUsage();
-    const { latencies, seconds } = await load(endpoint, first, { concurrency }, answeredIssued);
+    const { latencies, seconds } = await load(endpoint, batch(0, issuances), { concurrency }, answeredIssued);
     const cpu = process.cpuUsage(cpuBefore);
     const cpuMsPerIssuance = (cpu.user + cpu.system) / 1000 / issuances;
     rt.db.off('query', countStatement);
@@ -152,8 +147,7 @@ COMMIT;
 
     // Pass 2: the same number of new issuances, sent on a fixed schedule at half that rate.
     const halfRate = rate * halfRateShare;
-    const second = sign(issuances, issuances);
-    const { latencies: halfLatencies, seconds: halfSeconds, behindSchedule } = await load(endpoint, second, { ratePerSecond: halfRate, inFlightMax: halfRateInFlightMax }, answeredIssued);
+    const { latencies: halfLatencies, seconds: halfSeconds, behindSchedule } = await load(endpoint, batch(issuances, issuances), { ratePerSecond: halfRate, inFlightMax: halfRateInFlightMax }, answeredIssued);
     // The database's own latency at that rate: the same script on the same schedule, for as long.
     const floorHalf = pgbenchPaced(script, url, { concurrency, ratePerSecond: halfRate, seconds: Math.max(1, Math.round(halfSeconds)) });
     const issued = Number((await rt.db('guarantees').where({ status: 'issued' }).count({ n: '*' }))[0].n);

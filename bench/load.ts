@@ -1,14 +1,11 @@
-// The senders of a bench: signed requests posted from another process, so that their HTTP work
-// is not counted as the service's and does not share its event loop (a bank or an issuer is
-// another machine). The bench process keeps the service; the child only sends and times.
+// The senders of a bench: requests signed and posted from another process (bench/sender.ts), so
+// that their signing and HTTP work is not counted as the service's and does not share its event
+// loop or its heap (a bank or an issuer is another machine). The bench process keeps the service;
+// the child signs, sends and times.
 import { spawn } from 'node:child_process';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
-
-export interface SignedRequest {
-  body: Buffer;
-  headers: Record<string, string>;
-}
+import path from 'node:path';
+import type { MessageSigner } from '../src/pki/messageSignature';
+import type { SenderJob } from './sender';
 
 /** What every answer must be: its status and, where given, one field of its JSON body. */
 export interface Expected {
@@ -31,87 +28,31 @@ export interface LoadResult {
   seconds: number;
 }
 
-// Plain node:http with a keep-alive agent: a sender as light as the platform allows, so that the
-// bench measures the service and not its client.
-const loadScript = `
-const http = require('node:http');
-process.once('message', (job) => {
-const { endpoint, requests, shape, expect } = job;
-process.send({ ready: true });
-process.once('message', () => run(endpoint, requests, shape, expect));
-});
-function run(endpoint, requests, shape, expect) {
-const url = new URL(endpoint);
-const agent = new http.Agent({ keepAlive: true, maxSockets: shape.concurrency ?? shape.inFlightMax });
-const latencies = [];
-let behindSchedule = 0;
-function send({ body, headers }) {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent,
-      headers: { 'Content-Type': 'application/json', 'Content-Length': body.length, ...headers } }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let ok = res.statusCode === expect.status;
-        if (ok && expect.field) { try { ok = JSON.parse(text)[expect.field.name] === expect.field.value; } catch { ok = false; } }
-        if (!ok) reject(new Error(url.pathname + ': ' + res.statusCode + ' ' + text.slice(0, 500)));
-        else resolve();
-      });
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(Buffer.from(body));
+/** The requests of one pass: their bodies, made when the pass is about to start, and who signs
+ *  them. */
+export interface RequestBatch {
+  bodies: () => Buffer[];
+  signer: MessageSigner;
+}
+
+/** Hands the bodies to the child. They are made here and referenced from nowhere once sent, so
+ *  that the service's process holds none of them during the pass: bodies kept alive in the
+ *  young generation would be copied by its first collections, as a pause no request of a
+ *  running service meets, and a full collection forced to clear them instead makes V8 start
+ *  the pass with its heap limits at their tightest (a major collection every 0.6 s for the
+ *  first two seconds, instead of one in the pass). */
+function sendJob(child: ReturnType<typeof spawn>, endpoint: string, batch: RequestBatch, shape: LoadShape, expect: Expected): void {
+  const job: SenderJob = { endpoint, bodies: batch.bodies(), signer: batch.signer, shape, expect };
+  child.send(job);
+}
+
+/** Posts the batch's requests to `endpoint` from a child process in the given shape. */
+export async function load(endpoint: string, batch: RequestBatch, shape: LoadShape, expect: Expected): Promise<LoadResult> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'sender.ts')], {
+    cwd: path.join(__dirname, '..'),
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    serialization: 'advanced',
   });
-}
-async function closedLoop() {
-  let next = 0;
-  await Promise.all(Array.from({ length: shape.concurrency }, async () => {
-    while (next < requests.length) {
-      const r = requests[next++];
-      const t0 = performance.now();
-      await send(r);
-      latencies.push(performance.now() - t0);
-    }
-  }));
-}
-async function onSchedule() {
-  const start = performance.now();
-  const inFlight = new Set();
-  for (let i = 0; i < requests.length; i++) {
-    const due = start + (i * 1000) / shape.ratePerSecond;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    if (inFlight.size >= shape.inFlightMax) await Promise.race(inFlight);
-    if (performance.now() - due > 5) behindSchedule++;
-    const p = send(requests[i]).then(() => { latencies.push(performance.now() - due); inFlight.delete(p); });
-    inFlight.add(p);
-  }
-  await Promise.all(inFlight);
-}
-const started = performance.now();
-(shape.ratePerSecond ? onSchedule() : closedLoop()).then(
-  () => process.send({ latencies, behindSchedule, seconds: (performance.now() - started) / 1000 }),
-  (e) => process.send({ error: String((e && e.stack) || e) }),
-);
-}
-`;
-
-/** A full collection of the bench process's heap, which is also the service's: what the bench
- *  itself allocated to prepare a pass (thousands of signed requests, their copy for the child)
- *  would otherwise be collected in the first moments of the pass, as a pause no request of a
- *  running service meets. */
-function collectBenchGarbage(): void {
-  if (typeof globalThis.gc !== 'function') {
-    setFlagsFromString('--expose-gc');
-    globalThis.gc = runInNewContext('gc') as typeof globalThis.gc;
-  }
-  globalThis.gc!();
-}
-
-/** Posts `requests` to `endpoint` from a child process in the given shape. */
-export async function load(endpoint: string, requests: SignedRequest[], shape: LoadShape, expect: Expected): Promise<LoadResult> {
-  const child = spawn(process.execPath, ['-e', loadScript], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
   try {
     const exited = new Promise<never>((_, reject) => {
       child.once('error', reject);
@@ -119,12 +60,10 @@ export async function load(endpoint: string, requests: SignedRequest[], shape: L
     });
     exited.catch(() => undefined);
     const reply = () => Promise.race([new Promise<Partial<LoadResult> & { error?: string; ready?: true }>((resolve) => child.once('message', resolve as (m: unknown) => void)), exited]);
-    // The requests go to the child before the clock starts; the clock starts once they are there
-    // and the bench's own garbage is collected.
+    // The child signs every request before the clock starts.
     const ready = reply();
-    child.send({ endpoint, requests: requests.map((r) => ({ body: new Uint8Array(r.body), headers: r.headers })), shape, expect });
+    sendJob(child, endpoint, batch, shape, expect);
     await ready;
-    collectBenchGarbage();
     const result = reply();
     child.send('go');
     const out = await result;

@@ -17,11 +17,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { usccCharset, usccCheckChar } from '../src/domain/uscc';
-import { signMessage } from '../src/pki/messageSignature';
 import { startBenchApi } from './api';
 import { reportRows } from './table';
 import { digits, cnaps, pct, pgbenchPaced, startProfile } from './support';
-import { load } from './load';
+import { load, type RequestBatch } from './load';
 
 const notifications = Number(process.argv[2] ?? 2000);
 const concurrency = Number(process.argv[3] ?? 8);
@@ -64,34 +63,36 @@ async function main(): Promise<void> {
 
     // Each bidder pays its deposit in many small credits, so every notification is a new credit.
     let serial = 0;
-    const signedNotifications = (n: number) =>
-      Array.from({ length: n }, () => {
-        const i = serial++;
-        const b = bidders[i % bidderCount];
-        const body = Buffer.from(JSON.stringify({
-          eventId: `evt-${i}-${randomBytes(4).toString('hex')}`,
-          entries: [{ entryRef: `BENCH${i}${randomBytes(4).toString('hex')}`, virtualAccount: b.virtual, amount: '100.00', currency: 'CNY', bookedAt: new Date().toISOString(), valueDate: new Date().toISOString().slice(0, 10), debtor: { name: b.name, accountNumber: b.account, bankCode: cnaps('102') }, remittance: 'bid deposit' }],
-        }));
-        // Signed before the clock starts (within the ±300 s window): the bank's signing is not ours.
-        return { body, headers: signMessage(body, { keyPem: bankCert.keyPem, fingerprint: bankCert.fingerprint }) };
-      });
+    // Signed by the sender's process before the clock starts: the bank's signing is not ours.
+    const signer = { keyPem: bankCert.keyPem, fingerprint: bankCert.fingerprint };
+    const notificationBatch = (n: number): RequestBatch => ({
+      bodies: () =>
+        Array.from({ length: n }, () => {
+          const i = serial++;
+          const b = bidders[i % bidderCount];
+          return Buffer.from(JSON.stringify({
+            eventId: `evt-${i}-${randomBytes(4).toString('hex')}`,
+            entries: [{ entryRef: `BENCH${i}${randomBytes(4).toString('hex')}`, virtualAccount: b.virtual, amount: '100.00', currency: 'CNY', bookedAt: new Date().toISOString(), valueDate: new Date().toISOString().slice(0, 10), debtor: { name: b.name, accountNumber: b.account, bankCode: cnaps('102') }, remittance: 'bid deposit' }],
+          }));
+        }),
+      signer,
+    });
     const endpoint = `${base}/v1/banks/${bank.id}/notifications`;
     const answered = { status: 200, field: { name: 'object', value: 'notification_receipt' } };
 
     // Not counted: a fresh process's first calls compile the code they run and prepare each
     // pooled connection's statements; a service in a deadline rush has been up for hours.
-    const warmup = await load(endpoint, signedNotifications(warmupNotifications), { concurrency }, answered);
+    const warmup = await load(endpoint, notificationBatch(warmupNotifications), { concurrency }, answered);
     console.log(`  warm-up     ${warmupNotifications} notifications at ${(warmupNotifications / warmup.seconds).toFixed(0)}/s in the fresh process, not counted`);
 
     // Pass 1, closed loop: as many as the service takes at this concurrency.
-    const signed = signedNotifications(notifications);
     // BENCH_CPU_PROFILE=file.cpuprofile profiles this pass alone (set-up, signing, pgbench left out).
     const profile = process.env.BENCH_CPU_PROFILE ? await startProfile() : undefined;
     let statements = 0;
     const countStatement = () => statements++;
     rt.db.on('query', countStatement);
     const cpuBefore = process.cpuUsage();
-    const { latencies, seconds } = await load(endpoint, signed, { concurrency }, answered);
+    const { latencies, seconds } = await load(endpoint, notificationBatch(notifications), { concurrency }, answered);
     const cpu = process.cpuUsage(cpuBefore);
     rt.db.off('query', countStatement);
     if (profile) writeFileSync(process.env.BENCH_CPU_PROFILE!, JSON.stringify(await profile()));
@@ -147,8 +148,8 @@ COMMIT;
     // notification kept waiting for a free connection waited for the service). At most
     // `pacedInFlightMax` are in flight, as a bank's connection pool would allow.
     const pacedRate = (floorShareGoal * tps) / 2;
-    const paced = signedNotifications(Math.min(pacedNotificationsMax, Math.round(pacedRate * 10)));
-    const { latencies: pacedLatencies, seconds: pacedSeconds } = await load(endpoint, paced, { ratePerSecond: pacedRate, inFlightMax: pacedInFlightMax }, answered);
+    const pacedCount = Math.min(pacedNotificationsMax, Math.round(pacedRate * 10));
+    const { latencies: pacedLatencies, seconds: pacedSeconds } = await load(endpoint, notificationBatch(pacedCount), { ratePerSecond: pacedRate, inFlightMax: pacedInFlightMax }, answered);
     // The database's own latency at that rate: the same script on the same schedule, for as long.
     const floorPaced = pgbenchPaced(script, url, { concurrency, ratePerSecond: pacedRate, seconds: Math.max(1, Math.round(pacedSeconds)) });
 
@@ -156,7 +157,7 @@ COMMIT;
     const pacedP99 = pct(pacedLatencies, 99);
     console.log(`  reference   ${tps.toFixed(0)} tx/s       pgbench, the bare SQL of one credit in one transaction, same server and concurrency (${tpsPrepared.toFixed(0)} tx/s with -M prepared: ${(100 * rate / tpsPrepared).toFixed(0)}% of that)`);
     console.log(`  ratio       bidbond reaches ${(100 * share).toFixed(0)}% of the database floor`);
-    console.log(`  paced       ${paced.length} notifications at ${pacedRate.toFixed(0)}/s (a quarter of the floor) over ${pacedSeconds.toFixed(1)} s: p50 ${pct(pacedLatencies, 50).toFixed(1)} ms   p99 ${pacedP99.toFixed(1)} ms`);
+    console.log(`  paced       ${pacedCount} notifications at ${pacedRate.toFixed(0)}/s (a quarter of the floor) over ${pacedSeconds.toFixed(1)} s: p50 ${pct(pacedLatencies, 50).toFixed(1)} ms   p99 ${pacedP99.toFixed(1)} ms`);
     console.log(`  paced ref.  pgbench at ${pacedRate.toFixed(0)}/s, concurrency ${concurrency}, the same script: p50 ${floorPaced.p50.toFixed(1)} ms   p99 ${floorPaced.p99.toFixed(1)} ms (counted from when each was due)`);
     reportRows([
       {
