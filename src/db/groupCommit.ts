@@ -70,8 +70,9 @@ export const overlapGroupUnitsMin = 4;
 
 interface Waiting<U, R> {
   unit: U;
-  /** The logger of the request that brought the unit. */
-  log: Logger;
+  /** What brought the unit (a request's deps): its `log` carries the request, and is read only
+   *  when a line is written, so that a request's child logger is made only then. */
+  source: { readonly log: Logger };
   prepared: boolean;
   resolve: (value: R) => void;
   reject: (err: unknown) => void;
@@ -87,9 +88,9 @@ export class GroupCommitter<U, R> {
   ) {}
 
   /** Commits `unit` with whatever else of its group key is waiting; resolves once committed. */
-  submit(unit: U, log: Logger): Promise<R> {
+  submit(unit: U, source: { readonly log: Logger }): Promise<R> {
     return new Promise((resolve, reject) => {
-      this.waiting.push({ unit, log, prepared: false, resolve, reject });
+      this.waiting.push({ unit, source, prepared: false, resolve, reject });
       this.startGroups();
     });
   }
@@ -183,7 +184,7 @@ export class GroupCommitter<U, R> {
         },
         (err, attempt) => {
           this.deps.metrics.transactionsRetried.inc({ route: this.spec.work });
-          group[0].log.warn({ err, attempt, units: group.length, work: this.spec.work }, 'transaction aborted by the database; running it again');
+          group[0].source.log.warn({ err, attempt, units: group.length, work: this.spec.work }, 'transaction aborted by the database; running it again');
         },
       );
     } catch (err) {
@@ -191,7 +192,7 @@ export class GroupCommitter<U, R> {
         group[0].reject(err);
         return;
       }
-      group[0].log.warn({ err, units: group.length, work: this.spec.work }, 'a group failed; committing each of its units alone');
+      group[0].source.log.warn({ err, units: group.length, work: this.spec.work }, 'a group failed; committing each of its units alone');
       await Promise.all(group.map((w) => this.commit([w])));
       return;
     }

@@ -73,5 +73,5 @@ export function receiveNotification(deps: AppDeps, sender: WebhookSender, rawBod
     'notifications',
     () => notificationWork(deps.metrics),
   );
-  return committer.submit(unit, deps.log);
+  return committer.submit(unit, deps);
 }

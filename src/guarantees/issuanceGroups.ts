@@ -32,5 +32,5 @@ export function receiveIssuanceGrouped(deps: AppDeps, unit: IssuanceInput): Prom
     issuanceWork.work,
     () => issuanceWork,
   );
-  return committer.submit(unit, deps.log);
+  return committer.submit(unit, deps);
 }

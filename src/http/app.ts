@@ -228,11 +228,34 @@ export function createApp(deps: AppDeps, routes: RouteDef<any, any, any>[]): exp
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(openApi));
 
   mountConsole(app, deps.config);
-  for (const route of routes) mountRoute(app, deps, route);
+  const requestDepsOf = requestDepsMaker(deps);
+  for (const route of routes) mountRoute(app, deps, route, requestDepsOf);
 
   app.use((req: Request, _res: Response, next: NextFunction) => next(new NotFound('route', `${req.method} ${req.path}`)));
   app.use(errorHandler(deps));
   return app;
+}
+
+/** Handlers log through the request's logger, so that every line they write carries the request
+ *  id: the deps a handler gets inherit the app's, with `log` read from the request when a line is
+ *  written. Each request's deps hold only the request, on one prototype made here, so they all
+ *  have one shape (an accessor defined on each would give each a hidden class of its own). */
+function requestDepsMaker(deps: AppDeps): (req: Request) => AppDeps {
+  const request = Symbol('request');
+  type RequestDeps = AppDeps & { [request]: Request };
+  const prototype: AppDeps = Object.create(deps, {
+    log: {
+      enumerable: true,
+      get(this: RequestDeps) {
+        return this[request].log;
+      },
+    },
+  });
+  return (req) => {
+    const d = Object.create(prototype) as RequestDeps;
+    d[request] = req;
+    return d;
+  };
 }
 
 function registerCalendarGauge(deps: AppDeps): void {
@@ -247,7 +270,7 @@ function registerCalendarGauge(deps: AppDeps): void {
   });
 }
 
-function mountRoute(app: express.Express, deps: AppDeps, route: RouteDef<any, any, any>): void {
+function mountRoute(app: express.Express, deps: AppDeps, route: RouteDef<any, any, any>, requestDepsOf: (req: Request) => AppDeps): void {
   const bodyMode = route.bodyMode ?? (route.method === 'post' ? { kind: 'json' as const } : { kind: 'none' as const });
   const middlewares: express.RequestHandler[] = [];
   if (bodyMode.kind === 'json') middlewares.push(...readRaw(bodyMode.maxBytes ?? jsonBodyBytesMax));
@@ -309,8 +332,7 @@ function mountRoute(app: express.Express, deps: AppDeps, route: RouteDef<any, an
       if (!bodyMode.contentTypes.includes(ct)) throw new UnsupportedMediaType(bodyMode.contentTypes.join(' or '));
     }
 
-    // Handlers log through the request's logger, so every line they write carries the request id.
-    const requestDeps: AppDeps = Object.defineProperty({ ...deps }, 'log', { get: () => req.log, enumerable: true });
+    const requestDeps = requestDepsOf(req);
     const ctxBase = { req, res, body, query: query.data, params: params.data, caller, sender, rawBody, requestId, deps: requestDeps };
     const run = async (tx: RouteContext['tx']) => {
       const out = await route.handler({ ...ctxBase, tx });

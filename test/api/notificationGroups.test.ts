@@ -156,8 +156,8 @@ describe('the statements of a group', () => {
     const body = (b: (typeof all)[number]) => jsonNotification([entry(b.va, '50000.00', b.payer)]);
     rt.db.on('query', listen);
     try {
-      await groups.submit(unit(body(all[0])), rt.log);
-      const answers = await Promise.all(all.slice(1).map((b) => groups.submit(unit(body(b)), rt.log)));
+      await groups.submit(unit(body(all[0])), rt);
+      const answers = await Promise.all(all.slice(1).map((b) => groups.submit(unit(body(b)), rt)));
       expect(answers.every((a) => a.status === 200 && a.body.accepted === 1)).toBe(true);
     } finally {
       rt.db.off('query', listen);
@@ -200,7 +200,7 @@ describe("the bank's row", () => {
     // A sender that comes without the row (a caller of its own) still has its notices read
     // against the bank as registered.
     const { bidders: [b] } = await bidders(1);
-    const alone = await committer(async () => undefined).submit(unit(jsonNotification([entry(b.va, '50000.00', b.payer)])), rt.log);
+    const alone = await committer(async () => undefined).submit(unit(jsonNotification([entry(b.va, '50000.00', b.payer)])), rt);
     expect(alone).toMatchObject({ status: 200, body: { accepted: 1 } });
   });
 
@@ -249,7 +249,7 @@ describe('two groups in their transactions at once', () => {
       for (let i = 0; i < 300 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
       expect(cond()).toBe(true);
     };
-    const submit = (amount: string) => groups.submit(unit(jsonNotification([entry(b.va, amount, b.payer)])), rt.log);
+    const submit = (amount: string) => groups.submit(unit(jsonNotification([entry(b.va, amount, b.payer)])), rt);
     // 30,000 against a requirement of 50,000: received, waiting for more.
     const first = submit('30000.00');
     await until(() => acted.length === 1);
@@ -281,7 +281,7 @@ describe('a group whose transaction fails', () => {
       if (ids.includes(failing)) throw new Error('the work of this notice failed');
     });
     const bodies = [jsonNotification([entry(b.va, '100.00', b.payer)]), jsonNotification([entry(b.va, '100.00', b.payer)], failing), ...[0, 1, 2].map(() => jsonNotification([entry(b.va, '100.00', b.payer)]))];
-    const outcomes = await Promise.allSettled(bodies.map((x) => groups.submit(unit(x), rt.log)));
+    const outcomes = await Promise.allSettled(bodies.map((x) => groups.submit(unit(x), rt)));
     expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
     expect((outcomes[1] as PromiseRejectedResult).reason.message).toBe('the work of this notice failed');
     // It was first in a group with others, then alone; the others were committed without it.
@@ -300,7 +300,7 @@ describe('a group whose transaction fails', () => {
     const n = notificationGroupUnitsMax * 2 + 3;
     const bodies = Array.from({ length: n }, () => Buffer.from(jsonNotification([entry(b.va, '1.00', b.payer)])));
     const answers = await Promise.all(
-      bodies.map((rawBody) => groups.submit(unit(rawBody), rt.log)),
+      bodies.map((rawBody) => groups.submit(unit(rawBody), rt)),
     );
     expect(answers.every((a) => a.status === 200)).toBe(true);
     expect(sizes.reduce((x, y) => x + y, 0)).toBe(n);
@@ -315,7 +315,7 @@ describe('a group whose transaction fails', () => {
     });
     const rawBody = Buffer.from(jsonNotification([entry(b.va, '1.00', b.payer)]));
     const other = Buffer.from(jsonNotification([entry(b.va, '2.00', b.payer)]));
-    const submit = (body: Buffer) => groups.submit(unit(body), rt.log);
+    const submit = (body: Buffer) => groups.submit(unit(body), rt);
     const answers = await Promise.all([submit(other), submit(rawBody), submit(rawBody), submit(rawBody)]);
     expect(answers.map((a) => a.replayed)).toEqual([false, false, true, true]);
     expect(answers[2].body).toEqual(answers[1].body);
@@ -383,10 +383,10 @@ describe('a certificate retired after its registration was remembered', () => {
     });
     // The first is committed at once; the other three gather meanwhile into one group.
     const outcomes = await Promise.allSettled([
-      groups.submit(signedBy(withNext, '1.00'), rt.log),
-      groups.submit(signedBy(withNext, '2.00'), rt.log),
-      groups.submit(signedBy(own, '3.00'), rt.log),
-      groups.submit(signedBy(withNext, '4.00'), rt.log),
+      groups.submit(signedBy(withNext, '1.00'), rt),
+      groups.submit(signedBy(withNext, '2.00'), rt),
+      groups.submit(signedBy(own, '3.00'), rt),
+      groups.submit(signedBy(withNext, '4.00'), rt),
     ]);
     expect(sizes).toEqual([1, 3]);
     expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);

@@ -4,6 +4,7 @@ import os from 'node:os';
 import { randomInt } from 'node:crypto';
 import path from 'node:path';
 import type { Express } from 'express';
+import type { Logger } from 'pino';
 import { loadConfig } from '../../src/config';
 import { createApiKey, type Role } from '../../src/http/auth';
 import { buildApi } from '../../src/app/api';
@@ -17,9 +18,9 @@ export function testDataDir(): string {
   return path.join(os.tmpdir(), `bidbond-test-${process.env.BIDBOND_QUEUE_PREFIX}-${process.env.JEST_WORKER_ID ?? '0'}`);
 }
 
-export async function startTestRuntime(env: Record<string, string> = {}, opts: { timing?: Timing } = {}): Promise<Runtime> {
+export async function startTestRuntime(env: Record<string, string> = {}, opts: { timing?: Timing; log?: Logger } = {}): Promise<Runtime> {
   const config = loadConfig({ ...process.env, BIDBOND_DATA_DIR: testDataDir(), ...env });
-  return createRuntime(config, { databaseUrl: config.DATABASE_URL!, redisUrl: config.REDIS_URL! }, { log: createLogger(config), timing: opts.timing });
+  return createRuntime(config, { databaseUrl: config.DATABASE_URL!, redisUrl: config.REDIS_URL! }, { log: opts.log ?? createLogger(config), timing: opts.timing });
 }
 
 export function testApp(rt: Runtime): Express {

@@ -50,7 +50,7 @@ describe('a group beside one in its transaction', () => {
   it('starts only once enough units wait to make a full group, then shares the database with the first', async () => {
     expect(groupsInFlightMax).toBe(2);
     const { committer, started, inTransactionMax } = gatedCommitter();
-    const submit = (id: string) => committer.submit({ id }, rt.log);
+    const submit = (id: string) => committer.submit({ id }, rt);
     // Nothing in flight: the first unit is a group at once.
     const answers = [submit('a')];
     await until(() => started.length === 1);
@@ -80,7 +80,7 @@ describe('a group beside one in its transaction', () => {
 
   it('is not started while one is in flight when the spec allows one group at a time', async () => {
     const { committer, started, inTransactionMax } = gatedCommitter({ inFlightMax: 1 });
-    const answers = ['a', 'b', 'c', 'd', 'e', 'f'].map((id) => committer.submit({ id }, rt.log));
+    const answers = ['a', 'b', 'c', 'd', 'e', 'f'].map((id) => committer.submit({ id }, rt));
     await until(() => started.length === 1);
     await settle();
     expect(started).toHaveLength(1);
@@ -94,7 +94,7 @@ describe('a group beside one in its transaction', () => {
 
   it('counts only the units of the oldest waiting unit\'s group key toward the bound', async () => {
     const { committer, started } = gatedCommitter({ groupKey: (u) => u.id.slice(0, 1) });
-    const submit = (id: string) => committer.submit({ id }, rt.log);
+    const submit = (id: string) => committer.submit({ id }, rt);
     const answers = [submit('a0')];
     await until(() => started.length === 1);
     // Units of two keys wait, fewer than the bound of each: neither group starts beside the first.
