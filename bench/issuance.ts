@@ -17,7 +17,7 @@ import { addCalendarDays, toBusinessDate } from '../src/domain/time';
 import { usccCharset, usccCheckChar } from '../src/domain/uscc';
 import { startBenchApi } from './api';
 import { reportRows } from './table';
-import { digits, cnaps, pct, pgbenchPaced, startProfile } from './support';
+import { digits, cnaps, pct, pgbenchPaced, startProfile, watchCollections } from './support';
 import { load, type RequestBatch } from './load';
 
 const issuances = Number(process.argv[2] ?? 2000);
@@ -147,7 +147,9 @@ COMMIT;
 
     // Pass 2: the same number of new issuances, sent on a fixed schedule at half that rate.
     const halfRate = rate * halfRateShare;
+    const collections = watchCollections();
     const { latencies: halfLatencies, seconds: halfSeconds, behindSchedule } = await load(endpoint, batch(issuances, issuances), { ratePerSecond: halfRate, inFlightMax: halfRateInFlightMax }, answeredIssued);
+    const halfCollections = collections();
     // The database's own latency at that rate: the same script on the same schedule, for as long.
     const floorHalf = pgbenchPaced(script, url, { concurrency, ratePerSecond: halfRate, seconds: Math.max(1, Math.round(halfSeconds)) });
     const issued = Number((await rt.db('guarantees').where({ status: 'issued' }).count({ n: '*' }))[0].n);
@@ -158,6 +160,7 @@ COMMIT;
     console.log(`signed guarantee issuance: ${issuances} signed issuance webhooks, concurrency ${concurrency}, ${bidderCount} bidders, ${sections.length} sections`);
     console.log(`  bidbond     ${rate.toFixed(0)} issuances/s   p50 ${pct(latencies, 50).toFixed(1)} ms   p95 ${pct(latencies, 95).toFixed(1)} ms   p99 ${pct(latencies, 99).toFixed(1)} ms   ${(statements / issuances).toFixed(1)} statements and ${cpuMsPerIssuance.toFixed(2)} ms of the service's CPU per issuance`);
     console.log(`  half rate   ${(issuances / halfSeconds).toFixed(0)} issuances/s scheduled at ${halfRate.toFixed(0)}/s   p50 ${pct(halfLatencies, 50).toFixed(1)} ms   p99 ${halfP99.toFixed(1)} ms${behindSchedule ? `   (${behindSchedule} sent late)` : ''}`);
+    console.log(`  half GC     the service's collections during that pass: ${halfCollections}`);
     console.log(`  half ref.   pgbench at ${halfRate.toFixed(0)}/s, concurrency ${concurrency}, the same script: p50 ${floorHalf.p50.toFixed(1)} ms   p99 ${floorHalf.p99.toFixed(1)} ms (counted from when each was due)`);
     console.log(`  reference   ${tps.toFixed(0)} tx/s   pgbench, the bare SQL of one issuance in one transaction, same server and concurrency (${tpsBefore.toFixed(0)} just before, ${tpsAfter.toFixed(0)} just after; ${tpsPrepared.toFixed(0)} tx/s with -M prepared: ${(100 * rate / tpsPrepared).toFixed(0)}% of that)`);
     console.log(`  ratio       bidbond reaches ${(100 * share).toFixed(0)}% of the database floor`);

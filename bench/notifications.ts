@@ -19,7 +19,7 @@ import path from 'node:path';
 import { usccCharset, usccCheckChar } from '../src/domain/uscc';
 import { startBenchApi } from './api';
 import { reportRows } from './table';
-import { digits, cnaps, pct, pgbenchPaced, startProfile } from './support';
+import { digits, cnaps, pct, pgbenchPaced, startProfile, watchCollections } from './support';
 import { load, type RequestBatch } from './load';
 
 const notifications = Number(process.argv[2] ?? 2000);
@@ -149,7 +149,9 @@ COMMIT;
     // `pacedInFlightMax` are in flight, as a bank's connection pool would allow.
     const pacedRate = (floorShareGoal * tps) / 2;
     const pacedCount = Math.min(pacedNotificationsMax, Math.round(pacedRate * 10));
+    const collections = watchCollections();
     const { latencies: pacedLatencies, seconds: pacedSeconds } = await load(endpoint, notificationBatch(pacedCount), { ratePerSecond: pacedRate, inFlightMax: pacedInFlightMax }, answered);
+    const pacedCollections = collections();
     // The database's own latency at that rate: the same script on the same schedule, for as long.
     const floorPaced = pgbenchPaced(script, url, { concurrency, ratePerSecond: pacedRate, seconds: Math.max(1, Math.round(pacedSeconds)) });
 
@@ -158,6 +160,7 @@ COMMIT;
     console.log(`  reference   ${tps.toFixed(0)} tx/s       pgbench, the bare SQL of one credit in one transaction, same server and concurrency (${tpsPrepared.toFixed(0)} tx/s with -M prepared: ${(100 * rate / tpsPrepared).toFixed(0)}% of that)`);
     console.log(`  ratio       bidbond reaches ${(100 * share).toFixed(0)}% of the database floor`);
     console.log(`  paced       ${pacedCount} notifications at ${pacedRate.toFixed(0)}/s (a quarter of the floor) over ${pacedSeconds.toFixed(1)} s: p50 ${pct(pacedLatencies, 50).toFixed(1)} ms   p99 ${pacedP99.toFixed(1)} ms`);
+    console.log(`  paced GC    the service's collections during that pass: ${pacedCollections}`);
     console.log(`  paced ref.  pgbench at ${pacedRate.toFixed(0)}/s, concurrency ${concurrency}, the same script: p50 ${floorPaced.p50.toFixed(1)} ms   p99 ${floorPaced.p99.toFixed(1)} ms (counted from when each was due)`);
     reportRows([
       {

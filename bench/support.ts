@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
+import { constants as perfConstants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import path from 'node:path';
 import { iso7064Mod1110CheckDigit } from '../src/domain/bankCode';
 
@@ -33,6 +34,25 @@ export async function startProfile(): Promise<() => Promise<object>> {
     const { profile } = await post('Profiler.stop');
     session.disconnect();
     return profile;
+  };
+}
+
+/** The garbage collections of this process (the service's, in a bench that runs it) from now to
+ *  the call of the returned function: a major collection marks the whole heap, and on two cores
+ *  its marking takes time from PostgreSQL, so a latency tail is read beside them. */
+export function watchCollections(): () => string {
+  const entries: PerformanceEntry[] = [];
+  const observer = new PerformanceObserver((list) => entries.push(...list.getEntries()));
+  observer.observe({ entryTypes: ['gc'] });
+  return () => {
+    entries.push(...observer.takeRecords());
+    observer.disconnect();
+    const kind = (e: PerformanceEntry) => (e as PerformanceEntry & { detail: { kind: number } }).detail.kind;
+    const major = entries.filter((e) => kind(e) === perfConstants.NODE_PERFORMANCE_GC_MAJOR);
+    const minor = entries.filter((e) => kind(e) === perfConstants.NODE_PERFORMANCE_GC_MINOR);
+    const longest = (xs: PerformanceEntry[]) => (xs.length ? Math.max(...xs.map((e) => e.duration)).toFixed(1) : '0');
+    const total = entries.reduce((a, e) => a + e.duration, 0);
+    return `${major.length} major (longest ${longest(major)} ms), ${minor.length} minor (longest ${longest(minor)} ms), ${total.toFixed(0)} ms in all`;
   };
 }
 
