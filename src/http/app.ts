@@ -238,11 +238,13 @@ export function createApp(deps: AppDeps, routes: RouteDef<any, any, any>[]): exp
 
 /** Handlers log through the request's logger, so that every line they write carries the request
  *  id: the deps a handler gets inherit the app's, with `log` read from the request when a line is
- *  written. Each request's deps hold only the request, on one prototype made here, so they all
- *  have one shape (an accessor defined on each would give each a hidden class of its own). */
+ *  written. Each request's deps hold the request and the tables as they were when it came (a
+ *  calendar year loaded meanwhile reaches the next request, never half of one), on one prototype
+ *  made here, so they all have one shape (an accessor defined on each would give each a hidden
+ *  class of its own). */
 function requestDepsMaker(deps: AppDeps): (req: Request) => AppDeps {
   const request = Symbol('request');
-  type RequestDeps = AppDeps & { [request]: Request };
+  type RequestDeps = { -readonly [K in keyof AppDeps]: AppDeps[K] } & { [request]: Request };
   const prototype: AppDeps = Object.create(deps, {
     log: {
       enumerable: true,
@@ -254,6 +256,7 @@ function requestDepsMaker(deps: AppDeps): (req: Request) => AppDeps {
   return (req) => {
     const d = Object.create(prototype) as RequestDeps;
     d[request] = req;
+    d.tables = deps.tables;
     return d;
   };
 }
