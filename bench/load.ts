@@ -23,7 +23,8 @@ export type LoadShape =
 export interface LoadResult {
   /** Milliseconds, in the order the answers came. */
   latencies: number[];
-  /** Requests sent more than 5 ms after they were due (a scheduled load only). */
+  /** Requests sent later than `lateAfterMs` (bench/sender.ts) after they were due (a scheduled
+   *  load only). */
   behindSchedule: number;
   seconds: number;
 }

@@ -68,11 +68,15 @@ export const groupsInFlightMax = 2;
  *  issuances +7%; six, or three groups in flight, did less well. */
 export const overlapGroupUnitsMin = 4;
 
+/** What brought a unit (a request's deps): its `log` carries the request, and is read only when
+ *  a line is written, so that a request's child logger is made only then. */
+export interface UnitSource {
+  readonly log: Logger;
+}
+
 interface Waiting<U, R> {
   unit: U;
-  /** What brought the unit (a request's deps): its `log` carries the request, and is read only
-   *  when a line is written, so that a request's child logger is made only then. */
-  source: { readonly log: Logger };
+  source: UnitSource;
   prepared: boolean;
   resolve: (value: R) => void;
   reject: (err: unknown) => void;
@@ -88,7 +92,7 @@ export class GroupCommitter<U, R> {
   ) {}
 
   /** Commits `unit` with whatever else of its group key is waiting; resolves once committed. */
-  submit(unit: U, source: { readonly log: Logger }): Promise<R> {
+  submit(unit: U, source: UnitSource): Promise<R> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ unit, source, prepared: false, resolve, reject });
       this.startGroups();
