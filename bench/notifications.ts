@@ -145,9 +145,9 @@ COMMIT;
     const tps = pgbench('simple', 10);
     const tpsPrepared = pgbench('prepared', 5);
 
-    // Pass 2 at half the rate pass 1 reached: each notification is due on its own schedule, whether or
-    // not the ones before it were answered, and its latency counts from when it was due (a
-    // notification kept waiting for a free connection waited for the service). At most
+    // Pass 2 at half the rate pass 1 reached: each notification is due on its own schedule,
+    // whether or not the ones before it were answered, and its latency counts from when it was
+    // due (a notification kept waiting for a free connection waited for the service). At most
     // `pacedInFlightMax` are in flight, as a bank's connection pool would allow.
     const pacedRate = halfRateShare * rate;
     const pacedCount = Math.min(pacedNotificationsMax, Math.round(pacedRate * 10));
