@@ -17,7 +17,7 @@ import { addCalendarDays, toBusinessDate } from '../src/domain/time';
 import { usccCharset, usccCheckChar } from '../src/domain/uscc';
 import { startBenchApi } from './api';
 import { reportRows } from './table';
-import { digits, cnaps, pct, pgbenchPaced, startProfile, watchCollections } from './support';
+import { digits, cnaps, floorShareGoal, halfRateShare, p99GoalMs, pct, pgbenchPaced, startProfile, watchCollections } from './support';
 import { load, type RequestBatch } from './load';
 
 const issuances = Number(process.argv[2] ?? 2000);
@@ -27,15 +27,11 @@ if (!(issuances > 0) || !(concurrency > 0)) throw new Error('usage: issuance.ts 
 const bidderCount = 200;
 /** Issuances sent before the measured passes, to a process just started. */
 const warmupIssuances = 1000;
-/** The rate-limited pass sends at this share of the first pass's rate. */
-const halfRateShare = 0.5;
 /** Requests the rate-limited pass lets be in flight at once before it stops keeping to schedule. */
 const halfRateInFlightMax = 64;
 /** pgbench runs this long just before the first pass and again just after it: the floor is their
  *  mean, so that a machine whose load changes during the run moves both figures alike. */
 const pgbenchSeconds = 5;
-const p99GoalMs = 50;
-const floorShareGoal = 0.5;
 
 const uscc = () => {
   let b = '91110000';

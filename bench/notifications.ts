@@ -19,7 +19,7 @@ import path from 'node:path';
 import { usccCharset, usccCheckChar } from '../src/domain/uscc';
 import { startBenchApi } from './api';
 import { reportRows } from './table';
-import { digits, cnaps, pct, pgbenchPaced, startProfile, watchCollections } from './support';
+import { digits, cnaps, floorShareGoal, halfRateShare, p99GoalMs, pct, pgbenchPaced, startProfile, watchCollections } from './support';
 import { load, type RequestBatch } from './load';
 
 const notifications = Number(process.argv[2] ?? 2000);
@@ -33,11 +33,6 @@ const uscc = () => {
   while (b.length < 17) b += usccCharset[randomInt(31)];
   return b + usccCheckChar(b);
 };
-/** The goal: this share of the pgbench floor, and p99 within `p99GoalMs` at half the rate reached. */
-const floorShareGoal = 0.5;
-/** The paced pass sends at this share of the first pass's rate. */
-const halfRateShare = 0.5;
-const p99GoalMs = 50;
 /** Length of the paced pass, in notifications (at most): enough for a stable p99. */
 const pacedNotificationsMax = 1500;
 const pacedInFlightMax = 32;

@@ -8,6 +8,15 @@ import { constants as perfConstants, PerformanceObserver, type PerformanceEntry 
 import path from 'node:path';
 import { iso7064Mod1110CheckDigit } from '../src/domain/bankCode';
 
+// The goal of the rate workloads (credits, issuances), each measured in two passes.
+/** The first pass reaches at least this share of pgbench's floor (the same statements at the
+ *  same concurrency). */
+export const floorShareGoal = 0.5;
+/** The second pass sends at this share of the rate the first reached, */
+export const halfRateShare = 0.5;
+/** and its p99 is within this many ms. */
+export const p99GoalMs = 50;
+
 /** n random digits, the first not zero (account numbers, prefixes). */
 export const digits = (n: number) => Array.from({ length: n }, (_, i) => (i === 0 ? 1 + randomInt(9) : randomInt(10))).join('');
 
