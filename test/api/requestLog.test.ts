@@ -1,9 +1,11 @@
-// The one line per request and the request id: what an operator reads at the production level.
+// The one line per request and the request id (what an operator reads at the production level),
+// and the deps a handler gets for its request.
 import pino from 'pino';
 import request from 'supertest';
 import type { Express } from 'express';
 import { z } from 'zod';
 import type { Runtime } from '../../src/runtime';
+import { defaultBusinessTables, type BusinessTables } from '../../src/tables';
 import { createApp } from '../../src/http/app';
 import { defineRoute } from '../../src/http/route';
 import { startTestRuntime, testApp } from '../support/runtime';
@@ -87,5 +89,50 @@ describe("a handler's own lines", () => {
       expect(answers[i].body).toEqual({ sameDb: true, sameConfig: true });
       expect(linesOf(id)).toEqual([expect.objectContaining({ level: 30, msg: 'handler line', n: String(i), req: { id, method: 'GET', url: `/v1/test-handler-line?n=${i}` } })]);
     }
+  });
+});
+
+describe('the tables a request sees', () => {
+  // A route of this file's own: it reads its deps' tables, waits until the test lets it go on,
+  // and reads them again.
+  let started: () => void = () => undefined;
+  let goOn: Promise<void> = Promise.resolve();
+  const seen: BusinessTables[][] = [];
+  const tablesTwice = defineRoute<undefined, undefined>({
+    method: 'get', path: '/v1/test-tables-twice', operationId: 'testTablesTwice', summary: 'reads the tables twice', tags: ['test'],
+    access: { public: true },
+    handler: async (ctx) => {
+      const first = ctx.deps.tables;
+      started();
+      await goOn;
+      seen.push([first, ctx.deps.tables]);
+      return {};
+    },
+  });
+
+  it('stay as they were when the request came while the runtime takes newer ones; the next request sees those', async () => {
+    const own = createApp(rt, [tablesTwice]);
+    const before = rt.tables;
+    // The runtime's refresh replaces its tables with a new object when a stored year comes.
+    const refreshed: BusinessTables = { ...defaultBusinessTables };
+    let letGo: () => void = () => undefined;
+    goOn = new Promise((r) => (letGo = r));
+    const inHandler = new Promise<void>((r) => (started = r));
+    try {
+      const during = request(own).get('/v1/test-tables-twice').then((res) => res.status);
+      await inHandler;
+      rt.tables = refreshed;
+      letGo();
+      expect(await during).toBe(200);
+      goOn = Promise.resolve();
+      expect((await request(own).get('/v1/test-tables-twice')).status).toBe(200);
+    } finally {
+      rt.tables = before;
+    }
+    expect(seen).toHaveLength(2);
+    expect(seen[0][0]).toBe(before);
+    expect(seen[0][1]).toBe(before);
+    expect(seen[1][0]).toBe(refreshed);
+    expect(seen[1][1]).toBe(refreshed);
   });
 });
